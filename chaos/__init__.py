@@ -1,0 +1,1 @@
+"""SecureCart chaos harness: inject failures, recover, and measure the real RTO and RPO."""

@@ -1,0 +1,1 @@
+"""Pulumi program for the SecureCart backup, replication and failover topology."""
