@@ -1,0 +1,96 @@
+"""Game-day figures on this machine (the lab target): prints, never asserts.
+
+1. Canary acknowledged writes/s for ONE workload against the lab, unpaced (the canary asked for
+   far more than the store can take, so it writes back to back): DynamoDB, S3 and PostgreSQL.
+2. The full prod game day's wall time (`python -m chaos gameday --stack prod --quiet`, every
+   scenario, default settings), its exit code, and the measurement resolution it reports
+   (median interval between acknowledged writes at the default rate).
+
+Run: `/work/venv/bin/python bench/gameday.py [--seconds 5] [--skip-gameday]`
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from chaos.journal import WRITE_ACKED, Journal  # noqa: E402
+from chaos.targets.lab import LabTarget  # noqa: E402
+from chaos.workload import postgres  # noqa: E402
+from chaos.workload.canary import Canary  # noqa: E402
+from chaos.workload.stores import AppRouting, RecordStream, primary_store  # noqa: E402
+from infra.offline import evaluate_stack  # noqa: E402
+
+UNPACED_RATE = 100_000.0  # far above what any store sustains: measures the ceiling
+
+
+def canary_ceiling(seconds: float) -> dict[str, float]:
+    """Acknowledged writes/s of one unpaced canary per kind, on a lab running the prod topology."""
+    inventory = evaluate_stack("prod").inventory
+    picks = {"dynamodb": "catalog", "s3": "product-images", "rds": "orders"}
+    figures: dict[str, float] = {}
+    target = LabTarget(replication_lag_seconds=None, time_factor=1.0)
+    try:
+        deployed = target.prepare(inventory).inventory
+        for kind, name in picks.items():
+            workload = deployed["workloads"][name]
+            store = primary_store(workload)
+            if kind == "rds":
+                postgres.ensure_table(target, workload, store)
+            journal = Journal()
+            canary = Canary(workload_name=name, workload=workload, target=target,
+                            routing=AppRouting(store), stream=RecordStream("canary", "bench", kind),
+                            journal=journal, rate=UNPACED_RATE)
+            canary.start()
+            time.sleep(seconds)
+            canary.stop()
+            acks = [e.t for e in journal.events() if e.kind == WRITE_ACKED]
+            figures[kind] = (len(acks) - 1) / (acks[-1] - acks[0]) if len(acks) > 1 else 0.0
+    finally:
+        target.close()
+    return figures
+
+
+def full_gameday() -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "chaos", "gameday", "--stack", "prod",
+                                 "--quiet", "--out", out], cwd=REPO, capture_output=True, text=True)
+        wall = time.monotonic() - started
+        report_path = Path(out) / "report.json"
+        report = json.loads(report_path.read_text()) if report_path.exists() else {"results": []}
+    intervals = [r.get("resolution", {}).get("median_ack_interval_seconds")
+                 for r in report["results"] if isinstance(r.get("resolution"), dict)]
+    intervals = [i for i in intervals if i]
+    return {"wall_seconds": wall, "exit_code": result.returncode,
+            "summary": result.stdout.strip().splitlines()[-1:] or result.stderr.strip()[-300:],
+            "median_ack_interval_seconds": statistics.median(intervals) if intervals else None,
+            "results": len(report["results"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per-kind canary run")
+    parser.add_argument("--skip-gameday", action="store_true")
+    args = parser.parse_args()
+    for kind, rate in canary_ceiling(args.seconds).items():
+        print(f"canary ceiling, one {kind} workload on the lab: {rate:7.1f} acknowledged writes/s")
+    if not args.skip_gameday:
+        figures = full_gameday()
+        print(f"full prod game day on the lab: {figures['wall_seconds']:.1f} s wall, "
+              f"exit {figures['exit_code']}, {figures['results']} results ({figures['summary']})")
+        interval = figures["median_ack_interval_seconds"]
+        print("measurement resolution (median interval between acknowledged writes at the default "
+              f"rate): {'n/a' if interval is None else f'{interval * 1000:.1f} ms'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""`python -m chaos gameday`: run the game day of a stack and judge its RTO/RPO targets.
+
+Exit 0 when every target is met, 1 when a target is missed, 2 when the tool or its input failed
+(unknown stack/scenario/workload, bad override, unreachable endpoint, a stack not opted in).
+The stack's topology comes from `infra.offline.evaluate_stack` (never from its config files);
+with --inventory, from a `pulumi stack output inventory --json` file instead.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+from chaos.errors import ChaosError
+from chaos.reports import print_results
+from chaos.reports.console import make_console
+from chaos.scenarios.catalog import SCENARIOS
+from chaos.scenarios.gameday import GameDayPlan, run_gameday
+from chaos.scenarios.setup import EngineSettings
+from chaos.targets import TARGET_NAMES, make_target
+from chaos.targets.localstack import load_inventory_file
+from chaos.workload.canary import DEFAULT_RATE
+
+DEFAULT_TIME_FACTOR = 0.1  # lab health checks at 1/10 of their interval: a game day fits in minutes
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("gameday", help="run a game day: inject, recover, measure RTO/RPO",
+                                   description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True, help="Pulumi stack whose topology to test (e.g. prod)")
+    parser.add_argument("--target", default="lab", choices=TARGET_NAMES,
+                        help="where to run: the embedded lab (default), a LocalStack endpoint, AWS")
+    parser.add_argument("--endpoint", help="endpoint URL for --target localstack")
+    parser.add_argument("--inventory", help="inventory JSON (`pulumi stack output inventory --json`)"
+                                            " for --target aws/localstack")
+    parser.add_argument("--scenario", action="append", metavar="NAME",
+                        help=f"scenario to run (repeatable; default all: {', '.join(SCENARIOS)})")
+    parser.add_argument("--workload", action="append", metavar="NAME",
+                        help="workload to include (repeatable; default all)")
+    parser.add_argument("--replication-lag", type=str, metavar="S",
+                        help="lab: replication lag in seconds for every replicated store")
+    parser.add_argument("--time-factor", type=str, default=str(DEFAULT_TIME_FACTOR), metavar="X",
+                        help=f"lab: scale of health-check intervals (default {DEFAULT_TIME_FACTOR})")
+    parser.add_argument("--rate", type=str, default=str(DEFAULT_RATE), metavar="N",
+                        help=f"canary writes/s per workload (default {DEFAULT_RATE:g})")
+    parser.add_argument("--pause-seconds", type=str, default="2", metavar="S",
+                        help="replication-pause: how long replication stays paused (default 2)")
+    parser.add_argument("--rto-target", action="append", metavar="WORKLOAD=S",
+                        help="override a workload's RTO target in seconds (repeatable)")
+    parser.add_argument("--rpo-target", action="append", metavar="WORKLOAD=S",
+                        help="override a workload's RPO target in seconds (repeatable)")
+    parser.add_argument("--out", default="gameday-out", help="report directory (default gameday-out)")
+    parser.add_argument("--quiet", action="store_true", help="no live progress; one summary line")
+    parser.set_defaults(func=run)
+
+
+def _number(flag: str, text: str | None, *, minimum: float = 0.0, allow_zero: bool = True
+            ) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < minimum or (value == 0 and not allow_zero):
+        bound = f">= {minimum:g}" if allow_zero else f"> {minimum:g}"
+        raise ChaosError(f"{flag}: {text!r} is not a number {bound}; pass e.g. {flag} 1.5")
+    return value
+
+
+def _overrides(flag: str, items: list[str] | None) -> dict[str, float]:
+    parsed: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ChaosError(f"{flag}: {item!r} is not WORKLOAD=SECONDS; pass e.g. {flag} catalog=30")
+        parsed[name] = _number(flag, value, allow_zero=True)  # type: ignore[assignment]
+    return parsed
+
+
+def _inventory(args: argparse.Namespace) -> dict[str, Any]:
+    if args.inventory:
+        inventory = load_inventory_file(args.inventory)
+        if inventory.get("stack") not in (None, args.stack):
+            raise ChaosError(f"--inventory: {args.inventory} is stack {inventory.get('stack')!r}, "
+                             f"not {args.stack!r}; pass the matching --stack")
+        return inventory
+    if args.target == "aws":
+        raise ChaosError("--inventory: required with --target aws; write it with "
+                         f"`pulumi stack output inventory --json -s {args.stack} > FILE`")
+    from infra.config import ConfigError
+    from infra.offline import evaluate_stack
+    try:
+        return evaluate_stack(args.stack).inventory
+    except ConfigError as err:
+        raise ChaosError(f"--stack: {str(err).splitlines()[0]}") from None
+
+
+def build_plan(args: argparse.Namespace) -> GameDayPlan:
+    settings = EngineSettings(
+        rate=_number("--rate", args.rate, allow_zero=False),  # type: ignore[arg-type]
+        pause_seconds=_number("--pause-seconds", args.pause_seconds),  # type: ignore[arg-type]
+    )
+    for name in args.scenario or []:
+        if name not in SCENARIOS:
+            raise ChaosError(f"--scenario: unknown scenario {name!r}; choose among "
+                             f"{', '.join(SCENARIOS)}")
+    return GameDayPlan(
+        stack=args.stack, scenarios=list(args.scenario or SCENARIOS),
+        workloads=list(args.workload) if args.workload else None,
+        scenarios_explicit=bool(args.scenario), settings=settings,
+        rto_targets=_overrides("--rto-target", args.rto_target),
+        rpo_targets=_overrides("--rpo-target", args.rpo_target),
+        time_factor=_number("--time-factor", args.time_factor, allow_zero=False),  # type: ignore[arg-type]
+        replication_lag_seconds=_number("--replication-lag", args.replication_lag))
+
+
+def _refuse_unopted(args: argparse.Namespace, inventory: dict[str, Any], target: Any) -> None:
+    """Real endpoints need the stack's opt-in; the lab (embedded or standalone) touches nothing
+    real, so it may run any stack's topology."""
+    if args.target == "localstack" and not inventory.get("chaos_enabled") and not target.has_lab_api:
+        raise ChaosError(f"--stack: {args.stack} has chaos_enabled: false; set "
+                         "securecart-dr:chaos.enabled true for a stack you test on LocalStack")
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = build_plan(args)
+    inventory = _inventory(args)
+    console = make_console()
+    target = make_target(args.target, endpoint=args.endpoint, inventory=inventory,
+                         replication_lag_seconds=plan.replication_lag_seconds,
+                         time_factor=plan.time_factor)
+    try:
+        if args.target == "localstack":
+            target.discover()  # type: ignore[attr-defined]
+            _refuse_unopted(args, inventory, target)
+        if args.quiet:
+            outcome = run_gameday(plan, target, inventory, Path(args.out))
+        else:
+            with console.status("starting") as status:
+                def on_phase(scenario: str, phase: str) -> None:
+                    status.update(f"[bold]{scenario}[/bold]: {phase}")
+                    if phase == "done":
+                        console.log(f"{scenario} finished")
+                outcome = run_gameday(plan, target, inventory, Path(args.out), on_phase=on_phase)
+    finally:
+        target.close()
+    summary = print_results(outcome.results, console=console, quiet=args.quiet)
+    if not args.quiet:
+        console.print(f"reports in {args.out}/ (report.json, report.md, junit.xml, timelines)",
+                      highlight=False)
+    return summary.exit_code

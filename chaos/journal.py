@@ -1,0 +1,369 @@
+"""The event log every game day writes and every report is made from.
+
+A run directory holds two files:
+- `journal.jsonl`: one `Event` per line, in the order they were recorded;
+- `run.json`: the `RunRecord`, what was run where and with which settings.
+
+Measurement (`chaos.measurement`) is a pure function of these two, so `python -m chaos report
+<run-dir>` re-renders every report of a past run, and tests measure hand-made event lists.
+
+Event kinds and the keys of their `data` (times are `time.time()` on the harness host; the lab
+runs on the same host, so harness and lab clocks agree):
+
+| kind              | data                           | recorded by                                  |
+|-------------------|--------------------------------|----------------------------------------------|
+| `write_acked`     | `seq`, `latency` (s)           | a canary, when the store acknowledged write `seq` |
+| `write_failed`    | `seq`, `error`                 | a canary, when write `seq` was refused or timed out |
+| `fault_injected`  | `fault`, `detail`, optional `preparatory` | the engine; `preparatory: true` marks a fault that sets the stage without interrupting service (the replication pause before a region outage): RTO and RPO count from the first fault that is not preparatory |
+| `fault_reverted`  | `fault`                        | the engine, in its `finally`                 |
+| `detected`        | `how`                          | the engine, when the failure became visible (health check unhealthy, probe failing) |
+| `runbook_started` | `runbook`                      | a runbook, when recovery began               |
+| `failover_done`   | `action`                       | a runbook, after each recovery action took effect |
+| `probe`           | `ok`, `detail`                 | a steady-state probe (read-your-write through the failover path) |
+| `audit`           | `present` (list of seqs), `store` | the engine after recovery: which canary writes the recovered store holds |
+| `skipped`         | `reason`                       | the engine, when a scenario does not apply to a workload |
+| `note`            | `text`                         | anyone: context for the reader of a report   |
+
+`workload` is None on scenario-wide events (a region outage hits every workload); measurement of
+a workload reads its own events plus the scenario-wide ones.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaos.errors import ChaosError
+
+TOOL_VERSION = "0.1.0"
+RUN_FILE = "run.json"
+JOURNAL_FILE = "journal.jsonl"
+
+WRITE_ACKED = "write_acked"
+WRITE_FAILED = "write_failed"
+FAULT_INJECTED = "fault_injected"
+FAULT_REVERTED = "fault_reverted"
+DETECTED = "detected"
+RUNBOOK_STARTED = "runbook_started"
+FAILOVER_DONE = "failover_done"
+PROBE = "probe"
+AUDIT = "audit"
+SKIPPED = "skipped"
+NOTE = "note"
+
+EVENT_KINDS = frozenset(
+    {
+        WRITE_ACKED,
+        WRITE_FAILED,
+        FAULT_INJECTED,
+        FAULT_REVERTED,
+        DETECTED,
+        RUNBOOK_STARTED,
+        FAILOVER_DONE,
+        PROBE,
+        AUDIT,
+        SKIPPED,
+        NOTE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened during a run, at harness time `t` (epoch seconds)."""
+
+    t: float
+    kind: str
+    scenario: str
+    workload: str | None
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "kind": self.kind,
+            "scenario": self.scenario,
+            "workload": self.workload,
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Event:
+        """Build an event from its JSON form; KeyError/TypeError/ValueError on a malformed one."""
+        t = float(raw["t"])
+        if not math.isfinite(t):
+            raise ValueError(f"t is not a finite time: {raw['t']!r}")
+        kind = raw["kind"]
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {kind!r}")
+        data = raw.get("data") or {}
+        if not isinstance(data, dict):
+            raise TypeError("data is not an object")
+        workload = raw.get("workload")
+        return cls(
+            t=t,
+            kind=kind,
+            scenario=str(raw["scenario"]),
+            workload=None if workload is None else str(workload),
+            data=data,
+        )
+
+
+class Journal:
+    """A thread-safe, append-only list of events.
+
+    Canary threads append at up to a few thousand events per second together; a plain list
+    append under one lock costs well under a microsecond, so the journal never becomes the
+    bottleneck (see bench/measurement.py).
+    """
+
+    def __init__(self, events: Iterable[Event] = ()) -> None:
+        self._lock = threading.Lock()
+        self._events: list[Event] = list(events)
+
+    def append(self, event: Event) -> None:
+        if event.kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {event.kind!r}; use the constants in chaos.journal")
+        with self._lock:
+            self._events.append(event)
+
+    def record(
+        self,
+        kind: str,
+        scenario: str,
+        workload: str | None = None,
+        *,
+        t: float | None = None,
+        **data: Any,
+    ) -> Event:
+        """Append an event stamped now (or at `t`) and return it.
+
+        Example: `journal.record(WRITE_ACKED, "region-outage", "catalog", seq=41, latency=0.003)`.
+        """
+        event = Event(
+            t=time.time() if t is None else t,
+            kind=kind,
+            scenario=scenario,
+            workload=workload,
+            data=data,
+        )
+        self.append(event)
+        return event
+
+    def events(self) -> list[Event]:
+        """A snapshot copy, safe to iterate while canaries keep appending."""
+        with self._lock:
+            return list(self._events)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+    def write_jsonl(self, path: str | Path) -> None:
+        write_jsonl(self.events(), path)
+
+    @classmethod
+    def read_jsonl(cls, path: str | Path) -> Journal:
+        return cls(read_jsonl(path))
+
+
+def write_jsonl(events: Iterable[Event], path: str | Path) -> None:
+    """Write one event per line (compact JSON, so a 10^6-event journal stays ~100 MB)."""
+    encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+    with open(path, "w", encoding="utf-8") as out:
+        for event in events:
+            out.write(encoder.encode(event.to_dict()))
+            out.write("\n")
+
+
+def read_jsonl(path: str | Path) -> list[Event]:
+    """Read a journal written by `write_jsonl`; a bad line is a ChaosError naming file and line."""
+    path = Path(path)
+    events: list[Event] = []
+    try:
+        with open(path, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    events.append(Event.from_dict(json.loads(line)))
+                except (ValueError, KeyError, TypeError) as err:
+                    raise ChaosError(
+                        f"{path}:{number}: not a journal event ({err}); "
+                        "the run directory is corrupt, re-run the game day"
+                    ) from None
+    except FileNotFoundError:
+        raise ChaosError(f"{path}: no journal here; pass a run directory written by `gameday --out`") from None
+    except UnicodeDecodeError:
+        raise ChaosError(f"{path}: not a UTF-8 text journal; the run directory is corrupt") from None
+    return events
+
+
+@dataclass(frozen=True)
+class WorkloadTarget:
+    """What a workload promised, as the inventory declared it: used to judge its measurements."""
+
+    kind: str
+    strategy: str
+    rto_seconds: float
+    rpo_seconds: float
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> WorkloadTarget:
+        return cls(
+            kind=str(raw["kind"]),
+            strategy=str(raw["strategy"]),
+            rto_seconds=float(raw["rto_seconds"]),
+            rpo_seconds=float(raw["rpo_seconds"]),
+        )
+
+
+def targets_from_inventory(inventory: Mapping[str, Any]) -> dict[str, WorkloadTarget]:
+    """The targets of every workload of an `inventory` (see docs/inventory.md)."""
+    targets: dict[str, WorkloadTarget] = {}
+    for name, workload in (inventory.get("workloads") or {}).items():
+        try:
+            targets[name] = WorkloadTarget(
+                kind=str(workload["kind"]),
+                strategy=str(workload["strategy"]),
+                rto_seconds=float(workload["targets"]["rto_seconds"]),
+                rpo_seconds=float(workload["targets"]["rpo_seconds"]),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ChaosError(
+                f"inventory.workloads.{name}: missing or invalid kind/strategy/targets ({err!r}); "
+                "re-export the inventory from the Pulumi program"
+            ) from None
+    return targets
+
+
+def inventory_digest(inventory: Mapping[str, Any]) -> str:
+    """A short, stable fingerprint of the inventory a run used (sha256 of its canonical JSON)."""
+    canonical = json.dumps(inventory, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReplicationLag:
+    """One replication link and the lag the lab (or the target) applied to it."""
+
+    workload: str
+    kind: str
+    source_region: str
+    target_region: str
+    lag_seconds: float | None
+    paused: bool = False
+
+    @classmethod
+    def from_link(cls, link: Mapping[str, Any]) -> ReplicationLag:
+        """From a link of the lab's `GET /_lab/replication` or deploy summary."""
+        lag = link.get("lag_seconds")
+        return cls(
+            workload=str(link.get("workload")),
+            kind=str(link.get("kind")),
+            source_region=str(link.get("source_region")),
+            target_region=str(link.get("target_region")),
+            lag_seconds=None if lag is None else float(lag),
+            paused=bool(link.get("paused", False)),
+        )
+
+
+@dataclass(frozen=True)
+class NotEmulated:
+    """A resource the stack declares that the target cannot reproduce: listed, never faked."""
+
+    workload: str | None
+    resource: str
+    reason: str
+
+
+@dataclass
+class RunRecord:
+    """What was run, where and how: saved as `run.json` next to `journal.jsonl`."""
+
+    run_id: str
+    stack: str
+    target: str
+    endpoint: str | None
+    started_at: float
+    ended_at: float | None
+    scenarios: list[str]
+    workloads: dict[str, WorkloadTarget]
+    time_factor: float = 1.0
+    canary_rate: float | None = None
+    replication_lag_override: float | None = None
+    replication: list[ReplicationLag] = field(default_factory=list)
+    declared_not_emulated: list[NotEmulated] = field(default_factory=list)
+    deploy_summary: dict[str, Any] = field(default_factory=dict)
+    inventory_digest: str | None = None
+    tool_version: str = TOOL_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> RunRecord:
+        """Parse `run.json`; KeyError/TypeError/ValueError on a malformed one."""
+        return cls(
+            run_id=str(raw["run_id"]),
+            stack=str(raw["stack"]),
+            target=str(raw["target"]),
+            endpoint=raw.get("endpoint"),
+            started_at=float(raw["started_at"]),
+            ended_at=None if raw.get("ended_at") is None else float(raw["ended_at"]),
+            scenarios=[str(s) for s in raw["scenarios"]],
+            workloads={name: WorkloadTarget.from_dict(w) for name, w in raw["workloads"].items()},
+            time_factor=float(raw.get("time_factor", 1.0)),
+            canary_rate=None if raw.get("canary_rate") is None else float(raw["canary_rate"]),
+            replication_lag_override=(
+                None
+                if raw.get("replication_lag_override") is None
+                else float(raw["replication_lag_override"])
+            ),
+            replication=[ReplicationLag.from_link(link) for link in raw.get("replication") or []],
+            declared_not_emulated=[
+                NotEmulated(workload=d.get("workload"), resource=str(d["resource"]), reason=str(d["reason"]))
+                for d in raw.get("declared_not_emulated") or []
+            ],
+            deploy_summary=dict(raw.get("deploy_summary") or {}),
+            inventory_digest=raw.get("inventory_digest"),
+            tool_version=str(raw.get("tool_version", TOOL_VERSION)),
+        )
+
+    @staticmethod
+    def not_emulated_from_summary(deploy_summary: Mapping[str, Any]) -> list[NotEmulated]:
+        """The lab deploy summary's `declared_not_emulated` entries, typed."""
+        return [
+            NotEmulated(workload=d.get("workload"), resource=str(d.get("resource")), reason=str(d.get("reason")))
+            for d in deploy_summary.get("declared_not_emulated") or []
+        ]
+
+
+def save_run(run_dir: str | Path, run: RunRecord, events: Iterable[Event]) -> None:
+    """Write `run.json` and `journal.jsonl` into `run_dir` (created if missing)."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / RUN_FILE).write_text(json.dumps(run.to_dict(), indent=2) + "\n", encoding="utf-8")
+    write_jsonl(events, run_dir / JOURNAL_FILE)
+
+
+def load_run(run_dir: str | Path) -> tuple[RunRecord, list[Event]]:
+    """Read a run directory back; anything missing or corrupt is a one-line ChaosError."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ChaosError(f"run-dir: {run_dir} is not a directory; pass the --out directory of a game day")
+    run_path = run_dir / RUN_FILE
+    try:
+        raw = json.loads(run_path.read_text(encoding="utf-8"))
+        run = RunRecord.from_dict(raw)
+    except FileNotFoundError:
+        raise ChaosError(f"run-dir: {run_path} is missing; pass the --out directory of a game day") from None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
+        raise ChaosError(f"{run_path}: not a run record ({err!r}); the run directory is corrupt") from None
+    return run, read_jsonl(run_dir / JOURNAL_FILE)

@@ -1,0 +1,102 @@
+"""The lab's own HTTP APIs (docs/ARCHITECTURE.md): the LocalStack-compatible Chaos API under
+`/_localstack/chaos/` and the lab control API under `/_lab/`. JSON in, JSON out; a bad body is a
+400 with a one-line `error` naming the field."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from werkzeug.wrappers import Request, Response
+
+from chaos.errors import ChaosError
+from chaos.lab.deploy import DeployError
+from chaos.lab.faults import RuleError
+
+if TYPE_CHECKING:
+    from chaos.lab.core import Lab
+
+log = logging.getLogger(__name__)
+
+
+class BadBody(ValueError):
+    pass
+
+
+class ControlApi:
+    def __init__(self, lab: "Lab"):
+        self.lab = lab
+        self._routes: dict[tuple[str, str], Callable[[Request], Any]] = {
+            ("GET", "/_localstack/chaos/faults"): lambda r: self._rules(),
+            ("POST", "/_localstack/chaos/faults"): lambda r: self._rules(self.lab.faults.replace(_json(r))),
+            ("PATCH", "/_localstack/chaos/faults"): lambda r: self._rules(self.lab.faults.add(_json(r))),
+            ("DELETE", "/_localstack/chaos/faults"): lambda r: self._rules(self.lab.faults.remove(_json(r))),
+            ("GET", "/_localstack/chaos/effects"): lambda r: {"latency": self.lab.faults.latency_ms},
+            ("POST", "/_localstack/chaos/effects"): self._set_effects,
+            ("GET", "/_localstack/health"): lambda r: {"services": {}, "edition": "securecart-lab"},
+            ("GET", "/_lab/health"): self._health,
+            ("POST", "/_lab/deploy"): self._deploy,
+            ("POST", "/_lab/reset"): lambda r: self.lab.reset(),
+            ("GET", "/_lab/replication"): lambda r: self.lab.replication_links(),
+            ("POST", "/_lab/replication"): self._configure_replication,
+            ("GET", "/_lab/events"): lambda r: self.lab.lab_events(float(r.args.get("since") or 0)),
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        request = Request(environ)
+        route = self._routes.get((request.method, request.path.rstrip("/") or "/"))
+        if route is None:
+            response = _reply({"error": f"{request.method} {request.path}: no such lab endpoint"}, 404)
+        else:
+            try:
+                response = _reply(route(request))
+            except (BadBody, RuleError, DeployError, ChaosError, ValueError) as error:
+                response = _reply({"error": str(error)}, 400)
+            except Exception as error:  # the lab stays up; the caller gets one line
+                log.exception("lab control call failed")
+                response = _reply({"error": f"{request.path}: {type(error).__name__}: {error}"}, 500)
+        return response(environ, start_response)
+
+    def _rules(self, rules: list | None = None) -> list[dict[str, Any]]:
+        return [rule.to_json() for rule in (self.lab.faults.rules() if rules is None else rules)]
+
+    def _set_effects(self, request: Request) -> dict[str, Any]:
+        body = _json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("latency", 0), (int, float)):
+            raise BadBody('effects: body must be {"latency": <milliseconds>}')
+        self.lab.faults.latency_ms = float(body.get("latency", 0))
+        return {"latency": self.lab.faults.latency_ms}
+
+    def _health(self, request: Request) -> dict[str, Any]:
+        return {"status": "ready", "endpoint": self.lab.endpoint, "regions": self.lab.regions}
+
+    def _deploy(self, request: Request) -> dict[str, Any]:
+        body = _json(request)
+        if not isinstance(body, dict) or "inventory" not in body:
+            raise BadBody('deploy: body must be {"inventory": {...}, "replication_lag_seconds": ..., '
+                          '"time_factor": ...}')
+        lag = body.get("replication_lag_seconds")
+        return self.lab.deploy(body["inventory"], None if lag is None else float(lag), body.get("time_factor"))
+
+    def _configure_replication(self, request: Request) -> list[dict[str, Any]]:
+        body = _json(request)
+        if not isinstance(body, dict):
+            raise BadBody('replication: body must be {"workload": name|null, "paused": bool|null, '
+                          '"lag_seconds": float|null}')
+        paused = body.get("paused")
+        if paused is not None and not isinstance(paused, bool):
+            raise BadBody("replication.paused: must be true, false or null")
+        lag = body.get("lag_seconds")
+        return self.lab.configure_replication(body.get("workload"), paused,
+                                              None if lag is None else float(lag))
+
+
+def _json(request: Request) -> Any:
+    try:
+        return json.loads(request.get_data() or b"null")
+    except ValueError as error:
+        raise BadBody(f"body: not valid JSON ({error})") from error
+
+
+def _reply(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, default=str), status=status, mimetype="application/json")

@@ -1,0 +1,194 @@
+"""The lab's state in one object: fault rules, emulations, the data plane, deploy and reset.
+
+`Lab` owns every moving part and reacts to fault scopes: when a rule starts or stops a region
+outage, the region's application endpoint goes down or up, replication in and out of the region
+halts or resumes, and the PostgreSQL data plane is told (zone and resource scopes likewise). A
+janitor thread drops expired rules so their effects end too.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from chaos.lab import motostate
+from chaos.lab.deploy import Deployer, DeployError, DeploySettings, LabParts
+from chaos.lab.events import EventLog
+from chaos.lab.faults import FaultStore, OutageScopes, RequestContext
+from chaos.lab.health import HealthMonitor
+from chaos.lab.pitr import PointInTimeLogs
+from chaos.lab.replication import ReplicationEngine
+from chaos.lab.route53 import Route53Answers
+
+log = logging.getLogger(__name__)
+JANITOR_PERIOD_SECONDS = 0.2
+
+
+class Lab:
+    def __init__(self, workdir: Path | None = None, time_factor: float = 1.0):
+        self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="securecart-lab-"))
+        self._owns_workdir = workdir is None
+        if self._owns_workdir:  # PostgreSQL runs as `postgres` and must traverse into it
+            self.workdir.chmod(0o755)
+        self.default_time_factor = time_factor
+        self.endpoint = ""  # set by the server once it listens
+        self.events = EventLog()
+        self.faults = FaultStore()
+        self.context = RequestContext()
+        self.replication = ReplicationEngine(on_event=self.events.record)
+        self.pitr = PointInTimeLogs()
+        self.health = HealthMonitor(on_event=self.events.record)
+        self.route53 = Route53Answers(self.health)
+        self._data_plane: Any = None
+        self._data_plane_error: str | None = None
+        self._scopes = OutageScopes()
+        self._last_deploy: tuple[dict[str, Any], DeploySettings] | None = None
+        self._deploy_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.faults.on_change(self._apply_scopes)
+        self._janitor = threading.Thread(target=self._expire_rules, name="lab-janitor", daemon=True)
+        self._janitor.start()
+
+    # --- the PostgreSQL data plane (H4), optional -----------------------------------------------------
+
+    def data_plane(self) -> Any | None:
+        """The data plane, started on first use; None (with the reason kept) if it cannot run here."""
+        if self._data_plane is None and self._data_plane_error is None:
+            try:
+                from chaos.lab.postgres.dataplane import PostgresDataPlane
+                self._data_plane = PostgresDataPlane(self.workdir)
+            except Exception as error:  # missing module or PostgreSQL binaries: RDS stays metadata-only
+                self._data_plane_error = f"{type(error).__name__}: {error}"
+                log.warning("PostgreSQL data plane unavailable: %s", self._data_plane_error)
+        return self._data_plane
+
+    @property
+    def running_data_plane(self) -> Any | None:
+        """The data plane if a deploy started it (never starts one)."""
+        return self._data_plane
+
+    @property
+    def regions(self) -> list[str]:
+        if self._last_deploy is None:
+            return []
+        inv = self._last_deploy[0]
+        return sorted({r for r in (inv.get("primary_region"), inv.get("dr_region")) if r})
+
+    # --- deploy / reset -----------------------------------------------------------------------------------
+
+    def deploy(self, inventory: dict[str, Any], replication_lag_seconds: float | None,
+               time_factor: float | None) -> dict[str, Any]:
+        if not isinstance(inventory, dict):
+            raise DeployError("inventory: must be a JSON object; follow docs/inventory.md")
+        settings = DeploySettings(replication_lag_seconds,
+                                  self.default_time_factor if time_factor is None else float(time_factor))
+        if settings.time_factor <= 0:
+            raise DeployError("time_factor: must be > 0; e.g. 1.0 (real time) or 0.1 (10x faster)")
+        with self._deploy_lock:
+            self._teardown()
+            self._last_deploy = (inventory, settings)
+            parts = LabParts(endpoint=self.endpoint, replication=self.replication, pitr=self.pitr,
+                             health=self.health, route53=self.route53, context=self.context,
+                             data_plane=self.data_plane,
+                             running_data_plane=lambda: self._data_plane)
+            summary = Deployer(parts, inventory, settings).deploy()
+            self.events.record("deployed", stack=inventory.get("stack"),
+                               resources=len(summary.created),
+                               declared_not_emulated=len(summary.declared_not_emulated))
+            return summary.to_json()
+
+    def reset(self) -> dict[str, Any]:
+        if self._last_deploy is None:
+            raise DeployError("reset: nothing deployed yet; POST /_lab/deploy first")
+        inventory, settings = self._last_deploy
+        return self.deploy(inventory, settings.replication_lag_seconds, settings.time_factor)
+
+    def _teardown(self) -> None:
+        """Forget every fault, emulation and resource (PostgreSQL included); keep endpoints and ports."""
+        self.faults.clear()
+        self.replication.clear()
+        self.pitr.clear()
+        self.health.clear()
+        self.route53.record_regions.clear()
+        self.context.bucket_regions.clear()
+        self.context.zone_members.clear()
+        if self._data_plane is not None:
+            self._data_plane.reset()
+        motostate.reset_all()
+
+    # --- replication control (/_lab/replication) ----------------------------------------------------------
+
+    def replication_links(self) -> list[dict[str, Any]]:
+        links = self.replication.links()
+        if self._data_plane is not None:
+            links += self._data_plane.links()
+        return links
+
+    def configure_replication(self, workload: str | None, paused: bool | None,
+                              lag_seconds: float | None) -> list[dict[str, Any]]:
+        known = self.replication.workloads() | {l["workload"] for l in self.replication_links()}
+        if workload is not None and workload not in known:
+            raise DeployError(f"workload: no replicated workload {workload!r}; use one of {sorted(known)}")
+        if lag_seconds is not None and lag_seconds < 0:
+            raise DeployError("lag_seconds: must be >= 0")
+        self.replication.configure(workload, paused, lag_seconds)
+        if self._data_plane is not None:
+            if paused is not None:
+                self._data_plane.set_paused(workload, paused)
+            if lag_seconds is not None:
+                self._data_plane.set_lag(workload, lag_seconds)
+        self.events.record("replication_configured", workload=workload, paused=paused,
+                           lag_seconds=lag_seconds)
+        return self.replication_links()
+
+    def lab_events(self, since: float) -> list[dict[str, Any]]:
+        events = self.events.since(since)
+        if self._data_plane is not None:
+            events += self._data_plane.events(since)
+        return sorted(events, key=lambda event: event["t"])
+
+    # --- fault scopes ----------------------------------------------------------------------------------
+
+    def _apply_scopes(self, scopes: OutageScopes) -> None:
+        before, self._scopes = self._scopes, scopes
+        data_plane = self._data_plane
+        for region in scopes.regions ^ before.regions:
+            active = region in scopes.regions
+            self.health.set_region_down(region, active)
+            self.events.record("region_outage_started" if active else "region_outage_ended", region=region)
+            if data_plane is not None:
+                data_plane.on_region_outage(region, active)
+        self.replication.set_blocked_regions(scopes.regions)
+        for zone in scopes.zones ^ before.zones:
+            self.events.record("zone_outage_started" if zone in scopes.zones else "zone_outage_ended", zone=zone)
+            if data_plane is not None:
+                data_plane.on_zone_outage(zone, zone in scopes.zones)
+        for resource in scopes.resources ^ before.resources:
+            self.events.record("resource_fault_started" if resource in scopes.resources
+                               else "resource_fault_ended", resource=resource)
+            if data_plane is not None:
+                data_plane.on_resource_fault(resource, resource in scopes.resources)
+
+    def _expire_rules(self) -> None:
+        while not self._stop.wait(JANITOR_PERIOD_SECONDS):
+            try:
+                self.faults.purge_expired()
+            except Exception:  # keep expiring; a data-plane hiccup must not leave rules forever
+                log.exception("expiring fault rules failed")
+
+    # --- shutdown -----------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._stop.set()
+        self._janitor.join(timeout=5)
+        try:
+            if self._data_plane is not None:
+                self._data_plane.close()
+        finally:
+            self.replication.close()
+            self.health.close()
+            if self._owns_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,192 @@
+"""`LabMiddleware`: the WSGI layer in front of moto.
+
+Per AWS request, in order: the Chaos API's latency effect, the fault rules (an error in the
+protocol's shape instead of moto's answer), then the few operations the lab answers itself or must
+observe (Route 53 health answers, DynamoDB PITR, S3 writes to replicated buckets, RDS calls that
+reach PostgreSQL). Everything else goes straight to moto: the hot path is one regex on the
+`Authorization` header, one empty-list check and one dict look-up.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Iterable
+from xml.etree import ElementTree
+
+from chaos.lab import motostate, rds
+from chaos.lab.awsrequest import AwsRequest
+from chaos.lab.control import ControlApi
+from chaos.lab.core import Lab
+from chaos.lab.deploy import LAB_USER_AGENT
+from chaos.lab.faults import error_response
+from chaos.lab.pitr import RestoreRefused
+from chaos.lab.route53 import Route53Refused
+
+log = logging.getLogger(__name__)
+Reply = tuple[int, list[tuple[str, str]], bytes]
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 404: "Not Found",
+            500: "Internal Server Error", 503: "Service Unavailable"}
+_S3_REPLICATED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload",
+                                       "DeleteObject", "DeleteObjects"})
+
+
+class LabMiddleware:
+    def __init__(self, moto_app: Callable, lab: Lab):
+        self.moto_app = moto_app
+        self.lab = lab
+        self.control = ControlApi(lab)
+        self._intercepted: dict[tuple[str, str], Callable[[AwsRequest], Reply]] = {
+            ("route53", "GetHealthCheckStatus"): self._health_check_status,
+            ("route53", "TestDNSAnswer"): self._test_dns_answer,
+            ("dynamodb", "RestoreTableToPointInTime"): self._restore_table,
+            ("dynamodb", "UpdateContinuousBackups"): self._update_continuous_backups,
+            **{("s3", op): self._s3_write for op in _S3_REPLICATED_OPERATIONS},
+            **{("rds", op): self._rds_call for op in rds.ENDPOINT_OPERATIONS},
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_lab/") or path.startswith("/_localstack/"):
+            return self.control(environ, start_response)
+        request = AwsRequest.from_environ(environ)
+        if not request.is_aws:
+            return self.moto_app(environ, start_response)
+        if LAB_USER_AGENT not in environ.get("HTTP_USER_AGENT", ""):
+            if self.lab.faults.latency_ms:
+                time.sleep(self.lab.faults.latency_ms / 1000.0)
+            rule = self.lab.faults.match(request, self.lab.context)
+            if rule is not None:
+                message = f"lab fault rule: {request.service} {request.operation or ''} in {request.region}".strip()
+                return _send(start_response, error_response(request, rule.status_code, rule.error_code, message))
+        handler = self._intercepted.get((request.service, request.operation))
+        if handler is None:
+            return self.moto_app(environ, start_response)
+        return _send(start_response, handler(request))
+
+    # --- calling moto and keeping its answer -------------------------------------------------------------
+
+    def _moto(self, request: AwsRequest) -> Reply:
+        request.body  # noqa: B018 - buffer the body so moto reads the same bytes we may have parsed
+        captured: dict[str, Any] = {}
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), headers
+            return lambda data: None
+
+        chunks = self.moto_app(request.environ, start)
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        return captured["status"], list(captured["headers"]), body
+
+    # --- Route 53 ------------------------------------------------------------------------------------------
+
+    def _health_check_status(self, request: AwsRequest) -> Reply:
+        check_id = request.route53_id()
+        if self.lab.health.check(check_id) is None:
+            return self._moto(request)  # not a check the lab evaluates: moto's answer
+        return _xml(200, self.lab.route53.health_check_status_xml(check_id))
+
+    def _test_dns_answer(self, request: AwsRequest) -> Reply:
+        q = {k: v[0] for k, v in request.query.items()}
+        try:
+            return _xml(200, self.lab.route53.test_dns_answer_xml(
+                q.get("hostedzoneid", ""), q.get("recordname", ""), q.get("recordtype", "")))
+        except Route53Refused as refused:
+            return error_response(request, refused.status, refused.code, refused.message)
+
+    # --- DynamoDB point in time ------------------------------------------------------------------------------
+
+    def _restore_table(self, request: AwsRequest) -> Reply:
+        body = request.json_body
+        source = body.get("SourceTableName") or str(body.get("SourceTableArn", "")).rsplit("/", 1)[-1]
+        target = body.get("TargetTableName", "")
+        use_latest = bool(body.get("UseLatestRestorableTime"))
+        restore_time = None if use_latest or body.get("RestoreDateTime") is None else float(body["RestoreDateTime"])
+        if motostate.dynamodb_table(request.region, source) is None:
+            return self._moto(request)  # moto answers SourceTableNotFoundException
+        try:
+            self.lab.pitr.check_restorable(request.region, source, restore_time)
+        except RestoreRefused as refused:
+            return error_response(request, 400, refused.code, refused.message)
+        status, headers, reply = self._moto(request)
+        if status == 200:
+            restored = self.lab.pitr.replay_into(request.region, source, target, restore_time)
+            self.lab.events.record("table_restored", region=request.region, source=source, target=target,
+                                   restore_time=restore_time, items=restored)
+        return status, headers, reply
+
+    def _update_continuous_backups(self, request: AwsRequest) -> Reply:
+        status, headers, reply = self._moto(request)
+        if status == 200:
+            body = request.json_body
+            spec = body.get("PointInTimeRecoverySpecification") or {}
+            if spec.get("PointInTimeRecoveryEnabled") is True:
+                self.lab.pitr.enable(request.region, body.get("TableName", ""))
+            elif spec.get("PointInTimeRecoveryEnabled") is False:
+                self.lab.pitr.disable(request.region, body.get("TableName", ""))
+        return status, headers, reply
+
+    # --- S3 writes to replicated buckets -----------------------------------------------------------------
+
+    def _s3_write(self, request: AwsRequest) -> Reply:
+        bucket, key = request.s3_bucket_and_key
+        if not self.lab.replication.is_replicated_bucket(bucket):
+            return self._moto(request)
+        status, headers, reply = self._moto(request)
+        if status >= 300:
+            return status, headers, reply
+        if request.operation == "DeleteObjects":
+            self._record_deleted_objects(bucket, reply)
+            return status, headers, reply
+        header = {name.lower(): value for name, value in headers}
+        version_id = header.get("x-amz-version-id")
+        if version_id is None:
+            return status, headers, reply
+        if request.operation == "DeleteObject":
+            if "versionId" not in request.query:  # deleting one version is not replicated (nor on S3)
+                self.lab.replication.record_object_change(bucket, key, version_id, None)
+        else:
+            source_key = motostate.s3_backend().get_object(bucket, key, version_id=version_id)
+            if source_key is not None:
+                self.lab.replication.record_object_change(bucket, key, version_id, source_key)
+        return status, headers, reply
+
+    def _record_deleted_objects(self, bucket: str, reply: bytes) -> None:
+        for deleted in ElementTree.fromstring(reply).iter():
+            if not deleted.tag.endswith("Deleted"):
+                continue
+            fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "") for child in deleted}
+            if fields.get("DeleteMarker") == "true" and fields.get("DeleteMarkerVersionId") and "VersionId" not in fields:
+                self.lab.replication.record_object_change(bucket, fields["Key"],
+                                                          fields["DeleteMarkerVersionId"], None)
+
+    # --- RDS ---------------------------------------------------------------------------------------------------
+
+    def _rds_call(self, request: AwsRequest) -> Reply:
+        status, headers, reply = self._moto(request)
+        data_plane = self.lab.running_data_plane
+        if status != 200 or data_plane is None:
+            return status, headers, reply
+        if request.operation in rds.DATA_PLANE_OPERATIONS:
+            try:
+                rds.act_on_data_plane(request, data_plane)
+            except Exception as error:  # surface it: the runbook must not believe a failover happened
+                log.exception("data plane failed on %s", request.operation)
+                return error_response(request, 500, "InternalFailure",
+                                      f"lab PostgreSQL data plane failed on {request.operation}: {error}")
+        reply = rds.rewrite_endpoints(reply, data_plane)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(reply))))
+        return status, headers, reply
+
+
+def _xml(status: int, body: bytes) -> Reply:
+    return status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
+
+
+def _send(start_response: Callable, reply: Reply) -> list[bytes]:
+    status, headers, body = reply
+    start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+    return [body]

@@ -1,0 +1,378 @@
+"""PostgreSQL cluster primitives: find the binaries, make a data directory, start/stop/promote a server.
+
+Everything here works on one PostgreSQL server (one data directory, one postmaster). How servers
+are combined into an RDS instance with a Multi-AZ standby and replicas is `dataplane.py`'s job.
+
+PostgreSQL refuses to run as root. When the lab runs as root, every PostgreSQL command runs as the
+unprivileged `postgres` user (Debian's package creates it) through `subprocess`'s `user=`/`group=`
+arguments, which switch user in the child without a `preexec_fn` (unsafe in a threaded server).
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from chaos.errors import ChaosError
+
+# The operating-system account that owns and runs the servers when the lab runs as root.
+POSTGRES_OS_USER = "postgres"
+# The bootstrap superuser inside every cluster; the lab's own admin connections use it.
+ADMIN_ROLE = "postgres"
+# 1 MB WAL segments (instead of 16 MB) make archiving, base backups and copies cheap in the lab;
+# a segment switch forced before a point-in-time restore then archives little.
+WAL_SEGMENT_MB = 1
+COMMAND_TIMEOUT_SECONDS = 60.0
+
+# Settings shared by every server. Per-server settings (port, archive, standby wiring) live in
+# `lab_instance.conf`, included last so they win.
+COMMON_SETTINGS: dict[str, str] = {
+    "listen_addresses": "'127.0.0.1'",
+    "shared_buffers": "'16MB'",
+    "max_connections": "40",
+    "max_worker_processes": "4",
+    "max_parallel_workers_per_gather": "0",
+    "jit": "off",
+    # Honest durability: a commit is acknowledged after its WAL is flushed.
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "wal_level": "replica",
+    "archive_mode": "on",
+    "archive_timeout": "0",
+    "max_wal_senders": "10",
+    # No replication slots (they do not survive a failover in PostgreSQL 15); keep WAL instead.
+    "wal_keep_size": "'128MB'",
+    "max_wal_size": "'64MB'",
+    "min_wal_size": "'8MB'",
+    "hot_standby": "on",
+    # A paused or lagging link must not make either side hang up.
+    "wal_sender_timeout": "'10min'",
+    "wal_receiver_timeout": "'10min'",
+    "wal_receiver_status_interval": "'1s'",
+    # A replica re-connects quickly after a failover of its source.
+    "wal_retrieve_retry_interval": "'200ms'",
+    "logging_collector": "off",
+    "log_min_messages": "warning",
+}
+
+# Trust on loopback only: the lab ignores the RDS-managed password (documented in docs/postgres-lab.md).
+PG_HBA = """\
+# Written by the SecureCart chaos lab: trust on loopback only, nothing else can connect.
+local   all          all                 trust
+host    all          all   127.0.0.1/32  trust
+local   replication  all                 trust
+host    replication  all   127.0.0.1/32  trust
+"""
+
+
+@dataclass(frozen=True)
+class PgBinaries:
+    """Where the PostgreSQL server programs are (not on PATH on Debian)."""
+
+    bindir: Path
+
+    def __call__(self, program: str) -> str:
+        return str(self.bindir / program)
+
+    @property
+    def version(self) -> str:
+        out = subprocess.run([self("postgres"), "--version"], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+
+def find_binaries() -> PgBinaries | None:
+    """Locate the server binaries with `pg_config --bindir`, or Debian's default path; None if absent."""
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            candidates.append(Path(out.stdout.strip()))
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for bindir in candidates:
+        if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists() and (bindir / "pg_basebackup").exists():
+            return PgBinaries(bindir)
+    return None
+
+
+def require_binaries() -> PgBinaries:
+    bins = find_binaries()
+    if bins is None:
+        raise ChaosError(
+            "postgresql: server binaries not found (pg_config --bindir); "
+            "install them with `apt-get install postgresql-15`"
+        )
+    return bins
+
+
+def running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def run_as_postgres(args: list[str], *, timeout: float = COMMAND_TIMEOUT_SECONDS, check: bool = True,
+                    new_session: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL program, as the `postgres` OS user when we are root.
+
+    `new_session` puts a started server in its own session, so a Ctrl-C in the lab's terminal does
+    not reach it: the lab stops its servers itself, in order, from `close()`.
+    """
+    as_user: dict[str, object] = {}
+    if running_as_root():
+        as_user = {"user": POSTGRES_OS_USER, "group": POSTGRES_OS_USER, "extra_groups": []}
+    result = subprocess.run(
+        args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        start_new_session=new_session, cwd="/", **as_user,  # type: ignore[arg-type]
+    )
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ChaosError(
+            f"postgresql: `{Path(args[0]).name} {' '.join(args[1:3])}` failed: "
+            f"{detail[-1] if detail else 'exit ' + str(result.returncode)}; see the server log in the lab workdir"
+        )
+    return result
+
+
+def give_to_postgres(path: Path) -> None:
+    """Make a directory we created usable by the servers (owned by `postgres` when we are root)."""
+    if running_as_root():
+        shutil.chown(path, POSTGRES_OS_USER, POSTGRES_OS_USER)
+
+
+def make_owned_dir(path: Path, mode: int = 0o700) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=mode)
+    os.chmod(path, mode)
+    give_to_postgres(path)
+    return path
+
+
+def free_port() -> int:
+    """A currently free TCP port on 127.0.0.1 (the server start retries if someone takes it first)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def conf_line(key: str, value: str) -> str:
+    return f"{key} = {value}\n"
+
+
+def quote(value: str) -> str:
+    """A PostgreSQL configuration string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+class _TemplateCache:
+    """One `initdb` per lab process: every new primary copies this template (initdb costs ~1 s).
+
+    The template lives in its own temporary directory, removed when the process exits.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._templates: dict[Path, Path] = {}
+        self._root: Path | None = None
+
+    def get(self, bins: PgBinaries) -> Path:
+        with self._lock:
+            if bins.bindir in self._templates and self._templates[bins.bindir].exists():
+                return self._templates[bins.bindir]
+            if self._root is None or not self._root.exists():
+                self._root = Path(tempfile.mkdtemp(prefix="securecart-pg-template-"))
+                os.chmod(self._root, 0o755)
+                atexit.register(shutil.rmtree, self._root, True)
+            template = self._root / f"template-{len(self._templates)}"
+            make_owned_dir(template)
+            run_as_postgres([
+                bins("initdb"), "-D", str(template), "-U", ADMIN_ROLE, "--auth=trust", "--encoding=UTF8",
+                "--locale=C", f"--wal-segsize={WAL_SEGMENT_MB}", "--no-sync", "--no-instructions",
+            ], timeout=120)
+            with open(template / "postgresql.conf", "a", encoding="utf-8") as conf:
+                conf.write("\n# SecureCart chaos lab settings\n")
+                for key, value in COMMON_SETTINGS.items():
+                    conf.write(conf_line(key, value))
+                conf.write("include_if_exists = 'lab_instance.conf'\n")
+            (template / "pg_hba.conf").write_text(PG_HBA, encoding="utf-8")
+            self._templates[bins.bindir] = template
+            return template
+
+
+TEMPLATES = _TemplateCache()
+
+
+@dataclass
+class PgServer:
+    """One PostgreSQL server process and its data directory.
+
+    `port` stays the same across restarts, so whatever points at this server keeps pointing at it.
+    """
+
+    name: str
+    bins: PgBinaries
+    data_dir: Path
+    socket_dir: Path
+    log_file: Path
+    port: int = field(default_factory=free_port)
+    settings: dict[str, str] = field(default_factory=dict)
+
+    # ---- creating the data directory -------------------------------------------------------
+
+    def init_from_template(self) -> None:
+        """A fresh cluster, copied from the per-process initdb template (`cp -a` keeps ownership)."""
+        template = TEMPLATES.get(self.bins)
+        run_as_postgres(["cp", "-a", str(template), str(self.data_dir)])
+
+    def init_from_base_backup(self, source: PgServer, *, as_user: str = ADMIN_ROLE) -> None:
+        """A copy of `source` taken with pg_basebackup (WAL streamed along, so the copy is consistent)."""
+        run_as_postgres([
+            self.bins("pg_basebackup"), "-h", "127.0.0.1", "-p", str(source.port), "-U", as_user,
+            "-D", str(self.data_dir), "-X", "stream", "-c", "fast", "--no-sync",
+        ], timeout=120)
+
+    def init_from_copy(self, backup_dir: Path) -> None:
+        """A data directory copied from a base backup kept on disk (point-in-time restores)."""
+        run_as_postgres(["cp", "-a", str(backup_dir), str(self.data_dir)])
+        (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+
+    def configure(self, settings: dict[str, str], *, standby: bool = False, recovery: bool = False) -> None:
+        """Write this server's own settings and the signal file that selects standby or recovery mode."""
+        self.settings = dict(settings)
+        lines = [
+            "# This server's own settings, written by the chaos lab (included last, so they win).\n",
+            conf_line("port", str(self.port)),
+            conf_line("unix_socket_directories", quote(str(self.socket_dir))),
+            conf_line("cluster_name", quote(self.name)),
+        ] + [conf_line(key, value) for key, value in settings.items()]
+        self._write_owned(self.data_dir / "lab_instance.conf", "".join(lines))
+        for signal_file, wanted in (("standby.signal", standby), ("recovery.signal", recovery)):
+            if wanted:
+                self._write_owned(self.data_dir / signal_file, "")
+            else:
+                (self.data_dir / signal_file).unlink(missing_ok=True)
+
+    def update_settings(self, changes: dict[str, str]) -> None:
+        """Change settings of a running server and reload it (e.g. drop the synchronous standby)."""
+        merged = {**self.settings, **changes}
+        self.configure(merged, standby=(self.data_dir / "standby.signal").exists(),
+                       recovery=(self.data_dir / "recovery.signal").exists())
+        if self.is_running():
+            run_as_postgres([self.bins("pg_ctl"), "-D", str(self.data_dir), "reload"], check=False)
+
+    def _write_owned(self, path: Path, text: str) -> None:
+        path.write_text(text, encoding="utf-8")
+        if running_as_root():
+            shutil.chown(path, POSTGRES_OS_USER, POSTGRES_OS_USER)
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    def start(self, *, wait: bool = True, timeout: float = 60.0) -> None:
+        """Start the server; with `wait`, return once it accepts connections."""
+        args = [self.bins("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-t", str(int(timeout))]
+        args += ["-w" if wait else "-W", "start"]
+        result = run_as_postgres(args, timeout=timeout + 10, check=False, new_session=True)
+        if result.returncode != 0:
+            raise ChaosError(f"postgresql: server {self.name} did not start: {self.log_tail()}; "
+                             f"see {self.log_file}")
+
+    def stop(self, mode: str = "fast", timeout: float = 30.0) -> None:
+        """Stop the server: `fast` (clean shutdown) or `immediate` (a crash: no checkpoint, recovery on restart)."""
+        if not self.is_running():
+            return
+        run_as_postgres([self.bins("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-t", str(int(timeout)),
+                         "-w", "stop"], timeout=timeout + 10, check=False)
+        if self.is_running():
+            self.kill()
+
+    def crash(self) -> None:
+        """An instance failure: the postmaster and its backends quit at once (SIGQUIT, like a crash)."""
+        self.stop("immediate")
+
+    def kill(self) -> None:
+        """Last resort: SIGKILL the postmaster and every backend it started."""
+        pid = self.postmaster_pid()
+        if pid is None:
+            return
+        victims = [pid] + _children_of(pid)
+        for victim in victims:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(v) for v in victims):
+            time.sleep(0.02)
+        (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+
+    def promote(self, timeout: float = 60.0) -> None:
+        """End recovery on a standby; return when it accepts writes."""
+        result = run_as_postgres([self.bins("pg_ctl"), "-D", str(self.data_dir), "-t", str(int(timeout)),
+                                  "-w", "promote"], timeout=timeout + 10, check=False)
+        if result.returncode != 0:
+            raise ChaosError(f"postgresql: promoting {self.name} failed: {result.stderr.strip() or self.log_tail()}; "
+                             f"see {self.log_file}")
+
+    def postmaster_pid(self) -> int | None:
+        try:
+            first_line = (self.data_dir / "postmaster.pid").read_text(encoding="utf-8").split("\n", 1)[0]
+            pid = int(first_line)
+        except (OSError, ValueError):
+            return None
+        return pid if _alive(pid) else None
+
+    def is_running(self) -> bool:
+        return self.postmaster_pid() is not None
+
+    def log_tail(self, lines: int = 3) -> str:
+        try:
+            text = self.log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        except OSError:
+            return "no server log"
+        return " | ".join(text[-lines:]) or "empty server log"
+
+    # ---- talking to it ----------------------------------------------------------------------
+
+    def connect(self, dbname: str = "postgres", user: str = ADMIN_ROLE) -> psycopg.Connection:
+        return psycopg.connect(host="127.0.0.1", port=self.port, dbname=dbname, user=user,
+                               autocommit=True, connect_timeout=2)
+
+    def query(self, sql: str, params: tuple = (), dbname: str = "postgres") -> list[tuple]:
+        with self.connect(dbname) as conn:
+            cur = conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _children_of(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent:
+            children.append(int(entry.name))
+    return children

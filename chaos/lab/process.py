@@ -1,0 +1,203 @@
+"""Driving a lab from the harness: `LabProcess` spawns one, `LabClient` talks to any lab over HTTP.
+
+The harness keeps the lab in a child process (its own core, its own moto state) and talks to it
+only over HTTP, exactly as it talks to a LocalStack endpoint started by hand.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from chaos.errors import ChaosError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 30.0  # PostgreSQL processes stop inside the lab's `finally` first
+
+
+class _NotReady(Exception):
+    pass
+
+
+class LabProcess:
+    """`python -m chaos lab --port 0 --ready-file F` as a child process. Use as a context manager."""
+
+    def __init__(self, *, time_factor: float = 1.0, port: int = 0, stack: str | None = None,
+                 replication_lag_seconds: float | None = None, workdir: Path | None = None,
+                 ready_timeout: float = READY_TIMEOUT_SECONDS):
+        self.time_factor = time_factor
+        self.port = port
+        self.stack = stack
+        self.replication_lag_seconds = replication_lag_seconds
+        self.workdir = workdir
+        self.ready_timeout = ready_timeout
+        self.endpoint = ""
+        self._process: subprocess.Popen | None = None
+        self._rundir: Path | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def log_path(self) -> Path | None:
+        return self._rundir / "lab.log" if self._rundir else None
+
+    def start(self) -> "LabProcess":
+        self._rundir = Path(tempfile.mkdtemp(prefix="securecart-labproc-"))
+        ready_file = self._rundir / "ready.json"
+        command = [sys.executable, "-m", "chaos", "lab", "--port", str(self.port),
+                   "--ready-file", str(ready_file), "--time-factor", str(self.time_factor)]
+        if self.stack:
+            command += ["--stack", self.stack]
+        if self.replication_lag_seconds is not None:
+            command += ["--replication-lag", str(self.replication_lag_seconds)]
+        if self.workdir:
+            command += ["--workdir", str(self.workdir)]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p))
+        with open(self.log_path, "wb") as log:  # the child keeps its own handle
+            # Own session: a Ctrl-C in the terminal reaches the harness, whose `finally` stops us.
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                             cwd=REPO_ROOT, env=env, start_new_session=True)
+        try:
+            self.endpoint = self._wait_ready(ready_file)
+            LabClient(self.endpoint).health()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, ready_file: Path) -> str:
+        @retry(stop=stop_after_delay(self.ready_timeout), wait=wait_fixed(0.05),
+               retry=retry_if_exception_type(_NotReady), reraise=True)
+        def endpoint() -> str:
+            if self._process.poll() is not None:
+                raise ChaosError(f"lab: exited with code {self._process.returncode} before it was ready; "
+                                 f"see its log: {self._log_tail()}")
+            if not ready_file.exists():
+                raise _NotReady()
+            return json.loads(ready_file.read_text())["endpoint"]
+
+        try:
+            return endpoint()
+        except _NotReady:
+            raise ChaosError(f"lab: not ready after {self.ready_timeout:.0f} s; see {self.log_path}") from None
+
+    def _log_tail(self) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "(no log)"
+        return lines[-1] if lines else "(empty log)"
+
+    def stop(self) -> None:
+        """SIGTERM (the lab stops PostgreSQL in its `finally`), then SIGKILL after a bound."""
+        process, self._process = self._process, None
+        try:
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=STOP_TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+        finally:
+            if self._rundir is not None:
+                shutil.rmtree(self._rundir, ignore_errors=True)
+                self._rundir = None
+
+    def __enter__(self) -> "LabProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LabClient:
+    """Every `/_lab` call and the Chaos API, over stdlib HTTP. Errors are one-line `ChaosError`s."""
+
+    def __init__(self, endpoint: str, timeout: float = 30.0, deploy_timeout: float = 300.0):
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout = timeout
+        self.deploy_timeout = deploy_timeout
+
+    # --- /_lab ---------------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/_lab/health")
+
+    def deploy(self, inventory: dict[str, Any], *, replication_lag_seconds: float | None = None,
+               time_factor: float | None = None) -> dict[str, Any]:
+        return self._call("POST", "/_lab/deploy", {"inventory": inventory,
+                                                   "replication_lag_seconds": replication_lag_seconds,
+                                                   "time_factor": time_factor}, timeout=self.deploy_timeout)
+
+    def reset(self) -> dict[str, Any]:
+        return self._call("POST", "/_lab/reset", {}, timeout=self.deploy_timeout)
+
+    def replication(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/_lab/replication")
+
+    def set_replication(self, *, workload: str | None = None, paused: bool | None = None,
+                        lag_seconds: float | None = None) -> list[dict[str, Any]]:
+        return self._call("POST", "/_lab/replication",
+                          {"workload": workload, "paused": paused, "lag_seconds": lag_seconds})
+
+    def events(self, since: float = 0.0) -> list[dict[str, Any]]:
+        return self._call("GET", f"/_lab/events?since={since}")
+
+    # --- Chaos API (LocalStack-compatible) -------------------------------------------------------------
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/_localstack/chaos/faults")
+
+    def set_faults(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self._call("POST", "/_localstack/chaos/faults", rules)
+
+    def add_faults(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self._call("PATCH", "/_localstack/chaos/faults", rules)
+
+    def remove_faults(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self._call("DELETE", "/_localstack/chaos/faults", rules)
+
+    def clear_faults(self) -> list[dict[str, Any]]:
+        self._call("POST", "/_localstack/chaos/effects", {"latency": 0})
+        return self.set_faults([])
+
+    def effects(self) -> dict[str, Any]:
+        return self._call("GET", "/_localstack/chaos/effects")
+
+    def set_latency(self, milliseconds: float) -> dict[str, Any]:
+        return self._call("POST", "/_localstack/chaos/effects", {"latency": milliseconds})
+
+    # --- transport -------------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.endpoint + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as reply:
+                return json.loads(reply.read() or b"null")
+        except urllib.error.HTTPError as error:
+            try:
+                message = json.loads(error.read()).get("error")
+            except ValueError:
+                message = None
+            raise ChaosError(f"lab {self.endpoint}{path}: {message or f'HTTP {error.code}'}") from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise ChaosError(f"endpoint {self.endpoint}: unreachable ({reason}); start the lab with "
+                             f"`python -m chaos lab` or fix --endpoint") from None

@@ -1,0 +1,67 @@
+"""The measured outcome of one scenario on one workload: what every report is rendered from."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from chaos.measurement.resolution import Resolution
+from chaos.measurement.rto import Phases
+from chaos.measurement.window import FaultWindow
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Absolute times (epoch seconds) of the moments a timeline plot marks; None when absent."""
+
+    fault_time: float | None = None
+    detected_at: float | None = None
+    runbook_started_at: float | None = None
+    failover_done_at: float | None = None
+    recovered_at: float | None = None
+    recovery_point: float | None = None
+    newest_present_ack: float | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """Measured vs target for one (scenario, workload); `skipped` when it did not apply.
+
+    Headline fields come first and are what CI reads from report.json: times in seconds (float),
+    None where a value could not be measured (not recovered, no audit). `reasons` says why a
+    result failed (empty when it passed); `notes` are informational (post-fault writes, holes).
+    """
+
+    scenario: str
+    workload: str
+    strategy: str
+    kind: str
+    rto_target_seconds: float
+    rpo_target_seconds: float
+    passed: bool = False
+    recovered: bool = False
+    rto_seconds: float | None = None
+    rpo_seconds: float | None = None
+    lost_writes: int | None = None
+    acknowledged_writes: int = 0
+    post_fault_acknowledged_writes: int = 0
+    post_fault_survived_writes: int | None = None
+    audit_store: str | None = None
+    everything_lost: bool = False
+    phases: Phases = field(default_factory=lambda: Phases(None, None, None, None))
+    resolution: Resolution = field(default_factory=lambda: Resolution(None, None, None, None, 0))
+    fault_window: FaultWindow = field(default_factory=lambda: FaultWindow(None, None, None))
+    marks: Marks = field(default_factory=Marks)
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: bool = False
+    skip_reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        """"passed", "failed" or "skipped": the verdict word reports print."""
+        if self.skipped:
+            return "skipped"
+        return "passed" if self.passed else "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

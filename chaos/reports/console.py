@@ -1,0 +1,62 @@
+"""Terminal output: a rich table of measured vs target, or one line for CI logs (`quiet`)."""
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from chaos.measurement.results import ScenarioResult
+from chaos.measurement.verdict import Summary, summarize
+from chaos.reports import format as fmt
+
+CI_LOG_WIDTH = 160
+_STYLE = {"passed": "bold green", "failed": "bold red", "skipped": "dim"}
+
+
+def results_table(results: list[ScenarioResult]) -> Table:
+    table = Table(title="SecureCart DR game day: measured vs target", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("Scenario", "Workload", "Strategy"):
+        table.add_column(column)
+    for column in ("RTO / target", "RPO / target", "Lost / acked"):
+        table.add_column(column, justify="right")
+    table.add_column("Verdict", no_wrap=True)
+    for r in results:
+        style = _STYLE[r.status]
+        table.add_row(
+            r.scenario,
+            r.workload,
+            r.strategy,
+            f"{fmt.rto(r)} / {fmt.target(r.rto_target_seconds)}",
+            f"{fmt.rpo(r)} / {fmt.target(r.rpo_target_seconds)}",
+            fmt.lost_of_acked(r),
+            f"[{style}]{fmt.verdict_word(r)}[/{style}]",
+        )
+    return table
+
+
+def make_console() -> Console:
+    """A terminal gets its own width; a CI log (not a terminal) is not 80 columns wide, so the
+    table gets room instead of wrapping every cell."""
+    console = Console()
+    return console if console.is_terminal else Console(width=CI_LOG_WIDTH)
+
+
+def quiet_line(summary: Summary) -> str:
+    """e.g. `chaos: FAIL, 7 passed, 1 failed, 2 skipped (exit 1)`."""
+    return (
+        f"chaos: {summary.verdict}, {summary.passed} passed, {summary.failed} failed, "
+        f"{summary.skipped} skipped (exit {summary.exit_code})"
+    )
+
+
+def print_results(results: list[ScenarioResult], *, console: Console | None = None, quiet: bool = False) -> Summary:
+    """Print the table (or the one line in quiet mode) and the failure reasons; returns the summary."""
+    console = console or make_console()
+    summary = summarize(results)
+    if not quiet:
+        console.print(results_table(results))
+        for r in results:
+            if r.reasons:
+                console.print(f"[red]✗[/red] {r.scenario} / {r.workload}: {'; '.join(r.reasons)}", highlight=False)
+    console.print(quiet_line(summary), highlight=False, markup=False)
+    return summary

@@ -1,0 +1,155 @@
+"""report.md: the human report, written to fit a CI step summary ($GITHUB_STEP_SUMMARY)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from chaos.journal import RunRecord
+from chaos.measurement.results import ScenarioResult
+from chaos.measurement.verdict import summarize
+from chaos.reports import format as fmt
+
+_VERDICT_ICON = {"PASS": "✅", "FAIL": "❌", "EMPTY": "⚠️"}
+
+
+def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
+    measured = [r for r in results if not r.skipped]
+    skipped = [r for r in results if r.skipped]
+    summary = summarize(results)
+    lines = [
+        f"## SecureCart DR game day: {_VERDICT_ICON[summary.verdict]} {summary.verdict}",
+        "",
+        f"{summary.passed} passed, {summary.failed} failed, {summary.skipped} skipped "
+        f"(exit code {summary.exit_code}).",
+        "",
+        _run_line(run),
+        "",
+        "### Measured vs target",
+        "",
+        _table(
+            ["Scenario", "Workload", "Strategy", "RTO", "RTO target", "RPO", "RPO target", "Lost / acked", "Verdict"],
+            [
+                [
+                    r.scenario,
+                    r.workload,
+                    r.strategy,
+                    fmt.rto(r),
+                    fmt.target(r.rto_target_seconds),
+                    fmt.rpo(r),
+                    fmt.target(r.rpo_target_seconds),
+                    fmt.lost_of_acked(r),
+                    f"**{fmt.verdict_word(r)}**",
+                ]
+                for r in measured
+            ],
+        ),
+    ]
+    failures = [r for r in measured if r.reasons]
+    if failures:
+        lines += ["", "### Why targets were missed", ""]
+        lines += [f"- `{r.scenario}` / `{r.workload}`: {'; '.join(r.reasons)}" for r in failures]
+    noted = [r for r in measured if r.notes]
+    if noted:
+        lines += ["", "### Notes", ""]
+        lines += [f"- `{r.scenario}` / `{r.workload}`: {'; '.join(r.notes)}" for r in noted]
+    lines += [
+        "",
+        "### RTO phases",
+        "",
+        "Detection: fault → failure detected; decision: → runbook started; failover: → last recovery "
+        "action done; first success: → first passing probe. — means the run recorded no such moment.",
+        "",
+        _table(
+            ["Scenario", "Workload", "Detection", "Decision", "Failover", "First success", "RTO"],
+            [
+                [
+                    r.scenario,
+                    r.workload,
+                    fmt.seconds(r.phases.detection_seconds),
+                    fmt.seconds(r.phases.decision_seconds),
+                    fmt.seconds(r.phases.failover_seconds),
+                    fmt.seconds(r.phases.first_success_seconds),
+                    fmt.rto(r),
+                ]
+                for r in measured
+            ],
+        ),
+        "",
+        "### Measurement resolution",
+        "",
+        "RPO is resolved to about one inter-acknowledgement interval of the canary.",
+        "",
+        _table(
+            ["Scenario", "Workload", "Ack interval (median)", "Write rate", "Ack latency p50 / p99", "Failed writes"],
+            [
+                [
+                    r.scenario,
+                    r.workload,
+                    fmt.seconds(r.resolution.median_ack_interval_seconds),
+                    fmt.rate(r.resolution.write_rate_per_second),
+                    f"{fmt.seconds(r.resolution.ack_latency_p50_seconds)} / "
+                    f"{fmt.seconds(r.resolution.ack_latency_p99_seconds)}",
+                    str(r.resolution.failed_writes),
+                ]
+                for r in measured
+            ],
+        ),
+    ]
+    if skipped:
+        lines += ["", "### Not applicable (skipped)", ""]
+        lines += [f"- `{r.scenario}` / `{r.workload}`: {r.skip_reason}" for r in skipped]
+    lines += ["", "### Replication lags used", ""]
+    if run.replication_lag_override is not None:
+        lines += [f"Every replicated store was set to {fmt.seconds(run.replication_lag_override)} (`--replication-lag`).", ""]
+    if run.replication:
+        lines.append(
+            _table(
+                ["Workload", "Kind", "Source → target", "Lag", "Paused at deploy"],
+                [
+                    [
+                        link.workload,
+                        link.kind,
+                        f"{link.source_region} → {link.target_region}",
+                        fmt.seconds(link.lag_seconds, missing="as the target replicates"),
+                        "yes" if link.paused else "no",
+                    ]
+                    for link in run.replication
+                ],
+            )
+        )
+    else:
+        lines.append("No replication link was reported by the target.")
+    lines += ["", "### Declared, not emulated", ""]
+    if run.declared_not_emulated:
+        lines += [
+            f"- {item.resource}{f' ({item.workload})' if item.workload else ''}: {item.reason}"
+            for item in run.declared_not_emulated
+        ]
+    else:
+        lines.append("Nothing: every declared resource was created on the target.")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(path: str | Path, run: RunRecord, results: list[ScenarioResult]) -> Path:
+    path = Path(path)
+    path.write_text(render_markdown(run, results), encoding="utf-8")
+    return path
+
+
+def _run_line(run: RunRecord) -> str:
+    started = datetime.fromtimestamp(run.started_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    duration = "" if run.ended_at is None else f", {fmt.seconds(run.ended_at - run.started_at)}"
+    endpoint = f" at `{run.endpoint}`" if run.endpoint else ""
+    canary = "" if run.canary_rate is None else f", canary {run.canary_rate:g} writes/s per workload"
+    return (
+        f"Stack `{run.stack}` on target `{run.target}`{endpoint}; run `{run.run_id}` started {started}{duration}. "
+        f"Time factor {run.time_factor:g} (health-check intervals scaled){canary}. "
+        f"Inventory {run.inventory_digest or 'digest not recorded'}; tool {run.tool_version}."
+    )
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    def row(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
+
+    return "\n".join([row(header), "|" + "---|" * len(header), *(row(r) for r in rows)])

@@ -1,0 +1,183 @@
+"""timeline-<scenario>.png: what happened to every workload's writes around the fault.
+
+One panel per workload: acknowledged writes (seq over time, relative to the fault), split into
+those the recovered store kept, those it lost and those acknowledged after the fault; refused
+writes; the fault window shaded; the detection / runbook / failover / first-success moments; and
+the RPO gap drawn from the recovery point to the fault. Rendered with matplotlib's Agg canvas via
+`Figure` (no pyplot global state, safe in any thread, no display needed).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from chaos.journal import AUDIT, WRITE_ACKED, WRITE_FAILED, Event
+from chaos.measurement.results import ScenarioResult
+from chaos.measurement.selection import Timeline, split_timelines
+from chaos.reports import format as fmt
+
+_MARKERS = (
+    # (Marks attribute, label, colour, line style)
+    ("detected_at", "failure detected", "tab:orange", "--"),
+    ("runbook_started_at", "runbook started", "tab:purple", "-."),
+    ("failover_done_at", "failover done", "tab:blue", "--"),
+    ("recovered_at", "first passing probe (RTO)", "tab:green", "-"),
+)
+
+
+_STYLES = {
+    "acknowledged, kept": dict(color="tab:blue", marker=".", markersize=2),
+    "acknowledged (store not audited)": dict(color="tab:gray", marker=".", markersize=2),
+    "acknowledged, LOST": dict(color="tab:red", marker="x", markersize=3),
+    "acknowledged after the fault": dict(color="tab:cyan", marker=".", markersize=2),
+}
+
+
+def timeline_filename(scenario: str) -> str:
+    return f"timeline-{re.sub(r'[^A-Za-z0-9_.-]+', '_', scenario)}.png"
+
+
+def write_timelines(out_dir: str | Path, events: Iterable[Event], results: list[ScenarioResult]) -> list[Path]:
+    """One PNG per scenario that has at least one measured (not skipped) workload."""
+    out_dir = Path(out_dir)
+    measured = {(r.scenario, r.workload): r for r in results if not r.skipped}
+    per_scenario: dict[str, list[tuple[Timeline, ScenarioResult]]] = {}
+    for timeline in split_timelines(events):
+        result = measured.get((timeline.scenario, timeline.workload))
+        if result is not None:
+            per_scenario.setdefault(timeline.scenario, []).append((timeline, result))
+    return [
+        render_timeline(out_dir / timeline_filename(scenario), scenario, panels)
+        for scenario, panels in per_scenario.items()
+    ]
+
+
+def render_timeline(path: Path, scenario: str, panels: list[tuple[Timeline, ScenarioResult]]) -> Path:
+    origin = _origin(panels)
+    figure = Figure(figsize=(11, 1.2 + 3.0 * len(panels)), dpi=100, layout="constrained")
+    axes = figure.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0]
+    for ax, (timeline, result) in zip(axes, panels):
+        _draw_panel(ax, timeline, result, origin)
+    axes[-1].set_xlabel("seconds since the fault")
+    figure.suptitle(f"Game day scenario: {scenario}", fontsize="large", fontweight="bold")
+
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    figure.legend(handles, labels, loc="outside lower center", ncols=4, fontsize="small", markerscale=2)
+    figure.savefig(path, format="png")
+    return path
+
+
+def _origin(panels: list[tuple[Timeline, ScenarioResult]]) -> float:
+    """Time zero of the x axis: the fault, or the first event when no fault was injected."""
+    faults = [r.marks.fault_time for _, r in panels if r.marks.fault_time is not None]
+    if faults:
+        return min(faults)
+    return min(e.t for timeline, _ in panels for events in timeline.by_kind.values() for e in events)
+
+
+def _draw_panel(ax, timeline: Timeline, result: ScenarioResult, origin: float) -> None:
+    acks = timeline.of(WRITE_ACKED)
+    audits = timeline.of(AUDIT)
+    present = set(audits[-1].data.get("present") or ()) if audits else None
+    fault_time = result.marks.fault_time
+
+    groups: dict[str, tuple[list[float], list[float]]] = {}
+    for index, ack in enumerate(acks):
+        seq = ack.data.get("seq")
+        if fault_time is not None and ack.t > fault_time:
+            group = "acknowledged after the fault"
+        elif present is None:
+            group = "acknowledged (store not audited)"
+        elif seq in present:
+            group = "acknowledged, kept"
+        else:
+            group = "acknowledged, LOST"
+        xs, ys = groups.setdefault(group, ([], []))
+        xs.append(ack.t - origin)
+        ys.append(_number(seq, index))
+
+    for group, (xs, ys) in groups.items():
+        ax.plot(xs, ys, linestyle="none", label=group, **_STYLES[group])
+
+    failed = timeline.of(WRITE_FAILED)
+    if failed:
+        ax.plot(
+            [f.t - origin for f in failed],
+            [_number(f.data.get("seq"), i) for i, f in enumerate(failed)],
+            linestyle="none", marker="|", markersize=6, color="tab:orange", label="write refused",
+        )
+
+    window = result.fault_window
+    if window.start is not None:
+        right = (window.end if window.end is not None else max([window.start, *(a.t for a in acks)])) - origin
+        if fault_time is not None and window.start < fault_time:
+            ax.axvspan(window.start - origin, fault_time - origin, color="gold", alpha=0.15,
+                       label="preparatory fault (e.g. replication paused)")
+        if fault_time is not None:
+            ax.axvspan(fault_time - origin, right, color="tab:red", alpha=0.10, label="fault window")
+            ax.axvline(fault_time - origin, color="tab:red", linewidth=1.2, label="fault injected")
+
+    for attribute, label, colour, style in _MARKERS:
+        moment = getattr(result.marks, attribute)
+        if moment is not None:
+            ax.axvline(moment - origin, color=colour, linestyle=style, linewidth=1.2, label=label)
+
+    _draw_rpo_gap(ax, result, origin, groups, _STYLES)
+    ax.set_ylabel("write seq")
+    ax.set_title(
+        f"{result.workload} ({result.strategy}, {result.kind}): "
+        f"RTO {fmt.rto(result)} / target {fmt.target(result.rto_target_seconds)}, "
+        f"RPO {fmt.rpo(result)} / target {fmt.target(result.rpo_target_seconds)} - {fmt.verdict_word(result)}",
+        fontsize="medium",
+        loc="left",
+        color="darkgreen" if result.passed else "darkred",
+    )
+    ax.grid(alpha=0.3)
+
+
+def _draw_rpo_gap(ax, result: ScenarioResult, origin: float, groups: dict, styles: dict) -> None:
+    """Shade the RPO gap (recovery point to fault) and zoom on it: at game-day scale a gap of a
+    few hundred milliseconds is a sliver of a minute-long axis."""
+    fault_time = result.marks.fault_time
+    if fault_time is None or result.rpo_seconds is None:
+        return
+    lost = f"{result.lost_writes} of {result.acknowledged_writes} acknowledged writes lost"
+    if result.rpo_seconds <= 0:
+        ax.text(0.01, 0.96, f"RPO 0: {lost}", transform=ax.transAxes, va="top", fontsize="small", color="darkgreen")
+        return
+    gap = (fault_time - result.rpo_seconds - origin, fault_time - origin)
+    ax.axvspan(*gap, color="darkred", alpha=0.35, label="RPO gap (acknowledged data lost)")
+
+    margin = max(result.rpo_seconds, 5 * (result.resolution.median_ack_interval_seconds or 0.0))
+    left, right = gap[0] - margin, gap[1] + margin
+    zoom = ax.inset_axes([0.08, 0.48, 0.28, 0.40])
+    lowest, highest = None, None
+    for group, (xs, ys) in groups.items():
+        visible = [(x, y) for x, y in zip(xs, ys) if left <= x <= right]
+        if visible:
+            zoom.plot(*zip(*visible), linestyle="none", **styles[group])
+            lowest = min([y for _, y in visible] + ([lowest] if lowest is not None else []))
+            highest = max([y for _, y in visible] + ([highest] if highest is not None else []))
+    zoom.axvspan(*gap, color="darkred", alpha=0.35)
+    zoom.axvline(gap[1], color="tab:red", linewidth=1.2)
+    zoom.set_xlim(left, right)
+    if lowest is not None and highest is not None and highest > lowest:
+        zoom.set_ylim(lowest, highest)
+    zoom.tick_params(labelsize="x-small")
+    zoom.set_title(f"zoom: RPO {fmt.seconds(result.rpo_seconds)}, {lost}", fontsize="x-small", color="darkred")
+
+
+def _number(seq: object, fallback: int) -> float:
+    """Canary seqs are integers; anything else is plotted in recorded order."""
+    try:
+        return float(seq)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float(fallback)

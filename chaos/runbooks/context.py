@@ -1,0 +1,63 @@
+"""What a runbook works with: the target's AWS APIs, one workload, the application's routing,
+the canary (for failure-count detection), the fault it answers, and the journal it writes to."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
+
+from chaos.journal import FAILOVER_DONE, NOTE, RUNBOOK_STARTED, Journal
+from chaos.targets.base import Target
+from chaos.workload.canary import Canary
+from chaos.workload.stores import AppRouting
+
+
+class RunbookError(RuntimeError):
+    """A recovery step did not take effect within its bound."""
+
+
+@dataclass
+class RunbookContext:
+    target: Target
+    inventory: dict[str, Any]
+    workload_name: str
+    workload: dict[str, Any]
+    routing: AppRouting
+    canary: Canary
+    journal: Journal
+    scenario: str
+    run_id: str
+    fault_time: float               # when the interrupting fault was injected (epoch seconds)
+    budget_seconds: float            # every wait of the runbook ends within this bound
+    poll_seconds: float = 0.1
+    stop: threading.Event = field(default_factory=threading.Event)  # Ctrl-C / scenario abort
+
+    @property
+    def short_run(self) -> str:
+        return self.run_id.replace("-", "")[:8]
+
+    def started(self, runbook: str) -> None:
+        self.journal.record(RUNBOOK_STARTED, self.scenario, self.workload_name, runbook=runbook)
+
+    def done(self, action: str) -> None:
+        self.journal.record(FAILOVER_DONE, self.scenario, self.workload_name, action=action)
+
+    def note(self, text: str) -> None:
+        self.journal.record(NOTE, self.scenario, self.workload_name, text=text)
+
+    def wait_until(self, what: str, check: Any, *, budget: float | None = None) -> Any:
+        """Poll `check()` until it returns a truthy value (exceptions count as "not yet"), within
+        `budget` (default: the runbook's); RunbookError naming `what` otherwise."""
+        bound = self.budget_seconds if budget is None else budget
+
+        def give_up(state: Any) -> bool:
+            return stop_after_delay(bound)(state) or self.stop.is_set()
+
+        retrying = Retrying(stop=give_up, wait=wait_fixed(self.poll_seconds), reraise=False,
+                            retry=retry_if_exception_type(Exception) | retry_if_result(lambda v: not v))
+        try:
+            return retrying(check)
+        except Exception as err:
+            raise RunbookError(f"{what}: not done within {bound:.0f} s ({err})") from None

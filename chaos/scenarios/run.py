@@ -1,0 +1,120 @@
+"""One scenario, start to end (the shape of chaostoolkit-lib's run):
+
+fresh state (reset) → which workloads apply → steady-state gate → canaries warm up → inject →
+runbooks + probes → audit (before revert) → revert (finally) → stop canaries → after-probe.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from chaos.errors import ChaosError
+from chaos.faults.base import Fault
+from chaos.journal import SKIPPED, Journal
+from chaos.scenarios import audit, method, recovery, rollback, steady_state
+from chaos.scenarios.catalog import FaultInputs, Scenario
+from chaos.scenarios.setup import EngineSettings, WorkloadRun, prepare_workloads
+from chaos.targets.base import Deployment, Target
+
+FAULT_TTL_MARGIN_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Selection:
+    applicable: list[str]
+    skipped: dict[str, str]  # workload -> reason
+
+
+def select_workloads(scenario: Scenario, inventory: dict[str, Any], names: list[str],
+                     target: Target) -> Selection:
+    applicable, skipped = [], {}
+    for name in names:
+        workload = inventory["workloads"][name]
+        if scenario.capability not in target.capabilities:
+            skipped[name] = f"the {target.name} target cannot inject {scenario.capability}"
+            continue
+        reason = scenario.skip_reason(workload)
+        if reason is None:
+            applicable.append(name)
+        else:
+            skipped[name] = reason
+    return Selection(applicable, skipped)
+
+
+def _longest_lag(summary: dict[str, Any], names: list[str]) -> float:
+    lags = [float(link.get("lag_seconds") or 0.0) for link in summary.get("replication") or []
+            if link.get("workload") in names]
+    return max(lags, default=0.0)
+
+
+def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
+                 workload_names: list[str], journal: Journal, run_id: str,
+                 settings: EngineSettings, on_phase: Callable[[str], None] = lambda _: None) -> None:
+    """Run `scenario` over the applicable workloads of `workload_names`; everything it does is in
+    the journal. Raises ChaosError when the steady-state gate fails (a tool/input problem)."""
+    inventory = deployment.inventory
+    selection = select_workloads(scenario, inventory, workload_names, target)
+    for name, reason in selection.skipped.items():
+        journal.record(SKIPPED, scenario.name, name, reason=reason)
+    if not selection.applicable:
+        return
+
+    runs = prepare_workloads(target=target, inventory=inventory, names=selection.applicable,
+                             run_id=run_id, scenario=scenario.name, journal=journal,
+                             settings=settings)
+    stop = threading.Event()
+    injected: list[Fault] = []
+    try:
+        on_phase("steady-state gate")
+        steady_state.gate(runs, journal, settings)
+        on_phase("canaries warming up")
+        _warm_up(runs, settings, _longest_lag(deployment.summary, selection.applicable), stop)
+        plan = scenario.plan_faults(FaultInputs(
+            target=target, run_id=run_id, scenario=scenario.name,
+            workloads={r.name: r.workload for r in runs},
+            primary_region=inventory["primary_region"], pause_seconds=settings.pause_seconds,
+            deletion_mode=settings.deletion_mode,
+            ttl_seconds=settings.budget_seconds + settings.pause_seconds + FAULT_TTL_MARGIN_SECONDS))
+        on_phase("injecting faults")
+        fault_time = method.inject(plan, journal, scenario.name, injected, stop)
+        on_phase("recovering")
+        recovery.recover_all(scenario=scenario, runs=runs, target=target, inventory=inventory,
+                             journal=journal, run_id=run_id, fault_time=fault_time,
+                             settings=settings, stop=stop)
+        on_phase("auditing")
+        audit.audit_all(runs, target, journal, scenario.name)
+    finally:
+        stop.set()
+        try:
+            on_phase("reverting faults")
+            rollback.revert_all(injected, journal, scenario.name)
+        finally:
+            _stop_canaries(runs)
+    steady_state.after(runs, journal, scenario.name)
+    for run in runs:
+        run.probe.close()
+        run.detector.close()
+
+
+def _warm_up(runs: list[WorkloadRun], settings: EngineSettings, longest_lag: float,
+             stop: threading.Event) -> None:
+    """Start the canaries and let them write long enough that the replicas hold everything but
+    the last `lag` seconds: the steady state the fault interrupts."""
+    for run in runs:
+        run.canary.start()
+    stop.wait(settings.min_warmup_seconds + longest_lag)
+    for run in runs:
+        first = run.canary.first_acked_seq
+        if first is None:
+            raise ChaosError(f"canary: {run.name} got no write acknowledged while warming up; "
+                             "check the target and the inventory")
+        run.probe.witness_seq = run.detector.witness_seq = first
+
+
+def _stop_canaries(runs: list[WorkloadRun]) -> None:
+    for run in runs:
+        run.canary.stop()
+
+
+__all__ = ["Selection", "run_scenario", "select_workloads"]

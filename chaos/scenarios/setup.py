@@ -1,0 +1,63 @@
+"""Per-workload machinery of one scenario run: routing, canary, probe, runbook context.
+
+`WorkloadRun` bundles what the phases (steady state, method, recovery, audit, rollback) share for
+one workload; `prepare_workloads` builds them from a freshly reset deployment.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from chaos.journal import Journal
+from chaos.probes.steady_state import SteadyStateProbe
+from chaos.targets.base import Target
+from chaos.workload import postgres
+from chaos.workload.canary import Canary
+from chaos.workload.stores import AppRouting, RecordStream, primary_store
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How a scenario is run; the CLI fills it from its flags."""
+
+    rate: float = 50.0                # canary writes/s per workload
+    pause_seconds: float = 2.0        # replication-pause: how long replication stays paused
+    deletion_mode: str = "items"      # accidental-deletion on dynamodb/rds: items | table
+    min_warmup_seconds: float = 1.0   # canary writes before the fault (plus the longest lag)
+    budget_seconds: float = 90.0      # bound on every recovery wait of a scenario
+    probe_interval_seconds: float = 0.05
+    gate_seconds: float = 20.0        # how long the steady-state gate may take to pass
+
+
+@dataclass
+class WorkloadRun:
+    name: str
+    workload: dict[str, Any]
+    routing: AppRouting
+    stream: RecordStream
+    canary: Canary
+    probe: SteadyStateProbe      # the steady-state probe loop's
+    detector: SteadyStateProbe   # the runbook thread's (data-loss detection), never shared
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def prepare_workloads(*, target: Target, inventory: dict[str, Any], names: list[str],
+                      run_id: str, scenario: str, journal: Journal,
+                      settings: EngineSettings) -> list[WorkloadRun]:
+    """Canary, probe and routing for each applicable workload (nothing started yet)."""
+    runs = []
+    for name in names:
+        workload = inventory["workloads"][name]
+        store = primary_store(workload)
+        if store.kind == "rds":
+            postgres.ensure_table(target, workload, store)
+        routing = AppRouting(store)
+        stream = RecordStream("canary", run_id, scenario)
+        canary = Canary(workload_name=name, workload=workload, target=target, routing=routing,
+                        stream=stream, journal=journal, rate=settings.rate)
+        probes = [SteadyStateProbe(target=target, inventory=inventory, workload_name=name,
+                                   workload=workload, routing=routing, run_id=run_id,
+                                   scenario=scenario, canary_stream=stream) for _ in range(2)]
+        runs.append(WorkloadRun(name, workload, routing, stream, canary, *probes))
+    return runs

@@ -1,0 +1,117 @@
+"""A real AWS stack (staging), driven from its `inventory` stack output.
+
+Faults are the stack's own FIS experiment templates (`fis.templates` and each workload's
+`fis_templates`), started with `StartExperiment` and stopped with `StopExperiment`; the templates
+carry the stack's stop conditions (CloudWatch alarms) and the chaos runner's least-privilege role.
+A whole-region outage has no FIS action, so this target cannot inject one. A stack that did not
+opt in (`chaos_enabled: false`) is refused before anything is touched.
+
+Credentials come from the usual chain (environment, profile, SSO) through an explicit
+`boto3.Session` per region, never the default session.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
+
+from chaos.errors import ChaosError
+from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE,
+                                REPLICATION_PAUSE, Deployment, FaultSpec, Target)
+
+# Which template names play which fault: a template key containing one of these words.
+FIS_ACTION_WORDS: dict[str, tuple[str, ...]] = {
+    "rds-reboot": ("reboot",),
+    "network-disruption": ("network", "az"),
+    "replication-pause": ("pause",),
+}
+_CAPABILITY_OF_ACTION = {"rds-reboot": INSTANCE_FAILURE, "network-disruption": AZ_OUTAGE,
+                         "replication-pause": REPLICATION_PAUSE}
+EXPERIMENT_START_BOUND_SECONDS = 120.0
+_FINISHED_STATES = ("completed", "stopped", "failed", "cancelled")
+
+
+class AwsTarget(Target):
+    name = "aws"
+
+    def __init__(self, inventory: dict[str, Any], *, profile: str | None = None) -> None:
+        super().__init__(endpoint_url=None)
+        if not inventory.get("chaos_enabled"):
+            raise ChaosError(f"--inventory: stack {inventory.get('stack')!r} has chaos_enabled: "
+                             "false; set securecart-dr:chaos.enabled true in its stack config and "
+                             "`pulumi up` before running a game day against it")
+        self._inventory = inventory
+        self._profile = profile
+
+    def _new_session(self, region: str) -> boto3.Session:
+        return boto3.Session(region_name=region, profile_name=self._profile)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        found = {ACCIDENTAL_DELETION}
+        names = list(((self._inventory.get("fis") or {}).get("templates") or {}))
+        for workload in (self._inventory.get("workloads") or {}).values():
+            names += list(workload.get("fis_templates") or {})
+        for action, words in FIS_ACTION_WORDS.items():
+            if any(word in name.lower() for name in names for word in words):
+                found.add(_CAPABILITY_OF_ACTION[action])
+        return frozenset(found)
+
+    def template_for(self, action: str, workload: str | None) -> str:
+        """The FIS template id playing `action`, the workload's own templates first."""
+        words = FIS_ACTION_WORDS[action]
+        scopes = []
+        if workload is not None:
+            scopes.append(self._inventory["workloads"][workload].get("fis_templates") or {})
+        scopes.append((self._inventory.get("fis") or {}).get("templates") or {})
+        for templates in scopes:
+            for name, template_id in templates.items():
+                if any(word in name.lower() for word in words):
+                    return template_id
+        raise ChaosError(f"inventory.fis.templates: no template for {action} "
+                         f"(workload {workload}); enable the game-day FIS templates in the stack")
+
+    def _fis(self) -> Any:
+        return self.client("fis", self._inventory["primary_region"])
+
+    def apply_fault(self, spec: FaultSpec) -> dict[str, Any]:
+        if spec.fis_action is None:
+            raise ChaosError(f"--scenario: {spec.fault} cannot be played on AWS (no FIS action "
+                             "takes a whole region down); run it on the lab or LocalStack")
+        template_id = self.template_for(spec.fis_action, spec.workload)
+        fis = self._fis()
+        experiment = fis.start_experiment(experimentTemplateId=template_id,
+                                          tags={"securecart-chaos": spec.fault})["experiment"]
+        experiment_id = experiment["id"]
+
+        def state() -> str:
+            return fis.get_experiment(id=experiment_id)["experiment"]["state"]["status"]
+
+        status = Retrying(stop=stop_after_delay(EXPERIMENT_START_BOUND_SECONDS), wait=wait_fixed(2),
+                          retry=retry_if_result(lambda s: s in ("pending", "initiating")),
+                          retry_error_callback=lambda rs: rs.outcome.result())(state)
+        if status != "running":
+            raise RuntimeError(f"FIS experiment {experiment_id} ({template_id}) is {status}, "
+                               "not running: check its stop conditions and the chaos role")
+        return {"experiment_id": experiment_id, "template_id": template_id}
+
+    def remove_fault(self, handle: dict[str, Any]) -> None:
+        experiment_id = handle.get("experiment_id")
+        if not experiment_id:
+            return
+        fis = self._fis()
+        status = fis.get_experiment(id=experiment_id)["experiment"]["state"]["status"]
+        if status not in _FINISHED_STATES:
+            fis.stop_experiment(id=experiment_id)
+
+    def prepare(self, inventory: dict[str, Any]) -> Deployment:
+        return Deployment(inventory=self._inventory)
+
+    def reset(self) -> Deployment:
+        # A real stack is not redeployed between scenarios; run/scenario namespaces keep the
+        # canaries' records apart.
+        return Deployment(inventory=self._inventory)
+
+    def close(self) -> None:
+        """Nothing started here; experiments are stopped by their faults' revert."""

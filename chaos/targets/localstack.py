@@ -1,0 +1,127 @@
+"""A LocalStack endpoint (or a standalone `python -m chaos lab`) given by URL.
+
+Endpoints per service come from `localstack_client` (its service map; `AWS_ENDPOINT_URL` in the
+environment wins, as it does for localstack_client users). Clients are built from an explicit
+`boto3.Session` per region: localstack_client's own `Session.client` goes through the process-wide
+default boto3 session, which the harness never uses.
+
+What it can inject depends on what answers at the endpoint:
+- the Chaos API (`/_localstack/chaos/faults`, LocalStack Pro or the lab): region outages;
+- the lab's `/_lab/*` API too (a standalone lab): also AZ, instance and replication-pause faults,
+  and `reset` redeploys fresh state per scenario;
+- neither: only accidental deletion, which needs nothing but the AWS APIs.
+"""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from localstack_client import config as localstack_config
+
+from chaos.errors import ChaosError
+from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE, REGION_OUTAGE,
+                                REPLICATION_PAUSE, Deployment, Target)
+from chaos.targets.chaos_api import ChaosApiFaults
+
+LOCALSTACK_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+PROBE_TIMEOUT_SECONDS = 3
+
+
+def _http_status(url: str) -> int | None:
+    """HTTP status of a GET to `url`; None when nothing answers (refused, timeout, bad host)."""
+    try:
+        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS) as answer:
+            answer.read()
+            return answer.status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+class LocalStackTarget(ChaosApiFaults, Target):
+    name = "localstack"
+
+    def __init__(self, endpoint_url: str, inventory: dict[str, Any]) -> None:
+        parsed = urlparse(endpoint_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ChaosError(f"--endpoint: {endpoint_url!r} is not a URL; pass e.g. "
+                             "http://127.0.0.1:4566")
+        super().__init__(endpoint_url=endpoint_url.rstrip("/"))
+        self._inventory = inventory
+        self._host = f"{parsed.hostname}:{parsed.port or (443 if parsed.scheme == 'https' else 80)}"
+        self.has_chaos_api = False
+        self.has_lab_api = False
+        self.lab_client: Any = None
+
+    def _new_session(self, region: str) -> boto3.Session:
+        return boto3.Session(region_name=region, **LOCALSTACK_CREDENTIALS)
+
+    def _service_endpoint(self, service: str) -> str | None:
+        return localstack_config.get_service_endpoint(service, localstack_host=self._host) \
+            or self.endpoint_url
+
+    def discover(self) -> None:
+        """Find out what answers at the endpoint; an unreachable one is a ChaosError."""
+        chaos_status = _http_status(f"{self.endpoint_url}/_localstack/chaos/faults")
+        if chaos_status is None:
+            raise ChaosError(f"--endpoint: nothing answers at {self.endpoint_url}; start LocalStack "
+                             "or `python -m chaos lab` there, or fix the URL")
+        self.has_chaos_api = chaos_status == 200
+        self.has_lab_api = _http_status(f"{self.endpoint_url}/_lab/health") == 200
+        if self.has_chaos_api:
+            from chaos.lab.process import LabClient  # speaks the Chaos API (+ /_lab when there)
+            self.lab_client = LabClient(self.endpoint_url)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        found = {ACCIDENTAL_DELETION}
+        if self.has_chaos_api:
+            found.add(REGION_OUTAGE)
+        if self.has_lab_api:
+            found |= {AZ_OUTAGE, INSTANCE_FAILURE, REPLICATION_PAUSE}
+        return frozenset(found)
+
+    def prepare(self, inventory: dict[str, Any]) -> Deployment:
+        self.discover()
+        self._inventory = inventory
+        return Deployment(inventory=inventory, summary={"chaos_api": self.has_chaos_api,
+                                                        "lab_api": self.has_lab_api})
+
+    def reset(self) -> Deployment:
+        if self.has_lab_api:
+            summary = self.lab_client.reset()
+            inventory = summary.get("inventory") or self._inventory
+            return Deployment(inventory=inventory,
+                              summary={k: v for k, v in summary.items() if k != "inventory"})
+        # LocalStack keeps its state: scenarios stay apart by their run/scenario namespaces.
+        return Deployment(inventory=self._inventory, summary={})
+
+    def close(self) -> None:
+        """Nothing started here. Faults removed their own rules; other users' rules on a shared
+        endpoint are not ours to clear."""
+
+    def run_metadata(self) -> dict[str, Any]:
+        return {**super().run_metadata(), "chaos_api": self.has_chaos_api,
+                "lab_api": self.has_lab_api}
+
+
+def load_inventory_file(path: str) -> dict[str, Any]:
+    """Read `pulumi stack output inventory --json` (or the lab's --inventory-out) from `path`."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            inventory = json.load(handle)
+    except FileNotFoundError:
+        raise ChaosError(f"--inventory: {path} does not exist; write it with "
+                         "`pulumi stack output inventory --json > FILE`") from None
+    except (OSError, ValueError) as err:
+        raise ChaosError(f"--inventory: {path} is not JSON ({err}); pass the output of "
+                         "`pulumi stack output inventory --json`") from None
+    if not isinstance(inventory, dict) or "workloads" not in inventory:
+        raise ChaosError(f"--inventory: {path} has no `workloads`; pass the `inventory` stack "
+                         "output, not the whole stack")
+    return inventory

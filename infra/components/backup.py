@@ -1,0 +1,656 @@
+"""AWS Backup for SecureCart: vaults, plans, selections, notifications, reports, audit, restore tests.
+
+What this component declares, and why it is shaped this way:
+
+* One KMS key and one locked vault per region (primary and DR). Copy actions send every snapshot
+  recovery point to the DR vault, so a region outage leaves a restorable copy behind.
+* Two plans per backup tier, because AWS Backup can move only some resource types to cold storage
+  (EFS, EBS, EC2, DynamoDB with advanced features), never RDS or S3:
+    - ``<tier>-tiered`` selects EFS/EBS/EC2/DynamoDB and applies the cold-storage lifecycle;
+    - ``<tier>-warm`` selects RDS/S3, keeps the same schedules without cold storage, and carries
+      the continuous-backup (point-in-time) rule where the tier asks for one.
+  A selection is "resource-type ARN pattern AND tag ``backup-tier`` = <tier>" (AWS ANDs
+  ``resources`` with ``conditions``), so a resource lands in exactly one plan of its tier.
+* Vault notifications to an SNS topic per region, three report plans (backup, copy, restore jobs)
+  into a private, versioned, encrypted S3 bucket, an audit framework with the backup controls,
+  and a restore testing plan for the tiers marked critical.
+
+Values that shape the declaration (regions, retention days, tiers) are plain Python values so they
+can be validated here, before any resource exists; values that come from other resources are
+``pulumi.Input``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+#: Resource types AWS Backup can transition to cold storage (DynamoDB needs advanced features,
+#: which this component switches on through ``aws.backup.RegionSettings``).
+COLD_STORAGE_RESOURCE_TYPES: tuple[str, ...] = ("EFS", "EBS", "EC2", "DynamoDB")
+#: Resource types AWS Backup cannot tier; they may use continuous backup instead.
+WARM_ONLY_RESOURCE_TYPES: tuple[str, ...] = ("RDS", "S3")
+#: A recovery point must stay this many days in cold storage before it may be deleted.
+COLD_STORAGE_MINIMUM_DAYS = 90
+#: AWS Backup continuous backups (point-in-time restore) keep at most this many days.
+CONTINUOUS_BACKUP_MAX_DAYS = 35
+#: The tag every protected resource carries; its value names the tier.
+BACKUP_TIER_TAG = "backup-tier"
+
+#: ARN patterns per AWS Backup resource type, used to restrict a selection to those types.
+RESOURCE_ARN_PATTERNS: Mapping[str, str] = {
+    "RDS": "arn:aws:rds:*:*:db:*",
+    "S3": "arn:aws:s3:::*",
+    "EFS": "arn:aws:elasticfilesystem:*:*:file-system/*",
+    "EBS": "arn:aws:ec2:*:*:volume/*",
+    "EC2": "arn:aws:ec2:*:*:instance/*",
+    "DynamoDB": "arn:aws:dynamodb:*:*:table/*",
+}
+
+#: Vault events worth a notification. AWS reports a failed backup job as BACKUP_JOB_COMPLETED
+#: with a failed state (BACKUP_JOB_FAILED is a deprecated event AWS no longer sends), so the
+#: completed event is the one that carries failures; monitoring's EventBridge rule filters them.
+VAULT_NOTIFICATION_EVENTS: tuple[str, ...] = (
+    "BACKUP_JOB_COMPLETED",
+    "COPY_JOB_SUCCESSFUL",
+    "COPY_JOB_FAILED",
+    "RESTORE_JOB_STARTED",
+    "RESTORE_JOB_COMPLETED",
+    "S3_BACKUP_OBJECT_FAILED",
+    "S3_RESTORE_OBJECT_FAILED",
+)
+
+REPORT_TEMPLATES: tuple[str, ...] = ("BACKUP_JOB_REPORT", "COPY_JOB_REPORT", "RESTORE_JOB_REPORT")
+
+#: Resource types the restore testing plan exercises for critical tiers (S3 restores of large
+#: buckets are slow and costly, so they are left to game days).
+RESTORE_TESTED_RESOURCE_TYPES: tuple[str, ...] = ("RDS", "DynamoDB", "EFS", "EBS")
+
+_BACKUP_MANAGED_POLICIES: Mapping[str, str] = {
+    "backup": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "restores": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    "s3-backup": "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
+    "s3-restore": "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
+}
+
+
+class BackupPolicyError(ValueError):
+    """A backup setting AWS Backup would reject or silently ignore; the message is one line."""
+
+
+@dataclass(frozen=True)
+class BackupRuleSpec:
+    """One scheduled snapshot rule of a tier (e.g. daily, weekly, monthly).
+
+    ``cold_storage_after_days`` applies only to the tier's cold-capable plan; the warm plan
+    (RDS, S3) uses the same schedule and retention without it.
+    """
+
+    name: str
+    """Rule name, e.g. ``daily``."""
+    schedule: str
+    """AWS cron expression in UTC, e.g. ``cron(0 5 ? * * *)``."""
+    delete_after_days: int
+    """Retention of the recovery point in the source (primary-region) vault."""
+    cold_storage_after_days: int | None = None
+    """Days before moving to cold storage (cold-capable types only); ``None`` keeps it warm."""
+    copy_to_dr: bool = True
+    """Copy each recovery point to the DR-region vault."""
+    copy_delete_after_days: int | None = None
+    """Retention of the DR copy; ``None`` means the same as ``delete_after_days``."""
+    copy_cold_storage_after_days: int | None = None
+    """Cold-storage transition of the DR copy (cold-capable types only)."""
+    start_window_minutes: int = 60
+    """How long after the scheduled time a job may start before it is cancelled."""
+    completion_window_minutes: int = 360
+    """How long a started job may run before it is cancelled."""
+
+
+@dataclass(frozen=True)
+class BackupTierSpec:
+    """Everything AWS Backup does for the resources tagged ``backup-tier = <name>``."""
+
+    name: str
+    """The tag value, e.g. ``critical``; also used in child resource names."""
+    rules: Sequence[BackupRuleSpec]
+    """Scheduled snapshot rules (at least one)."""
+    continuous_backup_days: int | None = None
+    """Continuous backup (point-in-time restore) retention for RDS and S3, 1..35; ``None``: off."""
+    restore_testing: bool = False
+    """Include this tier in the weekly restore testing plan."""
+
+
+@dataclass
+class BackupArgs:
+    """Inputs of :class:`Backup`."""
+
+    primary_region: str
+    """Region of the protected resources and of the source vault."""
+    dr_region: str
+    """Region of the copy-destination vault."""
+    providers: Mapping[str, aws.Provider]
+    """One provider per region name; must contain both regions."""
+    tiers: Sequence[BackupTierSpec]
+    """The backup tiers; each yields a cold-capable plan and a warm plan."""
+    lock_mode: Literal["governance", "compliance"]
+    """Vault lock mode. ``compliance`` becomes immutable after ``lock_changeable_for_days``."""
+    lock_min_retention_days: int
+    """Vault lock: jobs retaining less than this fail (must not exceed any declared retention)."""
+    lock_max_retention_days: int
+    """Vault lock: jobs retaining more than this fail (must cover every declared retention)."""
+    lock_changeable_for_days: int = 3
+    """Compliance mode only: grace period before the lock becomes immutable (AWS minimum 3)."""
+    audit_frequency_hours: int = 24
+    """Audit framework: every plan must back up at least this often."""
+    manage_region_settings: bool = True
+    """Declare ``aws.backup.RegionSettings`` (opt-in + DynamoDB advanced features) per region.
+    These are account-wide per region: turn off in every stack but one sharing an account."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child (cost allocation included)."""
+
+
+def _identifier(text: str) -> str:
+    """Names of report plans, frameworks and restore testing plans allow only [A-Za-z0-9_]."""
+    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    return cleaned if cleaned[:1].isalpha() else f"b_{cleaned}"
+
+
+def _check_lifecycle(where: str, cold_after: int | None, delete_after: int) -> None:
+    if delete_after < 1:
+        raise BackupPolicyError(f"{where}: delete_after_days must be >= 1; got {delete_after}")
+    if cold_after is None:
+        return
+    if cold_after < 1:
+        raise BackupPolicyError(f"{where}: cold_storage_after_days must be >= 1; got {cold_after}")
+    if delete_after < cold_after + COLD_STORAGE_MINIMUM_DAYS:
+        raise BackupPolicyError(
+            f"{where}: delete_after_days {delete_after} leaves less than "
+            f"{COLD_STORAGE_MINIMUM_DAYS} days in cold storage after day {cold_after}; "
+            f"set it to at least {cold_after + COLD_STORAGE_MINIMUM_DAYS} or drop cold storage"
+        )
+
+
+def validate_backup_args(args: BackupArgs) -> None:
+    """Refuse settings AWS Backup would reject at apply time; one line naming the field."""
+    if args.primary_region == args.dr_region:
+        raise BackupPolicyError("BackupArgs.dr_region: must differ from primary_region")
+    missing = {args.primary_region, args.dr_region} - set(args.providers)
+    if missing:
+        raise BackupPolicyError(f"BackupArgs.providers: no provider for {sorted(missing)}")
+    if not args.tiers:
+        raise BackupPolicyError("BackupArgs.tiers: declare at least one backup tier")
+    if args.lock_mode not in ("governance", "compliance"):
+        raise BackupPolicyError(
+            f"BackupArgs.lock_mode: {args.lock_mode!r} is not governance or compliance"
+        )
+    if args.lock_mode == "compliance" and args.lock_changeable_for_days < 3:
+        raise BackupPolicyError(
+            "BackupArgs.lock_changeable_for_days: AWS requires at least 3 days in compliance mode"
+        )
+    retentions: list[tuple[str, int]] = []
+    for tier in args.tiers:
+        if not tier.rules:
+            raise BackupPolicyError(f"tier {tier.name}: declare at least one rule")
+        for rule in tier.rules:
+            where = f"tier {tier.name} rule {rule.name}"
+            _check_lifecycle(where, rule.cold_storage_after_days, rule.delete_after_days)
+            retentions.append((where, rule.delete_after_days))
+            if rule.copy_to_dr:
+                copy_delete = rule.copy_delete_after_days or rule.delete_after_days
+                _check_lifecycle(f"{where} (DR copy)", rule.copy_cold_storage_after_days, copy_delete)
+                retentions.append((f"{where} (DR copy)", copy_delete))
+        if tier.continuous_backup_days is not None:
+            if not 1 <= tier.continuous_backup_days <= CONTINUOUS_BACKUP_MAX_DAYS:
+                raise BackupPolicyError(
+                    f"tier {tier.name}: continuous_backup_days must be 1..{CONTINUOUS_BACKUP_MAX_DAYS};"
+                    f" got {tier.continuous_backup_days}"
+                )
+            retentions.append((f"tier {tier.name} continuous", tier.continuous_backup_days))
+    for where, days in retentions:
+        if days < args.lock_min_retention_days:
+            raise BackupPolicyError(
+                f"BackupArgs.lock_min_retention_days: {where} keeps {days} days, below the vault "
+                f"lock minimum {args.lock_min_retention_days}; the vault would fail those jobs"
+            )
+        if days > args.lock_max_retention_days:
+            raise BackupPolicyError(
+                f"BackupArgs.lock_max_retention_days: {where} keeps {days} days, above the vault "
+                f"lock maximum {args.lock_max_retention_days}; the vault would fail those jobs"
+            )
+
+
+class Backup(pulumi.ComponentResource):
+    """Locked, KMS-encrypted vaults in both regions and the plans, reports and audits around them."""
+
+    vault_keys: dict[str, aws.kms.Key]
+    vaults: dict[str, aws.backup.Vault]
+    vault_locks: dict[str, aws.backup.VaultLockConfiguration]
+    notification_topics: dict[str, aws.sns.Topic]
+    lock_mode: str
+    backup_role: aws.iam.Role
+    plans: dict[str, aws.backup.Plan]
+    """Keyed ``<tier>-tiered`` / ``<tier>-warm``; see :meth:`plan_for`."""
+    selections: dict[str, aws.backup.Selection]
+    report_bucket: aws.s3.Bucket
+    report_plans: dict[str, aws.backup.ReportPlan]
+    framework: aws.backup.Framework
+    restore_testing_plan: aws.backup.RestoreTestingPlan | None
+    restore_testing_selections: dict[str, aws.backup.RestoreTestingSelection]
+
+    def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("securecart:backup:Backup", name, None, opts)
+        validate_backup_args(args)
+        self._name = name
+        self._args = args
+        self.lock_mode = args.lock_mode
+        tags = dict(args.tags)
+        regions = (args.primary_region, args.dr_region)
+
+        if args.manage_region_settings:
+            for region in regions:
+                self._region_settings(region)
+
+        self.vault_keys, self.vaults, self.vault_locks, self.notification_topics = {}, {}, {}, {}
+        for region in regions:
+            self._vault(region, tags)
+
+        self.backup_role = self._backup_role(tags)
+
+        self.plans, self.selections = {}, {}
+        for tier in args.tiers:
+            self._tier_plans(tier, tags)
+
+        self.report_bucket = self._report_bucket(tags)
+        self.report_plans = {
+            template: self._report_plan(template, tags) for template in REPORT_TEMPLATES
+        }
+        self.framework = self._framework(tags)
+        self.restore_testing_plan, self.restore_testing_selections = self._restore_testing(tags)
+
+        self.register_outputs(
+            {
+                "vault_arns": {region: vault.arn for region, vault in self.vaults.items()},
+                "plan_ids": {key: plan.id for key, plan in self.plans.items()},
+                "report_bucket": self.report_bucket.bucket,
+                "framework_arn": self.framework.arn,
+                "lock_mode": self.lock_mode,
+            }
+        )
+
+    # ----- public helpers -------------------------------------------------------------------
+
+    def plan_for(self, tier: str, resource_type: str) -> aws.backup.Plan:
+        """The plan that protects a resource of ``resource_type`` tagged ``backup-tier = tier``."""
+        if resource_type in COLD_STORAGE_RESOURCE_TYPES:
+            return self.plans[f"{tier}-tiered"]
+        if resource_type in WARM_ONLY_RESOURCE_TYPES:
+            return self.plans[f"{tier}-warm"]
+        raise KeyError(f"resource_type {resource_type!r}: not one of {sorted(RESOURCE_ARN_PATTERNS)}")
+
+    # ----- children ---------------------------------------------------------------------------
+
+    def _in(self, region: str, **extra) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.providers[region], **extra)
+
+    def _region_settings(self, region: str) -> aws.backup.RegionSettings:
+        # DynamoDB "advanced features" (full management) are what allow cold storage and
+        # cross-region copies of DynamoDB recovery points.
+        return aws.backup.RegionSettings(
+            f"{self._name}-region-settings-{region}",
+            resource_type_opt_in_preference={t: True for t in RESOURCE_ARN_PATTERNS},
+            resource_type_management_preference={"DynamoDB": True, "EFS": True},
+            opts=self._in(region),
+        )
+
+    def _vault(self, region: str, tags: dict[str, str]) -> None:
+        key = aws.kms.Key(
+            f"{self._name}-vault-key-{region}",
+            description=f"SecureCart backup vault key ({region})",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=self._in(region),
+        )
+        aws.kms.Alias(
+            f"{self._name}-vault-key-alias-{region}",
+            name=f"alias/{self._name}-backup-{region}",
+            target_key_id=key.key_id,
+            opts=self._in(region),
+        )
+        vault = aws.backup.Vault(
+            f"{self._name}-vault-{region}",
+            kms_key_arn=key.arn,
+            tags=tags,
+            opts=self._in(region),
+        )
+        lock = aws.backup.VaultLockConfiguration(
+            f"{self._name}-vault-lock-{region}",
+            backup_vault_name=vault.name,
+            min_retention_days=self._args.lock_min_retention_days,
+            max_retention_days=self._args.lock_max_retention_days,
+            # Without changeable_for_days the lock stays in governance mode (removable by
+            # privileged users); with it the lock turns immutable (compliance) after the grace.
+            changeable_for_days=(
+                self._args.lock_changeable_for_days if self._args.lock_mode == "compliance" else None
+            ),
+            opts=self._in(region),
+        )
+        topic = aws.sns.Topic(f"{self._name}-vault-events-{region}", tags=tags, opts=self._in(region))
+        topic_policy = aws.sns.TopicPolicy(
+            f"{self._name}-vault-events-policy-{region}",
+            arn=topic.arn,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AwsBackupPublishes",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "backup.amazonaws.com"},
+                            "Action": "SNS:Publish",
+                            "Resource": topic.arn,
+                        }
+                    ],
+                }
+            ),
+            opts=self._in(region),
+        )
+        aws.backup.VaultNotifications(
+            f"{self._name}-vault-notifications-{region}",
+            backup_vault_name=vault.name,
+            sns_topic_arn=topic.arn,
+            backup_vault_events=list(VAULT_NOTIFICATION_EVENTS),
+            opts=self._in(region, depends_on=[topic_policy]),
+        )
+        self.vault_keys[region] = key
+        self.vaults[region] = vault
+        self.vault_locks[region] = lock
+        self.notification_topics[region] = topic
+
+    def _backup_role(self, tags: dict[str, str]) -> aws.iam.Role:
+        role = aws.iam.Role(
+            f"{self._name}-role",
+            description="AWS Backup service role for SecureCart backup, copy, restore and restore tests",
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "backup.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=tags,
+            opts=self._in(self._args.primary_region),
+        )
+        for role_name, policy_arn in _BACKUP_MANAGED_POLICIES.items():
+            aws.iam.RolePolicyAttachment(
+                f"{self._name}-role-{role_name}",
+                role=role.name,
+                policy_arn=policy_arn,
+                opts=self._in(self._args.primary_region),
+            )
+        return role
+
+    def _tier_plans(self, tier: BackupTierSpec, tags: dict[str, str]) -> None:
+        for plan_class, resource_types, cold in (
+            ("tiered", COLD_STORAGE_RESOURCE_TYPES, True),
+            ("warm", WARM_ONLY_RESOURCE_TYPES, False),
+        ):
+            key = f"{tier.name}-{plan_class}"
+            rules = [self._rule(rule, cold) for rule in tier.rules]
+            if not cold and tier.continuous_backup_days is not None:
+                rules.append(self._continuous_rule(tier))
+            plan = aws.backup.Plan(
+                f"{self._name}-plan-{key}",
+                rules=rules,
+                tags={**tags, BACKUP_TIER_TAG: tier.name},
+                opts=self._in(self._args.primary_region),
+            )
+            self.plans[key] = plan
+            self.selections[key] = aws.backup.Selection(
+                f"{self._name}-selection-{key}",
+                plan_id=plan.id,
+                iam_role_arn=self.backup_role.arn,
+                # AWS ANDs `resources` with `conditions`: this type family AND this tier's tag.
+                resources=[RESOURCE_ARN_PATTERNS[t] for t in resource_types],
+                conditions=[
+                    aws.backup.SelectionConditionArgs(
+                        string_equals=[
+                            aws.backup.SelectionConditionStringEqualArgs(
+                                key=f"aws:ResourceTag/{BACKUP_TIER_TAG}", value=tier.name
+                            )
+                        ]
+                    )
+                ],
+                opts=self._in(self._args.primary_region),
+            )
+
+    def _rule(self, rule: BackupRuleSpec, cold: bool) -> aws.backup.PlanRuleArgs:
+        copy_actions = None
+        if rule.copy_to_dr:
+            copy_actions = [
+                aws.backup.PlanRuleCopyActionArgs(
+                    destination_vault_arn=self.vaults[self._args.dr_region].arn,
+                    lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
+                        cold_storage_after=rule.copy_cold_storage_after_days if cold else None,
+                        delete_after=rule.copy_delete_after_days or rule.delete_after_days,
+                    ),
+                )
+            ]
+        return aws.backup.PlanRuleArgs(
+            rule_name=rule.name,
+            target_vault_name=self.vaults[self._args.primary_region].name,
+            schedule=rule.schedule,
+            start_window=rule.start_window_minutes,
+            completion_window=rule.completion_window_minutes,
+            lifecycle=aws.backup.PlanRuleLifecycleArgs(
+                cold_storage_after=rule.cold_storage_after_days if cold else None,
+                delete_after=rule.delete_after_days,
+            ),
+            copy_actions=copy_actions,
+            recovery_point_tags={"backup-rule": rule.name},
+        )
+
+    def _continuous_rule(self, tier: BackupTierSpec) -> aws.backup.PlanRuleArgs:
+        # Continuous backups give point-in-time restore for RDS and S3 in the primary region; the
+        # DR copies come from the tier's snapshot rules (a continuous recovery point is not copied).
+        return aws.backup.PlanRuleArgs(
+            rule_name="continuous",
+            target_vault_name=self.vaults[self._args.primary_region].name,
+            schedule="cron(0 * ? * * *)",
+            enable_continuous_backup=True,
+            start_window=60,
+            completion_window=180,
+            lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=tier.continuous_backup_days),
+        )
+
+    def _report_bucket(self, tags: dict[str, str]) -> aws.s3.Bucket:
+        region = self._args.primary_region
+        bucket = aws.s3.Bucket(f"{self._name}-reports", force_destroy=False, tags=tags, opts=self._in(region))
+        aws.s3.BucketVersioning(
+            f"{self._name}-reports-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=self._in(region),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self._name}-reports-encryption",
+            bucket=bucket.id,
+            # SSE-S3: the Backup reports service-linked role writes here and holds no KMS grant.
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=self._in(region),
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{self._name}-reports-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=self._in(region),
+        )
+        # The account id is the fifth field of any ARN in it; reading it off the vault ARN avoids
+        # an extra get_caller_identity look-up.
+        account_id = self.vaults[region].arn.apply(lambda arn: arn.split(":")[4])
+        aws.s3.BucketPolicy(
+            f"{self._name}-reports-policy",
+            bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "BackupReportsWrite",
+                            "Effect": "Allow",
+                            "Principal": {
+                                "AWS": pulumi.Output.concat(
+                                    "arn:aws:iam::",
+                                    account_id,
+                                    ":role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports",
+                                )
+                            },
+                            "Action": "s3:PutObject",
+                            "Resource": pulumi.Output.concat(bucket.arn, "/*"),
+                            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                        },
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ],
+                }
+            ),
+            opts=self._in(region, depends_on=[public_access]),
+        )
+        return bucket
+
+    def _report_plan(self, template: str, tags: dict[str, str]) -> aws.backup.ReportPlan:
+        kind = template.removesuffix("_REPORT").lower()  # backup_job / copy_job / restore_job
+        return aws.backup.ReportPlan(
+            f"{self._name}-report-{kind.replace('_', '-')}",
+            name=_identifier(f"{self._name}_{kind}"),
+            description=f"SecureCart {kind.replace('_', ' ')}s in both regions",
+            report_delivery_channel=aws.backup.ReportPlanReportDeliveryChannelArgs(
+                s3_bucket_name=self.report_bucket.bucket,
+                s3_key_prefix=kind,
+                formats=["CSV", "JSON"],
+            ),
+            report_setting=aws.backup.ReportPlanReportSettingArgs(
+                report_template=template,
+                regions=[self._args.primary_region, self._args.dr_region],
+            ),
+            tags=tags,
+            opts=self._in(self._args.primary_region),
+        )
+
+    def _framework(self, tags: dict[str, str]) -> aws.backup.Framework:
+        args = self._args
+        min_retention = min(rule.delete_after_days for tier in args.tiers for rule in tier.rules)
+        protected_types = list(RESOURCE_ARN_PATTERNS)
+
+        def param(name: str, value: object) -> aws.backup.FrameworkControlInputParameterArgs:
+            return aws.backup.FrameworkControlInputParameterArgs(name=name, value=str(value))
+
+        scope = aws.backup.FrameworkControlScopeArgs(compliance_resource_types=protected_types)
+        controls = [
+            aws.backup.FrameworkControlArgs(
+                name="BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK",
+                input_parameters=[
+                    param("requiredFrequencyUnit", "hours"),
+                    param("requiredFrequencyValue", args.audit_frequency_hours),
+                    param("requiredRetentionDays", min_retention),
+                ],
+            ),
+            aws.backup.FrameworkControlArgs(name="BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN", scope=scope),
+            aws.backup.FrameworkControlArgs(name="BACKUP_RECOVERY_POINT_ENCRYPTED"),
+            aws.backup.FrameworkControlArgs(
+                name="BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK",
+                input_parameters=[param("requiredRetentionDays", min(min_retention, args.lock_min_retention_days))],
+            ),
+            aws.backup.FrameworkControlArgs(
+                name="BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION",
+                input_parameters=[param("crossRegionList", args.dr_region)],
+                scope=scope,
+            ),
+            aws.backup.FrameworkControlArgs(
+                name="BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK",
+                input_parameters=[
+                    param("minRetentionDays", args.lock_min_retention_days),
+                    param("maxRetentionDays", args.lock_max_retention_days),
+                ],
+                scope=scope,
+            ),
+        ]
+        # Audit Manager evaluates controls with AWS Config; the account's Config recorder is a
+        # prerequisite this program does not declare.
+        return aws.backup.Framework(
+            f"{self._name}-framework",
+            name=_identifier(f"{self._name}_controls"),
+            description="SecureCart backup policy: frequency, retention, encryption, DR copies, vault lock",
+            controls=controls,
+            tags=tags,
+            opts=self._in(args.primary_region),
+        )
+
+    def _restore_testing(
+        self, tags: dict[str, str]
+    ) -> tuple[aws.backup.RestoreTestingPlan | None, dict[str, aws.backup.RestoreTestingSelection]]:
+        tested = [tier for tier in self._args.tiers if tier.restore_testing]
+        if not tested:
+            return None, {}
+        region = self._args.primary_region
+        plan = aws.backup.RestoreTestingPlan(
+            f"{self._name}-restore-testing",
+            name=_identifier(f"{self._name}_restore_testing"),
+            schedule_expression="cron(0 6 ? * SAT *)",  # weekly, Saturday 06:00 UTC
+            start_window_hours=24,
+            recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
+                algorithm="LATEST_WITHIN_WINDOW",
+                include_vaults=[self.vaults[region].arn],
+                recovery_point_types=["SNAPSHOT"],
+                selection_window_days=7,
+            ),
+            tags=tags,
+            opts=self._in(region),
+        )
+        selections: dict[str, aws.backup.RestoreTestingSelection] = {}
+        for tier in tested:
+            for resource_type in RESTORE_TESTED_RESOURCE_TYPES:
+                key = f"{tier.name}-{resource_type.lower()}"
+                selections[key] = aws.backup.RestoreTestingSelection(
+                    f"{self._name}-restore-testing-{key}",
+                    name=_identifier(f"{tier.name}_{resource_type}"),
+                    restore_testing_plan_name=plan.name,
+                    protected_resource_type=resource_type,
+                    iam_role_arn=self.backup_role.arn,
+                    # "*" plus conditions = every resource of the type carrying the tier tag.
+                    protected_resource_arns=["*"],
+                    protected_resource_conditions=aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
+                        string_equals=[
+                            aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
+                                key=f"aws:ResourceTag/{BACKUP_TIER_TAG}", value=tier.name
+                            )
+                        ]
+                    ),
+                    validation_window_hours=2,
+                    opts=self._in(region),
+                )
+        return plan, selections

@@ -1,0 +1,159 @@
+"""EFS for the application logs: encrypted, tiered to Infrequent Access, replicated to the DR region.
+
+* A KMS key per region: the source file system uses the primary key, the read-only replica that
+  EFS replication creates in the DR region uses the DR key.
+* Lifecycle: files move to Infrequent Access after ``transition_to_ia`` (optionally to Archive),
+  and back to Standard on first access.
+* Backups: with a ``backup_tier`` the file system carries the ``backup-tier`` tag and AWS Backup's
+  tag-based plan protects it, so EFS's own automatic backups (the default plan into
+  ``aws/efs/automatic-backup-vault``) are switched off to avoid paying twice; without a tier they
+  are switched on. Either way the policy is declared, so a console change shows up as drift.
+* Replication: ``aws.efs.ReplicationConfiguration`` from the primary file system to a new one in
+  the DR region (EFS creates and owns that replica; its id is an output).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+BACKUP_TIER_TAG = "backup-tier"
+IA_TRANSITIONS: tuple[str, ...] = (
+    "AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS",
+    "AFTER_60_DAYS", "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS",
+)
+
+
+class FileStorePolicyError(ValueError):
+    """An EFS setting AWS would reject; the message is one line."""
+
+
+@dataclass
+class FileStoreArgs:
+    """Inputs of :class:`FileStore`."""
+
+    workload: str
+    """Workload name (e.g. ``app-logs``); used for tags and the creation token."""
+    primary_region: str
+    dr_region: str
+    providers: Mapping[str, aws.Provider]
+    """One provider per region name; must contain both regions."""
+    backup_tier: str | None = None
+    """``backup-tier`` tag value for AWS Backup; ``None`` falls back to EFS automatic backups."""
+    transition_to_ia: str = "AFTER_30_DAYS"
+    """When files move to Infrequent Access (one of :data:`IA_TRANSITIONS`)."""
+    transition_to_archive: str | None = None
+    """When files move to Archive (elastic throughput only); ``None`` keeps them in IA."""
+    throughput_mode: str = "elastic"
+    mount_target_subnets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Optional zone name -> subnet id for mount targets in the primary region."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def validate_file_store_args(args: FileStoreArgs) -> None:
+    """Refuse settings EFS would reject; one line naming the field."""
+    if args.primary_region == args.dr_region:
+        raise FileStorePolicyError("FileStoreArgs.dr_region: must differ from primary_region")
+    missing = {args.primary_region, args.dr_region} - set(args.providers)
+    if missing:
+        raise FileStorePolicyError(f"FileStoreArgs.providers: no provider for {sorted(missing)}")
+    if args.transition_to_ia not in IA_TRANSITIONS:
+        raise FileStorePolicyError(f"FileStoreArgs.transition_to_ia: must be one of {IA_TRANSITIONS}")
+    if args.transition_to_archive is not None:
+        if args.transition_to_archive not in IA_TRANSITIONS:
+            raise FileStorePolicyError(f"FileStoreArgs.transition_to_archive: must be one of {IA_TRANSITIONS}")
+        if args.throughput_mode != "elastic":
+            raise FileStorePolicyError("FileStoreArgs.transition_to_archive: EFS Archive needs throughput_mode elastic")
+
+
+class FileStore(pulumi.ComponentResource):
+    """An encrypted EFS file system replicated to the DR region."""
+
+    keys: dict[str, aws.kms.Key]
+    file_system: aws.efs.FileSystem
+    backup_policy: aws.efs.BackupPolicy
+    replication: aws.efs.ReplicationConfiguration
+    replica_file_system_id: pulumi.Output[str]
+    mount_targets: dict[str, aws.efs.MountTarget]
+
+    def __init__(self, name: str, args: FileStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("securecart:efs:FileStore", name, None, opts)
+        validate_file_store_args(args)
+        self._args = args
+        tags = {**args.tags, "workload": args.workload}
+        if args.backup_tier:
+            tags[BACKUP_TIER_TAG] = args.backup_tier
+
+        self.keys = {
+            region: aws.kms.Key(
+                f"{name}-key-{region}",
+                description=f"Encrypts the {args.workload} file system in {region}",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                tags=dict(args.tags),
+                opts=self._in(region),
+            )
+            for region in (args.primary_region, args.dr_region)
+        }
+
+        lifecycle = [
+            aws.efs.FileSystemLifecyclePolicyArgs(transition_to_ia=args.transition_to_ia),
+            aws.efs.FileSystemLifecyclePolicyArgs(transition_to_primary_storage_class="AFTER_1_ACCESS"),
+        ]
+        if args.transition_to_archive:
+            lifecycle.append(aws.efs.FileSystemLifecyclePolicyArgs(transition_to_archive=args.transition_to_archive))
+        self.file_system = aws.efs.FileSystem(
+            f"{name}-file-system",
+            encrypted=True,
+            kms_key_id=self.keys[args.primary_region].arn,
+            performance_mode="generalPurpose",
+            throughput_mode=args.throughput_mode,
+            lifecycle_policies=lifecycle,
+            tags={**tags, "Name": f"{name}-{args.workload}"},
+            opts=self._in(args.primary_region),
+        )
+
+        self.backup_policy = aws.efs.BackupPolicy(
+            f"{name}-backup-policy",
+            file_system_id=self.file_system.id,
+            backup_policy=aws.efs.BackupPolicyBackupPolicyArgs(
+                status="DISABLED" if args.backup_tier else "ENABLED"
+            ),
+            opts=self._in(args.primary_region),
+        )
+
+        # Declared in the source region; EFS creates the replica file system in the DR region.
+        self.replication = aws.efs.ReplicationConfiguration(
+            f"{name}-replication",
+            source_file_system_id=self.file_system.id,
+            destination=aws.efs.ReplicationConfigurationDestinationArgs(
+                region=args.dr_region,
+                kms_key_id=self.keys[args.dr_region].arn,
+            ),
+            opts=self._in(args.primary_region),
+        )
+        self.replica_file_system_id = self.replication.destination.apply(lambda d: d.file_system_id)
+
+        self.mount_targets = {
+            zone: aws.efs.MountTarget(
+                f"{name}-mount-{zone}",
+                file_system_id=self.file_system.id,
+                subnet_id=subnet_id,
+                opts=self._in(args.primary_region),
+            )
+            for zone, subnet_id in args.mount_target_subnets.items()
+        }
+
+        self.register_outputs(
+            {
+                "file_system_id": self.file_system.id,
+                "file_system_arn": self.file_system.arn,
+                "replica_file_system_id": self.replica_file_system_id,
+            }
+        )
+
+    def _in(self, region: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.providers[region])

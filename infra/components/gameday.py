@@ -1,0 +1,490 @@
+"""Game-day tooling for staging: AWS FIS experiment templates and the two IAM roles around them.
+
+Experiment templates (all in the primary region, each stopped by a CloudWatch alarm, each
+selecting its targets by the chaos opt-in tag so only resources that opted in can be hit):
+
+=========================  =============================================  =========================
+key                        FIS action                                     targets
+=========================  =============================================  =========================
+rds-reboot-failover        aws:rds:reboot-db-instances (forceFailover)    tagged DB instances
+ec2-stop-az                aws:ec2:stop-instances                         tagged, running, in zone
+network-disrupt-subnet     aws:network:disrupt-connectivity (scope all)   tagged subnets in zone
+dynamodb-pause-replication aws:dynamodb:global-table-pause-replication   tagged global tables
+s3-pause-replication       aws:s3:bucket-pause-replication (to DR)        tagged source buckets
+=========================  =============================================  =========================
+
+Roles:
+
+* ``fis_role`` — assumed by FIS; exactly the permissions those five actions document, scoped to
+  resources carrying the opt-in tag where the service supports tag conditions (RDS, EC2) and to
+  the named tables and buckets where it does not (DynamoDB resource policies, S3 replication).
+* ``chaos_role`` — assumed by the chaos harness (``python -m chaos gameday --target aws``); only
+  the calls its faults, runbooks, canaries and probes make (read off ``chaos/``): RDS
+  reboot/promote/restore/describe and the RDS-managed master secret, DynamoDB
+  put/get/query/describe, the data-loss deletions and the point-in-time restore on the named
+  tables, S3 put/get/list/delete and delete-marker removal on the named buckets, Route 53 record
+  change/health-check status/TestDNSAnswer, and FIS start/tag/stop/get experiment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+RDS_REBOOT = "rds-reboot-failover"
+EC2_STOP_AZ = "ec2-stop-az"
+NETWORK_DISRUPT = "network-disrupt-subnet"
+DYNAMODB_PAUSE = "dynamodb-pause-replication"
+S3_PAUSE = "s3-pause-replication"
+ALL_EXPERIMENTS: tuple[str, ...] = (RDS_REBOOT, EC2_STOP_AZ, NETWORK_DISRUPT, DYNAMODB_PAUSE, S3_PAUSE)
+
+_ISO_DURATION = re.compile(r"^PT(\d+H)?(\d+M)?(\d+S)?$")
+
+
+class GameDayPolicyError(ValueError):
+    """A game-day setting FIS would reject or that would widen the blast radius; one line."""
+
+
+@dataclass
+class GameDayArgs:
+    """Inputs of :class:`GameDay`."""
+
+    primary_region: str
+    """Region where the experiments run (the region whose failure they rehearse)."""
+    dr_region: str
+    """Destination region of the paused replication; the chaos role also acts here."""
+    providers: Mapping[str, aws.Provider]
+    stop_condition_alarm_arn: pulumi.Input[str]
+    """CloudWatch alarm in the primary region that stops every experiment when it fires
+    (Monitoring's guardrail alarm)."""
+    az_outage_zone: str
+    """The availability zone the EC2-stop and subnet-disruption experiments take out."""
+    chaos_tag_key: str = "chaos-opt-in"
+    chaos_tag_value: str = "true"
+    """Only resources tagged ``chaos_tag_key = chaos_tag_value`` are ever targeted."""
+    experiments: Sequence[str] = ALL_EXPERIMENTS
+    """Which templates to declare (a backup-restore stack has no replication to pause)."""
+    fault_duration: str = "PT10M"
+    """ISO-8601 duration of the timed faults (network, replication pauses, EC2 restart)."""
+    dynamodb_table_names: Sequence[pulumi.Input[str]] = ()
+    """Tables the chaos role may use and the FIS role may pause (restored copies share the prefix)."""
+    s3_bucket_names: Sequence[pulumi.Input[str]] = ()
+    """Source buckets the chaos role may use and the FIS role may pause."""
+    hosted_zone_id: pulumi.Input[str] | None = None
+    """Zone whose failover records the chaos role may change; ``None``: no record changes."""
+    runner_principal_arns: Sequence[pulumi.Input[str]] = ()
+    """Who may assume the chaos role; empty means any principal of this account allowed by IAM."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def validate_game_day_args(args: GameDayArgs) -> None:
+    """Refuse templates FIS would reject or that could hit more than intended."""
+    if args.primary_region == args.dr_region:
+        raise GameDayPolicyError("GameDayArgs.dr_region: must differ from primary_region")
+    missing = {args.primary_region, args.dr_region} - set(args.providers)
+    if missing:
+        raise GameDayPolicyError(f"GameDayArgs.providers: no provider for {sorted(missing)}")
+    unknown = set(args.experiments) - set(ALL_EXPERIMENTS)
+    if unknown:
+        raise GameDayPolicyError(f"GameDayArgs.experiments: unknown {sorted(unknown)}; choose from {ALL_EXPERIMENTS}")
+    if not args.az_outage_zone.startswith(args.primary_region):
+        raise GameDayPolicyError(
+            f"GameDayArgs.az_outage_zone: {args.az_outage_zone} is not a zone of {args.primary_region}"
+        )
+    if not _ISO_DURATION.match(args.fault_duration) or args.fault_duration == "PT":
+        raise GameDayPolicyError(f"GameDayArgs.fault_duration: {args.fault_duration!r} is not like PT10M")
+    if not args.chaos_tag_key or not args.chaos_tag_value:
+        raise GameDayPolicyError("GameDayArgs.chaos_tag_key/value: an empty opt-in tag would target everything")
+    if DYNAMODB_PAUSE in args.experiments and not args.dynamodb_table_names:
+        raise GameDayPolicyError(f"GameDayArgs.dynamodb_table_names: {DYNAMODB_PAUSE} needs the global tables")
+    if S3_PAUSE in args.experiments and not args.s3_bucket_names:
+        raise GameDayPolicyError(f"GameDayArgs.s3_bucket_names: {S3_PAUSE} needs the replicated buckets")
+
+
+def _statement(actions: Sequence[str], resources: Any, condition: Mapping[str, Any] | None = None) -> dict:
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": resources}
+    if condition:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
+class GameDay(pulumi.ComponentResource):
+    """FIS experiment templates for staging plus the FIS and chaos-runner roles."""
+
+    fis_role: aws.iam.Role
+    chaos_role: aws.iam.Role
+    fis_templates: dict[str, aws.fis.ExperimentTemplate]
+    """Keyed by experiment name (:data:`ALL_EXPERIMENTS`)."""
+
+    def __init__(self, name: str, args: GameDayArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("securecart:gameday:GameDay", name, None, opts)
+        validate_game_day_args(args)
+        self._name = name
+        self._args = args
+        self._tags = dict(args.tags)
+        # Every ARN in the account carries its id as the fifth field; the stop alarm's is at hand.
+        self._account_id = pulumi.Output.from_input(args.stop_condition_alarm_arn).apply(
+            lambda arn: arn.split(":")[4]
+        )
+        self._table_arns = [
+            pulumi.Output.concat("arn:aws:dynamodb:*:", self._account_id, ":table/", table)
+            for table in args.dynamodb_table_names
+        ]
+        self._bucket_arns = [pulumi.Output.concat("arn:aws:s3:::", bucket) for bucket in args.s3_bucket_names]
+
+        self.fis_role = self._fis_role()
+        builders = {
+            RDS_REBOOT: self._rds_reboot,
+            EC2_STOP_AZ: self._ec2_stop_az,
+            NETWORK_DISRUPT: self._network_disrupt,
+            DYNAMODB_PAUSE: self._dynamodb_pause,
+            S3_PAUSE: self._s3_pause,
+        }
+        self.fis_templates = {key: builders[key]() for key in ALL_EXPERIMENTS if key in args.experiments}
+        # After the templates: the chaos role may start exactly these templates, by ARN.
+        self.chaos_role = self._chaos_role()
+
+        self.register_outputs(
+            {
+                "fis_role_arn": self.fis_role.arn,
+                "chaos_role_arn": self.chaos_role.arn,
+                "fis_template_ids": {key: template.id for key, template in self.fis_templates.items()},
+            }
+        )
+
+    # ----- shared pieces ------------------------------------------------------------------------
+
+    def _opts(self, region: str | None = None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.providers[region or self._args.primary_region])
+
+    def _opt_in(self, prefix: str = "aws") -> dict[str, dict[str, str]]:
+        """IAM condition: the resource carries the chaos opt-in tag."""
+        return {"StringEquals": {f"{prefix}:ResourceTag/{self._args.chaos_tag_key}": self._args.chaos_tag_value}}
+
+    def _tagged(self) -> list[aws.fis.ExperimentTemplateTargetResourceTagArgs]:
+        return [aws.fis.ExperimentTemplateTargetResourceTagArgs(key=self._args.chaos_tag_key, value=self._args.chaos_tag_value)]
+
+    def _template(
+        self,
+        key: str,
+        description: str,
+        action_id: str,
+        target_key: str,
+        target: aws.fis.ExperimentTemplateTargetArgs,
+        parameters: Mapping[str, str] | None = None,
+    ) -> aws.fis.ExperimentTemplate:
+        return aws.fis.ExperimentTemplate(
+            f"{self._name}-{key}",
+            description=description,
+            role_arn=self.fis_role.arn,
+            stop_conditions=[
+                aws.fis.ExperimentTemplateStopConditionArgs(
+                    source="aws:cloudwatch:alarm", value=self._args.stop_condition_alarm_arn
+                )
+            ],
+            targets=[target],
+            actions=[
+                aws.fis.ExperimentTemplateActionArgs(
+                    name=key.replace("-", "_"),
+                    action_id=action_id,
+                    target=aws.fis.ExperimentTemplateActionTargetArgs(key=target_key, value=target.name),
+                    parameters=[
+                        aws.fis.ExperimentTemplateActionParameterArgs(key=k, value=v)
+                        for k, v in (parameters or {}).items()
+                    ]
+                    or None,
+                )
+            ],
+            # An experiment whose tag selects nothing must fail loudly, not "succeed" doing nothing.
+            experiment_options=aws.fis.ExperimentTemplateExperimentOptionsArgs(
+                account_targeting="single-account", empty_target_resolution_mode="fail"
+            ),
+            tags={**self._tags, "Name": f"{self._name}-{key}", "experiment": key},
+            opts=self._opts(),
+        )
+
+    # ----- experiment templates -----------------------------------------------------------------
+
+    def _rds_reboot(self) -> aws.fis.ExperimentTemplate:
+        return self._template(
+            RDS_REBOOT,
+            "Reboot opted-in RDS instances with a forced Multi-AZ failover",
+            "aws:rds:reboot-db-instances",
+            "DBInstances",
+            aws.fis.ExperimentTemplateTargetArgs(
+                name="db_instances", resource_type="aws:rds:db", selection_mode="ALL", resource_tags=self._tagged()
+            ),
+            {"forceFailover": "true"},
+        )
+
+    def _ec2_stop_az(self) -> aws.fis.ExperimentTemplate:
+        zone = self._args.az_outage_zone
+        return self._template(
+            EC2_STOP_AZ,
+            f"Stop every opted-in running instance in {zone}, restart after {self._args.fault_duration}",
+            "aws:ec2:stop-instances",
+            "Instances",
+            aws.fis.ExperimentTemplateTargetArgs(
+                name="instances_in_zone",
+                resource_type="aws:ec2:instance",
+                selection_mode="ALL",
+                resource_tags=self._tagged(),
+                filters=[
+                    aws.fis.ExperimentTemplateTargetFilterArgs(path="Placement.AvailabilityZone", values=[zone]),
+                    aws.fis.ExperimentTemplateTargetFilterArgs(path="State.Name", values=["running"]),
+                ],
+            ),
+            {"startInstancesAfterDuration": self._args.fault_duration},
+        )
+
+    def _network_disrupt(self) -> aws.fis.ExperimentTemplate:
+        zone = self._args.az_outage_zone
+        return self._template(
+            NETWORK_DISRUPT,
+            f"Cut all traffic of the opted-in subnets in {zone} for {self._args.fault_duration}",
+            "aws:network:disrupt-connectivity",
+            "Subnets",
+            aws.fis.ExperimentTemplateTargetArgs(
+                name="subnets_in_zone",
+                resource_type="aws:ec2:subnet",
+                selection_mode="ALL",
+                resource_tags=self._tagged(),
+                filters=[aws.fis.ExperimentTemplateTargetFilterArgs(path="AvailabilityZone", values=[zone])],
+            ),
+            {"duration": self._args.fault_duration, "scope": "all"},
+        )
+
+    def _dynamodb_pause(self) -> aws.fis.ExperimentTemplate:
+        return self._template(
+            DYNAMODB_PAUSE,
+            f"Pause replication of the opted-in DynamoDB global tables for {self._args.fault_duration}",
+            "aws:dynamodb:global-table-pause-replication",
+            "Tables",
+            aws.fis.ExperimentTemplateTargetArgs(
+                name="global_tables",
+                resource_type="aws:dynamodb:global-table",
+                selection_mode="ALL",
+                resource_tags=self._tagged(),
+            ),
+            {"duration": self._args.fault_duration},
+        )
+
+    def _s3_pause(self) -> aws.fis.ExperimentTemplate:
+        return self._template(
+            S3_PAUSE,
+            f"Pause replication of the opted-in buckets to {self._args.dr_region} for {self._args.fault_duration}",
+            "aws:s3:bucket-pause-replication",
+            "Buckets",
+            aws.fis.ExperimentTemplateTargetArgs(
+                name="buckets", resource_type="aws:s3:bucket", selection_mode="ALL", resource_tags=self._tagged()
+            ),
+            {"duration": self._args.fault_duration, "region": self._args.dr_region},
+        )
+
+    # ----- roles -------------------------------------------------------------------------------
+
+    def _fis_role(self) -> aws.iam.Role:
+        args = self._args
+        region = args.primary_region
+        account = self._account_id
+        role = aws.iam.Role(
+            f"{self._name}-fis-role",
+            description="Assumed by AWS FIS for SecureCart staging game days",
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "fis.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                        }
+                    ],
+                }
+            ),
+            tags=self._tags,
+            opts=self._opts(),
+        )
+        experiments = set(args.experiments)
+        statements: list[dict] = [
+            # FIS resolves targets by tag through the Resource Groups Tagging API (no resource scope).
+            _statement(["tag:GetResources"], "*"),
+        ]
+        if RDS_REBOOT in experiments:
+            statements += [
+                _statement(["rds:DescribeDBInstances"], "*"),
+                _statement(
+                    ["rds:RebootDBInstance"],
+                    pulumi.Output.concat("arn:aws:rds:", region, ":", account, ":db:*"),
+                    self._opt_in(),
+                ),
+            ]
+        if EC2_STOP_AZ in experiments:
+            statements += [
+                _statement(["ec2:DescribeInstances"], "*"),
+                _statement(
+                    ["ec2:StopInstances", "ec2:StartInstances"],
+                    pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":instance/*"),
+                    self._opt_in(),
+                ),
+                # Restarting instances with encrypted volumes needs a grant on the EBS key.
+                _statement(["kms:CreateGrant"], "*", {"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+            ]
+        if NETWORK_DISRUPT in experiments:
+            statements += [
+                _statement(
+                    ["ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+                     "ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"],
+                    "*",
+                ),
+                # FIS builds a deny-all network ACL in the subnet's VPC, swaps it in, and swaps the
+                # original back; ACL creation cannot be scoped by the subnet's tag, the swap can.
+                _statement(
+                    ["ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl", "ec2:CreateTags"],
+                    [
+                        pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":network-acl/*"),
+                        pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":vpc/*"),
+                    ],
+                ),
+                _statement(
+                    ["ec2:ReplaceNetworkAclAssociation"],
+                    [
+                        pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":network-acl/*"),
+                        pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":subnet/*"),
+                    ],
+                ),
+            ]
+        if DYNAMODB_PAUSE in experiments:
+            # The pause is a temporary resource policy on each replica, so it covers every region.
+            statements.append(
+                _statement(
+                    ["dynamodb:DescribeTable", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
+                     "dynamodb:DeleteResourcePolicy"],
+                    self._table_arns,
+                )
+            )
+        if S3_PAUSE in experiments:
+            statements += [
+                _statement(["s3:ListAllMyBuckets"], "*"),
+                _statement(
+                    ["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration"],
+                    self._bucket_arns,
+                    {"BoolIfExists": {"s3:isReplicationPauseRequest": "true"}},
+                ),
+                _statement(["s3:PauseReplication"], self._bucket_arns, {"StringEquals": {"s3:DestinationRegion": args.dr_region}}),
+            ]
+        aws.iam.RolePolicy(
+            f"{self._name}-fis-role-actions",
+            role=role.id,
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+            opts=self._opts(),
+        )
+        return role
+
+    def _chaos_role(self) -> aws.iam.Role:
+        args = self._args
+        account = self._account_id
+        principals: Any = list(args.runner_principal_arns) or pulumi.Output.concat("arn:aws:iam::", account, ":root")
+        role = aws.iam.Role(
+            f"{self._name}-chaos-role",
+            description="Assumed by the SecureCart chaos harness during staging game days",
+            max_session_duration=3600 * 4,
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}],
+                }
+            ),
+            tags=self._tags,
+            opts=self._opts(),
+        )
+
+        def rds(kind: str) -> pulumi.Output[str]:
+            return pulumi.Output.concat("arn:aws:rds:*:", account, f":{kind}:*")
+
+        statements: list[dict] = [
+            _statement(["rds:DescribeDBInstances"], "*"),
+            _statement(["rds:RebootDBInstance", "rds:PromoteReadReplica"], rds("db"), self._opt_in()),
+            # A point-in-time restore creates a new instance, which has no tag yet to match, and
+            # reads the source's subnet, option and parameter groups.
+            _statement(
+                ["rds:RestoreDBInstanceToPointInTime", "rds:AddTagsToResource"],
+                [rds("db"), rds("subgrp"), rds("og"), rds("pg")],
+            ),
+            # The orders canary logs in with the master secret RDS manages (named "rds!db-...").
+            _statement(
+                ["secretsmanager:GetSecretValue"],
+                pulumi.Output.concat("arn:aws:secretsmanager:*:", account, ":secret:rds!*"),
+            ),
+        ]
+        if self._table_arns:
+            # The tables, their indexes, and restored copies named "<table>-<suffix>".
+            tables = [
+                pattern
+                for arn in self._table_arns
+                for pattern in (arn, pulumi.Output.concat(arn, "/index/*"), pulumi.Output.concat(arn, "-*"))
+            ]
+            statements += [
+                _statement(
+                    ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable",
+                     "dynamodb:DescribeContinuousBackups"],
+                    tables,
+                ),
+                # Data-loss faults: delete the canary's items or the whole table (after lifting
+                # deletion protection); the restore runbook brings it back into a new table.
+                _statement(
+                    ["dynamodb:BatchWriteItem", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+                     "dynamodb:RestoreTableToPointInTime"],
+                    tables,
+                ),
+            ]
+        if self._bucket_arns:
+            objects = [pulumi.Output.concat(arn, "/*") for arn in self._bucket_arns]
+            statements += [
+                _statement(["s3:ListBucket", "s3:ListBucketVersions"], self._bucket_arns),
+                # Removing a delete marker is deleting that marker's version.
+                # DeleteObject for the data-loss fault (it only adds delete markers on versioned
+                # buckets); DeleteObjectVersion to remove those markers in the restore runbook.
+                _statement(
+                    ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
+                     "s3:DeleteObjectVersion"],
+                    objects,
+                ),
+            ]
+        if args.hosted_zone_id is not None:
+            statements.append(
+                _statement(
+                    ["route53:ChangeResourceRecordSets"],
+                    pulumi.Output.concat("arn:aws:route53:::hostedzone/", args.hosted_zone_id),
+                )
+            )
+        statements += [
+            _statement(["route53:GetHealthCheckStatus"], "arn:aws:route53:::healthcheck/*"),
+            # TestDNSAnswer has no resource-level permissions.
+            _statement(["route53:TestDNSAnswer"], "*"),
+        ]
+        if self.fis_templates:
+            experiment_arn = pulumi.Output.concat("arn:aws:fis:", args.primary_region, ":", account, ":experiment/*")
+            template_arns = [
+                pulumi.Output.concat("arn:aws:fis:", args.primary_region, ":", account, ":experiment-template/", t.id)
+                for t in self.fis_templates.values()
+            ]
+            statements += [
+                # StartExperiment is authorised on the template and on the experiment it creates;
+                # the harness tags each experiment with the fault it plays (TagResource).
+                _statement(["fis:StartExperiment"], [*template_arns, experiment_arn]),
+                _statement(["fis:TagResource"], experiment_arn),
+                _statement(["fis:StopExperiment", "fis:GetExperiment"], experiment_arn),
+            ]
+        aws.iam.RolePolicy(
+            f"{self._name}-chaos-role-actions",
+            role=role.id,
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+            opts=self._opts(),
+        )
+        return role

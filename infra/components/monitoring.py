@@ -1,0 +1,423 @@
+"""Alarms and alerts for the DR topology: backup job failures, replication lag, one dashboard.
+
+CloudWatch alarms and EventBridge rules are regional and may only notify an SNS topic of their own
+region, so this component declares an alert topic per region (both with the same e-mail
+subscribers) and puts every alarm in the region whose metrics it watches:
+
+* AWS Backup ``NumberOf{Backup,Copy,Restore}JobsFailed`` in both regions (account-wide metrics,
+  no dimension, so the default vault and any future vault are covered too);
+* S3 ``ReplicationLatency`` per replication rule and DynamoDB ``ReplicationLatency`` per receiving
+  region, both published in the source region; RDS ``ReplicaLag`` in the replica's region;
+* EventBridge rules for AWS Backup job state changes that end badly (backup FAILED/ABORTED/EXPIRED,
+  copy and restore FAILED/ABORTED) -> the region's topic;
+* a composite "guardrail" alarm per region (any of the above firing), which the game-day FIS
+  templates use as their stop condition;
+* a CloudWatch dashboard in the primary region showing all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+#: (alarm key, AWS/Backup metric). Published per region, summed over all vaults and resource types.
+BACKUP_FAILURE_METRICS: tuple[tuple[str, str], ...] = (
+    ("backup-jobs-failed", "NumberOfBackupJobsFailed"),
+    ("copy-jobs-failed", "NumberOfCopyJobsFailed"),
+    ("restore-jobs-failed", "NumberOfRestoreJobsFailed"),
+)
+
+#: EventBridge detail-types of AWS Backup and the end states worth waking someone for. Backup and
+#: copy job events carry ``detail.state``; restore job events carry ``detail.status``.
+BACKUP_EVENT_RULES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("backup-job", "Backup Job State Change", "state", ("FAILED", "ABORTED", "EXPIRED")),
+    ("copy-job", "Copy Job State Change", "state", ("FAILED", "ABORTED")),
+    ("restore-job", "Restore Job State Change", "status", ("FAILED", "ABORTED")),
+)
+
+#: Services allowed to publish to the alert topics (alarms, EventBridge, Budgets, Cost Anomaly).
+PUBLISHING_SERVICES: tuple[str, ...] = (
+    "cloudwatch.amazonaws.com",
+    "events.amazonaws.com",
+    "budgets.amazonaws.com",
+    "costalerts.amazonaws.com",
+)
+
+
+@dataclass(frozen=True)
+class S3ReplicationWatch:
+    """One S3 replication rule whose latency to watch (metric published in the source region)."""
+
+    name: str
+    """Key used in child names, e.g. ``images``."""
+    region: str
+    """Source bucket's region."""
+    source_bucket: pulumi.Input[str]
+    destination_bucket: pulumi.Input[str]
+    rule_id: pulumi.Input[str]
+    threshold_seconds: float = 900.0
+    """Alarm above this latency; 900 s is what Replication Time Control promises."""
+
+
+@dataclass(frozen=True)
+class DynamoReplicationWatch:
+    """One global-table replica whose replication latency to watch (metric in the source region)."""
+
+    name: str
+    region: str
+    """Region of the table that ships changes (the metric lives here)."""
+    table_name: pulumi.Input[str]
+    receiving_region: str
+    threshold_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class RdsReplicaWatch:
+    """One RDS read replica whose lag to watch (metric in the replica's region)."""
+
+    name: str
+    region: str
+    """Replica's region."""
+    replica_identifier: pulumi.Input[str]
+    threshold_seconds: float = 300.0
+
+
+@dataclass
+class MonitoringArgs:
+    """Inputs of :class:`Monitoring`."""
+
+    primary_region: str
+    dr_region: str
+    providers: Mapping[str, aws.Provider]
+    """One provider per region name; must contain both regions."""
+    alert_emails: Sequence[str] = ()
+    """Addresses subscribed to both regions' alert topics (each must confirm by e-mail)."""
+    s3_replication: Sequence[S3ReplicationWatch] = ()
+    dynamodb_replication: Sequence[DynamoReplicationWatch] = ()
+    rds_replicas: Sequence[RdsReplicaWatch] = ()
+    backup_alarm_period_seconds: int = 3600
+    """Window over which failed jobs are summed; one failure in it raises the alarm."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class MonitoringPolicyError(ValueError):
+    """A monitoring setting that cannot work; the message is one line."""
+
+
+def validate_monitoring_args(args: MonitoringArgs) -> None:
+    """Refuse watches in regions without a provider, duplicate names, or nonsense thresholds."""
+    regions = {args.primary_region, args.dr_region}
+    missing = regions - set(args.providers)
+    if missing:
+        raise MonitoringPolicyError(f"MonitoringArgs.providers: no provider for {sorted(missing)}")
+    seen: set[str] = set()
+    watches: list[tuple[str, Any]] = [
+        *(("s3_replication", w) for w in args.s3_replication),
+        *(("dynamodb_replication", w) for w in args.dynamodb_replication),
+        *(("rds_replicas", w) for w in args.rds_replicas),
+    ]
+    for field_name, watch in watches:
+        where = f"MonitoringArgs.{field_name}[{watch.name}]"
+        if watch.region not in regions:
+            raise MonitoringPolicyError(f"{where}.region: {watch.region} is neither {sorted(regions)}")
+        if watch.threshold_seconds <= 0:
+            raise MonitoringPolicyError(f"{where}.threshold_seconds: must be > 0")
+        key = f"{field_name}:{watch.name}"
+        if key in seen:
+            raise MonitoringPolicyError(f"{where}: duplicate watch name")
+        seen.add(key)
+    for email in args.alert_emails:
+        if "@" not in email:
+            raise MonitoringPolicyError(f"MonitoringArgs.alert_emails: {email!r} is not an e-mail address")
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Per-region alert topics, the alarms and rules that feed them, a guardrail alarm, a dashboard."""
+
+    alert_topics: dict[str, aws.sns.Topic]
+    alarm_topic: aws.sns.Topic
+    """The primary region's alert topic (Budgets and anomaly alerts may use it too)."""
+    alarms: dict[str, aws.cloudwatch.MetricAlarm]
+    """Keyed e.g. ``backup-jobs-failed-us-east-1``, ``s3-images-us-east-1``,
+    ``dynamodb-catalog-to-us-west-2``, ``rds-orders-us-west-2``; see :attr:`alarm_regions`."""
+    alarm_regions: dict[str, str]
+    event_rules: dict[str, aws.cloudwatch.EventRule]
+    guardrail_alarms: dict[str, aws.cloudwatch.CompositeAlarm]
+    dashboard: aws.cloudwatch.Dashboard
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("securecart:monitoring:Monitoring", name, None, opts)
+        validate_monitoring_args(args)
+        self._name = name
+        self._args = args
+        self._tags = dict(args.tags)
+        regions = (args.primary_region, args.dr_region)
+
+        self.alert_topics = {region: self._alert_topic(region) for region in regions}
+        self.alarm_topic = self.alert_topics[args.primary_region]
+
+        self.alarms, self.alarm_regions = {}, {}
+        for region in regions:
+            for key, metric in BACKUP_FAILURE_METRICS:
+                self._alarm(
+                    f"{key}-{region}",
+                    region,
+                    description=f"AWS Backup reported a failed job ({metric}) in {region}",
+                    namespace="AWS/Backup",
+                    metric_name=metric,
+                    statistic="Sum",
+                    period=args.backup_alarm_period_seconds,
+                    threshold=0,
+                    dimensions=None,
+                    treat_missing_data="notBreaching",  # no jobs failed -> no data points
+                )
+        for watch in args.s3_replication:
+            self._alarm(
+                f"s3-{watch.name}-{watch.region}",
+                watch.region,
+                description=f"S3 replication of {watch.name} is slower than {watch.threshold_seconds:g}s",
+                namespace="AWS/S3",
+                metric_name="ReplicationLatency",
+                statistic="Maximum",
+                period=300,
+                threshold=watch.threshold_seconds,
+                dimensions={
+                    "SourceBucket": watch.source_bucket,
+                    "DestinationBucket": watch.destination_bucket,
+                    "RuleId": watch.rule_id,
+                },
+                # S3 publishes latency only while objects replicate; quiet buckets send nothing.
+                treat_missing_data="notBreaching",
+            )
+        for watch in args.dynamodb_replication:
+            self._alarm(
+                f"dynamodb-{watch.name}-to-{watch.receiving_region}",
+                watch.region,
+                description=(
+                    f"DynamoDB replication of {watch.name} to {watch.receiving_region} is slower "
+                    f"than {watch.threshold_seconds:g}s"
+                ),
+                namespace="AWS/DynamoDB",
+                metric_name="ReplicationLatency",
+                statistic="Average",
+                period=60,
+                threshold=watch.threshold_seconds * 1000,  # the metric is in milliseconds
+                dimensions={"TableName": watch.table_name, "ReceivingRegion": watch.receiving_region},
+                treat_missing_data="notBreaching",
+            )
+        for watch in args.rds_replicas:
+            self._alarm(
+                f"rds-{watch.name}-{watch.region}",
+                watch.region,
+                description=f"RDS replica {watch.name} lags more than {watch.threshold_seconds:g}s",
+                namespace="AWS/RDS",
+                metric_name="ReplicaLag",
+                statistic="Maximum",
+                period=60,
+                threshold=watch.threshold_seconds,
+                dimensions={"DBInstanceIdentifier": watch.replica_identifier},
+                # A healthy replica reports lag every minute: silence means replication broke.
+                treat_missing_data="breaching",
+            )
+
+        self.event_rules = {}
+        for region in regions:
+            for key, detail_type, state_field, states in BACKUP_EVENT_RULES:
+                self._event_rule(region, key, detail_type, state_field, states)
+
+        self.guardrail_alarms = {region: self._guardrail(region) for region in regions}
+        self.dashboard = self._dashboard()
+
+        self.register_outputs(
+            {
+                "alert_topic_arns": {region: topic.arn for region, topic in self.alert_topics.items()},
+                "alarm_arns": {key: alarm.arn for key, alarm in self.alarms.items()},
+                "guardrail_alarm_arns": {r: alarm.arn for r, alarm in self.guardrail_alarms.items()},
+                "dashboard_name": self.dashboard.dashboard_name,
+            }
+        )
+
+    # ----- children ---------------------------------------------------------------------------
+
+    def _in(self, region: str, **extra) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.providers[region], **extra)
+
+    def _alert_topic(self, region: str) -> aws.sns.Topic:
+        topic = aws.sns.Topic(f"{self._name}-alerts-{region}", tags=self._tags, opts=self._in(region))
+        account_id = topic.arn.apply(lambda arn: arn.split(":")[4])
+        aws.sns.TopicPolicy(
+            f"{self._name}-alerts-policy-{region}",
+            arn=topic.arn,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountManagesTopic",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
+                            "Action": [
+                                "SNS:GetTopicAttributes",
+                                "SNS:SetTopicAttributes",
+                                "SNS:Subscribe",
+                                "SNS:ListSubscriptionsByTopic",
+                                "SNS:Publish",
+                            ],
+                            "Resource": topic.arn,
+                        },
+                        {
+                            "Sid": "AwsServicesOfThisAccountPublish",
+                            "Effect": "Allow",
+                            "Principal": {"Service": list(PUBLISHING_SERVICES)},
+                            "Action": "SNS:Publish",
+                            "Resource": topic.arn,
+                            # Only on behalf of this account (confused-deputy guard).
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                        },
+                    ],
+                }
+            ),
+            opts=self._in(region),
+        )
+        for index, email in enumerate(self._args.alert_emails):
+            aws.sns.TopicSubscription(
+                f"{self._name}-alerts-{region}-email-{index}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=self._in(region),
+            )
+        return topic
+
+    def _alarm(
+        self,
+        key: str,
+        region: str,
+        *,
+        description: str,
+        namespace: str,
+        metric_name: str,
+        statistic: str,
+        period: int,
+        threshold: float,
+        dimensions: Mapping[str, pulumi.Input[str]] | None,
+        treat_missing_data: str,
+    ) -> None:
+        topic_arn = self.alert_topics[region].arn
+        self.alarms[key] = aws.cloudwatch.MetricAlarm(
+            f"{self._name}-{key}",
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=metric_name,
+            statistic=statistic,
+            period=period,
+            evaluation_periods=1,
+            threshold=threshold,
+            comparison_operator="GreaterThanThreshold",
+            dimensions=dict(dimensions) if dimensions else None,
+            treat_missing_data=treat_missing_data,
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
+            tags=self._tags,
+            opts=self._in(region),
+        )
+        self.alarm_regions[key] = region
+
+    def _event_rule(
+        self, region: str, key: str, detail_type: str, state_field: str, states: tuple[str, ...]
+    ) -> None:
+        rule = aws.cloudwatch.EventRule(
+            f"{self._name}-{key}-events-{region}",
+            description=f"AWS Backup {detail_type} to {'/'.join(states)} in {region}",
+            event_pattern=json.dumps(
+                {
+                    "source": ["aws.backup"],
+                    "detail-type": [detail_type],
+                    "detail": {state_field: list(states)},
+                }
+            ),
+            tags=self._tags,
+            opts=self._in(region),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{self._name}-{key}-events-{region}-to-sns",
+            rule=rule.name,
+            arn=self.alert_topics[region].arn,
+            opts=self._in(region),
+        )
+        self.event_rules[f"{key}-{region}"] = rule
+
+    def _guardrail(self, region: str) -> aws.cloudwatch.CompositeAlarm:
+        names = [alarm.name for key, alarm in self.alarms.items() if self.alarm_regions[key] == region]
+        rule = pulumi.Output.all(*names).apply(lambda ns: " OR ".join(f'ALARM("{n}")' for n in ns))
+        return aws.cloudwatch.CompositeAlarm(
+            f"{self._name}-guardrail-{region}",
+            alarm_name=f"{self._name}-guardrail-{region}",
+            alarm_description=f"Any DR protection alarm in {region} is firing: stop experiments",
+            alarm_rule=rule,
+            alarm_actions=[self.alert_topics[region].arn],
+            tags=self._tags,
+            opts=self._in(region),
+        )
+
+    def _dashboard(self) -> aws.cloudwatch.Dashboard:
+        args = self._args
+        regions = (args.primary_region, args.dr_region)
+        backup_widgets = [
+            {
+                "type": "metric",
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": f"AWS Backup failed jobs ({region})",
+                    "region": region,
+                    "stat": "Sum",
+                    "period": 3600,
+                    "metrics": [["AWS/Backup", metric, {"region": region}] for _, metric in BACKUP_FAILURE_METRICS],
+                },
+            }
+            for region in regions
+        ]
+        lag_inputs: list[Any] = []
+        for w in args.s3_replication:
+            lag_inputs.append(["AWS/S3", "ReplicationLatency", "SourceBucket", w.source_bucket,
+                               "DestinationBucket", w.destination_bucket, "RuleId", w.rule_id,
+                               {"region": w.region, "label": f"S3 {w.name} (s)"}])
+        for w in args.dynamodb_replication:
+            lag_inputs.append(["AWS/DynamoDB", "ReplicationLatency", "TableName", w.table_name,
+                               "ReceivingRegion", w.receiving_region,
+                               {"region": w.region, "label": f"DynamoDB {w.name} -> {w.receiving_region} (ms)"}])
+        for w in args.rds_replicas:
+            lag_inputs.append(["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", w.replica_identifier,
+                               {"region": w.region, "label": f"RDS {w.name} (s)"}])
+
+        def body(lag_metrics: list[Any]) -> str:
+            widgets = list(backup_widgets)
+            if lag_metrics:
+                widgets.append(
+                    {
+                        "type": "metric",
+                        "width": 24,
+                        "height": 6,
+                        "properties": {
+                            "title": "Replication lag",
+                            "region": args.primary_region,
+                            "stat": "Maximum",
+                            "period": 60,
+                            "metrics": lag_metrics,
+                        },
+                    }
+                )
+            return json.dumps({"widgets": widgets})
+
+        return aws.cloudwatch.Dashboard(
+            f"{self._name}-dashboard",
+            dashboard_name=re.sub(r"[^A-Za-z0-9_-]", "-", f"{self._name}-dr"),
+            dashboard_body=pulumi.Output.all(*lag_inputs).apply(lambda resolved: body(list(resolved))),
+            opts=self._in(args.primary_region),
+        )

@@ -1,0 +1,657 @@
+"""Stack config, read once into typed dataclasses and validated before any resource is declared.
+
+Every error is one line: `<full config key>: <what is wrong>; <how to fix>`. `ConfigError` is a
+`pulumi.RunError`, so `pulumi up` prints it without a Python traceback.
+
+The reference for every key is docs/config.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from infra.strategies import STRATEGIES, Kind, Routing, StrategySpec
+
+NAMESPACE = "securecart-dr"
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+COLD_STORAGE_MINIMUM_DAYS = 90  # AWS Backup keeps cold recovery points at least 90 days
+CONTINUOUS_BACKUP_MAX_DAYS = 35
+# AWS Backup can move these resource types to cold storage; RDS and S3 recovery points cannot be tiered.
+COLD_STORAGE_KINDS = frozenset({Kind.DYNAMODB, Kind.EFS, Kind.EC2})
+HEALTH_CHECK_INTERVALS = (10, 30)
+EFS_IA_DAYS = (1, 7, 14, 30, 60, 90, 180, 270, 365)
+DLM_INTERVAL_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config: one line naming the key and the fix (no traceback under `pulumi up`)."""
+
+
+# ----- typed config -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Recovery objectives in seconds."""
+
+    rto_seconds: float
+    rpo_seconds: float
+
+
+@dataclass(frozen=True)
+class RdsSettings:
+    instance_class: str = "db.r6g.large"
+    replica_instance_class: str = "db.t4g.medium"  # pilot-light keeps the DR copy small
+    allocated_storage_gb: int = 100
+    engine_version: str = "15"
+    db_name: str = "orders"
+    master_username: str = "securecart"
+    backup_retention_days: int = 35  # RDS automated backups and PITR: 1..35
+    backup_window: str = "03:00-04:00"
+    maintenance_window: str = "sun:05:00-sun:06:00"
+    export_glacier_after_days: int = 30
+    export_deep_archive_after_days: int = 180
+    export_expire_after_days: int = 2555
+
+
+@dataclass(frozen=True)
+class DynamoDbSettings:
+    pitr_recovery_period_days: int = 35  # 1..35
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    standard_ia_after_days: int = 30  # S3 refuses Standard-IA transitions before 30 days
+    glacier_after_days: int = 90
+    deep_archive_after_days: int = 180
+    noncurrent_expire_after_days: int = 365
+    abort_incomplete_upload_days: int = 7
+
+
+@dataclass(frozen=True)
+class EfsSettings:
+    transition_to_ia_days: int = 30
+
+
+@dataclass(frozen=True)
+class Ec2Settings:
+    instance_type: str = "t3.small"
+    instance_count: int = 2
+    snapshot_interval_hours: int = 12
+    snapshot_retain_count: int = 14
+    dr_copy_retain_days: int = 7
+
+
+KindSettings = RdsSettings | DynamoDbSettings | S3Settings | EfsSettings | Ec2Settings
+
+
+@dataclass(frozen=True)
+class WorkloadFailover:
+    """DNS failover for one workload (only for strategies with routing)."""
+
+    record_name: str  # fully qualified
+    routing: Routing
+
+
+@dataclass(frozen=True)
+class WorkloadConfig:
+    name: str
+    kind: Kind
+    strategy: StrategySpec
+    targets: Targets
+    backup_tier: str
+    settings: KindSettings
+    failover: WorkloadFailover | None
+
+
+@dataclass(frozen=True)
+class BackupRule:
+    name: str
+    schedule: str
+    delete_after_days: int
+    cold_storage_after_days: int | None
+    copy_to_dr: bool
+    copy_delete_after_days: int
+    copy_cold_storage_after_days: int | None
+    start_window_minutes: int
+    completion_window_minutes: int
+
+
+@dataclass(frozen=True)
+class BackupTier:
+    """A set of rules applied to every resource tagged `backup-tier=<name>`."""
+
+    name: str
+    rules: tuple[BackupRule, ...]
+    continuous: bool  # continuous backup (PITR) for the tier's RDS and S3 resources
+    continuous_retention_days: int
+    restore_testing: bool  # include the tier in the weekly AWS Backup restore testing plan
+    kinds: frozenset[Kind]  # kinds of the workloads in the tier
+
+
+@dataclass(frozen=True)
+class VaultLock:
+    mode: str  # "governance" or "compliance"
+    min_retention_days: int
+    max_retention_days: int
+    changeable_for_days: int | None  # compliance mode only: grace period before the lock is immutable
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    vault_lock: VaultLock
+    tiers: dict[str, BackupTier]
+    # AWS Backup region settings are account-wide: exactly one stack per account should manage them.
+    manage_region_settings: bool
+
+
+@dataclass(frozen=True)
+class HealthCheckConfig:
+    type: str
+    port: int
+    path: str
+    interval_seconds: int
+    failure_threshold: int
+
+
+@dataclass(frozen=True)
+class FailoverConfig:
+    zone_name: str
+    ttl_seconds: int
+    health_check: HealthCheckConfig
+    endpoints: dict[str, str]  # region -> application endpoint FQDN the health checks probe
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    alert_emails: tuple[str, ...]
+    s3_replication_latency_threshold_seconds: int
+    dynamodb_replication_latency_threshold_seconds: int
+    rds_replica_lag_threshold_seconds: int
+
+
+@dataclass(frozen=True)
+class BudgetThreshold:
+    percent: float
+    notification_type: str  # "ACTUAL" or "FORECASTED"
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    s3_monthly_usd: float
+    backup_monthly_usd: float
+    thresholds: tuple[BudgetThreshold, ...]
+    anomaly_threshold_usd: float
+    # AWS allows one SERVICE anomaly monitor per account: a second stack reuses the first one's.
+    anomaly_monitor_arn: str | None
+
+
+@dataclass(frozen=True)
+class ChaosConfig:
+    enabled: bool  # the harness refuses a stack that did not opt in
+    fis_templates: bool  # declare FIS experiment templates (staging-like stacks)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    environment: str
+    primary_region: str
+    dr_region: str
+    tags: dict[str, str]
+    workloads: dict[str, WorkloadConfig]
+    backup: BackupConfig
+    failover: FailoverConfig
+    monitoring: MonitoringConfig
+    budgets: BudgetConfig
+    chaos: ChaosConfig
+
+    @property
+    def regions(self) -> tuple[str, str]:
+        return (self.primary_region, self.dr_region)
+
+    def workloads_of(self, kind: Kind) -> list[WorkloadConfig]:
+        return [w for w in self.workloads.values() if w.kind is kind]
+
+
+# ----- reading with key paths ---------------------------------------------------------------------
+
+
+def _fail(path: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(f"{NAMESPACE}:{path}: {problem}; {fix}")
+
+
+class _Block:
+    """A config object being read: tracks its key path and which keys were consumed."""
+
+    def __init__(self, path: str, raw: Any) -> None:
+        if not isinstance(raw, Mapping):
+            raise _fail(path, f"expected an object, got {type(raw).__name__}", "write it as a YAML mapping")
+        self.path = path
+        self.raw = dict(raw)
+        self._seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def _get(self, name: str, required: bool) -> Any:
+        self._seen.add(name)
+        value = self.raw.get(name)
+        if value is None and required:
+            raise _fail(self.key(name), "missing", "add it (see docs/config.md)")
+        return value
+
+    def text(self, name: str, default: str | None = None, *, choices: tuple[str, ...] | None = None) -> str:
+        value = self._get(name, required=default is None)
+        if value is None:
+            return default  # type: ignore[return-value]
+        if not isinstance(value, str) or not value:
+            raise _fail(self.key(name), f"expected a non-empty string, got {value!r}", "quote a text value")
+        if choices and value not in choices:
+            raise _fail(self.key(name), f"unknown value {value!r}", f"use one of {', '.join(choices)}")
+        return value
+
+    def number(self, name: str, default: float | None = None, *, minimum: float = 0, maximum: float | None = None,
+               integer: bool = False, required: bool = False) -> Any:
+        value = self._get(name, required=required)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            try:
+                value = float(value) if not integer else int(value)
+            except ValueError:
+                raise _fail(self.key(name), f"expected a number, got {value!r}", "write a plain number") from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _fail(self.key(name), f"expected a number, got {value!r}", "write a plain number")
+        if integer and value != int(value):
+            raise _fail(self.key(name), f"expected a whole number, got {value!r}", "drop the fraction")
+        if value < minimum:
+            raise _fail(self.key(name), f"{value!r} is below the minimum {minimum:g}", f"use a value >= {minimum:g}")
+        if maximum is not None and value > maximum:
+            raise _fail(self.key(name), f"{value!r} is above the maximum {maximum:g}", f"use a value <= {maximum:g}")
+        return int(value) if integer else float(value)
+
+    def whole(self, name: str, default: int | None = None, *, minimum: int = 0, maximum: int | None = None,
+              required: bool = False) -> Any:
+        return self.number(name, default, minimum=minimum, maximum=maximum, integer=True, required=required)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self._get(name, required=False)
+        if value is None:
+            return default
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise _fail(self.key(name), f"expected true or false, got {value!r}", "write true or false")
+        return value
+
+    def block(self, name: str, required: bool = False) -> _Block:
+        value = self._get(name, required=required)
+        return _Block(self.key(name), value if value is not None else {})
+
+    def strings(self, name: str) -> tuple[str, ...]:
+        value = self._get(name, required=False) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise _fail(self.key(name), f"expected a list of strings, got {value!r}", "write a YAML list of text values")
+        return tuple(value)
+
+    def finish(self, extra_allowed: tuple[str, ...] = ()) -> None:
+        """Reject keys nobody read: a typo would otherwise silently fall back to a default."""
+        unknown = sorted(set(self.raw) - self._seen - set(extra_allowed))
+        if unknown:
+            known = sorted(self._seen | set(extra_allowed))
+            raise _fail(self.key(unknown[0]), "unknown key", f"remove it or use one of {', '.join(known)}")
+
+
+# ----- sections -----------------------------------------------------------------------------------
+
+
+def _region(block: _Block, name: str) -> str:
+    value = block.text(name)
+    if not REGION_PATTERN.match(value):
+        raise _fail(block.key(name), f"{value!r} is not an AWS region name", "use a name like us-east-1")
+    return value
+
+
+def _targets(block: _Block, spec: StrategySpec) -> Targets:
+    rto = float(block.number("rtoSeconds", spec.default_rto_seconds))
+    rpo = float(block.number("rpoSeconds", spec.default_rpo_seconds))
+    if rto <= 0:
+        raise _fail(block.key("rtoSeconds"), "RTO must be > 0 (detection and failover always take time)",
+                    f"use a value between {max(spec.min_rto_seconds, 1):g} and {spec.default_rto_seconds:g}")
+    for key, value, floor, default in (
+        ("rtoSeconds", rto, spec.min_rto_seconds, spec.default_rto_seconds),
+        ("rpoSeconds", rpo, spec.min_rpo_seconds, spec.default_rpo_seconds),
+    ):
+        if value < floor:
+            raise _fail(block.key(key), f"{value:g} s cannot be met by {spec.name} (its floor is {floor:g} s)",
+                        f"use >= {floor:g} or a stronger strategy" + (" (only active-active reaches RPO 0)" if value == 0 else ""))
+        if value > default:
+            raise _fail(block.key(key), f"{value:g} s is looser than the {spec.name} default {default:g} s",
+                        "targets may only tighten the strategy default; choose a cheaper strategy instead")
+    return Targets(rto_seconds=rto, rpo_seconds=rpo)
+
+
+def _rds_settings(block: _Block, workload: str) -> RdsSettings:
+    d = RdsSettings()
+    settings = RdsSettings(
+        instance_class=block.text("instanceClass", d.instance_class),
+        replica_instance_class=block.text("replicaInstanceClass", d.replica_instance_class),
+        allocated_storage_gb=block.whole("allocatedStorageGb", d.allocated_storage_gb, minimum=20, maximum=65536),
+        engine_version=block.text("engineVersion", d.engine_version, choices=("15",)),
+        db_name=block.text("dbName", workload.replace("-", "_")),
+        master_username=block.text("masterUsername", d.master_username),
+        backup_retention_days=block.whole("backupRetentionDays", d.backup_retention_days, minimum=1, maximum=35),
+        backup_window=block.text("backupWindow", d.backup_window),
+        maintenance_window=block.text("maintenanceWindow", d.maintenance_window),
+        export_glacier_after_days=block.whole("exportGlacierAfterDays", d.export_glacier_after_days, minimum=1),
+        export_deep_archive_after_days=block.whole("exportDeepArchiveAfterDays", d.export_deep_archive_after_days, minimum=1),
+        export_expire_after_days=block.whole("exportExpireAfterDays", d.export_expire_after_days, minimum=1),
+    )
+    if settings.export_deep_archive_after_days < settings.export_glacier_after_days + 90:
+        raise _fail(block.key("exportDeepArchiveAfterDays"),
+                    "exports must stay 90 days in Glacier (its minimum storage duration) before Deep Archive",
+                    f"use >= {settings.export_glacier_after_days + 90}")
+    if settings.export_expire_after_days < settings.export_deep_archive_after_days + 180:
+        raise _fail(block.key("exportExpireAfterDays"),
+                    "Deep Archive keeps objects at least 180 days",
+                    f"use >= {settings.export_deep_archive_after_days + 180}")
+    return settings
+
+
+def _s3_settings(block: _Block) -> S3Settings:
+    d = S3Settings()
+    settings = S3Settings(
+        standard_ia_after_days=block.whole("standardIaAfterDays", d.standard_ia_after_days, minimum=30),
+        glacier_after_days=block.whole("glacierAfterDays", d.glacier_after_days, minimum=1),
+        deep_archive_after_days=block.whole("deepArchiveAfterDays", d.deep_archive_after_days, minimum=1),
+        noncurrent_expire_after_days=block.whole("noncurrentExpireAfterDays", d.noncurrent_expire_after_days, minimum=1),
+        abort_incomplete_upload_days=block.whole("abortIncompleteUploadDays", d.abort_incomplete_upload_days, minimum=1),
+    )
+    if settings.glacier_after_days < settings.standard_ia_after_days + 30:
+        raise _fail(block.key("glacierAfterDays"), "objects must stay 30 days in Standard-IA before Glacier",
+                    f"use >= {settings.standard_ia_after_days + 30}")
+    if settings.deep_archive_after_days < settings.glacier_after_days + 90:
+        raise _fail(block.key("deepArchiveAfterDays"), "objects must stay 90 days in Glacier before Deep Archive",
+                    f"use >= {settings.glacier_after_days + 90}")
+    return settings
+
+
+def _kind_settings(block: _Block, kind: Kind, workload: str) -> KindSettings:
+    if kind is Kind.RDS:
+        return _rds_settings(block, workload)
+    if kind is Kind.DYNAMODB:
+        return DynamoDbSettings(
+            pitr_recovery_period_days=block.whole("pitrRecoveryPeriodDays", 35, minimum=1, maximum=35))
+    if kind is Kind.S3:
+        return _s3_settings(block)
+    if kind is Kind.EFS:
+        days = block.whole("transitionToIaDays", EfsSettings().transition_to_ia_days, minimum=1)
+        if days not in EFS_IA_DAYS:
+            raise _fail(block.key("transitionToIaDays"), f"EFS has no {days}-day IA transition",
+                        f"use one of {', '.join(map(str, EFS_IA_DAYS))}")
+        return EfsSettings(transition_to_ia_days=days)
+    d = Ec2Settings()
+    hours = block.whole("snapshotIntervalHours", d.snapshot_interval_hours, minimum=1)
+    if hours not in DLM_INTERVAL_HOURS:
+        raise _fail(block.key("snapshotIntervalHours"), f"DLM has no {hours}-hour interval",
+                    f"use one of {', '.join(map(str, DLM_INTERVAL_HOURS))}")
+    return Ec2Settings(
+        instance_type=block.text("instanceType", d.instance_type),
+        instance_count=block.whole("instanceCount", d.instance_count, minimum=1, maximum=20),
+        snapshot_interval_hours=hours,
+        snapshot_retain_count=block.whole("snapshotRetainCount", d.snapshot_retain_count, minimum=1, maximum=1000),
+        dr_copy_retain_days=block.whole("drCopyRetainDays", d.dr_copy_retain_days, minimum=1),
+    )
+
+
+def _workload(name: str, raw: Any, zone_name: str, tiers: set[str]) -> WorkloadConfig:
+    block = _Block(f"workloads.{name}", raw)
+    if not NAME_PATTERN.match(name):
+        raise _fail(block.path, "workload names are lowercase letters, digits and dashes (2-40)", "rename it")
+    kind_name = block.text("kind", choices=tuple(k.value for k in Kind))
+    kind = Kind(kind_name)
+    strategy_name = block.text("strategy", choices=tuple(STRATEGIES))
+    spec = STRATEGIES[strategy_name]
+    if kind not in spec.kinds:
+        raise _fail(block.key("strategy"), f"{spec.name} cannot protect a {kind.value} workload",
+                    f"use one of {', '.join(s.name for s in STRATEGIES.values() if kind in s.kinds)}")
+    targets = _targets(block, spec)
+    tier = block.text("backupTier")
+    if tier not in tiers:
+        raise _fail(block.key("backupTier"), f"no backup tier {tier!r}",
+                    f"use one of {', '.join(sorted(tiers))} or add it under {NAMESPACE}:backup.tiers")
+    failover_block = block.block("failover")
+    failover = None
+    if spec.routing is not None:
+        routing_name = failover_block.text("routing", spec.routing.value, choices=tuple(r.value for r in Routing))
+        routing = Routing(routing_name)
+        if not spec.allows_routing(routing):
+            raise _fail(failover_block.key("routing"), f"{spec.name} does not route with {routing.value} records",
+                        "use failover for pilot-light/warm-standby, latency or weighted for active-active")
+        record = failover_block.text("recordName", f"{name}.{zone_name}")
+        if not (record == zone_name or record.endswith("." + zone_name)):
+            raise _fail(failover_block.key("recordName"), f"{record!r} is outside the hosted zone {zone_name}",
+                        f"use a name ending in .{zone_name}")
+        failover = WorkloadFailover(record_name=record, routing=routing)
+    failover_block.finish()
+    settings = _kind_settings(block, kind, name)
+    block.finish()
+    return WorkloadConfig(name=name, kind=kind, strategy=spec, targets=targets, backup_tier=tier,
+                          settings=settings, failover=failover)
+
+
+def _backup_rule(block: _Block, name: str) -> BackupRule:
+    delete_after = block.whole("deleteAfterDays", required=True, minimum=1)
+    cold = block.whole("coldStorageAfterDays", None, minimum=1)
+    copy_to_dr = block.flag("copyToDr", True)
+    copy_delete = block.whole("copyDeleteAfterDays", delete_after, minimum=1)
+    copy_cold = block.whole("copyColdStorageAfterDays", cold, minimum=1)
+    for key, keep, moved in (("deleteAfterDays", delete_after, cold), ("copyDeleteAfterDays", copy_delete, copy_cold)):
+        if moved is not None and keep < moved + COLD_STORAGE_MINIMUM_DAYS:
+            raise _fail(block.key(key), f"{keep} days keeps recovery points only {keep - moved} days in cold storage "
+                        f"(AWS Backup minimum {COLD_STORAGE_MINIMUM_DAYS})",
+                        f"use >= {moved + COLD_STORAGE_MINIMUM_DAYS} or drop the cold-storage transition")
+    start = block.whole("startWindowMinutes", 60, minimum=60)
+    completion = block.whole("completionWindowMinutes", 1440, minimum=start + 60)
+    schedule = block.text("schedule")
+    if not schedule.startswith("cron(") or not schedule.endswith(")"):
+        raise _fail(block.key("schedule"), f"{schedule!r} is not an AWS cron expression", 'write e.g. "cron(0 5 * * ? *)"')
+    block.finish()
+    return BackupRule(name=name, schedule=schedule, delete_after_days=delete_after, cold_storage_after_days=cold,
+                      copy_to_dr=copy_to_dr, copy_delete_after_days=copy_delete,
+                      copy_cold_storage_after_days=copy_cold, start_window_minutes=start,
+                      completion_window_minutes=completion)
+
+
+def _vault_lock(block: _Block) -> VaultLock:
+    mode = block.text("mode", "governance", choices=("governance", "compliance"))
+    minimum = block.whole("minRetentionDays", 7, minimum=1)
+    maximum = block.whole("maxRetentionDays", 3650, minimum=minimum)
+    changeable = block.whole("changeableForDays", 3 if mode == "compliance" else None, minimum=3)
+    if mode == "governance" and changeable is not None:
+        raise _fail(block.key("changeableForDays"), "only compliance mode has a grace period",
+                    "remove it or set mode: compliance")
+    block.finish()
+    return VaultLock(mode=mode, min_retention_days=minimum, max_retention_days=maximum, changeable_for_days=changeable)
+
+
+def _tier(block: _Block, name: str, kinds: frozenset[Kind], vault_lock: VaultLock) -> BackupTier:
+    continuous = block.flag("continuous", False)
+    continuous_days = block.whole("continuousRetentionDays", CONTINUOUS_BACKUP_MAX_DAYS, minimum=1,
+                                  maximum=CONTINUOUS_BACKUP_MAX_DAYS)
+    restore_testing = block.flag("restoreTesting", False)
+    if continuous and continuous_days < vault_lock.min_retention_days:
+        raise _fail(block.key("continuousRetentionDays"),
+                    f"below the vault lock minimum {vault_lock.min_retention_days} days",
+                    "raise it or lower backup.vaultLock.minRetentionDays")
+    rules_block = block.block("rules", required=True)
+    if not rules_block.raw:
+        raise _fail(rules_block.path, "a tier needs at least one rule", "add e.g. a daily rule")
+    rules = []
+    for rule_name in rules_block.raw:
+        rule = _backup_rule(rules_block.block(rule_name), rule_name)
+        if rule.cold_storage_after_days is not None or rule.copy_cold_storage_after_days is not None:
+            untiered = sorted(k.value for k in kinds - COLD_STORAGE_KINDS)
+            if untiered:
+                key = "coldStorageAfterDays" if rule.cold_storage_after_days is not None else "copyColdStorageAfterDays"
+                raise _fail(f"{rules_block.key(rule_name)}.{key}",
+                            f"AWS Backup cannot move {'/'.join(untiered)} recovery points to cold storage, and tier {name!r} selects them",
+                            "remove the cold-storage transition or move those workloads to a tier without one "
+                            "(RDS snapshots reach Glacier through the snapshot-export archive bucket)")
+        for key, days in (("deleteAfterDays", rule.delete_after_days), ("copyDeleteAfterDays", rule.copy_delete_after_days)):
+            if not vault_lock.min_retention_days <= days <= vault_lock.max_retention_days:
+                raise _fail(f"{rules_block.key(rule_name)}.{key}",
+                            f"{days} days is outside the vault lock range {vault_lock.min_retention_days}-{vault_lock.max_retention_days}",
+                            "the locked vault would reject these recovery points; adjust the rule or backup.vaultLock")
+        rules.append(rule)
+    block.finish()
+    return BackupTier(name=name, rules=tuple(rules), continuous=continuous,
+                      continuous_retention_days=continuous_days, restore_testing=restore_testing, kinds=kinds)
+
+
+def _failover(block: _Block, regions: tuple[str, str]) -> FailoverConfig:
+    zone = block.text("zoneName").rstrip(".")
+    check_block = block.block("healthCheck")
+    check = HealthCheckConfig(
+        type=check_block.text("type", "HTTPS", choices=("HTTP", "HTTPS")),
+        port=check_block.whole("port", 443, minimum=1, maximum=65535),
+        path=check_block.text("path", "/health"),
+        interval_seconds=check_block.whole("intervalSeconds", 30, minimum=10),
+        failure_threshold=check_block.whole("failureThreshold", 3, minimum=1, maximum=10),
+    )
+    if check.interval_seconds not in HEALTH_CHECK_INTERVALS:
+        raise _fail(check_block.key("intervalSeconds"), f"Route 53 checks every 10 or 30 seconds, not {check.interval_seconds}",
+                    "use 10 (fast, extra cost) or 30")
+    check_block.finish()
+    endpoints_block = block.block("endpoints")
+    endpoints = {region: endpoints_block.text(region, f"app.{region}.{zone}") for region in regions}
+    endpoints_block.finish()
+    ttl = block.whole("ttlSeconds", 60, minimum=1, maximum=86400)
+    block.finish()
+    return FailoverConfig(zone_name=zone, ttl_seconds=ttl, health_check=check, endpoints=endpoints)
+
+
+def _monitoring(block: _Block) -> MonitoringConfig:
+    emails = block.strings("alertEmails")
+    for index, email in enumerate(emails):
+        if "@" not in email:
+            raise _fail(f"{block.key('alertEmails')}[{index}]", f"{email!r} is not an e-mail address", "fix the address")
+    config = MonitoringConfig(
+        alert_emails=emails,
+        s3_replication_latency_threshold_seconds=block.whole("s3ReplicationLatencyThresholdSeconds", 900, minimum=1),
+        dynamodb_replication_latency_threshold_seconds=block.whole(
+            "dynamodbReplicationLatencyThresholdSeconds", 60, minimum=1),
+        rds_replica_lag_threshold_seconds=block.whole("rdsReplicaLagThresholdSeconds", 300, minimum=1),
+    )
+    if len(emails) > 10:
+        raise _fail(block.key("alertEmails"), f"{len(emails)} addresses; AWS Budgets notifies at most 10",
+                    "use a distribution list")
+    block.finish()
+    return config
+
+
+def _budgets(block: _Block) -> BudgetConfig:
+    thresholds = []
+    raw_thresholds = block._get("thresholds", required=False)
+    if raw_thresholds is None:
+        raw_thresholds = [{"percent": 80, "type": "FORECASTED"}, {"percent": 100, "type": "ACTUAL"}]
+    if not isinstance(raw_thresholds, list) or not raw_thresholds:
+        raise _fail(block.key("thresholds"), "expected a non-empty list", "write e.g. [{percent: 80, type: FORECASTED}]")
+    for index, raw in enumerate(raw_thresholds):
+        item = _Block(f"{block.key('thresholds')}[{index}]", raw)
+        thresholds.append(BudgetThreshold(percent=item.number("percent", required=True, minimum=1, maximum=1000),
+                                          notification_type=item.text("type", "ACTUAL", choices=("ACTUAL", "FORECASTED"))))
+        item.finish()
+    config = BudgetConfig(
+        s3_monthly_usd=block.number("s3MonthlyUsd", required=True, minimum=1),
+        backup_monthly_usd=block.number("backupMonthlyUsd", required=True, minimum=1),
+        thresholds=tuple(thresholds),
+        anomaly_threshold_usd=block.number("anomalyThresholdUsd", 100, minimum=1),
+        anomaly_monitor_arn=block.text("anomalyMonitorArn", "") or None,
+    )
+    block.finish()
+    return config
+
+
+def _chaos(block: _Block) -> ChaosConfig:
+    enabled = block.flag("enabled", False)
+    fis = block.flag("fisTemplates", False)
+    if fis and not enabled:
+        raise _fail(block.key("fisTemplates"), "FIS templates need the stack to opt in to chaos", "set chaos.enabled: true or drop fisTemplates")
+    block.finish()
+    return ChaosConfig(enabled=enabled, fis_templates=fis)
+
+
+_OBJECT_KEYS = ("tags", "workloads", "backup", "failover", "monitoring", "budgets", "chaos")
+_TEXT_KEYS = ("environment", "primaryRegion", "drRegion")
+
+
+def _raw_from_pulumi(cfg: pulumi.Config) -> dict[str, Any]:
+    raw: dict[str, Any] = {key: cfg.get(key) for key in _TEXT_KEYS}
+    for key in _OBJECT_KEYS:
+        try:
+            raw[key] = cfg.get_object(key)
+        except Exception as error:  # noqa: BLE001 pulumi raises a bare JSON error
+            raise _fail(key, f"not valid structured config ({error})", "write it as a YAML mapping") from None
+    return raw
+
+
+def load_stack_config(cfg: pulumi.Config | Mapping[str, Any]) -> StackConfig:
+    """Read and validate the whole stack config (a pulumi.Config or a plain mapping of its keys)."""
+    if isinstance(cfg, pulumi.Config):
+        raw = _raw_from_pulumi(cfg)
+    else:  # keys "securecart-dr:<key>" or bare "<key>"; other namespaces (aws:, pulumi:) are not ours
+        raw = {key.removeprefix(f"{NAMESPACE}:"): value for key, value in cfg.items()
+               if key.startswith(f"{NAMESPACE}:") or ":" not in key}
+    top = _Block("", {k: v for k, v in raw.items() if v is not None})
+    environment = top.text("environment")
+    primary = _region(top, "primaryRegion")
+    dr = _region(top, "drRegion")
+    if dr == primary:
+        raise _fail("drRegion", f"the DR region equals the primary region ({primary})",
+                    "pick another region, e.g. us-west-2 for us-east-1")
+
+    tags_block = top.block("tags")
+    tags = {key: tags_block.text(key) for key in tags_block.raw}
+    tags_block.finish()
+
+    failover = _failover(top.block("failover", required=True), (primary, dr))
+
+    workloads_block = top.block("workloads", required=True)
+    if not workloads_block.raw:
+        raise _fail("workloads", "no workloads", "declare at least one workload")
+    backup_block = top.block("backup", required=True)
+    vault_lock = _vault_lock(backup_block.block("vaultLock"))
+    tiers_block = backup_block.block("tiers", required=True)
+    manage_region_settings = backup_block.flag("manageRegionSettings", True)
+    workloads = {
+        name: _workload(name, workloads_block.block(name).raw, failover.zone_name, set(tiers_block.raw))
+        for name in workloads_block.raw
+    }
+    tiers = {
+        name: _tier(tiers_block.block(name), name,
+                    frozenset(w.kind for w in workloads.values() if w.backup_tier == name), vault_lock)
+        for name in tiers_block.raw
+    }
+    backup_block.finish()
+
+    config = StackConfig(
+        environment=environment,
+        primary_region=primary,
+        dr_region=dr,
+        tags={"project": "securecart", "environment": environment, "managed-by": "pulumi", **tags},
+        workloads=workloads,
+        backup=BackupConfig(vault_lock=vault_lock, tiers=tiers, manage_region_settings=manage_region_settings),
+        failover=failover,
+        monitoring=_monitoring(top.block("monitoring")),
+        budgets=_budgets(top.block("budgets", required=True)),
+        chaos=_chaos(top.block("chaos")),
+    )
+    top.finish()
+    return config

@@ -1,0 +1,327 @@
+"""Builds the `inventory` stack output (docs/inventory.md) from what the components declared.
+
+Store names, ARNs, endpoints, replicas, health checks and records are read from resource outputs
+(`pulumi.Output.from_input` resolves the nested Outputs), so the inventory says what the program
+really declared; only what no resource carries (the RTO/RPO targets, the strategy name) comes
+from the validated config. Regions come from the ARNs and from the providers the stores used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from infra.components.backup import Backup
+from infra.components.dynamodb import GlobalTable
+from infra.components.ebs import ComputeTier
+from infra.components.efs import FileStore
+from infra.components.failover import DnsFailover
+from infra.components.gameday import (
+    DYNAMODB_PAUSE,
+    EC2_STOP_AZ,
+    NETWORK_DISRUPT,
+    RDS_REBOOT,
+    S3_PAUSE,
+    GameDay,
+)
+from infra.components.rds import RelationalStore
+from infra.components.s3 import ReplicatedBucket
+from infra.config import StackConfig, WorkloadConfig
+from infra.naming import region_of_arn
+from infra.strategies import Kind
+
+SCHEMA_VERSION = 1
+
+# Which FIS experiments act on a workload of each kind (the template selects it by opt-in tag).
+_EXPERIMENTS_BY_KIND: dict[Kind, tuple[str, ...]] = {
+    Kind.RDS: (RDS_REBOOT,),
+    Kind.DYNAMODB: (DYNAMODB_PAUSE,),
+    Kind.S3: (S3_PAUSE,),
+    Kind.EC2: (EC2_STOP_AZ, NETWORK_DISRUPT),
+    Kind.EFS: (),
+}
+
+# AWS Backup's name for each kind (the backup component picks the plan by it).
+BACKUP_RESOURCE_TYPE: dict[Kind, str] = {
+    Kind.RDS: "RDS",
+    Kind.DYNAMODB: "DynamoDB",
+    Kind.S3: "S3",
+    Kind.EFS: "EFS",
+    Kind.EC2: "EC2",
+}
+
+Store = RelationalStore | GlobalTable | ReplicatedBucket | FileStore | ComputeTier
+
+
+@dataclass
+class DeclaredWorkload:
+    """A workload's config and the component that declared its store."""
+
+    config: WorkloadConfig
+    store: Store
+
+
+def _region(arn: pulumi.Output[str]) -> pulumi.Output[str]:
+    return arn.apply(region_of_arn)
+
+
+def _field(item: Any, name: str) -> Any:
+    """Nested outputs arrive as SDK output classes on `pulumi up` and as dicts in some paths."""
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def rds_stores(store: RelationalStore) -> dict[str, Any]:
+    primary = store.primary
+    secret_arn = primary.master_user_secrets.apply(
+        lambda secrets: _field(secrets[0], "secret_arn") if secrets else None
+    )
+    replicas = []
+    if store.replica is not None:
+        replica = store.replica
+        replicas.append(
+            {
+                "identifier": replica.identifier,
+                "arn": replica.arn,
+                "region": _region(replica.arn),
+                "address": replica.address,
+                "port": replica.port,
+                "role": "cross-region-read-replica",
+                "instance_class": replica.instance_class,
+            }
+        )
+    archive = store.archive.bucket
+    return {
+        "primary": {
+            "identifier": primary.identifier,
+            "arn": primary.arn,
+            "region": _region(primary.arn),
+            "address": primary.address,
+            "port": primary.port,
+            "engine": primary.engine,
+            "engine_version": primary.engine_version,
+            "db_name": primary.db_name,
+            "master_username": primary.username,
+            "master_secret_arn": secret_arn,
+            "multi_az": primary.multi_az,
+            "availability_zone": primary.availability_zone,
+            "backup_retention_days": primary.backup_retention_period,
+            "instance_class": primary.instance_class,
+        },
+        "replicas": replicas,
+        "archive_bucket": {"name": archive.bucket, "arn": archive.arn, "region": archive.region},
+    }
+
+
+def dynamodb_stores(store: GlobalTable) -> dict[str, Any]:
+    table = store.table
+    pitr = table.point_in_time_recovery
+    return {
+        "table": {
+            "name": table.name,
+            "arn": table.arn,
+            "stream_arn": table.stream_arn,
+            "region": _region(table.arn),
+            "hash_key": table.hash_key,
+            "range_key": table.range_key,
+            "pitr": pitr.apply(lambda p: bool(_field(p, "enabled"))),
+            "pitr_recovery_period_days": pitr.apply(lambda p: _field(p, "recovery_period_in_days")),
+            "deletion_protection": table.deletion_protection_enabled,
+        },
+        "replicas": table.replicas.apply(
+            lambda replicas: [
+                {"region": _field(r, "region_name"), "kms_key_arn": _field(r, "kms_key_arn")} for r in replicas or []
+            ]
+        ),
+    }
+
+
+def s3_stores(store: ReplicatedBucket) -> dict[str, Any]:
+    source = store.source.bucket
+    replicas = []
+    if store.replica is not None and store.replication is not None:
+        rule = store.replication.rules.apply(lambda rules: rules[0])
+        replicas.append(
+            {
+                "name": store.replica.bucket.bucket,
+                "arn": store.replica.bucket.arn,
+                "region": store.replica.bucket.region,
+                "replication_time_control": rule.apply(
+                    lambda r: _field(_field(_field(r, "destination"), "replication_time"), "status") == "Enabled"
+                ),
+                "delete_marker_replication": rule.apply(
+                    lambda r: _field(_field(r, "delete_marker_replication"), "status") == "Enabled"
+                ),
+            }
+        )
+    return {
+        "bucket": {
+            "name": source.bucket,
+            "arn": source.arn,
+            "region": source.region,
+            "versioning": store.source.versioning.versioning_configuration.apply(
+                lambda v: _field(v, "status") == "Enabled"
+            ),
+        },
+        "replicas": replicas,
+    }
+
+
+def efs_stores(store: FileStore) -> dict[str, Any]:
+    file_system = store.file_system
+    return {
+        "file_system": {"id": file_system.id, "arn": file_system.arn, "region": _region(file_system.arn)},
+        "replicas": store.replication.destination.apply(
+            lambda d: [{"region": _field(d, "region"), "file_system_id": _field(d, "file_system_id")}]
+        ),
+    }
+
+
+def ec2_stores(store: ComputeTier) -> dict[str, Any]:
+    return {
+        "instances": [
+            {
+                "id": instance.id,
+                "region": _region(instance.arn),
+                "availability_zone": instance.availability_zone,
+                "role": "primary",
+            }
+            for instance in store.instances.values()
+        ],
+        "dlm_policy_id": store.dlm_policy.id,
+        "dr_capacity": store.dr_group.desired_capacity,
+    }
+
+
+def stores_of(workload: DeclaredWorkload) -> dict[str, Any]:
+    store = workload.store
+    if isinstance(store, RelationalStore):
+        return rds_stores(store)
+    if isinstance(store, GlobalTable):
+        return dynamodb_stores(store)
+    if isinstance(store, ReplicatedBucket):
+        return s3_stores(store)
+    if isinstance(store, FileStore):
+        return efs_stores(store)
+    return ec2_stores(store)
+
+
+def failover_of(dns: DnsFailover, workload: str) -> dict[str, Any] | None:
+    if workload not in dns.targets:
+        return None
+    target = dns.targets[workload]
+    checks = dns.health_checks[workload]
+    records = dns.records[workload]
+
+    def record(region: str) -> dict[str, Any]:
+        r = records[region]
+        return {
+            "set_identifier": r.set_identifier,
+            "region": region,
+            "failover": r.failover_routing_policies.apply(
+                lambda policies: _field(policies[0], "type") if policies else None
+            ),
+            "weight": r.weighted_routing_policies.apply(
+                lambda policies: _field(policies[0], "weight") if policies else None
+            ),
+            "value": r.records.apply(lambda values: values[0]),
+            "health_check_id": r.health_check_id,
+        }
+
+    return {
+        "record_name": records[next(iter(records))].name,
+        "record_type": records[next(iter(records))].type,
+        "routing": target.routing.value,
+        "records": [record(region) for region in records],
+        "health_checks": [
+            {
+                "id": check.id,
+                "region": region,
+                "type": check.type,
+                "fqdn": check.fqdn,
+                "port": check.port,
+                "path": check.resource_path,
+                "interval_seconds": check.request_interval,
+                "failure_threshold": check.failure_threshold,
+            }
+            for region, check in checks.items()
+        ],
+    }
+
+
+def backup_of(backup: Backup, workload: WorkloadConfig) -> dict[str, Any]:
+    plan = backup.plan_for(workload.backup_tier, BACKUP_RESOURCE_TYPE[workload.kind])
+    return {
+        "tier": workload.backup_tier,
+        "plan_name": plan.name,
+        "continuous": plan.rules.apply(
+            lambda rules: any(bool(_field(rule, "enable_continuous_backup")) for rule in rules or [])
+        ),
+    }
+
+
+def fis_templates_of(game_day: GameDay | None, kind: Kind) -> dict[str, Any]:
+    if game_day is None:
+        return {}
+    return {
+        action: game_day.fis_templates[action].id
+        for action in _EXPERIMENTS_BY_KIND[kind]
+        if action in game_day.fis_templates
+    }
+
+
+def build_inventory(
+    *,
+    config: StackConfig,
+    workloads: list[DeclaredWorkload],
+    dns: DnsFailover,
+    backup: Backup,
+    game_day: GameDay | None,
+) -> pulumi.Output[dict[str, Any]]:
+    """The whole `inventory` output as one Output of plain JSON-able data."""
+    document: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "project": pulumi.get_project(),
+        "stack": pulumi.get_stack(),
+        "primary_region": config.primary_region,
+        "dr_region": config.dr_region,
+        "chaos_enabled": config.chaos.enabled,
+        "tags": config.tags,
+        "hosted_zone": {"id": dns.zone.zone_id, "name": dns.zone.name},
+        "backup": {
+            "vaults": {
+                region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode}
+                for region, vault in backup.vaults.items()
+            },
+            "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn} for plan in backup.plans.values()],
+            "report_bucket": backup.report_bucket.bucket,
+        },
+        "fis": (
+            {
+                "role_arn": game_day.fis_role.arn,
+                "chaos_role_arn": game_day.chaos_role.arn,
+                "templates": {action: template.id for action, template in game_day.fis_templates.items()},
+            }
+            if game_day is not None
+            else None
+        ),
+        "workloads": {
+            w.config.name: {
+                "kind": w.config.kind.value,
+                "strategy": w.config.strategy.name,
+                "targets": {
+                    "rto_seconds": w.config.targets.rto_seconds,
+                    "rpo_seconds": w.config.targets.rpo_seconds,
+                },
+                "primary_region": config.primary_region,
+                "dr_region": config.dr_region,
+                "stores": stores_of(w),
+                "failover": failover_of(dns, w.config.name),
+                "backup": backup_of(backup, w.config),
+                "fis_templates": fis_templates_of(game_day, w.config.kind),
+            }
+            for w in workloads
+        },
+    }
+    return pulumi.Output.from_input(document)

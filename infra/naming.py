@@ -1,0 +1,35 @@
+"""Physical names and tags shared by the components, so every resource is named and tagged alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from infra.config import StackConfig, WorkloadConfig
+
+BACKUP_TIER_TAG = "backup-tier"  # AWS Backup selections pick resources by this tag
+WORKLOAD_TAG = "workload"
+STRATEGY_TAG = "dr-strategy"
+CHAOS_OPT_IN_TAG = "chaos-opt-in"  # FIS templates and the chaos runner only touch resources with it
+
+
+def physical_name(config: StackConfig, workload: str, role: str | None = None) -> str:
+    """`<workload>-<environment>[-<role>]`: unique per stack, readable in the AWS console."""
+    parts = [workload, config.environment] + ([role] if role else [])
+    return "-".join(parts)
+
+
+def workload_tags(config: StackConfig, workload: WorkloadConfig) -> Mapping[str, str]:
+    """Tags for a workload's resources (the provider adds the stack tags as default tags)."""
+    tags = {
+        WORKLOAD_TAG: workload.name,
+        STRATEGY_TAG: workload.strategy.name,
+        BACKUP_TIER_TAG: workload.backup_tier,
+    }
+    if config.chaos.enabled:
+        tags[CHAOS_OPT_IN_TAG] = "true"
+    return tags
+
+
+def region_of_arn(arn: str) -> str:
+    """The region field of an ARN (empty for global services)."""
+    return arn.split(":")[3]

@@ -1,0 +1,93 @@
+"""`python -m chaos gameday` bad input, through a real subprocess: exit 2, one line, no traceback.
+
+None of these cases may start the lab: names and numbers are checked before anything runs.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def gameday(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "chaos", "gameday", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--stack", "prod", "--scenario", "meteor-strike"], ["--scenario", "meteor-strike"]),
+    (["--stack", "prod", "--rate", "-5"], ["--rate"]),
+    (["--stack", "prod", "--time-factor", "0"], ["--time-factor"]),
+    (["--stack", "prod", "--rto-target", "catalog"], ["--rto-target", "WORKLOAD=SECONDS"]),
+    (["--stack", "prod", "--rpo-target", "catalog=soon"], ["--rpo-target"]),
+    (["--stack", "prod", "--target", "aws"], ["--inventory"]),
+    (["--stack", "prod", "--target", "localstack"], ["--endpoint"]),
+])
+def test_bad_flags_fail_before_the_stack_is_even_evaluated(args, fragments):
+    assert_one_line_error(gameday(*args), *fragments)
+
+
+def test_unknown_stack():
+    assert_one_line_error(gameday("--stack", "no-such-stack"), "--stack", "no-such-stack")
+
+
+def test_unknown_workload():
+    assert_one_line_error(gameday("--stack", "prod", "--workload", "ledger"), "--workload", "ledger")
+
+
+def test_override_for_an_unknown_workload():
+    assert_one_line_error(gameday("--stack", "prod", "--rpo-target", "ledger=5"), "--rpo-target",
+                          "ledger")
+
+
+def test_scenario_that_applies_to_none_of_the_selected_workloads():
+    result = gameday("--stack", "prod", "--scenario", "az-outage", "--workload", "catalog")
+    assert_one_line_error(result, "--scenario", "az-outage", "catalog")
+
+
+def test_unreachable_endpoint():
+    result = gameday("--stack", "prod", "--target", "localstack", "--endpoint", "http://127.0.0.1:9")
+    assert_one_line_error(result, "--endpoint", "127.0.0.1:9")
+
+
+def test_aws_refuses_a_stack_not_opted_in(tmp_path):
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"stack": "prod", "chaos_enabled": False, "workloads": {}}))
+    result = gameday("--stack", "prod", "--target", "aws", "--inventory", str(inventory))
+    assert_one_line_error(result, "chaos_enabled: false")
+
+
+def test_inventory_file_that_is_not_json(tmp_path):
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text("{not json")
+    result = gameday("--stack", "prod", "--target", "aws", "--inventory", str(inventory))
+    assert_one_line_error(result, "--inventory", "not JSON")
+
+
+def test_localstack_refuses_a_stack_not_opted_in():
+    # A plain moto server stands in for a LocalStack endpoint without the lab API: prod did not
+    # opt in to chaos, so nothing may be injected there.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        result = gameday("--stack", "prod", "--target", "localstack",
+                         "--endpoint", f"http://{host}:{port}")
+    finally:
+        server.stop()
+    assert_one_line_error(result, "chaos_enabled: false")

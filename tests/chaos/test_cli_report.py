@@ -1,0 +1,70 @@
+"""`python -m chaos report <run-dir>` as CI runs it: a real subprocess, real files, exit codes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from chaos.journal import JOURNAL_FILE, save_run
+from tests.chaos.test_measurement import outage_events
+from tests.chaos.test_reports import run_record
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def chaos_report(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "chaos", "report", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+
+
+def saved_run(directory: Path, *, lag: float) -> Path:
+    """A saved run of catalog (RPO target 1 s) under a region outage with replication lag `lag`."""
+    save_run(directory, run_record(), outage_events(workload="catalog", lag=lag))
+    return directory
+
+
+def test_passing_run_exits_0_and_writes_every_report(tmp_path):
+    run_dir = saved_run(tmp_path / "run", lag=0.5)
+    done = chaos_report(str(run_dir), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "region-outage" in done.stdout and "PASS" in done.stdout
+    assert "chaos: PASS, 1 passed, 0 failed, 0 skipped (exit 0)" in done.stdout
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["junit.xml", "report.json", "report.md", "timeline-region-outage.png"]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["results"][0]["lost_writes"] == 50
+
+
+def test_missed_target_exits_1_and_defaults_to_the_run_dir(tmp_path):
+    run_dir = saved_run(tmp_path / "run", lag=2.0)
+    done = chaos_report(str(run_dir), "--format", "json,junit", "--quiet")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.strip() == "chaos: FAIL, 0 passed, 1 failed, 0 skipped (exit 1)"
+    assert (run_dir / "report.json").is_file() and (run_dir / "junit.xml").is_file()
+    assert not (run_dir / "report.md").exists()
+
+
+def test_missing_run_dir_exits_2_with_one_line(tmp_path):
+    done = chaos_report(str(tmp_path / "nowhere"))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert done.stderr.startswith("error: run-dir: ") and "is not a directory" in done.stderr
+
+
+def test_corrupt_journal_exits_2_naming_the_line(tmp_path):
+    run_dir = saved_run(tmp_path / "run", lag=0.5)
+    with open(run_dir / JOURNAL_FILE, "a") as journal:
+        journal.write("{truncated\n")
+    done = chaos_report(str(run_dir))
+    assert done.returncode == 2
+    assert "journal.jsonl:" in done.stderr and "not a journal event" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_format_exits_2(tmp_path):
+    done = chaos_report(str(saved_run(tmp_path / "run", lag=0.5)), "--format", "pdf")
+    assert done.returncode == 2
+    assert "--format: unknown format pdf" in done.stderr

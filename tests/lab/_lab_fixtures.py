@@ -1,0 +1,115 @@
+"""Shared by the lab tests: a hand-written inventory (docs/inventory.md) and boto3 clients on the lab.
+
+The inventory follows the contract so the tests do not depend on infra/ being evaluable; it
+declares two regions, a global table with PITR, a replicated bucket, failover DNS with health
+checks, an EFS file system with a replica and an EC2 fleet with a DLM policy (both partly not
+emulated), and no RDS (the PostgreSQL data plane has its own tests).
+"""
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import boto3
+from botocore.config import Config
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+PRIMARY, DR = "us-east-1", "us-west-2"
+
+_INVENTORY: dict[str, Any] = {
+    "schema_version": 1, "project": "securecart-dr", "stack": "labtest",
+    "primary_region": PRIMARY, "dr_region": DR, "chaos_enabled": True, "tags": {},
+    "hosted_zone": {"id": "Z-FROM-PULUMI", "name": "securecart.example.com"},
+    "backup": {"vaults": {PRIMARY: {"name": "vault-primary", "arn": "arn:x", "lock_mode": None},
+                          DR: {"name": "vault-dr", "arn": "arn:y", "lock_mode": None}},
+               "plans": [{"name": "daily", "id": "plan-1", "arn": "arn:plan"}], "report_bucket": None},
+    "fis": None,
+    "workloads": {
+        "catalog": {
+            "kind": "dynamodb", "strategy": "active-active",
+            "targets": {"rto_seconds": 60, "rpo_seconds": 1},
+            "primary_region": PRIMARY, "dr_region": DR,
+            "stores": {"table": {"name": "catalog", "arn": "arn:t", "stream_arn": "arn:s",
+                                 "region": PRIMARY, "hash_key": "pk", "range_key": "sk", "pitr": True,
+                                 "pitr_recovery_period_days": 35, "deletion_protection": False},
+                       "replicas": [{"region": DR, "kms_key_arn": None}]},
+            "failover": {
+                "record_name": "catalog.securecart.example.com", "record_type": "CNAME",
+                "routing": "failover",
+                "records": [
+                    {"set_identifier": "catalog-primary", "region": PRIMARY, "failover": "PRIMARY",
+                     "weight": None, "value": "catalog.us-east-1.example.com", "health_check_id": "hc-primary"},
+                    {"set_identifier": "catalog-dr", "region": DR, "failover": "SECONDARY",
+                     "weight": None, "value": "catalog.us-west-2.example.com", "health_check_id": "hc-dr"}],
+                "health_checks": [
+                    {"id": "hc-primary", "region": PRIMARY, "type": "HTTPS", "fqdn": "a", "port": 443,
+                     "path": "/health", "interval_seconds": 10, "failure_threshold": 3},
+                    {"id": "hc-dr", "region": DR, "type": "HTTPS", "fqdn": "b", "port": 443,
+                     "path": "/health", "interval_seconds": 10, "failure_threshold": 3}]},
+            "backup": {"tier": "gold", "plan_name": "daily", "continuous": True}, "fis_templates": {}},
+        "images": {
+            "kind": "s3", "strategy": "warm-standby",
+            "targets": {"rto_seconds": 300, "rpo_seconds": 900},
+            "primary_region": PRIMARY, "dr_region": DR,
+            "stores": {"bucket": {"name": "images-primary", "arn": "arn:b", "region": PRIMARY, "versioning": True},
+                       "replicas": [{"name": "images-dr", "arn": "arn:r", "region": DR,
+                                     "replication_time_control": True, "delete_marker_replication": True}]},
+            "failover": None, "backup": {"tier": "silver", "plan_name": "daily", "continuous": False},
+            "fis_templates": {}},
+        "applogs": {
+            "kind": "efs", "strategy": "backup-restore",
+            "targets": {"rto_seconds": 3600, "rpo_seconds": 3600},
+            "primary_region": PRIMARY, "dr_region": DR,
+            "stores": {"file_system": {"id": "fs-pulumi", "arn": "arn:fs", "region": PRIMARY},
+                       "replicas": [{"region": DR, "file_system_id": "fs-dr"}]},
+            "failover": None, "backup": {"tier": "bronze", "plan_name": "daily", "continuous": False},
+            "fis_templates": {}},
+        "web": {
+            "kind": "ec2", "strategy": "pilot-light",
+            "targets": {"rto_seconds": 900, "rpo_seconds": 3600},
+            "primary_region": PRIMARY, "dr_region": DR,
+            "stores": {"instances": [{"id": "i-pulumi", "region": PRIMARY,
+                                      "availability_zone": "us-east-1a", "role": "web"}],
+                       "dlm_policy_id": "policy-1", "dr_capacity": 0},
+            "failover": None, "backup": {"tier": "bronze", "plan_name": "daily", "continuous": False},
+            "fis_templates": {}},
+    },
+}
+
+
+def inventory() -> dict[str, Any]:
+    return copy.deepcopy(_INVENTORY)
+
+
+def client(endpoint: str, service: str, region: str = PRIMARY, retries: int = 1) -> Any:
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+    return session.client(service, endpoint_url=endpoint,
+                          config=Config(retries={"max_attempts": retries, "mode": "standard"}))
+
+
+TEST_TIME_FACTOR = 0.02  # health checks every 10 s x 0.02 = 0.2 s: a 3-failure detection in ~0.6 s
+
+
+@contextmanager
+def deployed_lab(time_factor: float = TEST_TIME_FACTOR, lag: float | None = None) -> Iterator[tuple[Any, Any, dict]]:
+    """A LabServer on 127.0.0.1 with the test inventory deployed; yields (server, LabClient, summary)."""
+    from chaos.lab.process import LabClient
+    from chaos.lab.server import LabServer
+
+    with LabServer(time_factor=time_factor) as server:
+        lab = LabClient(server.endpoint)
+        summary = lab.deploy(inventory(), replication_lag_seconds=lag, time_factor=time_factor)
+        yield server, lab, summary
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Poll `check` until it returns a truthy value (bounded); its last AssertionError otherwise."""
+    @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.05), reraise=True,
+           retry=retry_if_exception_type(AssertionError))
+    def attempt() -> Any:
+        result = check()
+        assert result, f"{getattr(check, '__name__', 'check')} still false"
+        return result
+
+    return attempt()
