@@ -26,7 +26,7 @@ from infra.components.monitoring import (
 from infra.components.rds import RelationalStore, RelationalStoreArgs
 from infra.components.s3 import REPLICATION_RULE_ID, ReplicatedBucket, ReplicatedBucketArgs
 from infra.config import StackConfig, WorkloadConfig, load_stack_config
-from infra.inventory import DeclaredWorkload, Store, build_inventory
+from infra.inventory import DeclaredWorkload, Store, build_inventory, experiments_for
 from infra.providers import ProviderSettings, RegionalProviders
 from infra.strategies import Kind, dr_instance_count
 
@@ -39,6 +39,11 @@ env = config.environment
 def zones(region: str) -> list[str]:
     # Zone names a and b exist in every commercial region; the compute tier spreads over them.
     return [f"{region}a", f"{region}b"]
+
+
+def efs_transition(days: int) -> str:
+    """EFS spells lifecycle ages as AFTER_1_DAY, AFTER_7_DAYS, ..."""
+    return f"AFTER_{days}_DAY" if days == 1 else f"AFTER_{days}_DAYS"
 
 
 def declare_store(w: WorkloadConfig) -> Store:
@@ -62,8 +67,7 @@ def declare_store(w: WorkloadConfig) -> Store:
     if w.kind is Kind.EFS:
         return FileStore(w.name, FileStoreArgs(
             workload=w.name, primary_region=primary, dr_region=dr, providers=providers.by_region,
-            backup_tier=w.backup_tier, transition_to_ia=f"AFTER_{s.transition_to_ia_days}_DAY"
-            + ("" if s.transition_to_ia_days == 1 else "S"), tags=tags))
+            backup_tier=w.backup_tier, transition_to_ia=efs_transition(s.transition_to_ia_days), tags=tags))
     return ComputeTier(w.name, ComputeTierArgs(
         workload=w.name, primary_region=primary, dr_region=dr, providers=providers.by_region,
         primary_zones=zones(primary), dr_zones=zones(dr), instance_count=s.instance_count,
@@ -73,7 +77,7 @@ def declare_store(w: WorkloadConfig) -> Store:
         instance_type=s.instance_type, instance_tags=tags, tags=tags))
 
 
-def failover_values(w: WorkloadConfig, store: Store) -> dict[str, pulumi.Input[str]]:
+def failover_values(store: Store) -> dict[str, pulumi.Input[str]]:
     """What each region's record answers: the store's regional endpoint."""
     if isinstance(store, RelationalStore):
         return {primary: store.primary.address, dr: store.replica.address}
@@ -95,7 +99,7 @@ dns = DnsFailover(f"{env}-dns", DnsFailoverArgs(
     health_check=config.failover.health_check, endpoints=config.failover.endpoints,
     ttl_seconds=config.failover.ttl_seconds,
     targets=[FailoverTarget(workload=w.config.name, record_name=w.config.failover.record_name,
-                            routing=w.config.failover.routing, values=failover_values(w.config, w.store))
+                            routing=w.config.failover.routing, values=failover_values(w.store))
              for w in workloads if w.config.failover is not None]))
 
 backup = Backup(f"{env}-backup", BackupArgs(
@@ -117,26 +121,26 @@ backup = Backup(f"{env}-backup", BackupArgs(
     lock_changeable_for_days=config.backup.vault_lock.changeable_for_days or 3,
     manage_region_settings=config.backup.manage_region_settings))
 
-thresholds = config.monitoring
+alarms = config.monitoring
 monitoring = Monitoring(f"{env}-monitoring", MonitoringArgs(
-    primary_region=primary, dr_region=dr, providers=providers.by_region, alert_emails=thresholds.alert_emails,
+    primary_region=primary, dr_region=dr, providers=providers.by_region, alert_emails=alarms.alert_emails,
     s3_replication=[S3ReplicationWatch(
         name=w.config.name, region=primary, source_bucket=w.store.source.bucket.bucket,
         destination_bucket=w.store.replica.bucket.bucket, rule_id=REPLICATION_RULE_ID,
-        threshold_seconds=thresholds.s3_replication_latency_threshold_seconds)
+        threshold_seconds=alarms.s3_replication_latency_threshold_seconds)
         for w in workloads if isinstance(w.store, ReplicatedBucket) and w.store.replica is not None],
     dynamodb_replication=[DynamoReplicationWatch(
         name=w.config.name, region=primary, table_name=w.store.table.name, receiving_region=region,
-        threshold_seconds=thresholds.dynamodb_replication_latency_threshold_seconds)
+        threshold_seconds=alarms.dynamodb_replication_latency_threshold_seconds)
         for w in workloads if isinstance(w.store, GlobalTable) for region in w.store.replica_regions],
     rds_replicas=[RdsReplicaWatch(
         name=w.config.name, region=dr, replica_identifier=w.store.replica.identifier,
-        threshold_seconds=thresholds.rds_replica_lag_threshold_seconds)
+        threshold_seconds=alarms.rds_replica_lag_threshold_seconds)
         for w in workloads if isinstance(w.store, RelationalStore) and w.store.replica is not None]))
 
 Cost(f"{env}-cost", CostArgs(
     primary_region=primary, providers=providers.by_region, storage_budget_usd=config.budgets.s3_monthly_usd,
-    backup_budget_usd=config.budgets.backup_monthly_usd, alert_emails=thresholds.alert_emails,
+    backup_budget_usd=config.budgets.backup_monthly_usd, alert_emails=alarms.alert_emails,
     thresholds=[CostThreshold(t.percent, t.notification_type) for t in config.budgets.thresholds],
     alert_topic_arn=monitoring.alarm_topic.arn, anomaly_threshold_usd=config.budgets.anomaly_threshold_usd,
     anomaly_monitor_arn=config.budgets.anomaly_monitor_arn,
@@ -145,19 +149,16 @@ Cost(f"{env}-cost", CostArgs(
 
 game_day = None
 if config.chaos.fis_templates:
-    kinds = {w.config.kind for w in workloads}
     replicated_tables = [w.store.table.name for w in workloads
                          if isinstance(w.store, GlobalTable) and w.store.replica_regions]
     replicated_buckets = [w.store.source.bucket.bucket for w in workloads
                           if isinstance(w.store, ReplicatedBucket) and w.store.replica is not None]
-    wanted = {"rds-reboot-failover": Kind.RDS in kinds, "ec2-stop-az": Kind.EC2 in kinds,
-              "network-disrupt-subnet": Kind.EC2 in kinds, "dynamodb-pause-replication": bool(replicated_tables),
-              "s3-pause-replication": bool(replicated_buckets)}
+    wanted = {experiment for w in workloads for experiment in experiments_for(w.store)}
     game_day = GameDay(f"{env}-gameday", GameDayArgs(
         primary_region=primary, dr_region=dr, providers=providers.by_region,
         stop_condition_alarm_arn=monitoring.guardrail_alarms[primary].arn, az_outage_zone=zones(primary)[0],
         chaos_tag_key=naming.CHAOS_OPT_IN_TAG, chaos_tag_value="true",
-        experiments=[e for e in ALL_EXPERIMENTS if wanted[e]], dynamodb_table_names=replicated_tables,
+        experiments=[e for e in ALL_EXPERIMENTS if e in wanted], dynamodb_table_names=replicated_tables,
         s3_bucket_names=replicated_buckets, hosted_zone_id=dns.zone.zone_id))
 
 pulumi.export("inventory", build_inventory(config=config, workloads=workloads, dns=dns, backup=backup,

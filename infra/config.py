@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi.runtime import config as pulumi_config
 
 from infra.strategies import STRATEGIES, Kind, Routing, StrategySpec
 
@@ -239,6 +240,10 @@ class _Block:
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
 
+    def value(self, name: str, required: bool = False) -> Any:
+        """The raw value of a key (None when absent), marked as read."""
+        return self._get(name, required)
+
     def _get(self, name: str, required: bool) -> Any:
         self._seen.add(name)
         value = self.raw.get(name)
@@ -300,11 +305,11 @@ class _Block:
             raise _fail(self.key(name), f"expected a list of strings, got {value!r}", "write a YAML list of text values")
         return tuple(value)
 
-    def finish(self, extra_allowed: tuple[str, ...] = ()) -> None:
+    def finish(self) -> None:
         """Reject keys nobody read: a typo would otherwise silently fall back to a default."""
-        unknown = sorted(set(self.raw) - self._seen - set(extra_allowed))
+        unknown = sorted(set(self.raw) - self._seen)
         if unknown:
-            known = sorted(self._seen | set(extra_allowed))
+            known = sorted(self._seen)
             raise _fail(self.key(unknown[0]), "unknown key", f"remove it or use one of {', '.join(known)}")
 
 
@@ -428,6 +433,9 @@ def _workload(name: str, raw: Any, zone_name: str, tiers: set[str]) -> WorkloadC
                     f"use one of {', '.join(sorted(tiers))} or add it under {NAMESPACE}:backup.tiers")
     failover_block = block.block("failover")
     failover = None
+    if spec.routing is None and failover_block.raw:
+        raise _fail(failover_block.path, f"{spec.name} has no DNS failover (recovery restores, then repoints)",
+                    "remove the failover block or choose pilot-light or stronger")
     if spec.routing is not None:
         routing_name = failover_block.text("routing", spec.routing.value, choices=tuple(r.value for r in Routing))
         routing = Routing(routing_name)
@@ -558,7 +566,7 @@ def _monitoring(block: _Block) -> MonitoringConfig:
 
 def _budgets(block: _Block) -> BudgetConfig:
     thresholds = []
-    raw_thresholds = block._get("thresholds", required=False)
+    raw_thresholds = block.value("thresholds")
     if raw_thresholds is None:
         raw_thresholds = [{"percent": 80, "type": "FORECASTED"}, {"percent": 100, "type": "ACTUAL"}]
     if not isinstance(raw_thresholds, list) or not raw_thresholds:
@@ -592,8 +600,20 @@ _OBJECT_KEYS = ("tags", "workloads", "backup", "failover", "monitoring", "budget
 _TEXT_KEYS = ("environment", "primaryRegion", "drRegion")
 
 
+def _configured_keys() -> set[str]:
+    """Our keys the stack sets, so a misspelled top-level key is refused like a nested one.
+
+    The engine hands config to the program as PULUMI_CONFIG (or `set_all_config` in tests);
+    pulumi.Config itself cannot list its keys.
+    """
+    keys = set(pulumi_config.CONFIG.get()) | set(pulumi_config.get_config_env() or {})
+    return {key.split(":", 1)[1] for key in keys if key.startswith(f"{NAMESPACE}:")}
+
+
 def _raw_from_pulumi(cfg: pulumi.Config) -> dict[str, Any]:
     raw: dict[str, Any] = {key: cfg.get(key) for key in _TEXT_KEYS}
+    for key in _configured_keys() - set(_TEXT_KEYS) - set(_OBJECT_KEYS):
+        raw[key] = cfg.get(key)
     for key in _OBJECT_KEYS:
         try:
             raw[key] = cfg.get_object(key)

@@ -34,15 +34,6 @@ from infra.strategies import Kind
 
 SCHEMA_VERSION = 1
 
-# Which FIS experiments act on a workload of each kind (the template selects it by opt-in tag).
-_EXPERIMENTS_BY_KIND: dict[Kind, tuple[str, ...]] = {
-    Kind.RDS: (RDS_REBOOT,),
-    Kind.DYNAMODB: (DYNAMODB_PAUSE,),
-    Kind.S3: (S3_PAUSE,),
-    Kind.EC2: (EC2_STOP_AZ, NETWORK_DISRUPT),
-    Kind.EFS: (),
-}
-
 # AWS Backup's name for each kind (the backup component picks the plan by it).
 BACKUP_RESOURCE_TYPE: dict[Kind, str] = {
     Kind.RDS: "RDS",
@@ -229,9 +220,10 @@ def failover_of(dns: DnsFailover, workload: str) -> dict[str, Any] | None:
             "health_check_id": r.health_check_id,
         }
 
+    any_record = next(iter(records.values()))  # every region's record has the same name and type
     return {
-        "record_name": records[next(iter(records))].name,
-        "record_type": records[next(iter(records))].type,
+        "record_name": any_record.name,
+        "record_type": any_record.type,
         "routing": target.routing.value,
         "records": [record(region) for region in records],
         "health_checks": [
@@ -261,12 +253,25 @@ def backup_of(backup: Backup, workload: WorkloadConfig) -> dict[str, Any]:
     }
 
 
-def fis_templates_of(game_day: GameDay | None, kind: Kind) -> dict[str, Any]:
+def experiments_for(store: Store) -> tuple[str, ...]:
+    """The FIS experiments that act on this store (templates select it by the opt-in tag)."""
+    if isinstance(store, RelationalStore):
+        return (RDS_REBOOT,)
+    if isinstance(store, GlobalTable):
+        return (DYNAMODB_PAUSE,) if store.replica_regions else ()  # nothing to pause without a replica
+    if isinstance(store, ReplicatedBucket):
+        return (S3_PAUSE,) if store.replication is not None else ()
+    if isinstance(store, ComputeTier):
+        return (EC2_STOP_AZ, NETWORK_DISRUPT)
+    return ()
+
+
+def fis_templates_of(game_day: GameDay | None, store: Store) -> dict[str, Any]:
     if game_day is None:
         return {}
     return {
         action: game_day.fis_templates[action].id
-        for action in _EXPERIMENTS_BY_KIND[kind]
+        for action in experiments_for(store)
         if action in game_day.fis_templates
     }
 
@@ -319,7 +324,7 @@ def build_inventory(
                 "stores": stores_of(w),
                 "failover": failover_of(dns, w.config.name),
                 "backup": backup_of(backup, w.config),
-                "fis_templates": fis_templates_of(game_day, w.config.kind),
+                "fis_templates": fis_templates_of(game_day, w.store),
             }
             for w in workloads
         },

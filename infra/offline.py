@@ -19,6 +19,7 @@ clean runtime and several stacks can be evaluated one after another in one proce
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import hashlib
 import importlib
@@ -28,7 +29,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,6 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import ConfigError
 
@@ -357,6 +357,11 @@ def _efs_replication(name: str, inputs: dict, region: str | None) -> tuple[str, 
     return inputs.get("sourceFileSystemId", name), {"destination": destination, "sourceFileSystemRegion": region}
 
 
+def _efs_file_system(name: str, inputs: dict, region: str | None) -> tuple[str, dict]:
+    file_system_id, outputs = _generated_id("elasticfilesystem", "file-system/", "fs-")(name, inputs, region)
+    return file_system_id, {**outputs, "dnsName": f"{file_system_id}.efs.{region}.amazonaws.com"}
+
+
 def _budget(name: str, inputs: dict, region: str | None) -> tuple[str, dict]:
     budget = _autoname(name, inputs, "name")
     return f"{ACCOUNT_ID}:{budget}", {"name": budget, "arn": f"arn:aws:budgets::{ACCOUNT_ID}:budget/{budget}"}
@@ -387,7 +392,7 @@ _BUILDERS: dict[str, Callable[[str, dict, str | None], tuple[str, dict]]] = {
     "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": _generated_id(
         "rds", "auto-backup:", "ab-", 26
     ),
-    "aws:efs/fileSystem:FileSystem": _generated_id("elasticfilesystem", "file-system/", "fs-"),
+    "aws:efs/fileSystem:FileSystem": _efs_file_system,
     "aws:efs/replicationConfiguration:ReplicationConfiguration": _efs_replication,
     "aws:ec2/instance:Instance": _generated_id("ec2", "instance/", "i-"),
     "aws:ec2/launchTemplate:LaunchTemplate": _generated_id("ec2", "launch-template/", "lt-"),
@@ -563,7 +568,7 @@ def run_program(
             )
             root = pulumi_settings.get_root_resource()
             loop.run_until_complete(run_pulumi_func(program))
-            exported = _sync_await(pulumi.Output.from_input(dict(root.outputs)).future())
+            exported = loop.run_until_complete(pulumi.Output.from_input(dict(root.outputs)).future())
             result["value"] = OfflineResult(
                 stack=stack,
                 resources=[
@@ -578,7 +583,8 @@ def run_program(
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
-    worker = threading.Thread(target=run_in_fresh_runtime, name=f"pulumi-offline-{stack}")
+    # Daemon: Ctrl-C in the caller must not wait for an evaluation nobody will read.
+    worker = threading.Thread(target=run_in_fresh_runtime, name=f"pulumi-offline-{stack}", daemon=True)
     worker.start()
     worker.join()
     if "error" in result:
@@ -603,7 +609,7 @@ def load_stack_file(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, Any]
     return {(key if ":" in key else f"{PROJECT}:{key}"): value for key, value in raw.items()}
 
 
-def _apply_override(config: dict[str, Any], key: str, value: Any) -> None:
+def apply_override(config: dict[str, Any], key: str, value: Any) -> None:
     """Set `namespace:top.nested.path` to value (None deletes it)."""
     full_key = key if ":" in key else f"{PROJECT}:{key}"
     namespace, _, path = full_key.partition(":")
@@ -634,13 +640,11 @@ def evaluate_stack(
     `overrides` replaces config values before the run; a key may address a nested value with
     dots ("securecart-dr:workloads.orders.strategy"); a None value removes the key.
     """
-    import copy
-
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))  # `pulumi up` runs the program with its directory importable
     config = copy.deepcopy(load_stack_file(stack, project_dir))
     for key, value in (overrides or {}).items():
-        _apply_override(config, key, value)
+        apply_override(config, key, value)
     main = project_dir / "__main__.py"
     return run_program(
         lambda: runpy.run_path(str(main), run_name="__main__"), stack=stack, config=config

@@ -54,7 +54,7 @@ class ControlApi:
                 response = _reply({"error": str(error)}, 400)
             except Exception as error:  # the lab stays up; the caller gets one line
                 log.exception("lab control call failed")
-                response = _reply({"error": f"{request.path}: {type(error).__name__}: {error}"}, 500)
+                response = _reply({"error": f"{type(error).__name__}: {error}"}, 500)
         return response(environ, start_response)
 
     def _rules(self, rules: list | None = None) -> list[dict[str, Any]]:

@@ -89,12 +89,16 @@ class Lab:
             raise DeployError("time_factor: must be > 0; e.g. 1.0 (real time) or 0.1 (10x faster)")
         with self._deploy_lock:
             self._teardown()
-            self._last_deploy = (inventory, settings)
             parts = LabParts(endpoint=self.endpoint, replication=self.replication, pitr=self.pitr,
                              health=self.health, route53=self.route53, context=self.context,
                              data_plane=self.data_plane,
                              running_data_plane=lambda: self._data_plane)
-            summary = Deployer(parts, inventory, settings).deploy()
+            try:
+                summary = Deployer(parts, inventory, settings).deploy()
+            except BaseException:
+                self._teardown()  # no half-deployed lab; `reset` still redeploys the last good one
+                raise
+            self._last_deploy = (inventory, settings)
             self.events.record("deployed", stack=inventory.get("stack"),
                                resources=len(summary.created),
                                declared_not_emulated=len(summary.declared_not_emulated))
@@ -155,13 +159,15 @@ class Lab:
     def _apply_scopes(self, scopes: OutageScopes) -> None:
         before, self._scopes = self._scopes, scopes
         data_plane = self._data_plane
+        # Replication stops first: it is instant, while stopping a region's PostgreSQL processes
+        # takes a while, and changes shipped meanwhile would shrink the measured RPO.
+        self.replication.set_blocked_regions(scopes.regions)
         for region in scopes.regions ^ before.regions:
             active = region in scopes.regions
             self.health.set_region_down(region, active)
             self.events.record("region_outage_started" if active else "region_outage_ended", region=region)
             if data_plane is not None:
                 data_plane.on_region_outage(region, active)
-        self.replication.set_blocked_regions(scopes.regions)
         for zone in scopes.zones ^ before.zones:
             self.events.record("zone_outage_started" if zone in scopes.zones else "zone_outage_ended", zone=zone)
             if data_plane is not None:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
@@ -386,8 +386,9 @@ def _moto_refusal(call: Callable[[], Any]) -> str:
         if status and status >= 500:
             return f"moto does not implement {operation} (HTTP {status})"
         return f"moto refused {operation}: {error.response.get('Error', {}).get('Code')}"
-    except BotoCoreError as error:
-        return f"moto cannot answer it ({type(error).__name__})"
+    except Exception as error:  # e.g. an HTML 500 page botocore cannot parse as the protocol's XML
+        status = "HTTP 500" if "500 Internal Server Error" in str(error) else type(error).__name__
+        return f"moto does not implement it ({status})"
     return "moto accepts the call but the lab does not act on it"
 
 
@@ -405,6 +406,10 @@ def _probe_efs_replication(endpoint: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _probe_dlm(endpoint: str) -> str:
+    from moto.backends import list_of_moto_modules
+
+    if "dlm" not in list_of_moto_modules():  # asking would only make moto print a routing error
+        return "moto has no Data Lifecycle Manager backend at all"
     return _moto_refusal(lambda: _lab_client(endpoint, "dlm", "us-east-1").get_lifecycle_policies())
 
 

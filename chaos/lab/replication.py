@@ -140,7 +140,7 @@ class ReplicationEngine:
             self._blocked_regions = regions
             for link in self._links:
                 if {link.source_region, link.target_region} & newly_blocked:
-                    self._on_event("replication_halted", workload=link.workload, kind=link.kind,
+                    self._on_event("replication_halted", workload=link.workload, store=link.kind,
                                    source_region=link.source_region,
                                    target_region=link.target_region, backlog=len(link.queue))
         self._wake.set()

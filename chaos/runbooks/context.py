@@ -36,7 +36,7 @@ class RunbookContext:
 
     @property
     def short_run(self) -> str:
-        return self.run_id.replace("-", "")[:8]
+        return self.run_id.rsplit("-", 1)[-1].lower()
 
     def started(self, runbook: str) -> None:
         self.journal.record(RUNBOOK_STARTED, self.scenario, self.workload_name, runbook=runbook)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 from chaos.faults.base import Fault
 from chaos.journal import FAULT_INJECTED, NOTE, Journal
@@ -23,9 +24,21 @@ def _inject(fault: Fault, journal: Journal, scenario: str, injected: list[Fault]
     return t
 
 
+@dataclass(frozen=True)
+class FaultTimes:
+    """When the interrupting faults hit: scenario-wide, and per workload for per-workload faults
+    (deletions are injected one workload after the other)."""
+
+    first: float
+    by_workload: dict[str, float]
+
+    def of(self, workload: str) -> float:
+        return self.by_workload.get(workload, self.first)
+
+
 def inject(plan: FaultPlan, journal: Journal, scenario: str, injected: list[Fault],
-           stop: threading.Event) -> float:
-    """Inject `plan`; return the time of the first interrupting fault. Every fault is appended to
+           stop: threading.Event) -> FaultTimes:
+    """Inject `plan`; return when its interrupting faults hit. Every fault is appended to
     `injected` before its injection starts, so the caller's `finally` reverts it."""
     for fault in plan.preparatory:
         _inject(fault, journal, scenario, injected)
@@ -33,5 +46,6 @@ def inject(plan: FaultPlan, journal: Journal, scenario: str, injected: list[Faul
         journal.record(NOTE, scenario, None,
                        text=f"holding {plan.hold_seconds:g} s before the interrupting fault")
         stop.wait(plan.hold_seconds)
-    times = [_inject(fault, journal, scenario, injected) for fault in plan.interrupting]
-    return min(times)
+    times = {fault: _inject(fault, journal, scenario, injected) for fault in plan.interrupting}
+    return FaultTimes(first=min(times.values()),
+                      by_workload={f.workload_name: t for f, t in times.items() if f.workload_name})

@@ -13,6 +13,7 @@ from typing import Any
 from chaos.journal import Journal
 from chaos.runbooks.context import RunbookContext
 from chaos.scenarios.catalog import Scenario
+from chaos.scenarios.method import FaultTimes
 from chaos.scenarios.setup import EngineSettings, WorkloadRun
 from chaos.targets.base import Target
 from chaos.workload.canary import describe_error
@@ -37,14 +38,14 @@ def _probe_loop(run: WorkloadRun, journal: Journal, settings: EngineSettings) ->
 
 
 def recover_all(*, scenario: Scenario, runs: list[WorkloadRun], target: Target,
-                inventory: dict[str, Any], journal: Journal, run_id: str, fault_time: float,
+                inventory: dict[str, Any], journal: Journal, run_id: str, fault_times: FaultTimes,
                 settings: EngineSettings, stop: threading.Event) -> None:
     threads = []
     for run in runs:
         ctx = RunbookContext(target=target, inventory=inventory, workload_name=run.name,
                              workload=run.workload, routing=run.routing, canary=run.canary,
                              journal=journal, scenario=scenario.name, run_id=run_id,
-                             fault_time=fault_time, budget_seconds=settings.budget_seconds,
+                             fault_time=fault_times.of(run.name), budget_seconds=settings.budget_seconds,
                              stop=stop)
         # The probe and the runbook each get their own writer/clients: no sharing across threads.
         threads.append(threading.Thread(target=_runbook, args=(scenario, ctx, run),

@@ -77,10 +77,10 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
             deletion_mode=settings.deletion_mode,
             ttl_seconds=settings.budget_seconds + settings.pause_seconds + FAULT_TTL_MARGIN_SECONDS))
         on_phase("injecting faults")
-        fault_time = method.inject(plan, journal, scenario.name, injected, stop)
+        fault_times = method.inject(plan, journal, scenario.name, injected, stop)
         on_phase("recovering")
         recovery.recover_all(scenario=scenario, runs=runs, target=target, inventory=inventory,
-                             journal=journal, run_id=run_id, fault_time=fault_time,
+                             journal=journal, run_id=run_id, fault_times=fault_times,
                              settings=settings, stop=stop)
         on_phase("auditing")
         audit.audit_all(runs, target, journal, scenario.name)

@@ -2,8 +2,9 @@
 
 What this component declares, and why it is shaped this way:
 
-* One KMS key and one locked vault per region (primary and DR). Copy actions send every snapshot
-  recovery point to the DR vault, so a region outage leaves a restorable copy behind.
+* One KMS key and one locked vault per region (primary and DR). Copy actions send the snapshot
+  recovery points of every rule with ``copy_to_dr`` to the DR vault, so a region outage leaves a
+  restorable copy behind.
 * Two plans per backup tier, because AWS Backup can move only some resource types to cold storage
   (EFS, EBS, EC2, DynamoDB with advanced features), never RDS or S3:
     - ``<tier>-tiered`` selects EFS/EBS/EC2/DynamoDB and applies the cold-storage lifecycle;
@@ -13,7 +14,8 @@ What this component declares, and why it is shaped this way:
   ``resources`` with ``conditions``), so a resource lands in exactly one plan of its tier.
 * Vault notifications to an SNS topic per region, three report plans (backup, copy, restore jobs)
   into a private, versioned, encrypted S3 bucket, an audit framework with the backup controls,
-  and a restore testing plan for the tiers marked critical.
+  and a restore testing plan for the tiers marked critical. The report bucket archives old
+  reports to Glacier and Deep Archive.
 
 Values that shape the declaration (regions, retention days, tiers) are plain Python values so they
 can be validated here, before any resource exists; values that come from other resources are
@@ -65,6 +67,11 @@ VAULT_NOTIFICATION_EVENTS: tuple[str, ...] = (
 )
 
 REPORT_TEMPLATES: tuple[str, ...] = ("BACKUP_JOB_REPORT", "COPY_JOB_REPORT", "RESTORE_JOB_REPORT")
+
+#: Report bucket lifecycle: reports are read in the first weeks, kept for audits afterwards.
+REPORTS_GLACIER_AFTER_DAYS = 90
+REPORTS_DEEP_ARCHIVE_AFTER_DAYS = 365
+REPORTS_NONCURRENT_EXPIRE_DAYS = 30
 
 #: Resource types the restore testing plan exercises for critical tiers (S3 restores of large
 #: buckets are slow and costly, so they are left to game days).
@@ -298,7 +305,8 @@ class Backup(pulumi.ComponentResource):
 
     def _region_settings(self, region: str) -> aws.backup.RegionSettings:
         # DynamoDB "advanced features" (full management) are what allow cold storage and
-        # cross-region copies of DynamoDB recovery points.
+        # cross-region copies of DynamoDB recovery points. Only the types this program protects
+        # are listed; AWS reports the others too, so a plan may show them as a harmless diff.
         return aws.backup.RegionSettings(
             f"{self._name}-region-settings-{region}",
             resource_type_opt_in_preference={t: True for t in RESOURCE_ARN_PATTERNS},
@@ -465,7 +473,8 @@ class Backup(pulumi.ComponentResource):
         return aws.backup.PlanRuleArgs(
             rule_name="continuous",
             target_vault_name=self.vaults[self._args.primary_region].name,
-            schedule="cron(0 * ? * * *)",
+            # Daily full snapshot; continuous backup fills the gaps for point-in-time restore.
+            schedule="cron(0 4 ? * * *)",
             enable_continuous_backup=True,
             start_window=60,
             completion_window=180,
@@ -501,6 +510,33 @@ class Backup(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
+            opts=self._in(region),
+        )
+        # Reports are audit evidence: kept, but moved to archive tiers as they age.
+        aws.s3.BucketLifecycleConfiguration(
+            f"{self._name}-reports-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="archive-reports",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    transitions=[
+                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                            days=REPORTS_GLACIER_AFTER_DAYS, storage_class="GLACIER"
+                        ),
+                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                            days=REPORTS_DEEP_ARCHIVE_AFTER_DAYS, storage_class="DEEP_ARCHIVE"
+                        ),
+                    ],
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=REPORTS_NONCURRENT_EXPIRE_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
             opts=self._in(region),
         )
         # The account id is the fifth field of any ARN in it; reading it off the vault ARN avoids

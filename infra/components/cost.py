@@ -83,7 +83,10 @@ def validate_cost_args(args: CostArgs) -> None:
         if threshold.percent <= 0:
             raise CostPolicyError(f"CostArgs.thresholds: percent must be > 0; got {threshold.percent}")
         if threshold.notification_type not in ("ACTUAL", "FORECASTED"):
-            raise CostPolicyError(f"CostArgs.thresholds: notification_type must be ACTUAL or FORECASTED; got {threshold.notification_type}")
+            raise CostPolicyError(
+                "CostArgs.thresholds: notification_type must be ACTUAL or FORECASTED; "
+                f"got {threshold.notification_type}"
+            )
     if not args.alert_emails and args.alert_topic_arn is None:
         raise CostPolicyError("CostArgs.alert_emails: give an e-mail or an alert_topic_arn, or alerts reach nobody")
     if len(args.alert_emails) > 10:

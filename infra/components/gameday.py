@@ -158,15 +158,20 @@ class GameDay(pulumi.ComponentResource):
 
     # ----- shared pieces ------------------------------------------------------------------------
 
-    def _opts(self, region: str | None = None) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._args.providers[region or self._args.primary_region])
+    def _opts(self) -> pulumi.ResourceOptions:
+        # Everything here lives in the primary region: FIS is regional and IAM is global.
+        return pulumi.ResourceOptions(parent=self, provider=self._args.providers[self._args.primary_region])
 
-    def _opt_in(self, prefix: str = "aws") -> dict[str, dict[str, str]]:
+    def _opt_in(self) -> dict[str, dict[str, str]]:
         """IAM condition: the resource carries the chaos opt-in tag."""
-        return {"StringEquals": {f"{prefix}:ResourceTag/{self._args.chaos_tag_key}": self._args.chaos_tag_value}}
+        return {"StringEquals": {f"aws:ResourceTag/{self._args.chaos_tag_key}": self._args.chaos_tag_value}}
 
     def _tagged(self) -> list[aws.fis.ExperimentTemplateTargetResourceTagArgs]:
-        return [aws.fis.ExperimentTemplateTargetResourceTagArgs(key=self._args.chaos_tag_key, value=self._args.chaos_tag_value)]
+        return [
+            aws.fis.ExperimentTemplateTargetResourceTagArgs(
+                key=self._args.chaos_tag_key, value=self._args.chaos_tag_value
+            )
+        ]
 
     def _template(
         self,
@@ -376,7 +381,11 @@ class GameDay(pulumi.ComponentResource):
                     self._bucket_arns,
                     {"BoolIfExists": {"s3:isReplicationPauseRequest": "true"}},
                 ),
-                _statement(["s3:PauseReplication"], self._bucket_arns, {"StringEquals": {"s3:DestinationRegion": args.dr_region}}),
+                _statement(
+                    ["s3:PauseReplication"],
+                    self._bucket_arns,
+                    {"StringEquals": {"s3:DestinationRegion": args.dr_region}},
+                ),
             ]
         aws.iam.RolePolicy(
             f"{self._name}-fis-role-actions",

@@ -235,7 +235,11 @@ def test_report_plans_deliver_job_reports_to_a_private_versioned_encrypted_bucke
     block = one(declared, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-reports-public-access")
     for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
         assert block.inputs[flag] is True, f"{block.urn}: {flag} off"
-    for child in (versioning, encryption, block):
+    lifecycle = one(declared, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-reports-lifecycle")
+    [rule] = lifecycle.inputs["rules"]
+    assert [t["storageClass"] for t in rule["transitions"]] == ["GLACIER", "DEEP_ARCHIVE"], lifecycle.urn
+    assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] > 0, lifecycle.urn
+    for child in (versioning, encryption, block, lifecycle):
         assert child.inputs["bucket"] == bucket.id, f"{child.urn}: configures another bucket"
 
 

@@ -251,6 +251,29 @@ def test_restore_to_latest_time_and_to_a_time_after_the_last_commit(dataplane):
         dataplane.on_restore_to_point_in_time(PRIMARY, "orders-too-early", time.time() - 3600, use_latest=False)
 
 
+def test_the_replica_follows_two_failovers_in_a_row(dataplane):
+    dataplane.deploy_workload("orders", rds_workload(multi_az=True, replicas=True), lag_seconds=0.3)
+    with connect(dataplane, PRIMARY) as conn:
+        conn.execute("CREATE TABLE canary (seq int PRIMARY KEY, sent_at float8)")
+        conn.execute("INSERT INTO canary VALUES (1, 0)")
+    wait_for(lambda: present_seqs(dataplane, REPLICA) == {1}, message="the replica to stream")
+    # Hold the replica on the first timeline: after two failovers it needs WAL from before the
+    # second primary's base backup, which that primary must still be able to serve.
+    dataplane.set_paused("orders", True)
+    dataplane.on_reboot(PRIMARY, force_failover=True)
+    wait_for(lambda: len([row for row in dataplane.servers("orders") if row["role"] == "standby"]) == 1,
+             message="the replacement standby")
+    with connect(dataplane, PRIMARY) as conn:
+        conn.execute("INSERT INTO canary VALUES (2, 0)")
+    dataplane.on_zone_outage("us-east-1b", True)  # the first failover's new primary
+    wait_for(lambda: [e for e in dataplane.events() if e["kind"] == "rds_failover"][1:], message="the 2nd failover")
+    with connect(dataplane, PRIMARY) as conn:
+        conn.execute("INSERT INTO canary VALUES (3, 0)")
+    dataplane.set_paused("orders", False)
+    wait_for(lambda: present_seqs(dataplane, REPLICA) == {1, 2, 3}, message="the replica to follow both failovers")
+    dataplane.on_zone_outage("us-east-1b", False)
+
+
 def test_region_outage_revert_brings_the_primary_back_and_stop_delete_take_effect(dataplane):
     dataplane.deploy_workload("orders", rds_workload(multi_az=True, replicas=True), lag_seconds=0.2)
     with connect(dataplane, PRIMARY) as conn:

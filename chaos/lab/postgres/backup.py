@@ -49,18 +49,14 @@ def archive_settings(archive_dir: Path) -> dict[str, str]:
     return {"archive_command": quote(command)}
 
 
-def force_archive(server: PgServer) -> None:
+def force_archive(server: PgServer, archive_dir: Path) -> None:
     """Close the current WAL segment on `server` and wait until the archiver has copied it."""
-    rows = server.query("SELECT pg_walfile_name(pg_switch_wal())")
-    switched_segment = rows[0][0]
+    switched_segment = server.query("SELECT pg_walfile_name(pg_switch_wal())")[0][0]
 
     @retry(stop=stop_after_delay(ARCHIVE_WAIT_SECONDS), wait=wait_fixed(0.05),
            retry=retry_if_result(lambda archived: not archived), retry_error_callback=lambda _: False)
     def archived() -> bool:
-        last = server.query("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")[0][0]
-        # Segment names (timeline, log, segment in fixed-width hex) sort in WAL order;
-        # `.partial` and `.history` files are not segments and are skipped.
-        return len(last) == 24 and last >= switched_segment
+        return (archive_dir / switched_segment).exists()
 
     if not archived():
         raise ChaosError(f"postgresql: WAL segment {switched_segment} of {server.name} was not archived "

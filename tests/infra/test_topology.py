@@ -1,0 +1,319 @@
+"""The declared topology of every stack file: policies each resource must meet, and per-strategy pieces.
+
+Each stack is evaluated by running the real `__main__.py` under Pulumi's mock runtime
+(`infra.offline.evaluate_stack`); failures name the offending resource by URN.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from infra.config import COLD_STORAGE_MINIMUM_DAYS, load_stack_config
+from infra.offline import DeclaredResource, OfflineResult, apply_override, evaluate_stack, load_stack_file
+from infra.strategies import STRATEGIES, Kind, dr_instance_count
+from tests.infra.conftest import STACKS, check
+
+GLOBAL_SERVICES = ("aws:route53/", "aws:iam/", "aws:budgets/", "aws:costexplorer/")
+
+
+def stack_config(stack: str):
+    return load_stack_config(load_stack_file(stack))
+
+
+def component(result: OfflineResult, type_token: str, name: str) -> DeclaredResource:
+    matches = [r for r in result.of_type(type_token) if r.name == name]
+    assert len(matches) == 1, f"expected one {type_token} named {name}, found {len(matches)}"
+    return matches[0]
+
+
+def descendants(result: OfflineResult, root: DeclaredResource) -> list[DeclaredResource]:
+    found, frontier = [], [root.urn]
+    while frontier:
+        children = [r for r in result.resources if r.parent in frontier]
+        found += children
+        frontier = [c.urn for c in children]
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_dynamodb_table_has_pitr_deletion_protection_stream_and_kms(evaluated, stack):
+    tables = evaluated[stack].of_type("aws:dynamodb/table:Table")
+    assert tables, "the stack declares no DynamoDB table"
+    for table in tables:
+        pitr = table.inputs.get("pointInTimeRecovery") or {}
+        check(pitr.get("enabled") is True, table, "point-in-time recovery is off")
+        check(1 <= pitr.get("recoveryPeriodInDays", 0) <= 35, table, "PITR recovery period not set within 1..35 days")
+        check(table.inputs.get("deletionProtectionEnabled") is True, table, "deletion protection is off")
+        check(table.inputs.get("streamViewType") == "NEW_AND_OLD_IMAGES", table, "stream is not NEW_AND_OLD_IMAGES")
+        sse = table.inputs.get("serverSideEncryption") or {}
+        check(sse.get("enabled") is True and sse.get("kmsKeyArn", "").startswith("arn:aws:kms:"), table,
+              "not encrypted with a customer-managed KMS key")
+        check(table.inputs.get("billingMode") == "PAY_PER_REQUEST", table, "not on-demand")
+        for replica in table.inputs.get("replicas", []):
+            check(replica.get("kmsKeyArn", "").startswith(f"arn:aws:kms:{replica['regionName']}:"), table,
+                  f"replica in {replica['regionName']} is not encrypted with a key of its own region")
+            check(replica.get("pointInTimeRecovery") is True, table, f"replica in {replica['regionName']} has no PITR")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_bucket_is_private_versioned_encrypted_and_tiers_to_glacier_and_deep_archive(evaluated, stack):
+    result = evaluated[stack]
+    buckets = result.of_type("aws:s3/bucket:Bucket")
+    assert buckets, "the stack declares no bucket"
+
+    def configs(type_token: str) -> dict[str, DeclaredResource]:
+        return {r.inputs["bucket"]: r for r in result.of_type(type_token)}
+
+    versioning = configs("aws:s3/bucketVersioning:BucketVersioning")
+    encryption = configs("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    public_block = configs("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    lifecycle = configs("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    for bucket in buckets:
+        name = bucket.id
+        status = (versioning.get(name).inputs["versioningConfiguration"]["status"] if name in versioning else None)
+        check(status == "Enabled", bucket, "not versioned")
+        rules = encryption[name].inputs["rules"] if name in encryption else []
+        algorithms = {r["applyServerSideEncryptionByDefault"]["sseAlgorithm"] for r in rules}
+        # Workload data is SSE-KMS; the Backup report bucket may be SSE-S3 (the reports service holds no KMS grant).
+        wanted = {"aws:kms"} if bucket.parent and "securecart:backup:" not in bucket.parent else {"aws:kms", "AES256"}
+        check(bool(algorithms) and algorithms <= wanted, bucket, f"default encryption {sorted(algorithms)}, want {sorted(wanted)}")
+        block = public_block[name].inputs if name in public_block else {}
+        check(all(block.get(k) is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                                  "restrictPublicBuckets")), bucket, "public access not fully blocked")
+        lifecycle_rules = lifecycle[name].inputs["rules"] if name in lifecycle else []
+        classes = {t["storageClass"] for rule in lifecycle_rules for t in rule.get("transitions", [])}
+        check({"GLACIER", "DEEP_ARCHIVE"} <= classes, bucket, f"lifecycle transitions {sorted(classes)} lack Glacier/Deep Archive")
+        check(any("noncurrentVersionExpiration" in rule for rule in lifecycle_rules), bucket, "noncurrent versions never expire")
+        check(any("abortIncompleteMultipartUpload" in rule for rule in lifecycle_rules), bucket,
+              "incomplete multipart uploads are never aborted")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_backup_rule_with_cold_storage_keeps_recovery_points_90_days_after_the_transition(evaluated, stack):
+    plans = evaluated[stack].of_type("aws:backup/plan:Plan")
+    assert plans, "the stack declares no backup plan"
+    lifecycles = []
+    for plan in plans:
+        for rule in plan.inputs["rules"]:
+            lifecycles.append((plan, rule["ruleName"], rule.get("lifecycle") or {}))
+            for copy in rule.get("copyActions", []):
+                lifecycles.append((plan, f"{rule['ruleName']} copy", copy.get("lifecycle") or {}))
+    for plan, where, lifecycle in lifecycles:
+        cold = lifecycle.get("coldStorageAfter")
+        if cold is not None:
+            check(lifecycle["deleteAfter"] >= cold + COLD_STORAGE_MINIMUM_DAYS, plan,
+                  f"{where}: deleted on day {lifecycle['deleteAfter']}, less than 90 days after cold storage on day {cold}")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_uses_an_explicit_provider_of_its_intended_region(evaluated, stack):
+    result = evaluated[stack]
+    config = stack_config(stack)
+    regions = set(config.regions)
+    for resource in result.resources:
+        if not resource.custom or resource.type == "pulumi:providers:aws":
+            continue
+        check(resource.provider is not None, resource, "uses Pulumi's default provider, not a regional one")
+        check(resource.region in regions, resource, f"declared in {resource.region}, outside the stack's regions")
+        if resource.type.startswith(GLOBAL_SERVICES):
+            check(resource.region == config.primary_region, resource, "global service not declared via the primary provider")
+            continue
+        # Children keyed by a region ("...-us-west-2") live in that region; an alarm about
+        # replication *to* a region ("...-to-us-west-2") lives at the source.
+        keyed = [r for r in regions if resource.name.endswith(f"-{r}") and not resource.name.endswith(f"-to-{r}")]
+        if keyed:
+            check(resource.region == keyed[0], resource, f"keyed by {keyed[0]} but declared in {resource.region}")
+    # Bucket configuration must sit in the bucket's own region.
+    bucket_region = {b.id: b.region for b in result.of_type("aws:s3/bucket:Bucket")}
+    for resource in result.resources:
+        if resource.type.startswith("aws:s3/bucket") and resource.type != "aws:s3/bucket:Bucket":
+            bucket = resource.inputs.get("bucket")
+            if bucket in bucket_region:
+                check(resource.region == bucket_region[bucket], resource, f"configures a bucket in {bucket_region[bucket]}")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_providers_carry_the_stack_tags_as_default_tags(evaluated, stack):
+    import json
+
+    config = stack_config(stack)
+    for provider in evaluated[stack].of_type("pulumi:providers:aws"):
+        tags = json.loads(provider.inputs["defaultTags"])["tags"]
+        check(tags == config.tags, provider, f"default tags {tags} differ from the stack tags {config.tags}")
+        check(provider.region in config.regions, provider, "provider for a region the stack does not use")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_strategy_provisions_exactly_its_pieces(evaluated, stack):
+    assert_strategy_pieces(evaluated[stack], stack_config(stack))
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_kind_under_every_strategy_it_supports(strategy):
+    """Prod with each workload switched to `strategy` where its kind allows it."""
+    spec = STRATEGIES[strategy]
+    raw = copy.deepcopy(load_stack_file("prod"))
+    overrides = {}
+    for name, workload in raw["securecart-dr:workloads"].items():
+        if Kind(workload["kind"]) in spec.kinds:
+            overrides[f"securecart-dr:workloads.{name}.strategy"] = strategy
+            for key in ("rtoSeconds", "rpoSeconds", "failover"):
+                overrides[f"securecart-dr:workloads.{name}.{key}"] = None
+    for key, value in overrides.items():
+        apply_override(raw, key, value)
+    result = evaluate_stack("prod", overrides=overrides)
+    assert_strategy_pieces(result, load_stack_config(raw))
+
+
+def assert_strategy_pieces(result: OfflineResult, config) -> None:
+    dr = config.dr_region
+    records = result.of_type("aws:route53/record:Record")
+    for workload in config.workloads.values():
+        spec = workload.strategy
+        if workload.kind is Kind.RDS:
+            store = component(result, "securecart:rds:RelationalStore", workload.name)
+            instances = [r for r in descendants(result, store) if r.type == "aws:rds/instance:Instance"]
+            replicas = [r for r in instances if r.inputs.get("replicateSourceDb")]
+            check(len(replicas) == int(spec.rds_cross_region_replica), store,
+                  f"{spec.name} wants {int(spec.rds_cross_region_replica)} cross-region replica(s), found {len(replicas)}")
+            for replica in replicas:
+                check(replica.region == dr, replica, "replica not in the DR region")
+                check(replica.inputs["instanceClass"] == workload.settings.replica_instance_class, replica,
+                      "replica not the configured (small) instance class")
+        if workload.kind is Kind.DYNAMODB:
+            store = component(result, "securecart:dynamodb:GlobalTable", workload.name)
+            table = next(r for r in descendants(result, store) if r.type == "aws:dynamodb/table:Table")
+            replica_regions = [r["regionName"] for r in table.inputs.get("replicas", [])]
+            check(replica_regions == ([dr] if spec.dynamodb_global_replica else []), table,
+                  f"{spec.name} replicas {replica_regions}")
+        if workload.kind is Kind.S3:
+            store = component(result, "securecart:s3:ReplicatedBucket", workload.name)
+            replication = [r for r in descendants(result, store)
+                           if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig"]
+            check(len(replication) == int(spec.s3_replication), store, f"{spec.name}: {len(replication)} replication configs")
+        if workload.kind is Kind.EC2:
+            store = component(result, "securecart:ebs:ComputeTier", workload.name)
+            group = next(r for r in descendants(result, store) if r.type == "aws:autoscaling/group:Group")
+            expected = dr_instance_count(spec, workload.settings.instance_count)
+            check(group.region == dr and group.inputs["desiredCapacity"] == expected, group,
+                  f"{spec.name} wants DR capacity {expected} in {dr}, found {group.inputs['desiredCapacity']} in {group.region}")
+        set_identifiers = {f"{workload.name}-{region}" for region in config.regions}
+        own_records = [r for r in records if r.inputs.get("setIdentifier") in set_identifiers]
+        if spec.routing is None:
+            assert not own_records, f"{workload.name}: backup-restore declares records {[r.urn for r in own_records]}"
+            continue
+        assert len(own_records) == 2, f"{workload.name}: expected a record per region, found {len(own_records)}"
+        for record in own_records:
+            check(bool(record.inputs.get("healthCheckId")), record, "record without a health check")
+        if workload.failover.routing.value == "failover":
+            roles = sorted(r.inputs["failoverRoutingPolicies"][0]["type"] for r in own_records)
+            check(roles == ["PRIMARY", "SECONDARY"], own_records[0], f"failover roles {roles}")
+            primary_record = next(r for r in own_records if r.inputs["failoverRoutingPolicies"][0]["type"] == "PRIMARY")
+            check(primary_record.name.endswith(config.primary_region), primary_record, "PRIMARY does not answer for the primary region")
+        elif workload.failover.routing.value == "latency":
+            regions = sorted(r.inputs["latencyRoutingPolicies"][0]["region"] for r in own_records)
+            check(regions == sorted(config.regions), own_records[0], f"latency records for {regions}")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_health_checks_use_the_configured_interval_and_threshold(evaluated, stack):
+    config = stack_config(stack)
+    checks = evaluated[stack].of_type("aws:route53/healthCheck:HealthCheck")
+    assert checks
+    for health_check in checks:
+        check(health_check.inputs["requestInterval"] == config.failover.health_check.interval_seconds, health_check,
+              "request interval differs from failover.healthCheck.intervalSeconds")
+        check(health_check.inputs["failureThreshold"] == config.failover.health_check.failure_threshold, health_check,
+              "failure threshold differs from failover.healthCheck.failureThreshold")
+        check(health_check.inputs["fqdn"] in config.failover.endpoints.values(), health_check, "probes an unknown endpoint")
+
+
+def test_orders_database_is_multi_az_protected_and_replicates_its_backups(prod):
+    primary = prod.by_name("orders-primary")
+    for key, expected in (("engine", "postgres"), ("engineVersion", "15"), ("multiAz", True),
+                          ("deletionProtection", True), ("skipFinalSnapshot", False),
+                          ("manageMasterUserPassword", True), ("storageEncrypted", True),
+                          ("backupRetentionPeriod", 35)):
+        check(primary.inputs.get(key) == expected, primary, f"{key} is {primary.inputs.get(key)!r}, want {expected!r}")
+    check(primary.inputs["kmsKeyId"].startswith("arn:aws:kms:us-east-1:"), primary, "not encrypted with a primary-region key")
+    replication = prod.of_type(
+        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+    assert len(replication) == 1
+    check(replication[0].region == "us-west-2" and replication[0].inputs["sourceDbInstanceArn"] == primary.outputs["arn"],
+          replication[0], "automated backups not replicated from the primary to the DR region")
+    replica = prod.by_name("orders-replica-us-west-2")
+    check(replica.inputs["replicateSourceDb"] == primary.outputs["arn"], replica, "replica does not name the primary by ARN")
+    check(replica.inputs["kmsKeyId"].startswith("arn:aws:kms:us-west-2:"), replica, "replica not encrypted with a DR-region key")
+
+
+def test_snapshot_export_archive_has_a_role_only_rds_export_can_assume(prod):
+    import json
+
+    role = prod.by_name("orders-export-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    check(trust["Statement"][0]["Principal"] == {"Service": "export.rds.amazonaws.com"}, role, "wrong trusted service")
+    policy = json.loads(prod.by_name("orders-export-policy").inputs["policy"])
+    archive = prod.by_name("orders-export-archive")
+    resources = {r for s in policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
+    check(all(r.startswith((archive.outputs["arn"], "arn:aws:kms:")) for r in resources), role,
+          f"export role reaches beyond the archive bucket and its key: {sorted(resources)}")
+
+
+def test_s3_replication_uses_rtc_metrics_delete_markers_and_a_least_privilege_role(prod):
+    import json
+
+    config = prod.by_name("product-images-replication")
+    rule = config.inputs["rules"][0]
+    destination = rule["destination"]
+    check(destination["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}, config, "no 15-minute RTC")
+    check(destination["metrics"]["status"] == "Enabled", config, "replication metrics off")
+    check(rule["deleteMarkerReplication"]["status"] == "Enabled", config, "delete markers not replicated")
+    replica = prod.by_name("product-images-us-west-2")
+    check(destination["bucket"] == replica.outputs["arn"] and replica.region == "us-west-2", config,
+          "destination is not the DR replica bucket")
+    policy = json.loads(prod.by_name("product-images-replication-policy").inputs["policy"])
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    check(not any(a.endswith("*") for a in actions), config, f"wildcard actions in the replication role: {sorted(actions)}")
+    check("s3:ReplicateObject" in actions and "s3:GetObjectVersionForReplication" in actions, config, "missing replication actions")
+
+
+def test_chaos_opt_in_tag_only_on_stacks_that_opted_in(evaluated):
+    for stack, result in evaluated.items():
+        enabled = stack_config(stack).chaos.enabled
+        for table in result.of_type("aws:dynamodb/table:Table"):
+            check((table.inputs["tags"].get("chaos-opt-in") == "true") == enabled, table,
+                  f"chaos opt-in tag does not match chaos.enabled={enabled}")
+
+
+def test_fis_templates_only_where_the_stack_asks_for_them(evaluated):
+    assert evaluated["staging"].of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+    assert not evaluated["prod"].of_type("aws:fis/experimentTemplate:ExperimentTemplate")
+
+
+def test_localstack_providers_pass_the_endpoint_settings_through(evaluated):
+    import json
+
+    for provider in evaluated["localstack"].of_type("pulumi:providers:aws"):
+        endpoints = json.loads(provider.inputs["endpoints"])[0]
+        check(endpoints["dynamodb"] == "http://localhost:4566" and endpoints["s3"] == "http://localhost:4566", provider,
+              f"endpoints not passed through: {endpoints}")
+        for flag in ("skipCredentialsValidation", "skipRequestingAccountId", "s3UsePathStyle"):
+            check(provider.inputs.get(flag) == "true", provider, f"{flag} not passed through")
+    for provider in evaluated["prod"].of_type("pulumi:providers:aws"):
+        check("endpoints" not in provider.inputs, provider, "prod must talk to real AWS endpoints")
+
+
+def test_strategy_override_changes_what_is_provisioned():
+    """The wiring follows the strategy table: backup-restore orders has no replica, warm-standby sessions loses it."""
+    result = evaluate_stack("prod", overrides={
+        "securecart-dr:workloads.orders.strategy": "backup-restore",
+        "securecart-dr:workloads.sessions.strategy": "backup-restore",
+        "securecart-dr:workloads.sessions.rpoSeconds": None,
+    })
+    assert [r.name for r in result.of_type("aws:rds/instance:Instance")] == ["orders-primary"]
+    sessions = next(t for t in result.of_type("aws:dynamodb/table:Table") if t.name == "sessions-table")
+    check(sessions.inputs.get("replicas", []) == [], sessions, "backup-restore table still has a replica")
+    assert result.inventory["workloads"]["orders"]["failover"] is None
+    assert STRATEGIES["backup-restore"].routing is None

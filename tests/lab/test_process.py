@@ -1,0 +1,61 @@
+"""The lab as a child process (`python -m chaos lab`), its client, and the CLI's bad input."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from chaos.errors import ChaosError
+from chaos.lab.process import REPO_ROOT, LabClient, LabProcess
+from tests.lab._lab_fixtures import PRIMARY, client, inventory
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_lab_process_serves_and_leaves_no_process_behind():
+    with LabProcess(time_factor=0.02) as lab:
+        pid = lab.pid
+        assert lab.endpoint.startswith("http://127.0.0.1:")
+        labclient = LabClient(lab.endpoint)
+        assert labclient.health()["status"] == "ready"
+        summary = labclient.deploy(inventory(), time_factor=0.02)
+        health_endpoints = [h["endpoint"] for h in summary["health_checks"]]
+        client(lab.endpoint, "dynamodb", PRIMARY).put_item(
+            TableName="catalog", Item={"pk": {"S": "a"}, "sk": {"S": "b"}})
+    assert not alive(pid)
+    for url in [lab.endpoint] + health_endpoints:  # every port it served is closed
+        host, port = url.removeprefix("http://").split(":")
+        with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=1):
+            pass
+
+
+def test_unreachable_endpoint_is_one_line_naming_it():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ChaosError, match=rf"endpoint http://127.0.0.1:{port}: unreachable"):
+        LabClient(f"http://127.0.0.1:{port}").health()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "chaos", "lab", *args], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_refuses_bad_options_with_exit_2_and_one_line():
+    result = run_cli("--time-factor", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --time-factor: must be > 0; e.g. 1.0 (real time) or 0.1 (ten times faster)"
+
+    result = run_cli("--inventory-out", "x.json")
+    assert result.returncode == 2
+    assert "--inventory-out: needs --stack" in result.stderr
