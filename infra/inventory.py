@@ -163,8 +163,12 @@ def efs_stores(store: FileStore) -> dict[str, Any]:
     file_system = store.file_system
     return {
         "file_system": {"id": file_system.id, "arn": file_system.arn, "region": _region(file_system.arn)},
-        "replicas": store.replication.destination.apply(
-            lambda d: [{"region": _field(d, "region"), "file_system_id": _field(d, "file_system_id")}]
+        "replicas": (
+            store.replication.destination.apply(
+                lambda d: [{"region": _field(d, "region"), "file_system_id": _field(d, "file_system_id")}]
+            )
+            if store.replication is not None
+            else []  # backup-restore: the DR copy is the AWS Backup recovery point, not a replica
         ),
     }
 
@@ -300,7 +304,7 @@ def build_inventory(
                 for region, vault in backup.vaults.items()
             },
             "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn} for plan in backup.plans.values()],
-            "report_bucket": backup.report_bucket.bucket,
+            "report_bucket": backup.report_bucket.bucket.bucket,
         },
         "fis": (
             {

@@ -10,6 +10,7 @@ BACKUP_TIER_TAG = "backup-tier"  # AWS Backup selections pick resources by this 
 WORKLOAD_TAG = "workload"
 STRATEGY_TAG = "dr-strategy"
 CHAOS_OPT_IN_TAG = "chaos-opt-in"  # FIS templates and the chaos runner only touch resources with it
+CHAOS_OPT_IN_VALUE = "true"
 
 
 def physical_name(config: StackConfig, workload: str, role: str | None = None) -> str:
@@ -26,7 +27,7 @@ def workload_tags(config: StackConfig, workload: WorkloadConfig) -> Mapping[str,
         BACKUP_TIER_TAG: workload.backup_tier,
     }
     if config.chaos.enabled:
-        tags[CHAOS_OPT_IN_TAG] = "true"
+        tags[CHAOS_OPT_IN_TAG] = CHAOS_OPT_IN_VALUE
     return tags
 
 

@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         if args.ready_file:
             _write_atomically(args.ready_file, {"endpoint": server.endpoint, "pid": os.getpid()})
         _print_usage(server.endpoint, args.inventory_out)
-        while not stop.wait(0.5):
+        parent = os.getppid()
+        # An orphaned lab (its harness was killed with SIGKILL) stops itself instead of running forever.
+        while not stop.wait(0.5) and os.getppid() == parent:
             pass
     finally:
         for sig, handler in previous.items():

@@ -65,8 +65,14 @@ class AwsRequest:
     def body(self) -> bytes:
         """The raw body; reading it puts a fresh stream back so moto can read it again."""
         if self._body is None:
-            length = int(self.environ.get("CONTENT_LENGTH") or 0)
-            self._body = self.environ["wsgi.input"].read(length) if length else b""
+            stream = self.environ["wsgi.input"]
+            length = self.environ.get("CONTENT_LENGTH")
+            if length:
+                self._body = stream.read(int(length))
+            elif self.environ.get("wsgi.input_terminated"):  # chunked upload: the server ends it
+                self._body = stream.read()
+            else:
+                self._body = b""
             self.environ["wsgi.input"] = io.BytesIO(self._body)
         return self._body
 

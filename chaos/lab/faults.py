@@ -195,6 +195,10 @@ class FaultStore:
             return False
         if rule.resource and not request.mentions(rule.resource):
             return False
+        if rule.resource and request.service == "rds" and not (rule.service or rule.operation):
+            # A DB instance failure is its data plane's (the PostgreSQL process crashes); the RDS
+            # control plane keeps answering, as on AWS, so a runbook can reboot it with failover.
+            return False
         if rule.zone and not any(request.mentions(member)
                                  for member in context.zone_members.get(rule.zone, [])):
             return False

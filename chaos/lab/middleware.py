@@ -56,7 +56,8 @@ class LabMiddleware:
                 time.sleep(self.lab.faults.latency_ms / 1000.0)
             rule = self.lab.faults.match(request, self.lab.context)
             if rule is not None:
-                message = f"lab fault rule: {request.service} {request.operation or ''} in {request.region}".strip()
+                request.body  # noqa: B018 - consume it, or a kept-alive connection reads it as the next request
+                message = f"lab fault rule: {request.service} {request.operation or request.method} in {request.region}"
                 return _send(start_response, error_response(request, rule.status_code, rule.error_code, message))
         handler = self._intercepted.get((request.service, request.operation))
         if handler is None:
@@ -66,7 +67,7 @@ class LabMiddleware:
     # --- calling moto and keeping its answer -------------------------------------------------------------
 
     def _moto(self, request: AwsRequest) -> Reply:
-        request.body  # noqa: B018 - buffer the body so moto reads the same bytes we may have parsed
+        request.body  # noqa: B018 - buffer it first: handlers may parse it after moto has read it
         captured: dict[str, Any] = {}
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:

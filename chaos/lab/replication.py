@@ -148,11 +148,10 @@ class ReplicationEngine:
     # --- capture ----------------------------------------------------------------------------------------
 
     def _record_table_change(self, change: TableChange) -> None:
-        clock_key = (change.region, change.table, change.key)
         if change.from_replication:
-            return
+            return  # a replica applying a shipped change must not ship it back
         with self._lock:
-            self._last_write[clock_key] = change.t
+            self._last_write[(change.region, change.table, change.key)] = change.t
             for link in self._links:
                 if link.kind == "dynamodb" and link.source_region == change.region \
                         and link.source == change.table:

@@ -1,9 +1,9 @@
 """Recovery: for every workload at once, detection and the runbook in one thread, the
 steady-state probe loop (from the fault until its first success) in another.
 
-Both are bounded by the scenario's budget; a runbook that fails or times out is journaled as a
-note and the workload simply never passes its probe, so measurement reports it "not recovered"
-(a missed target, exit 1), not a crash of the tool.
+Both are bounded by the scenario's budget. A runbook that fails or times out is journaled as a
+note and ends that workload's probe loop: unless a probe passed already, measurement reports it
+"not recovered" (a missed target, exit 1), not a crash of the tool.
 """
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def _runbook(scenario: Scenario, ctx: RunbookContext, run: WorkloadRun) -> None:
         scenario.detect(ctx, witness_missing)
         scenario.recover(ctx, run.stream)
     except Exception as err:  # a failed recovery is a result, measured as "not recovered"
-        ctx.note(f"runbook failed: {describe_error(err) if hasattr(err, 'response') else err}")
+        ctx.note(f"runbook failed: {describe_error(err) if hasattr(err, 'response') else err}; "
+                 "recovery of this workload ends here")
+        run.stop.set()  # the probe loop stops too: nobody is recovering this workload any more
 
 
 def _probe_loop(run: WorkloadRun, journal: Journal, settings: EngineSettings) -> None:

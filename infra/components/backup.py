@@ -31,6 +31,12 @@ from typing import Literal, Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from infra.components import iam
+from infra.components.kms import regional_key
+from infra.components.regions import check_two_regions
+from infra.components.s3 import PrivateBucket, Transition, declare_private_bucket
+from infra.naming import BACKUP_TIER_TAG
+
 #: Resource types AWS Backup can transition to cold storage (DynamoDB needs advanced features,
 #: which this component switches on through ``aws.backup.RegionSettings``).
 COLD_STORAGE_RESOURCE_TYPES: tuple[str, ...] = ("EFS", "EBS", "EC2", "DynamoDB")
@@ -40,8 +46,6 @@ WARM_ONLY_RESOURCE_TYPES: tuple[str, ...] = ("RDS", "S3")
 COLD_STORAGE_MINIMUM_DAYS = 90
 #: AWS Backup continuous backups (point-in-time restore) keep at most this many days.
 CONTINUOUS_BACKUP_MAX_DAYS = 35
-#: The tag every protected resource carries; its value names the tier.
-BACKUP_TIER_TAG = "backup-tier"
 
 #: ARN patterns per AWS Backup resource type, used to restrict a selection to those types.
 RESOURCE_ARN_PATTERNS: Mapping[str, str] = {
@@ -183,11 +187,7 @@ def _check_lifecycle(where: str, cold_after: int | None, delete_after: int) -> N
 
 def validate_backup_args(args: BackupArgs) -> None:
     """Refuse settings AWS Backup would reject at apply time; one line naming the field."""
-    if args.primary_region == args.dr_region:
-        raise BackupPolicyError("BackupArgs.dr_region: must differ from primary_region")
-    missing = {args.primary_region, args.dr_region} - set(args.providers)
-    if missing:
-        raise BackupPolicyError(f"BackupArgs.providers: no provider for {sorted(missing)}")
+    check_two_regions("BackupArgs", args.primary_region, args.dr_region, args.providers, BackupPolicyError)
     if not args.tiers:
         raise BackupPolicyError("BackupArgs.tiers: declare at least one backup tier")
     if args.lock_mode not in ("governance", "compliance"):
@@ -242,7 +242,7 @@ class Backup(pulumi.ComponentResource):
     plans: dict[str, aws.backup.Plan]
     """Keyed ``<tier>-tiered`` / ``<tier>-warm``; see :meth:`plan_for`."""
     selections: dict[str, aws.backup.Selection]
-    report_bucket: aws.s3.Bucket
+    report_bucket: PrivateBucket
     report_plans: dict[str, aws.backup.ReportPlan]
     framework: aws.backup.Framework
     restore_testing_plan: aws.backup.RestoreTestingPlan | None
@@ -282,7 +282,7 @@ class Backup(pulumi.ComponentResource):
             {
                 "vault_arns": {region: vault.arn for region, vault in self.vaults.items()},
                 "plan_ids": {key: plan.id for key, plan in self.plans.items()},
-                "report_bucket": self.report_bucket.bucket,
+                "report_bucket": self.report_bucket.bucket.bucket,
                 "framework_arn": self.framework.arn,
                 "lock_mode": self.lock_mode,
             }
@@ -315,14 +315,7 @@ class Backup(pulumi.ComponentResource):
         )
 
     def _vault(self, region: str, tags: dict[str, str]) -> None:
-        key = aws.kms.Key(
-            f"{self._name}-vault-key-{region}",
-            description=f"SecureCart backup vault key ({region})",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=self._in(region),
-        )
+        key = regional_key(f"{self._name}-vault-key-{region}", f"backup vault in {region}", tags, self._in(region))
         aws.kms.Alias(
             f"{self._name}-vault-key-alias-{region}",
             name=f"alias/{self._name}-backup-{region}",
@@ -351,19 +344,9 @@ class Backup(pulumi.ComponentResource):
         topic_policy = aws.sns.TopicPolicy(
             f"{self._name}-vault-events-policy-{region}",
             arn=topic.arn,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AwsBackupPublishes",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "backup.amazonaws.com"},
-                            "Action": "SNS:Publish",
-                            "Resource": topic.arn,
-                        }
-                    ],
-                }
+            policy=iam.policy_document(
+                [iam.statement("SNS:Publish", topic.arn, sid="AwsBackupPublishes",
+                               principal=iam.service("backup.amazonaws.com"))]
             ),
             opts=self._in(region),
         )
@@ -380,32 +363,14 @@ class Backup(pulumi.ComponentResource):
         self.notification_topics[region] = topic
 
     def _backup_role(self, tags: dict[str, str]) -> aws.iam.Role:
-        role = aws.iam.Role(
+        return iam.role(
             f"{self._name}-role",
+            trusted=iam.service("backup.amazonaws.com"),
             description="AWS Backup service role for SecureCart backup, copy, restore and restore tests",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "backup.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            managed_policies=_BACKUP_MANAGED_POLICIES,
             tags=tags,
             opts=self._in(self._args.primary_region),
         )
-        for role_name, policy_arn in _BACKUP_MANAGED_POLICIES.items():
-            aws.iam.RolePolicyAttachment(
-                f"{self._name}-role-{role_name}",
-                role=role.name,
-                policy_arn=policy_arn,
-                opts=self._in(self._args.primary_region),
-            )
-        return role
 
     def _tier_plans(self, tier: BackupTierSpec, tags: dict[str, str]) -> None:
         for plan_class, resource_types, cold in (
@@ -481,102 +446,46 @@ class Backup(pulumi.ComponentResource):
             lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=tier.continuous_backup_days),
         )
 
-    def _report_bucket(self, tags: dict[str, str]) -> aws.s3.Bucket:
+    def _report_bucket(self, tags: dict[str, str]) -> PrivateBucket:
         region = self._args.primary_region
-        bucket = aws.s3.Bucket(f"{self._name}-reports", force_destroy=False, tags=tags, opts=self._in(region))
-        aws.s3.BucketVersioning(
-            f"{self._name}-reports-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._in(region),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self._name}-reports-encryption",
-            bucket=bucket.id,
-            # SSE-S3: the Backup reports service-linked role writes here and holds no KMS grant.
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
+        # Reports are audit evidence: kept, but moved to archive tiers as they age. SSE-S3, not
+        # KMS: the Backup reports service-linked role writes here and holds no KMS grant.
+        reports = declare_private_bucket(
+            f"{self._name}-reports",
+            kms_key_arn=None,
+            transitions=[
+                Transition(REPORTS_GLACIER_AFTER_DAYS, "GLACIER"),
+                Transition(REPORTS_DEEP_ARCHIVE_AFTER_DAYS, "DEEP_ARCHIVE"),
             ],
+            noncurrent_expire_after_days=REPORTS_NONCURRENT_EXPIRE_DAYS,
+            abort_incomplete_upload_days=7,
+            expire_after_days=None,
+            tags=tags,
             opts=self._in(region),
         )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{self._name}-reports-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._in(region),
-        )
-        # Reports are audit evidence: kept, but moved to archive tiers as they age.
-        aws.s3.BucketLifecycleConfiguration(
-            f"{self._name}-reports-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="archive-reports",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    transitions=[
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=REPORTS_GLACIER_AFTER_DAYS, storage_class="GLACIER"
-                        ),
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=REPORTS_DEEP_ARCHIVE_AFTER_DAYS, storage_class="DEEP_ARCHIVE"
-                        ),
-                    ],
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=REPORTS_NONCURRENT_EXPIRE_DAYS
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                )
-            ],
-            opts=self._in(region),
-        )
+        bucket = reports.bucket
         # The account id is the fifth field of any ARN in it; reading it off the vault ARN avoids
         # an extra get_caller_identity look-up.
         account_id = self.vaults[region].arn.apply(lambda arn: arn.split(":")[4])
+        reports_role = pulumi.Output.concat(
+            "arn:aws:iam::", account_id,
+            ":role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports",
+        )
+        objects = pulumi.Output.concat(bucket.arn, "/*")
         aws.s3.BucketPolicy(
             f"{self._name}-reports-policy",
             bucket=bucket.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "BackupReportsWrite",
-                            "Effect": "Allow",
-                            "Principal": {
-                                "AWS": pulumi.Output.concat(
-                                    "arn:aws:iam::",
-                                    account_id,
-                                    ":role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports",
-                                )
-                            },
-                            "Action": "s3:PutObject",
-                            "Resource": pulumi.Output.concat(bucket.arn, "/*"),
-                            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
-                        },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ],
-                }
+            policy=iam.policy_document(
+                [
+                    iam.statement("s3:PutObject", objects, sid="BackupReportsWrite", principal={"AWS": reports_role},
+                                  condition={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}),
+                    iam.statement("s3:*", [bucket.arn, objects], sid="DenyInsecureTransport", effect="Deny",
+                                  principal="*", condition={"Bool": {"aws:SecureTransport": "false"}}),
+                ]
             ),
-            opts=self._in(region, depends_on=[public_access]),
+            opts=self._in(region, depends_on=[reports.public_access_block]),
         )
-        return bucket
+        return reports
 
     def _report_plan(self, template: str, tags: dict[str, str]) -> aws.backup.ReportPlan:
         kind = template.removesuffix("_REPORT").lower()  # backup_job / copy_job / restore_job
@@ -585,7 +494,7 @@ class Backup(pulumi.ComponentResource):
             name=_identifier(f"{self._name}_{kind}"),
             description=f"SecureCart {kind.replace('_', ' ')}s in both regions",
             report_delivery_channel=aws.backup.ReportPlanReportDeliveryChannelArgs(
-                s3_bucket_name=self.report_bucket.bucket,
+                s3_bucket_name=self.report_bucket.bucket.bucket,
                 s3_key_prefix=kind,
                 formats=["CSV", "JSON"],
             ),

@@ -45,7 +45,9 @@ class CostArgs:
     """Inputs of :class:`Cost`."""
 
     primary_region: str
+    """Budgets and Cost Explorer are global: declared through this region's provider."""
     providers: Mapping[str, aws.Provider]
+    """One provider per region name; must contain the primary region."""
     storage_budget_usd: float
     """Monthly limit for S3 + Glacier."""
     backup_budget_usd: float
@@ -56,6 +58,7 @@ class CostArgs:
         BudgetThreshold(80, "FORECASTED"),
         BudgetThreshold(100, "ACTUAL"),
     )
+    """Every budget notifies at each of these (percent of the limit, actual or forecast spend)."""
     alert_topic_arn: pulumi.Input[str] | None = None
     """SNS topic for budget and immediate anomaly alerts (its policy must let
     budgets.amazonaws.com and costalerts.amazonaws.com publish; Monitoring's topic does)."""
@@ -68,6 +71,7 @@ class CostArgs:
     name_prefix: str = "securecart"
     """Prefix of budget names; budget names are unique per account."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child."""
 
 
 def validate_cost_args(args: CostArgs) -> None:

@@ -24,13 +24,20 @@ RANGE_KEY = "sk"
 class GlobalTableArgs:
     """Inputs of one DynamoDB workload."""
 
-    workload: str  # workload name, used in names and tags
-    table_name: str  # physical table name (the same in every replica region)
+    workload: str
+    """Workload name, used in names and tags."""
+    table_name: str
+    """Physical table name (the same in every replica region)."""
     primary_region: str
-    replica_regions: Sequence[str]  # empty when the strategy keeps no replica
-    providers: Mapping[str, aws.Provider]  # region -> provider
+    """Region of the table the application writes to first."""
+    replica_regions: Sequence[str]
+    """Global-table replica regions; empty when the strategy keeps no replica."""
+    providers: Mapping[str, aws.Provider]
+    """One provider per region name; must contain the primary and every replica region."""
     pitr_recovery_period_days: int
-    tags: Mapping[str, str] = field(default_factory=dict)  # includes `backup-tier`
+    """Point-in-time recovery window, 1..35 days."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child; include ``backup-tier`` so AWS Backup selects the table."""
 
 
 class GlobalTable(pulumi.ComponentResource):

@@ -22,6 +22,10 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from infra.components import iam
+from infra.components.kms import regional_key
+from infra.components.regions import check_two_regions
+
 #: Public SSM parameter naming the current Amazon Linux 2023 AMI in every region.
 DEFAULT_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 #: DLM accepts only these hourly intervals for a schedule.
@@ -57,7 +61,9 @@ class ComputeTierArgs:
     workload: str
     """Workload name (``compute``); tags and names use it."""
     primary_region: str
+    """Region of the running instances and of the DLM policy."""
     dr_region: str
+    """Region of the standby Auto Scaling group and of the snapshot copies."""
     providers: Mapping[str, aws.Provider]
     """One provider per region name; must contain both regions."""
     primary_zones: Sequence[str]
@@ -71,7 +77,9 @@ class ComputeTierArgs:
     schedules: Sequence[SnapshotScheduleSpec]
     """DLM schedules (1..4)."""
     instance_type: str = "t3.micro"
+    """Instance type in both regions (the DR region boots the same launch template)."""
     root_volume_gib: int = 16
+    """Size of the encrypted gp3 root volume."""
     target_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags that put a volume under the DLM policy; default ``{"dlm-snapshots": <workload>}``."""
     instance_tags: Mapping[str, str] = field(default_factory=dict)
@@ -79,15 +87,14 @@ class ComputeTierArgs:
     subnet_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Optional zone name -> subnet id; zones without one use the default VPC."""
     ami_parameter: str = DEFAULT_AMI_PARAMETER
+    """Public SSM parameter naming the AMI; read in each region (AMI ids differ per region)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child."""
 
 
 def validate_compute_args(args: ComputeTierArgs) -> None:
     """Refuse settings EC2, Auto Scaling or DLM would reject; one line naming the field."""
-    missing = {args.primary_region, args.dr_region} - set(args.providers)
-    if missing:
-        raise ComputePolicyError(f"ComputeTierArgs.providers: no provider for {sorted(missing)}")
+    check_two_regions("ComputeTierArgs", args.primary_region, args.dr_region, args.providers, ComputePolicyError)
     if args.instance_count < 1:
         raise ComputePolicyError("ComputeTierArgs.instance_count: must be >= 1")
     if args.dr_capacity < 0:
@@ -157,13 +164,11 @@ class ComputeTier(pulumi.ComponentResource):
             self.instance_zones[key] = zone
 
         self.dr_group = self._dr_group(machine_tags)
-        self.snapshot_copy_key = aws.kms.Key(
+        self.snapshot_copy_key = regional_key(
             f"{name}-snapshot-copy-key-{args.dr_region}",
-            description=f"Encrypts {args.workload} EBS snapshot copies in {args.dr_region}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=self._in(args.dr_region),
+            f"{args.workload} EBS snapshot copies in {args.dr_region}",
+            tags,
+            self._in(args.dr_region),
         )
         self.dlm_role = self._dlm_role(tags)
         self.dlm_policy = self._dlm_policy(target_tags, tags)
@@ -236,62 +241,27 @@ class ComputeTier(pulumi.ComponentResource):
         )
 
     def _dlm_role(self, tags: dict[str, str]) -> aws.iam.Role:
-        role = aws.iam.Role(
+        copy_key = self.snapshot_copy_key.arn
+        return iam.role(
             f"{self._name}-dlm-role",
+            trusted=iam.service("dlm.amazonaws.com"),
             description=f"Data Lifecycle Manager for {self._args.workload} EBS snapshots",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "dlm.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
+            managed_policies={"service": DLM_SERVICE_ROLE_POLICY},
+            # The managed policy covers snapshots but not a customer key: encrypting the DR copies
+            # with our key needs these KMS actions on exactly that key.
+            inline_policy=iam.policy_document(
+                [
+                    iam.statement(
+                        ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                        copy_key,
+                    ),
+                    iam.statement("kms:CreateGrant", copy_key, condition={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+                ]
             ),
+            inline_policy_name=f"{self._name}-dlm-role-copy-key",
             tags=tags,
             opts=self._in(self._args.primary_region),
         )
-        aws.iam.RolePolicyAttachment(
-            f"{self._name}-dlm-role-service",
-            role=role.name,
-            policy_arn=DLM_SERVICE_ROLE_POLICY,
-            opts=self._in(self._args.primary_region),
-        )
-        # The managed policy covers snapshots but not a customer key: encrypting the DR copies
-        # with our key needs these KMS actions on exactly that key.
-        aws.iam.RolePolicy(
-            f"{self._name}-dlm-role-copy-key",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": [
-                                "kms:Encrypt",
-                                "kms:Decrypt",
-                                "kms:ReEncrypt*",
-                                "kms:GenerateDataKey*",
-                                "kms:DescribeKey",
-                            ],
-                            "Resource": self.snapshot_copy_key.arn,
-                        },
-                        {
-                            "Effect": "Allow",
-                            "Action": "kms:CreateGrant",
-                            "Resource": self.snapshot_copy_key.arn,
-                            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                        },
-                    ],
-                }
-            ),
-            opts=self._in(self._args.primary_region),
-        )
-        return role
 
     def _dlm_policy(self, target_tags: dict[str, str], tags: dict[str, str]) -> aws.dlm.LifecyclePolicy:
         args = self._args

@@ -1,15 +1,17 @@
-"""EFS for the application logs: encrypted, tiered to Infrequent Access, replicated to the DR region.
+"""EFS for the application logs: encrypted, tiered to Infrequent Access, replicated where the strategy asks.
 
-* A KMS key per region: the source file system uses the primary key, the read-only replica that
-  EFS replication creates in the DR region uses the DR key.
+* A KMS key for the source file system in the primary region; with ``replicate``, a second one in
+  the DR region for the read-only replica EFS replication creates there.
 * Lifecycle: files move to Infrequent Access after ``transition_to_ia`` (optionally to Archive),
   and back to Standard on first access.
 * Backups: with a ``backup_tier`` the file system carries the ``backup-tier`` tag and AWS Backup's
   tag-based plan protects it, so EFS's own automatic backups (the default plan into
   ``aws/efs/automatic-backup-vault``) are switched off to avoid paying twice; without a tier they
   are switched on. Either way the policy is declared, so a console change shows up as drift.
-* Replication: ``aws.efs.ReplicationConfiguration`` from the primary file system to a new one in
-  the DR region (EFS creates and owns that replica; its id is an output).
+* Replication (``replicate``, from ``StrategySpec.efs_replication``: pilot-light, warm-standby):
+  ``aws.efs.ReplicationConfiguration`` from the primary file system to a new one in the DR region
+  (EFS creates and owns that replica; its id is an output). Backup-restore declares none: its DR
+  copy is the AWS Backup recovery point copied to the DR vault.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-BACKUP_TIER_TAG = "backup-tier"
+from infra.components.kms import regional_key
+from infra.components.regions import check_two_regions
+from infra.naming import BACKUP_TIER_TAG
+
 IA_TRANSITIONS: tuple[str, ...] = (
     "AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS",
     "AFTER_60_DAYS", "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS",
@@ -36,11 +41,15 @@ class FileStoreArgs:
     """Inputs of :class:`FileStore`."""
 
     workload: str
-    """Workload name (e.g. ``app-logs``); used for tags and the creation token."""
+    """Workload name (e.g. ``app-logs``); used in tags and key descriptions."""
     primary_region: str
+    """Region of the file system the application mounts."""
     dr_region: str
+    """Region of the read-only replica (only with ``replicate``)."""
     providers: Mapping[str, aws.Provider]
     """One provider per region name; must contain both regions."""
+    replicate: bool
+    """Replicate to a read-only file system in ``dr_region`` (the strategy's ``efs_replication``)."""
     backup_tier: str | None = None
     """``backup-tier`` tag value for AWS Backup; ``None`` falls back to EFS automatic backups."""
     transition_to_ia: str = "AFTER_30_DAYS"
@@ -48,18 +57,16 @@ class FileStoreArgs:
     transition_to_archive: str | None = None
     """When files move to Archive (elastic throughput only); ``None`` keeps them in IA."""
     throughput_mode: str = "elastic"
+    """``elastic`` (needed for Archive), ``bursting`` or ``provisioned``."""
     mount_target_subnets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Optional zone name -> subnet id for mount targets in the primary region."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child."""
 
 
 def validate_file_store_args(args: FileStoreArgs) -> None:
     """Refuse settings EFS would reject; one line naming the field."""
-    if args.primary_region == args.dr_region:
-        raise FileStorePolicyError("FileStoreArgs.dr_region: must differ from primary_region")
-    missing = {args.primary_region, args.dr_region} - set(args.providers)
-    if missing:
-        raise FileStorePolicyError(f"FileStoreArgs.providers: no provider for {sorted(missing)}")
+    check_two_regions("FileStoreArgs", args.primary_region, args.dr_region, args.providers, FileStorePolicyError)
     if args.transition_to_ia not in IA_TRANSITIONS:
         raise FileStorePolicyError(f"FileStoreArgs.transition_to_ia: must be one of {IA_TRANSITIONS}")
     if args.transition_to_archive is not None:
@@ -70,13 +77,15 @@ def validate_file_store_args(args: FileStoreArgs) -> None:
 
 
 class FileStore(pulumi.ComponentResource):
-    """An encrypted EFS file system replicated to the DR region."""
+    """An encrypted EFS file system, replicated to the DR region when the strategy asks for it."""
 
     keys: dict[str, aws.kms.Key]
+    """Region -> key: the primary region's, plus the DR region's when replicated."""
     file_system: aws.efs.FileSystem
     backup_policy: aws.efs.BackupPolicy
-    replication: aws.efs.ReplicationConfiguration
-    replica_file_system_id: pulumi.Output[str]
+    replication: aws.efs.ReplicationConfiguration | None
+    replica_file_system_id: pulumi.Output[str] | None
+    """Id of the DR replica EFS creates; ``None`` when not replicated."""
     mount_targets: dict[str, aws.efs.MountTarget]
 
     def __init__(self, name: str, args: FileStoreArgs, opts: pulumi.ResourceOptions | None = None):
@@ -88,15 +97,9 @@ class FileStore(pulumi.ComponentResource):
             tags[BACKUP_TIER_TAG] = args.backup_tier
 
         self.keys = {
-            region: aws.kms.Key(
-                f"{name}-key-{region}",
-                description=f"Encrypts the {args.workload} file system in {region}",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                tags=dict(args.tags),
-                opts=self._in(region),
-            )
-            for region in (args.primary_region, args.dr_region)
+            region: regional_key(f"{name}-key-{region}", f"{args.workload} file system in {region}", args.tags,
+                                 self._in(region))
+            for region in [args.primary_region] + ([args.dr_region] if args.replicate else [])
         }
 
         lifecycle = [
@@ -125,17 +128,20 @@ class FileStore(pulumi.ComponentResource):
             opts=self._in(args.primary_region),
         )
 
-        # Declared in the source region; EFS creates the replica file system in the DR region.
-        self.replication = aws.efs.ReplicationConfiguration(
-            f"{name}-replication",
-            source_file_system_id=self.file_system.id,
-            destination=aws.efs.ReplicationConfigurationDestinationArgs(
-                region=args.dr_region,
-                kms_key_id=self.keys[args.dr_region].arn,
-            ),
-            opts=self._in(args.primary_region),
-        )
-        self.replica_file_system_id = self.replication.destination.apply(lambda d: d.file_system_id)
+        self.replication = None
+        self.replica_file_system_id = None
+        if args.replicate:
+            # Declared in the source region; EFS creates the replica file system in the DR region.
+            self.replication = aws.efs.ReplicationConfiguration(
+                f"{name}-replication",
+                source_file_system_id=self.file_system.id,
+                destination=aws.efs.ReplicationConfigurationDestinationArgs(
+                    region=args.dr_region,
+                    kms_key_id=self.keys[args.dr_region].arn,
+                ),
+                opts=self._in(args.primary_region),
+            )
+            self.replica_file_system_id = self.replication.destination.apply(lambda d: d.file_system_id)
 
         self.mount_targets = {
             zone: aws.efs.MountTarget(

@@ -30,9 +30,13 @@ class FailoverTarget:
     """One workload's record: what each region answers with."""
 
     workload: str
-    record_name: str  # FQDN inside the zone
+    """Workload name; keys the health checks and records, and the health-check path."""
+    record_name: str
+    """FQDN inside the zone."""
     routing: Routing
-    values: Mapping[str, pulumi.Input[str]]  # region -> CNAME target (DB address, bucket domain, ...)
+    """Failover pair, or latency/weighted records (active-active)."""
+    values: Mapping[str, pulumi.Input[str]]
+    """Region -> CNAME target (DB address, bucket domain, ...)."""
 
 
 @dataclass
@@ -40,14 +44,23 @@ class DnsFailoverArgs:
     """Inputs of the stack's DNS failover."""
 
     zone_name: str
+    """The hosted zone to declare, e.g. ``securecart.example.com``."""
     primary_region: str
+    """Region the PRIMARY failover record answers for."""
     dr_region: str
-    provider: aws.Provider  # Route 53 is global: the primary region's provider
+    """Region the SECONDARY failover record answers for."""
+    provider: aws.Provider
+    """Route 53 is global: the primary region's provider."""
     health_check: HealthCheckConfig
-    endpoints: Mapping[str, str]  # region -> application endpoint FQDN the checks probe
+    """Type, port, base path, interval and failure threshold of every health check."""
+    endpoints: Mapping[str, str]
+    """Region -> application endpoint FQDN the checks probe."""
     ttl_seconds: int
+    """TTL of every record: with the check interval, it bounds how fast clients move."""
     targets: Sequence[FailoverTarget]
+    """One per workload whose strategy routes."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for the zone and health checks."""
 
 
 class DnsFailover(pulumi.ComponentResource):

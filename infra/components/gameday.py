@@ -35,6 +35,10 @@ from typing import Any, Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from infra.components import iam
+from infra.components.regions import check_two_regions
+from infra.naming import CHAOS_OPT_IN_TAG, CHAOS_OPT_IN_VALUE
+
 RDS_REBOOT = "rds-reboot-failover"
 EC2_STOP_AZ = "ec2-stop-az"
 NETWORK_DISRUPT = "network-disrupt-subnet"
@@ -58,13 +62,15 @@ class GameDayArgs:
     dr_region: str
     """Destination region of the paused replication; the chaos role also acts here."""
     providers: Mapping[str, aws.Provider]
+    """One provider per region name; must contain both regions."""
     stop_condition_alarm_arn: pulumi.Input[str]
     """CloudWatch alarm in the primary region that stops every experiment when it fires
     (Monitoring's guardrail alarm)."""
     az_outage_zone: str
     """The availability zone the EC2-stop and subnet-disruption experiments take out."""
-    chaos_tag_key: str = "chaos-opt-in"
-    chaos_tag_value: str = "true"
+    chaos_tag_key: str = CHAOS_OPT_IN_TAG
+    """Key of the opt-in tag (see ``chaos_tag_value``)."""
+    chaos_tag_value: str = CHAOS_OPT_IN_VALUE
     """Only resources tagged ``chaos_tag_key = chaos_tag_value`` are ever targeted."""
     experiments: Sequence[str] = ALL_EXPERIMENTS
     """Which templates to declare (a backup-restore stack has no replication to pause)."""
@@ -79,15 +85,12 @@ class GameDayArgs:
     runner_principal_arns: Sequence[pulumi.Input[str]] = ()
     """Who may assume the chaos role; empty means any principal of this account allowed by IAM."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child."""
 
 
 def validate_game_day_args(args: GameDayArgs) -> None:
     """Refuse templates FIS would reject or that could hit more than intended."""
-    if args.primary_region == args.dr_region:
-        raise GameDayPolicyError("GameDayArgs.dr_region: must differ from primary_region")
-    missing = {args.primary_region, args.dr_region} - set(args.providers)
-    if missing:
-        raise GameDayPolicyError(f"GameDayArgs.providers: no provider for {sorted(missing)}")
+    check_two_regions("GameDayArgs", args.primary_region, args.dr_region, args.providers, GameDayPolicyError)
     unknown = set(args.experiments) - set(ALL_EXPERIMENTS)
     if unknown:
         raise GameDayPolicyError(f"GameDayArgs.experiments: unknown {sorted(unknown)}; choose from {ALL_EXPERIMENTS}")
@@ -103,13 +106,6 @@ def validate_game_day_args(args: GameDayArgs) -> None:
         raise GameDayPolicyError(f"GameDayArgs.dynamodb_table_names: {DYNAMODB_PAUSE} needs the global tables")
     if S3_PAUSE in args.experiments and not args.s3_bucket_names:
         raise GameDayPolicyError(f"GameDayArgs.s3_bucket_names: {S3_PAUSE} needs the replicated buckets")
-
-
-def _statement(actions: Sequence[str], resources: Any, condition: Mapping[str, Any] | None = None) -> dict:
-    statement: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": resources}
-    if condition:
-        statement["Condition"] = dict(condition)
-    return statement
 
 
 class GameDay(pulumi.ComponentResource):
@@ -166,22 +162,19 @@ class GameDay(pulumi.ComponentResource):
         """IAM condition: the resource carries the chaos opt-in tag."""
         return {"StringEquals": {f"aws:ResourceTag/{self._args.chaos_tag_key}": self._args.chaos_tag_value}}
 
-    def _tagged(self) -> list[aws.fis.ExperimentTemplateTargetResourceTagArgs]:
-        return [
-            aws.fis.ExperimentTemplateTargetResourceTagArgs(
-                key=self._args.chaos_tag_key, value=self._args.chaos_tag_value
-            )
-        ]
-
     def _template(
         self,
         key: str,
         description: str,
         action_id: str,
         target_key: str,
-        target: aws.fis.ExperimentTemplateTargetArgs,
-        parameters: Mapping[str, str] | None = None,
+        target: tuple[str, str],
+        parameters: Mapping[str, str],
+        filters: Mapping[str, str] | None = None,
     ) -> aws.fis.ExperimentTemplate:
+        """One template: `action_id` on every resource of type `target` = (name, FIS resource type)
+        that carries the opt-in tag and matches `filters` (path -> value)."""
+        target_name, resource_type = target
         return aws.fis.ExperimentTemplate(
             f"{self._name}-{key}",
             description=description,
@@ -191,17 +184,30 @@ class GameDay(pulumi.ComponentResource):
                     source="aws:cloudwatch:alarm", value=self._args.stop_condition_alarm_arn
                 )
             ],
-            targets=[target],
+            # Targets are selected by the opt-in tag only, never by ARN: nothing else can be hit.
+            targets=[
+                aws.fis.ExperimentTemplateTargetArgs(
+                    name=target_name,
+                    resource_type=resource_type,
+                    selection_mode="ALL",
+                    resource_tags=[
+                        aws.fis.ExperimentTemplateTargetResourceTagArgs(
+                            key=self._args.chaos_tag_key, value=self._args.chaos_tag_value
+                        )
+                    ],
+                    filters=[
+                        aws.fis.ExperimentTemplateTargetFilterArgs(path=path, values=[value])
+                        for path, value in (filters or {}).items()
+                    ]
+                    or None,
+                )
+            ],
             actions=[
                 aws.fis.ExperimentTemplateActionArgs(
                     name=key.replace("-", "_"),
                     action_id=action_id,
-                    target=aws.fis.ExperimentTemplateActionTargetArgs(key=target_key, value=target.name),
-                    parameters=[
-                        aws.fis.ExperimentTemplateActionParameterArgs(key=k, value=v)
-                        for k, v in (parameters or {}).items()
-                    ]
-                    or None,
+                    target=aws.fis.ExperimentTemplateActionTargetArgs(key=target_key, value=target_name),
+                    parameters=[aws.fis.ExperimentTemplateActionParameterArgs(key=k, value=v) for k, v in parameters.items()],
                 )
             ],
             # An experiment whose tag selects nothing must fail loudly, not "succeed" doing nothing.
@@ -220,47 +226,32 @@ class GameDay(pulumi.ComponentResource):
             "Reboot opted-in RDS instances with a forced Multi-AZ failover",
             "aws:rds:reboot-db-instances",
             "DBInstances",
-            aws.fis.ExperimentTemplateTargetArgs(
-                name="db_instances", resource_type="aws:rds:db", selection_mode="ALL", resource_tags=self._tagged()
-            ),
+            ("db_instances", "aws:rds:db"),
             {"forceFailover": "true"},
         )
 
     def _ec2_stop_az(self) -> aws.fis.ExperimentTemplate:
-        zone = self._args.az_outage_zone
+        zone, duration = self._args.az_outage_zone, self._args.fault_duration
         return self._template(
             EC2_STOP_AZ,
-            f"Stop every opted-in running instance in {zone}, restart after {self._args.fault_duration}",
+            f"Stop every opted-in running instance in {zone}, restart after {duration}",
             "aws:ec2:stop-instances",
             "Instances",
-            aws.fis.ExperimentTemplateTargetArgs(
-                name="instances_in_zone",
-                resource_type="aws:ec2:instance",
-                selection_mode="ALL",
-                resource_tags=self._tagged(),
-                filters=[
-                    aws.fis.ExperimentTemplateTargetFilterArgs(path="Placement.AvailabilityZone", values=[zone]),
-                    aws.fis.ExperimentTemplateTargetFilterArgs(path="State.Name", values=["running"]),
-                ],
-            ),
-            {"startInstancesAfterDuration": self._args.fault_duration},
+            ("instances_in_zone", "aws:ec2:instance"),
+            {"startInstancesAfterDuration": duration},
+            filters={"Placement.AvailabilityZone": zone, "State.Name": "running"},
         )
 
     def _network_disrupt(self) -> aws.fis.ExperimentTemplate:
-        zone = self._args.az_outage_zone
+        zone, duration = self._args.az_outage_zone, self._args.fault_duration
         return self._template(
             NETWORK_DISRUPT,
-            f"Cut all traffic of the opted-in subnets in {zone} for {self._args.fault_duration}",
+            f"Cut all traffic of the opted-in subnets in {zone} for {duration}",
             "aws:network:disrupt-connectivity",
             "Subnets",
-            aws.fis.ExperimentTemplateTargetArgs(
-                name="subnets_in_zone",
-                resource_type="aws:ec2:subnet",
-                selection_mode="ALL",
-                resource_tags=self._tagged(),
-                filters=[aws.fis.ExperimentTemplateTargetFilterArgs(path="AvailabilityZone", values=[zone])],
-            ),
-            {"duration": self._args.fault_duration, "scope": "all"},
+            ("subnets_in_zone", "aws:ec2:subnet"),
+            {"duration": duration, "scope": "all"},
+            filters={"AvailabilityZone": zone},
         )
 
     def _dynamodb_pause(self) -> aws.fis.ExperimentTemplate:
@@ -269,12 +260,7 @@ class GameDay(pulumi.ComponentResource):
             f"Pause replication of the opted-in DynamoDB global tables for {self._args.fault_duration}",
             "aws:dynamodb:global-table-pause-replication",
             "Tables",
-            aws.fis.ExperimentTemplateTargetArgs(
-                name="global_tables",
-                resource_type="aws:dynamodb:global-table",
-                selection_mode="ALL",
-                resource_tags=self._tagged(),
-            ),
+            ("global_tables", "aws:dynamodb:global-table"),
             {"duration": self._args.fault_duration},
         )
 
@@ -284,9 +270,7 @@ class GameDay(pulumi.ComponentResource):
             f"Pause replication of the opted-in buckets to {self._args.dr_region} for {self._args.fault_duration}",
             "aws:s3:bucket-pause-replication",
             "Buckets",
-            aws.fis.ExperimentTemplateTargetArgs(
-                name="buckets", resource_type="aws:s3:bucket", selection_mode="ALL", resource_tags=self._tagged()
-            ),
+            ("buckets", "aws:s3:bucket"),
             {"duration": self._args.fault_duration, "region": self._args.dr_region},
         )
 
@@ -296,34 +280,15 @@ class GameDay(pulumi.ComponentResource):
         args = self._args
         region = args.primary_region
         account = self._account_id
-        role = aws.iam.Role(
-            f"{self._name}-fis-role",
-            description="Assumed by AWS FIS for SecureCart staging game days",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "fis.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                        }
-                    ],
-                }
-            ),
-            tags=self._tags,
-            opts=self._opts(),
-        )
         experiments = set(args.experiments)
         statements: list[dict] = [
             # FIS resolves targets by tag through the Resource Groups Tagging API (no resource scope).
-            _statement(["tag:GetResources"], "*"),
+            iam.statement(["tag:GetResources"], "*"),
         ]
         if RDS_REBOOT in experiments:
             statements += [
-                _statement(["rds:DescribeDBInstances"], "*"),
-                _statement(
+                iam.statement(["rds:DescribeDBInstances"], "*"),
+                iam.statement(
                     ["rds:RebootDBInstance"],
                     pulumi.Output.concat("arn:aws:rds:", region, ":", account, ":db:*"),
                     self._opt_in(),
@@ -331,32 +296,32 @@ class GameDay(pulumi.ComponentResource):
             ]
         if EC2_STOP_AZ in experiments:
             statements += [
-                _statement(["ec2:DescribeInstances"], "*"),
-                _statement(
+                iam.statement(["ec2:DescribeInstances"], "*"),
+                iam.statement(
                     ["ec2:StopInstances", "ec2:StartInstances"],
                     pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":instance/*"),
                     self._opt_in(),
                 ),
                 # Restarting instances with encrypted volumes needs a grant on the EBS key.
-                _statement(["kms:CreateGrant"], "*", {"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+                iam.statement(["kms:CreateGrant"], "*", {"Bool": {"kms:GrantIsForAWSResource": "true"}}),
             ]
         if NETWORK_DISRUPT in experiments:
             statements += [
-                _statement(
+                iam.statement(
                     ["ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
                      "ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"],
                     "*",
                 ),
                 # FIS builds a deny-all network ACL in the subnet's VPC, swaps it in, and swaps the
                 # original back; ACL creation cannot be scoped by the subnet's tag, the swap can.
-                _statement(
+                iam.statement(
                     ["ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl", "ec2:CreateTags"],
                     [
                         pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":network-acl/*"),
                         pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":vpc/*"),
                     ],
                 ),
-                _statement(
+                iam.statement(
                     ["ec2:ReplaceNetworkAclAssociation"],
                     [
                         pulumi.Output.concat("arn:aws:ec2:", region, ":", account, ":network-acl/*"),
@@ -367,7 +332,7 @@ class GameDay(pulumi.ComponentResource):
         if DYNAMODB_PAUSE in experiments:
             # The pause is a temporary resource policy on each replica, so it covers every region.
             statements.append(
-                _statement(
+                iam.statement(
                     ["dynamodb:DescribeTable", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
                      "dynamodb:DeleteResourcePolicy"],
                     self._table_arns,
@@ -375,58 +340,48 @@ class GameDay(pulumi.ComponentResource):
             )
         if S3_PAUSE in experiments:
             statements += [
-                _statement(["s3:ListAllMyBuckets"], "*"),
-                _statement(
+                iam.statement(["s3:ListAllMyBuckets"], "*"),
+                iam.statement(
                     ["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration"],
                     self._bucket_arns,
                     {"BoolIfExists": {"s3:isReplicationPauseRequest": "true"}},
                 ),
-                _statement(
+                iam.statement(
                     ["s3:PauseReplication"],
                     self._bucket_arns,
                     {"StringEquals": {"s3:DestinationRegion": args.dr_region}},
                 ),
             ]
-        aws.iam.RolePolicy(
-            f"{self._name}-fis-role-actions",
-            role=role.id,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+        return iam.role(
+            f"{self._name}-fis-role",
+            trusted=iam.service("fis.amazonaws.com"),
+            condition={"StringEquals": {"aws:SourceAccount": account}},  # FIS of this account only
+            description="Assumed by AWS FIS for SecureCart staging game days",
+            inline_policy=iam.policy_document(statements),
+            inline_policy_name=f"{self._name}-fis-role-actions",
+            tags=self._tags,
             opts=self._opts(),
         )
-        return role
 
     def _chaos_role(self) -> aws.iam.Role:
         args = self._args
         account = self._account_id
         principals: Any = list(args.runner_principal_arns) or pulumi.Output.concat("arn:aws:iam::", account, ":root")
-        role = aws.iam.Role(
-            f"{self._name}-chaos-role",
-            description="Assumed by the SecureCart chaos harness during staging game days",
-            max_session_duration=3600 * 4,
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}],
-                }
-            ),
-            tags=self._tags,
-            opts=self._opts(),
-        )
 
         def rds(kind: str) -> pulumi.Output[str]:
             return pulumi.Output.concat("arn:aws:rds:*:", account, f":{kind}:*")
 
         statements: list[dict] = [
-            _statement(["rds:DescribeDBInstances"], "*"),
-            _statement(["rds:RebootDBInstance", "rds:PromoteReadReplica"], rds("db"), self._opt_in()),
+            iam.statement(["rds:DescribeDBInstances"], "*"),
+            iam.statement(["rds:RebootDBInstance", "rds:PromoteReadReplica"], rds("db"), self._opt_in()),
             # A point-in-time restore creates a new instance, which has no tag yet to match, and
             # reads the source's subnet, option and parameter groups.
-            _statement(
+            iam.statement(
                 ["rds:RestoreDBInstanceToPointInTime", "rds:AddTagsToResource"],
                 [rds("db"), rds("subgrp"), rds("og"), rds("pg")],
             ),
             # The orders canary logs in with the master secret RDS manages (named "rds!db-...").
-            _statement(
+            iam.statement(
                 ["secretsmanager:GetSecretValue"],
                 pulumi.Output.concat("arn:aws:secretsmanager:*:", account, ":secret:rds!*"),
             ),
@@ -439,14 +394,14 @@ class GameDay(pulumi.ComponentResource):
                 for pattern in (arn, pulumi.Output.concat(arn, "/index/*"), pulumi.Output.concat(arn, "-*"))
             ]
             statements += [
-                _statement(
+                iam.statement(
                     ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable",
                      "dynamodb:DescribeContinuousBackups"],
                     tables,
                 ),
                 # Data-loss faults: delete the canary's items or the whole table (after lifting
                 # deletion protection); the restore runbook brings it back into a new table.
-                _statement(
+                iam.statement(
                     ["dynamodb:BatchWriteItem", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
                      "dynamodb:RestoreTableToPointInTime"],
                     tables,
@@ -455,11 +410,11 @@ class GameDay(pulumi.ComponentResource):
         if self._bucket_arns:
             objects = [pulumi.Output.concat(arn, "/*") for arn in self._bucket_arns]
             statements += [
-                _statement(["s3:ListBucket", "s3:ListBucketVersions"], self._bucket_arns),
+                iam.statement(["s3:ListBucket", "s3:ListBucketVersions"], self._bucket_arns),
                 # Removing a delete marker is deleting that marker's version.
                 # DeleteObject for the data-loss fault (it only adds delete markers on versioned
                 # buckets); DeleteObjectVersion to remove those markers in the restore runbook.
-                _statement(
+                iam.statement(
                     ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
                      "s3:DeleteObjectVersion"],
                     objects,
@@ -467,15 +422,15 @@ class GameDay(pulumi.ComponentResource):
             ]
         if args.hosted_zone_id is not None:
             statements.append(
-                _statement(
+                iam.statement(
                     ["route53:ChangeResourceRecordSets"],
                     pulumi.Output.concat("arn:aws:route53:::hostedzone/", args.hosted_zone_id),
                 )
             )
         statements += [
-            _statement(["route53:GetHealthCheckStatus"], "arn:aws:route53:::healthcheck/*"),
+            iam.statement(["route53:GetHealthCheckStatus"], "arn:aws:route53:::healthcheck/*"),
             # TestDNSAnswer has no resource-level permissions.
-            _statement(["route53:TestDNSAnswer"], "*"),
+            iam.statement(["route53:TestDNSAnswer"], "*"),
         ]
         if self.fis_templates:
             experiment_arn = pulumi.Output.concat("arn:aws:fis:", args.primary_region, ":", account, ":experiment/*")
@@ -486,14 +441,17 @@ class GameDay(pulumi.ComponentResource):
             statements += [
                 # StartExperiment is authorised on the template and on the experiment it creates;
                 # the harness tags each experiment with the fault it plays (TagResource).
-                _statement(["fis:StartExperiment"], [*template_arns, experiment_arn]),
-                _statement(["fis:TagResource"], experiment_arn),
-                _statement(["fis:StopExperiment", "fis:GetExperiment"], experiment_arn),
+                iam.statement(["fis:StartExperiment"], [*template_arns, experiment_arn]),
+                iam.statement(["fis:TagResource"], experiment_arn),
+                iam.statement(["fis:StopExperiment", "fis:GetExperiment"], experiment_arn),
             ]
-        aws.iam.RolePolicy(
-            f"{self._name}-chaos-role-actions",
-            role=role.id,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+        return iam.role(
+            f"{self._name}-chaos-role",
+            trusted={"AWS": principals},
+            description="Assumed by the SecureCart chaos harness during staging game days",
+            max_session_duration=3600 * 4,
+            inline_policy=iam.policy_document(statements),
+            inline_policy_name=f"{self._name}-chaos-role-actions",
+            tags=self._tags,
             opts=self._opts(),
         )
-        return role

@@ -25,6 +25,9 @@ from typing import Any, Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from infra.components import iam
+from infra.components.regions import check_two_regions
+
 #: (alarm key, AWS/Backup metric). Published per region, summed over all vaults and resource types.
 BACKUP_FAILURE_METRICS: tuple[tuple[str, str], ...] = (
     ("backup-jobs-failed", "NumberOfBackupJobsFailed"),
@@ -92,17 +95,23 @@ class MonitoringArgs:
     """Inputs of :class:`Monitoring`."""
 
     primary_region: str
+    """Region of the dashboard (each region gets its own alert topic, backup alarms and guardrail)."""
     dr_region: str
+    """The other region watched; a replica's lag alarm lives in the replica's region."""
     providers: Mapping[str, aws.Provider]
     """One provider per region name; must contain both regions."""
     alert_emails: Sequence[str] = ()
     """Addresses subscribed to both regions' alert topics (each must confirm by e-mail)."""
     s3_replication: Sequence[S3ReplicationWatch] = ()
+    """One latency alarm per S3 replication rule."""
     dynamodb_replication: Sequence[DynamoReplicationWatch] = ()
+    """One latency alarm per global-table replica region."""
     rds_replicas: Sequence[RdsReplicaWatch] = ()
+    """One lag alarm per RDS read replica."""
     backup_alarm_period_seconds: int = 3600
     """Window over which failed jobs are summed; one failure in it raises the alarm."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child."""
 
 
 class MonitoringPolicyError(ValueError):
@@ -111,10 +120,8 @@ class MonitoringPolicyError(ValueError):
 
 def validate_monitoring_args(args: MonitoringArgs) -> None:
     """Refuse watches in regions without a provider, duplicate names, or nonsense thresholds."""
+    check_two_regions("MonitoringArgs", args.primary_region, args.dr_region, args.providers, MonitoringPolicyError)
     regions = {args.primary_region, args.dr_region}
-    missing = regions - set(args.providers)
-    if missing:
-        raise MonitoringPolicyError(f"MonitoringArgs.providers: no provider for {sorted(missing)}")
     seen: set[str] = set()
     watches: list[tuple[str, Any]] = [
         *(("s3_replication", w) for w in args.s3_replication),
@@ -134,6 +141,99 @@ def validate_monitoring_args(args: MonitoringArgs) -> None:
     for email in args.alert_emails:
         if "@" not in email:
             raise MonitoringPolicyError(f"MonitoringArgs.alert_emails: {email!r} is not an e-mail address")
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One metric alarm: fires when `metric_name` goes above `threshold` in one period."""
+
+    key: str
+    """Alarm key in :attr:`Monitoring.alarms` and in the child name."""
+    region: str
+    """Region whose metric it watches; it notifies that region's topic."""
+    description: str
+    namespace: str
+    metric_name: str
+    statistic: str
+    period: int
+    threshold: float
+    dimensions: Mapping[str, pulumi.Input[str]] | None
+    treat_missing_data: str
+
+
+def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
+    """Every alarm Monitoring declares: backup job failures per region, then one per watch."""
+    specs = [
+        AlarmSpec(
+            f"{key}-{region}",
+            region,
+            description=f"AWS Backup reported a failed job ({metric}) in {region}",
+            namespace="AWS/Backup",
+            metric_name=metric,
+            statistic="Sum",
+            period=args.backup_alarm_period_seconds,
+            threshold=0,
+            dimensions=None,
+            treat_missing_data="notBreaching",  # no jobs failed -> no data points
+        )
+        for region in (args.primary_region, args.dr_region)
+        for key, metric in BACKUP_FAILURE_METRICS
+    ]
+    specs += [
+        AlarmSpec(
+            f"s3-{watch.name}-{watch.region}",
+            watch.region,
+            description=f"S3 replication of {watch.name} is slower than {watch.threshold_seconds:g}s",
+            namespace="AWS/S3",
+            metric_name="ReplicationLatency",
+            statistic="Maximum",
+            period=300,
+            threshold=watch.threshold_seconds,
+            dimensions={
+                "SourceBucket": watch.source_bucket,
+                "DestinationBucket": watch.destination_bucket,
+                "RuleId": watch.rule_id,
+            },
+            # S3 publishes latency only while objects replicate; quiet buckets send nothing.
+            treat_missing_data="notBreaching",
+        )
+        for watch in args.s3_replication
+    ]
+    specs += [
+        AlarmSpec(
+            f"dynamodb-{watch.name}-to-{watch.receiving_region}",
+            watch.region,
+            description=(
+                f"DynamoDB replication of {watch.name} to {watch.receiving_region} is slower "
+                f"than {watch.threshold_seconds:g}s"
+            ),
+            namespace="AWS/DynamoDB",
+            metric_name="ReplicationLatency",
+            statistic="Average",
+            period=60,
+            threshold=watch.threshold_seconds * 1000,  # the metric is in milliseconds
+            dimensions={"TableName": watch.table_name, "ReceivingRegion": watch.receiving_region},
+            treat_missing_data="notBreaching",
+        )
+        for watch in args.dynamodb_replication
+    ]
+    specs += [
+        AlarmSpec(
+            f"rds-{watch.name}-{watch.region}",
+            watch.region,
+            description=f"RDS replica {watch.name} lags more than {watch.threshold_seconds:g}s",
+            namespace="AWS/RDS",
+            metric_name="ReplicaLag",
+            statistic="Maximum",
+            period=60,
+            threshold=watch.threshold_seconds,
+            dimensions={"DBInstanceIdentifier": watch.replica_identifier},
+            # A healthy replica reports lag every minute: silence means replication broke.
+            treat_missing_data="breaching",
+        )
+        for watch in args.rds_replicas
+    ]
+    return specs
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -162,68 +262,8 @@ class Monitoring(pulumi.ComponentResource):
         self.alarm_topic = self.alert_topics[args.primary_region]
 
         self.alarms, self.alarm_regions = {}, {}
-        for region in regions:
-            for key, metric in BACKUP_FAILURE_METRICS:
-                self._alarm(
-                    f"{key}-{region}",
-                    region,
-                    description=f"AWS Backup reported a failed job ({metric}) in {region}",
-                    namespace="AWS/Backup",
-                    metric_name=metric,
-                    statistic="Sum",
-                    period=args.backup_alarm_period_seconds,
-                    threshold=0,
-                    dimensions=None,
-                    treat_missing_data="notBreaching",  # no jobs failed -> no data points
-                )
-        for watch in args.s3_replication:
-            self._alarm(
-                f"s3-{watch.name}-{watch.region}",
-                watch.region,
-                description=f"S3 replication of {watch.name} is slower than {watch.threshold_seconds:g}s",
-                namespace="AWS/S3",
-                metric_name="ReplicationLatency",
-                statistic="Maximum",
-                period=300,
-                threshold=watch.threshold_seconds,
-                dimensions={
-                    "SourceBucket": watch.source_bucket,
-                    "DestinationBucket": watch.destination_bucket,
-                    "RuleId": watch.rule_id,
-                },
-                # S3 publishes latency only while objects replicate; quiet buckets send nothing.
-                treat_missing_data="notBreaching",
-            )
-        for watch in args.dynamodb_replication:
-            self._alarm(
-                f"dynamodb-{watch.name}-to-{watch.receiving_region}",
-                watch.region,
-                description=(
-                    f"DynamoDB replication of {watch.name} to {watch.receiving_region} is slower "
-                    f"than {watch.threshold_seconds:g}s"
-                ),
-                namespace="AWS/DynamoDB",
-                metric_name="ReplicationLatency",
-                statistic="Average",
-                period=60,
-                threshold=watch.threshold_seconds * 1000,  # the metric is in milliseconds
-                dimensions={"TableName": watch.table_name, "ReceivingRegion": watch.receiving_region},
-                treat_missing_data="notBreaching",
-            )
-        for watch in args.rds_replicas:
-            self._alarm(
-                f"rds-{watch.name}-{watch.region}",
-                watch.region,
-                description=f"RDS replica {watch.name} lags more than {watch.threshold_seconds:g}s",
-                namespace="AWS/RDS",
-                metric_name="ReplicaLag",
-                statistic="Maximum",
-                period=60,
-                threshold=watch.threshold_seconds,
-                dimensions={"DBInstanceIdentifier": watch.replica_identifier},
-                # A healthy replica reports lag every minute: silence means replication broke.
-                treat_missing_data="breaching",
-            )
+        for spec in alarm_specs(args):
+            self._alarm(spec)
 
         self.event_rules = {}
         for region in regions:
@@ -253,34 +293,24 @@ class Monitoring(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{self._name}-alerts-policy-{region}",
             arn=topic.arn,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountManagesTopic",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
-                            "Action": [
-                                "SNS:GetTopicAttributes",
-                                "SNS:SetTopicAttributes",
-                                "SNS:Subscribe",
-                                "SNS:ListSubscriptionsByTopic",
-                                "SNS:Publish",
-                            ],
-                            "Resource": topic.arn,
-                        },
-                        {
-                            "Sid": "AwsServicesOfThisAccountPublish",
-                            "Effect": "Allow",
-                            "Principal": {"Service": list(PUBLISHING_SERVICES)},
-                            "Action": "SNS:Publish",
-                            "Resource": topic.arn,
-                            # Only on behalf of this account (confused-deputy guard).
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                        },
-                    ],
-                }
+            policy=iam.policy_document(
+                [
+                    iam.statement(
+                        ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:Subscribe",
+                         "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+                        topic.arn,
+                        sid="AccountManagesTopic",
+                        principal={"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
+                    ),
+                    iam.statement(
+                        "SNS:Publish",
+                        topic.arn,
+                        # Only on behalf of this account (confused-deputy guard).
+                        {"StringEquals": {"aws:SourceAccount": account_id}},
+                        sid="AwsServicesOfThisAccountPublish",
+                        principal={"Service": list(PUBLISHING_SERVICES)},
+                    ),
+                ]
             ),
             opts=self._in(region),
         )
@@ -294,39 +324,26 @@ class Monitoring(pulumi.ComponentResource):
             )
         return topic
 
-    def _alarm(
-        self,
-        key: str,
-        region: str,
-        *,
-        description: str,
-        namespace: str,
-        metric_name: str,
-        statistic: str,
-        period: int,
-        threshold: float,
-        dimensions: Mapping[str, pulumi.Input[str]] | None,
-        treat_missing_data: str,
-    ) -> None:
-        topic_arn = self.alert_topics[region].arn
-        self.alarms[key] = aws.cloudwatch.MetricAlarm(
-            f"{self._name}-{key}",
-            alarm_description=description,
-            namespace=namespace,
-            metric_name=metric_name,
-            statistic=statistic,
-            period=period,
+    def _alarm(self, spec: AlarmSpec) -> None:
+        topic_arn = self.alert_topics[spec.region].arn
+        self.alarms[spec.key] = aws.cloudwatch.MetricAlarm(
+            f"{self._name}-{spec.key}",
+            alarm_description=spec.description,
+            namespace=spec.namespace,
+            metric_name=spec.metric_name,
+            statistic=spec.statistic,
+            period=spec.period,
             evaluation_periods=1,
-            threshold=threshold,
+            threshold=spec.threshold,
             comparison_operator="GreaterThanThreshold",
-            dimensions=dict(dimensions) if dimensions else None,
-            treat_missing_data=treat_missing_data,
+            dimensions=dict(spec.dimensions) if spec.dimensions else None,
+            treat_missing_data=spec.treat_missing_data,
             alarm_actions=[topic_arn],
             ok_actions=[topic_arn],
             tags=self._tags,
-            opts=self._in(region),
+            opts=self._in(spec.region),
         )
-        self.alarm_regions[key] = region
+        self.alarm_regions[spec.key] = spec.region
 
     def _event_rule(
         self, region: str, key: str, detail_type: str, state_field: str, states: tuple[str, ...]

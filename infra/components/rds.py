@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.components import iam
 from infra.components.kms import regional_key
 from infra.components.s3 import PrivateBucket, Transition, declare_private_bucket
 from infra.config import RdsSettings
@@ -34,14 +35,22 @@ REPLICA_BACKUP_RETENTION_DAYS = 7  # a promoted replica must already take backup
 class RelationalStoreArgs:
     """Inputs of one RDS workload."""
 
-    workload: str  # workload name, used in names and tags
-    identifier: str  # physical prefix, e.g. "orders-prod"
+    workload: str
+    """Workload name, used in names and tags."""
+    identifier: str
+    """Physical prefix of the DB identifiers, e.g. ``orders-prod``."""
     primary_region: str
+    """Region of the Multi-AZ primary instance and the export archive."""
     dr_region: str
-    providers: Mapping[str, aws.Provider]  # region -> provider
+    """Region of the replicated automated backups and (with ``cross_region_replica``) the replica."""
+    providers: Mapping[str, aws.Provider]
+    """One provider per region name; must contain both regions."""
     settings: RdsSettings
-    cross_region_replica: bool  # the strategy keeps a replica in the DR region
+    """Engine, instance classes, storage, backup windows and export archive ages."""
+    cross_region_replica: bool
+    """Keep a read replica in ``dr_region`` (the strategy's ``rds_cross_region_replica``)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child; include ``backup-tier`` so AWS Backup selects the instance."""
 
 
 class RelationalStore(pulumi.ComponentResource):
@@ -147,41 +156,20 @@ class RelationalStore(pulumi.ComponentResource):
 
     def _export_role(self, name: str, args: RelationalStoreArgs, opts: pulumi.ResourceOptions) -> aws.iam.Role:
         """The role `StartExportTask` passes to RDS: write exports into the archive bucket only."""
-        invoke_opts = pulumi.InvokeOutputOptions(provider=args.providers[args.primary_region])
-        trust = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(
-                            type="Service", identifiers=["export.rds.amazonaws.com"]
-                        )
-                    ],
-                )
-            ],
-            opts=invoke_opts,
-        )
-        role = aws.iam.Role(f"{name}-export-role", assume_role_policy=trust.json, tags=dict(args.tags), opts=opts)
         bucket_arn = self.archive.bucket.arn
-        permissions = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="ListArchive",
-                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                    resources=[bucket_arn],
-                ),
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="WriteExports",
-                    actions=["s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"],
-                    resources=[bucket_arn.apply(lambda arn: f"{arn}/*")],
-                ),
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="EncryptExports",
-                    actions=["kms:GenerateDataKey*", "kms:Decrypt", "kms:DescribeKey"],
-                    resources=[self.keys[args.primary_region].arn],
-                ),
-            ],
-            opts=invoke_opts,
+        return iam.role(
+            f"{name}-export-role",
+            trusted=iam.service("export.rds.amazonaws.com"),
+            inline_policy=iam.policy_document(
+                [
+                    iam.statement(["s3:ListBucket", "s3:GetBucketLocation"], bucket_arn, sid="ListArchive"),
+                    iam.statement(["s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"],
+                                  pulumi.Output.concat(bucket_arn, "/*"), sid="WriteExports"),
+                    iam.statement(["kms:GenerateDataKey*", "kms:Decrypt", "kms:DescribeKey"],
+                                  self.keys[args.primary_region].arn, sid="EncryptExports"),
+                ]
+            ),
+            inline_policy_name=f"{name}-export-policy",
+            tags=args.tags,
+            opts=opts,
         )
-        aws.iam.RolePolicy(f"{name}-export-policy", role=role.id, policy=permissions.json, opts=opts)
-        return role

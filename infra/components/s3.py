@@ -1,7 +1,8 @@
 """S3 workloads: private, versioned, KMS-encrypted buckets with lifecycle and cross-region replication.
 
 `declare_private_bucket` is the one way this program makes a bucket (the RDS snapshot-export
-archive uses it too): versioning, public access blocked, SSE-KMS with a bucket key, lifecycle.
+archive and the AWS Backup report bucket use it too): versioning, public access blocked, default
+encryption (SSE-KMS with a bucket key; SSE-S3 where the writer cannot hold a KMS grant), lifecycle.
 `ReplicatedBucket` adds, for strategies that replicate, a replica bucket in the DR region and a
 replication rule with Replication Time Control (15 min), metrics and delete-marker replication,
 run by a role that may only read the source and write the replica.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.components import iam
 from infra.components.kms import regional_key
 from infra.config import S3Settings
 
@@ -42,7 +44,7 @@ class PrivateBucket:
 def declare_private_bucket(
     name: str,
     *,
-    kms_key_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str] | None,
     transitions: Sequence[Transition],
     noncurrent_expire_after_days: int,
     abort_incomplete_upload_days: int,
@@ -50,7 +52,10 @@ def declare_private_bucket(
     tags: Mapping[str, str],
     opts: pulumi.ResourceOptions,
 ) -> PrivateBucket:
-    """Declare `<name>` and its configuration children with `opts` (parent and provider)."""
+    """Declare `<name>` and its configuration children with `opts` (parent and provider).
+
+    `kms_key_arn` None means SSE-S3 (AES256): only for buckets a service-linked role writes to.
+    """
     bucket = aws.s3.Bucket(name, bucket_prefix=f"{name[:36]}-", tags=dict(tags), opts=opts)
     versioning = aws.s3.BucketVersioning(
         f"{name}-versioning",
@@ -58,15 +63,16 @@ def declare_private_bucket(
         versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
         opts=opts,
     )
+    kms = kms_key_arn is not None
     encryption = aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
         bucket=bucket.id,
         rules=[
             aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                 apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+                    sse_algorithm="aws:kms" if kms else "AES256", kms_master_key_id=kms_key_arn
                 ),
-                bucket_key_enabled=True,  # fewer KMS requests: cheaper, and no KMS throttling
+                bucket_key_enabled=True if kms else None,  # fewer KMS requests: cheaper, no KMS throttling
             )
         ],
         opts=opts,
@@ -123,13 +129,20 @@ def transitions_for(settings: S3Settings) -> list[Transition]:
 class ReplicatedBucketArgs:
     """Inputs of one S3 workload."""
 
-    workload: str  # workload name, used in names and tags
+    workload: str
+    """Workload name, used in names and tags."""
     primary_region: str
+    """Region of the source bucket the application writes to."""
     dr_region: str
-    providers: Mapping[str, aws.Provider]  # region -> provider
-    settings: S3Settings  # lifecycle ages
-    replicate: bool  # the strategy asks for cross-region replication
+    """Region of the replica bucket (only declared with ``replicate``)."""
+    providers: Mapping[str, aws.Provider]
+    """One provider per region name; must contain both regions."""
+    settings: S3Settings
+    """Lifecycle ages (Standard-IA, Glacier, Deep Archive, noncurrent expiry, aborted uploads)."""
+    replicate: bool
+    """Replicate to ``dr_region`` with Replication Time Control (the strategy's ``s3_replication``)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child; include ``backup-tier`` so AWS Backup selects the bucket."""
 
 
 class ReplicatedBucket(pulumi.ComponentResource):
@@ -151,31 +164,13 @@ class ReplicatedBucket(pulumi.ComponentResource):
             region: regional_key(f"{name}-kms-{region}", f"{args.workload} objects in {region}", args.tags, in_region[region])
             for region in regions
         }
-        self.source = declare_private_bucket(
-            f"{name}-{args.primary_region}",
-            kms_key_arn=self.keys[args.primary_region].arn,
-            transitions=transitions_for(args.settings),
-            noncurrent_expire_after_days=args.settings.noncurrent_expire_after_days,
-            abort_incomplete_upload_days=args.settings.abort_incomplete_upload_days,
-            expire_after_days=None,
-            tags=args.tags,
-            opts=in_region[args.primary_region],
-        )
+        self.source = self._bucket(name, args, args.primary_region, in_region)
         self.replica = None
         self.replication_role = None
         self.replication = None
         if args.replicate:
-            self.replica = declare_private_bucket(
-                f"{name}-{args.dr_region}",
-                kms_key_arn=self.keys[args.dr_region].arn,
-                # The replica is the DR copy: it ages like the source so it costs the same per GB.
-                transitions=transitions_for(args.settings),
-                noncurrent_expire_after_days=args.settings.noncurrent_expire_after_days,
-                abort_incomplete_upload_days=args.settings.abort_incomplete_upload_days,
-                expire_after_days=None,
-                tags=args.tags,
-                opts=in_region[args.dr_region],
-            )
+            # The replica is the DR copy: it ages like the source so it costs the same per GB.
+            self.replica = self._bucket(name, args, args.dr_region, in_region)
             self.replication_role = self._replication_role(name, args, in_region[args.primary_region])
             self.replication = aws.s3.BucketReplicationConfig(
                 f"{name}-replication",
@@ -194,6 +189,21 @@ class ReplicatedBucket(pulumi.ComponentResource):
                 "bucket_arn": self.source.bucket.arn,
                 "replica_bucket": self.replica.bucket.bucket if self.replica else None,
             }
+        )
+
+    def _bucket(
+        self, name: str, args: ReplicatedBucketArgs, region: str, in_region: Mapping[str, pulumi.ResourceOptions]
+    ) -> PrivateBucket:
+        """The workload's bucket in `region`, encrypted with that region's key."""
+        return declare_private_bucket(
+            f"{name}-{region}",
+            kms_key_arn=self.keys[region].arn,
+            transitions=transitions_for(args.settings),
+            noncurrent_expire_after_days=args.settings.noncurrent_expire_after_days,
+            abort_incomplete_upload_days=args.settings.abort_incomplete_upload_days,
+            expire_after_days=None,
+            tags=args.tags,
+            opts=in_region[region],
         )
 
     def _replication_rule(self, args: ReplicatedBucketArgs) -> aws.s3.BucketReplicationConfigRuleArgs:
@@ -231,64 +241,34 @@ class ReplicatedBucket(pulumi.ComponentResource):
     def _replication_role(self, name: str, args: ReplicatedBucketArgs, opts: pulumi.ResourceOptions) -> aws.iam.Role:
         """A role S3 assumes to replicate: read the source, write the replica, nothing else."""
         assert self.replica is not None
-        provider_opts = pulumi.InvokeOutputOptions(provider=args.providers[args.primary_region])
-        trust = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Service", identifiers=["s3.amazonaws.com"])
-                    ],
-                )
-            ],
-            opts=provider_opts,
-        )
-        role = aws.iam.Role(f"{name}-replication-role", assume_role_policy=trust.json, tags=dict(args.tags), opts=opts)
         source_arn = self.source.bucket.arn
         replica_arn = self.replica.bucket.arn
-        permissions = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="ReadSourceConfiguration",
-                    actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                    resources=[source_arn],
-                ),
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="ReadSourceVersions",
-                    actions=[
-                        "s3:GetObjectVersionForReplication",
-                        "s3:GetObjectVersionAcl",
-                        "s3:GetObjectVersionTagging",
-                    ],
-                    resources=[source_arn.apply(lambda arn: f"{arn}/*")],
-                ),
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="WriteReplica",
-                    actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                    resources=[replica_arn.apply(lambda arn: f"{arn}/*")],
-                ),
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="DecryptSource",
-                    actions=["kms:Decrypt"],
-                    resources=[self.keys[args.primary_region].arn],
-                    conditions=[
-                        aws.iam.GetPolicyDocumentStatementConditionArgs(
-                            test="StringLike", variable="kms:ViaService", values=[f"s3.{args.primary_region}.amazonaws.com"]
-                        )
-                    ],
-                ),
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="EncryptReplica",
-                    actions=["kms:Encrypt", "kms:GenerateDataKey"],
-                    resources=[self.keys[args.dr_region].arn],
-                    conditions=[
-                        aws.iam.GetPolicyDocumentStatementConditionArgs(
-                            test="StringLike", variable="kms:ViaService", values=[f"s3.{args.dr_region}.amazonaws.com"]
-                        )
-                    ],
-                ),
-            ],
-            opts=provider_opts,
+
+        def via_s3(region: str) -> dict[str, dict[str, str]]:
+            # The key may be used only by S3 of its own region, on the bucket's behalf.
+            return {"StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
+
+        return iam.role(
+            f"{name}-replication-role",
+            trusted=iam.service("s3.amazonaws.com"),
+            inline_policy=iam.policy_document(
+                [
+                    iam.statement(["s3:GetReplicationConfiguration", "s3:ListBucket"], source_arn,
+                                  sid="ReadSourceConfiguration"),
+                    iam.statement(
+                        ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                        pulumi.Output.concat(source_arn, "/*"),
+                        sid="ReadSourceVersions",
+                    ),
+                    iam.statement(["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                                  pulumi.Output.concat(replica_arn, "/*"), sid="WriteReplica"),
+                    iam.statement("kms:Decrypt", self.keys[args.primary_region].arn, sid="DecryptSource",
+                                  condition=via_s3(args.primary_region)),
+                    iam.statement(["kms:Encrypt", "kms:GenerateDataKey"], self.keys[args.dr_region].arn,
+                                  sid="EncryptReplica", condition=via_s3(args.dr_region)),
+                ]
+            ),
+            inline_policy_name=f"{name}-replication-policy",
+            tags=args.tags,
+            opts=opts,
         )
-        aws.iam.RolePolicy(f"{name}-replication-policy", role=role.id, policy=permissions.json, opts=opts)
-        return role

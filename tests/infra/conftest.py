@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.offline import DeclaredResource, OfflineResult, evaluate_stack
+from collections.abc import Collection
+
+from infra.offline import PROVIDER_TYPE, DeclaredResource, OfflineResult, evaluate_stack
 
 STACKS = ("prod", "staging", "localstack")
 
@@ -28,3 +30,11 @@ def staging(evaluated: dict[str, OfflineResult]) -> OfflineResult:
 def check(condition: bool, resource: DeclaredResource, problem: str) -> None:
     """Assert a policy on one resource; the failure names the resource by URN."""
     assert condition, f"{resource.urn}: {problem}"
+
+
+def assert_explicit_providers_in(result: OfflineResult, regions: Collection[str]) -> None:
+    """Every cloud resource names an explicit aws.Provider, and that provider is of one of `regions`."""
+    for resource in result.resources:
+        if resource.custom and resource.type != PROVIDER_TYPE:
+            check(resource.provider is not None, resource, "declared with the default provider")
+            check(resource.region in regions, resource, f"region {resource.region}")

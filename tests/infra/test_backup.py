@@ -19,6 +19,7 @@ from infra.components.backup import (
     validate_backup_args,
 )
 from infra.offline import OfflineResult, run_program
+from tests.infra.conftest import assert_explicit_providers_in
 
 PRIMARY, DR = "us-east-1", "us-west-2"
 
@@ -83,10 +84,7 @@ def region_of(arn: str) -> str:
 
 
 def test_every_child_uses_an_explicit_provider_of_one_of_the_two_regions(declared):
-    for resource in declared.resources:
-        if resource.custom and not resource.type.startswith("pulumi:providers"):
-            assert resource.provider is not None, f"{resource.urn}: declared with the default provider"
-            assert resource.region in (PRIMARY, DR), f"{resource.urn}: region {resource.region}"
+    assert_explicit_providers_in(declared, (PRIMARY, DR))
 
 
 def test_each_region_has_a_vault_encrypted_with_a_key_of_its_own_region(declared):
@@ -232,7 +230,7 @@ def test_report_plans_deliver_job_reports_to_a_private_versioned_encrypted_bucke
     encryption = one(declared, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
                      "backup-reports-encryption")
     assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"], encryption.urn
-    block = one(declared, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-reports-public-access")
+    block = one(declared, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-reports-public-access-block")
     for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
         assert block.inputs[flag] is True, f"{block.urn}: {flag} off"
     lifecycle = one(declared, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-reports-lifecycle")

@@ -17,6 +17,7 @@ from infra.components.ebs import (
     validate_compute_args,
 )
 from infra.offline import OfflineResult, run_program
+from tests.infra.conftest import assert_explicit_providers_in
 
 PRIMARY, DR = "us-east-1", "us-west-2"
 SCHEDULES = [SnapshotScheduleSpec("every-12h", 12, retain_count=14, dr_retain_days=7),
@@ -59,10 +60,7 @@ def only(result: OfflineResult, type_token: str) -> list:
 
 
 def test_every_child_uses_an_explicit_provider_of_one_of_the_two_regions(pilot_light):
-    for resource in pilot_light.resources:
-        if resource.custom and not resource.type.startswith("pulumi:providers"):
-            assert resource.provider is not None, f"{resource.urn}: declared with the default provider"
-            assert resource.region in (PRIMARY, DR), f"{resource.urn}: region {resource.region}"
+    assert_explicit_providers_in(pilot_light, (PRIMARY, DR))
 
 
 def test_each_region_has_a_hardened_launch_template_with_its_own_ami(pilot_light):

@@ -8,12 +8,13 @@ import pytest
 
 from infra.components.efs import FileStore, FileStoreArgs, FileStorePolicyError, validate_file_store_args
 from infra.offline import OfflineResult, run_program
+from tests.infra.conftest import assert_explicit_providers_in
 
 PRIMARY, DR = "us-east-1", "us-west-2"
 
 
 def store_args(providers, **overrides) -> FileStoreArgs:
-    values = dict(workload="app-logs", primary_region=PRIMARY, dr_region=DR, providers=providers,
+    values = dict(workload="app-logs", primary_region=PRIMARY, dr_region=DR, providers=providers, replicate=True,
                   backup_tier="standard", tags={"project": "securecart"})
     values.update(overrides)
     return FileStoreArgs(**values)
@@ -24,6 +25,7 @@ def evaluate(**overrides) -> OfflineResult:
         providers = {region: aws.Provider(f"aws-{region}", region=region) for region in (PRIMARY, DR)}
         store = FileStore("logs", store_args(providers, **overrides))
         pulumi.export("replica_file_system_id", store.replica_file_system_id)
+        pulumi.export("replicated", store.replication is not None)
 
     return run_program(program)
 
@@ -39,10 +41,7 @@ def key_in(result: OfflineResult, region: str):
 
 
 def test_every_child_uses_an_explicit_provider_of_one_of_the_two_regions(declared):
-    for resource in declared.resources:
-        if resource.custom and not resource.type.startswith("pulumi:providers"):
-            assert resource.provider is not None, f"{resource.urn}: declared with the default provider"
-            assert resource.region in (PRIMARY, DR), f"{resource.urn}: region {resource.region}"
+    assert_explicit_providers_in(declared, (PRIMARY, DR))
 
 
 def test_file_system_is_encrypted_with_the_primary_key_and_tiers_to_ia(declared):
@@ -64,6 +63,16 @@ def test_replication_goes_to_the_dr_region_with_the_dr_key(declared):
     assert destination["region"] == DR, f"{replication.urn}: replicates to {destination['region']}"
     assert destination["kmsKeyId"] == key_in(declared, DR).outputs["arn"], f"{replication.urn}: replica key"
     assert declared.outputs["replica_file_system_id"] == replication.outputs["destination"]["fileSystemId"]
+
+
+def test_without_replication_nothing_is_declared_in_the_dr_region():
+    result = evaluate(replicate=False)
+    assert not result.of_type("aws:efs/replicationConfiguration:ReplicationConfiguration")
+    assert result.outputs["replicated"] is False
+    assert result.outputs.get("replica_file_system_id") is None
+    assert_explicit_providers_in(result, (PRIMARY,))  # nothing in the DR region without replication
+    [fs] = result.of_type("aws:efs/fileSystem:FileSystem")
+    assert fs.inputs["kmsKeyId"] == key_in(result, PRIMARY).outputs["arn"], f"{fs.urn}: wrong key"
 
 
 def test_with_a_backup_tier_aws_backup_selects_it_and_efs_automatic_backups_are_off(declared):

@@ -17,6 +17,7 @@ from infra.components.monitoring import (
     validate_monitoring_args,
 )
 from infra.offline import OfflineResult, run_program
+from tests.infra.conftest import assert_explicit_providers_in
 
 PRIMARY, DR = "us-east-1", "us-west-2"
 EMAILS = ["ops@example.com", "dba@example.com"]
@@ -57,10 +58,7 @@ def alarm(result: OfflineResult, key: str):
 
 
 def test_every_child_uses_an_explicit_provider_of_one_of_the_two_regions(declared):
-    for resource in declared.resources:
-        if resource.custom and not resource.type.startswith("pulumi:providers"):
-            assert resource.provider is not None, f"{resource.urn}: declared with the default provider"
-            assert resource.region in (PRIMARY, DR), f"{resource.urn}: region {resource.region}"
+    assert_explicit_providers_in(declared, (PRIMARY, DR))
 
 
 def test_each_region_has_an_alert_topic_with_every_email_subscribed(declared):

@@ -154,17 +154,22 @@ def test_each_strategy_provisions_exactly_its_pieces(evaluated, stack):
 def test_every_kind_under_every_strategy_it_supports(strategy):
     """Prod with each workload switched to `strategy` where its kind allows it."""
     spec = STRATEGIES[strategy]
+    workloads = load_stack_file("prod")["securecart-dr:workloads"]
+    result, config = prod_with_strategy(strategy, [n for n, w in workloads.items() if Kind(w["kind"]) in spec.kinds])
+    assert_strategy_pieces(result, config)
+
+
+def prod_with_strategy(strategy: str, workloads: list[str]):
+    """Prod evaluated with `workloads` switched to `strategy` (targets and failover left to its defaults)."""
     raw = copy.deepcopy(load_stack_file("prod"))
     overrides = {}
-    for name, workload in raw["securecart-dr:workloads"].items():
-        if Kind(workload["kind"]) in spec.kinds:
-            overrides[f"securecart-dr:workloads.{name}.strategy"] = strategy
-            for key in ("rtoSeconds", "rpoSeconds", "failover"):
-                overrides[f"securecart-dr:workloads.{name}.{key}"] = None
+    for name in workloads:
+        overrides[f"securecart-dr:workloads.{name}.strategy"] = strategy
+        for key in ("rtoSeconds", "rpoSeconds", "failover"):
+            overrides[f"securecart-dr:workloads.{name}.{key}"] = None
     for key, value in overrides.items():
         apply_override(raw, key, value)
-    result = evaluate_stack("prod", overrides=overrides)
-    assert_strategy_pieces(result, load_stack_config(raw))
+    return evaluate_stack("prod", overrides=overrides), load_stack_config(raw)
 
 
 def assert_strategy_pieces(result: OfflineResult, config) -> None:
@@ -193,6 +198,8 @@ def assert_strategy_pieces(result: OfflineResult, config) -> None:
             replication = [r for r in descendants(result, store)
                            if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig"]
             check(len(replication) == int(spec.s3_replication), store, f"{spec.name}: {len(replication)} replication configs")
+        if workload.kind is Kind.EFS:
+            assert_efs_pieces(result, workload, dr)
         if workload.kind is Kind.EC2:
             store = component(result, "securecart:ebs:ComputeTier", workload.name)
             group = next(r for r in descendants(result, store) if r.type == "aws:autoscaling/group:Group")
@@ -215,6 +222,47 @@ def assert_strategy_pieces(result: OfflineResult, config) -> None:
         elif workload.failover.routing.value == "latency":
             regions = sorted(r.inputs["latencyRoutingPolicies"][0]["region"] for r in own_records)
             check(regions == sorted(config.regions), own_records[0], f"latency records for {regions}")
+
+
+def assert_efs_pieces(result: OfflineResult, workload, dr: str) -> None:
+    """Replicating strategies: a replication to `dr` with a DR key; backup-restore: nothing in `dr`."""
+    spec = workload.strategy
+    store = component(result, "securecart:efs:FileStore", workload.name)
+    children = descendants(result, store)
+    replications = [r for r in children if r.type == "aws:efs/replicationConfiguration:ReplicationConfiguration"]
+    check(len(replications) == int(spec.efs_replication), store,
+          f"{spec.name} wants {int(spec.efs_replication)} EFS replication(s), found {len(replications)}")
+    in_dr = sorted(r.type for r in children if r.region == dr)
+    expected_in_dr = ["aws:kms/key:Key"] if spec.efs_replication else []
+    check(in_dr == expected_in_dr, store, f"{spec.name}: declared in {dr}: {in_dr}, want {expected_in_dr}")
+    inventory_replicas = result.inventory["workloads"][workload.name]["stores"]["replicas"]
+    if not spec.efs_replication:
+        check(inventory_replicas == [], store, f"{spec.name}: inventory lists replicas {inventory_replicas}")
+        return
+    [replication] = replications
+    [dr_key] = [r for r in children if r.type == "aws:kms/key:Key" and r.region == dr]
+    destination = replication.inputs["destination"]
+    check(destination["region"] == dr and destination["kmsKeyId"] == dr_key.outputs["arn"], replication,
+          f"replicates to {destination['region']} with key {destination['kmsKeyId']}")
+    replica_id = replication.outputs["destination"]["fileSystemId"]
+    check(inventory_replicas == [{"region": dr, "file_system_id": replica_id}], store,
+          f"inventory replicas {inventory_replicas}")
+
+
+@pytest.mark.parametrize("strategy", sorted(name for name, spec in STRATEGIES.items() if Kind.EFS in spec.kinds))
+def test_each_strategy_provisions_exactly_its_efs_pieces(strategy):
+    """Prod's EFS workload under each strategy: replicated for pilot-light/warm-standby, not for backup-restore."""
+    [name] = [n for n, w in load_stack_file("prod")["securecart-dr:workloads"].items() if w["kind"] == Kind.EFS.value]
+    result, config = prod_with_strategy(strategy, [name])
+    assert_efs_pieces(result, config.workloads[name], config.dr_region)
+    failover = result.inventory["workloads"][name]["failover"]
+    if STRATEGIES[strategy].routing is None:
+        assert failover is None, f"{name}: {strategy} declares DNS records"
+    else:
+        # The DR record answers with the replica's mount DNS name, which only exists when replicated.
+        [replica] = result.inventory["workloads"][name]["stores"]["replicas"]
+        dr_values = [r["value"] for r in failover["records"] if r["region"] == config.dr_region]
+        assert dr_values == [f"{replica['file_system_id']}.efs.{config.dr_region}.amazonaws.com"], dr_values
 
 
 @pytest.mark.parametrize("stack", STACKS)

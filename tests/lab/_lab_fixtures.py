@@ -8,6 +8,7 @@ emulated), and no RDS (the PostgreSQL data plane has its own tests).
 from __future__ import annotations
 
 import copy
+import functools
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -82,7 +83,9 @@ def inventory() -> dict[str, Any]:
     return copy.deepcopy(_INVENTORY)
 
 
+@functools.lru_cache(maxsize=None)
 def client(endpoint: str, service: str, region: str = PRIMARY, retries: int = 1) -> Any:
+    """Cached: building a botocore client costs ~0.1 s, and polling loops ask for one each time."""
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
     return session.client(service, endpoint_url=endpoint,
                           config=Config(retries={"max_attempts": retries, "mode": "standard"}))
@@ -92,14 +95,16 @@ TEST_TIME_FACTOR = 0.02  # health checks every 10 s x 0.02 = 0.2 s: a 3-failure 
 
 
 @contextmanager
-def deployed_lab(time_factor: float = TEST_TIME_FACTOR, lag: float | None = None) -> Iterator[tuple[Any, Any, dict]]:
-    """A LabServer on 127.0.0.1 with the test inventory deployed; yields (server, LabClient, summary)."""
+def deployed_lab(time_factor: float = TEST_TIME_FACTOR, lag: float | None = None,
+                 declared: dict | None = None) -> Iterator[tuple[Any, Any, dict]]:
+    """A LabServer on 127.0.0.1 with an inventory (default: the test one) deployed;
+    yields (server, LabClient, summary)."""
     from chaos.lab.process import LabClient
     from chaos.lab.server import LabServer
 
     with LabServer(time_factor=time_factor) as server:
         lab = LabClient(server.endpoint)
-        summary = lab.deploy(inventory(), replication_lag_seconds=lag, time_factor=time_factor)
+        summary = lab.deploy(declared or inventory(), replication_lag_seconds=lag, time_factor=time_factor)
         yield server, lab, summary
 
 

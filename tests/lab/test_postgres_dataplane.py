@@ -146,6 +146,21 @@ def test_zone_outage_fails_over_to_the_sync_standby_without_losing_a_commit(data
     wait_for(lambda: "rds_standby_replaced" in event_kinds(dataplane), message="a new standby in us-east-1a")
 
 
+def test_losing_the_standby_zone_keeps_the_primary_writable(dataplane):
+    dataplane.deploy_workload("orders", rds_workload(multi_az=True, replicas=False))
+    with Canary(dataplane) as canary:
+        wait_for(lambda: len(canary.acks) >= 20, message="20 acknowledged writes")
+        dataplane.on_zone_outage("us-east-1b", True)  # the standby's AZ
+        acked_before = len(canary.acks)
+        wait_for(lambda: len(canary.acks) >= acked_before + 50, message="commits without the synchronous standby")
+        assert [row["role"] for row in dataplane.servers("orders")] == ["primary"]
+        dataplane.on_zone_outage("us-east-1b", False)
+        wait_for(lambda: "rds_standby_replaced" in event_kinds(dataplane), message="a new standby in us-east-1b")
+        acked_before = len(canary.acks)
+        wait_for(lambda: len(canary.acks) >= acked_before + 20, message="commits with the new standby")
+    assert set(canary.acks) - present_seqs(dataplane, PRIMARY) == set()
+
+
 def test_instance_crash_then_reboot_with_failover_keeps_every_commit(dataplane):
     dataplane.deploy_workload("orders", rds_workload(multi_az=True, replicas=False))
     with Canary(dataplane) as canary:

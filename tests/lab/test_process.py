@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,15 +11,16 @@ import pytest
 
 from chaos.errors import ChaosError
 from chaos.lab.process import REPO_ROOT, LabClient, LabProcess
-from tests.lab._lab_fixtures import PRIMARY, client, inventory
+from tests.lab._lab_fixtures import PRIMARY, client, eventually, inventory
 
 
 def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper has already stopped)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
         return False
-    return True
 
 
 def test_lab_process_serves_and_leaves_no_process_behind():
@@ -36,6 +38,20 @@ def test_lab_process_serves_and_leaves_no_process_behind():
         host, port = url.removeprefix("http://").split(":")
         with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=1):
             pass
+
+
+def test_an_orphaned_lab_stops_itself():
+    # A harness killed without running its `finally`: the lab notices it lost its parent and stops.
+    harness = subprocess.run(
+        [sys.executable, "-c", "import os; from chaos.lab.process import LabProcess; "
+                               "lab = LabProcess(time_factor=0.02).start(); "
+                               "print(lab.pid, lab.log_path.parent, flush=True); os._exit(0)"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    lab_pid, rundir = harness.stdout.split()
+    try:
+        eventually(lambda: not alive(int(lab_pid)), timeout=30)
+    finally:
+        shutil.rmtree(rundir, ignore_errors=True)  # the killed harness could not remove it
 
 
 def test_unreachable_endpoint_is_one_line_naming_it():

@@ -36,8 +36,7 @@ def rds_inventory() -> dict:
 
 @pytest.fixture(scope="module")
 def rds_lab():
-    with deployed_lab() as (server, lab, _):
-        summary = lab.deploy(rds_inventory(), time_factor=0.02)
+    with deployed_lab(declared=rds_inventory()) as (server, lab, summary):
         yield server.endpoint, lab, summary
 
 

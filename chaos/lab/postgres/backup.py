@@ -17,7 +17,7 @@ from pathlib import Path
 from tenacity import retry, retry_if_result, stop_after_delay, wait_fixed
 
 from chaos.errors import ChaosError
-from chaos.lab.postgres.cluster import PgServer, quote, run_as_postgres
+from chaos.lab.postgres.cluster import PgServer, quote
 
 ARCHIVE_WAIT_SECONDS = 30.0
 # PostgreSQL 13+ stops recovery with this message when the archive ends before any commit past
@@ -35,11 +35,8 @@ class BaseBackup:
 
 
 def take_base_backup(server: PgServer, dest: Path) -> BaseBackup:
-    """pg_basebackup of a running server into `dest` (with the WAL that makes it consistent)."""
-    run_as_postgres([
-        server.bins("pg_basebackup"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres",
-        "-D", str(dest), "-X", "stream", "-c", "fast", "--no-sync",
-    ], timeout=120)
+    """A base backup of a running server into `dest`; restorable to any time after it completes."""
+    server.base_backup_to(dest)
     return BaseBackup(path=dest, earliest_restorable_time=time.time())
 
 

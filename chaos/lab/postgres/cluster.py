@@ -33,6 +33,7 @@ ADMIN_ROLE = "postgres"
 # a segment switch forced before a point-in-time restore then archives little.
 WAL_SEGMENT_MB = 1
 COMMAND_TIMEOUT_SECONDS = 60.0
+PORT_ATTEMPTS = 3
 
 # Settings shared by every server. Per-server settings (port, archive, standby wiring) live in
 # `lab_instance.conf`, included last so they win.
@@ -242,6 +243,7 @@ class PgServer:
     log_file: Path
     port: int = field(default_factory=free_port)
     settings: dict[str, str] = field(default_factory=dict)
+    _started_once: bool = field(default=False, repr=False)
 
     # ---- creating the data directory -------------------------------------------------------
 
@@ -250,11 +252,15 @@ class PgServer:
         template = TEMPLATES.get(self.bins)
         run_as_postgres(["cp", "-a", str(template), str(self.data_dir)])
 
-    def init_from_base_backup(self, source: PgServer, *, as_user: str = ADMIN_ROLE) -> None:
-        """A copy of `source` taken with pg_basebackup (WAL streamed along, so the copy is consistent)."""
+    def init_from_base_backup(self, source: PgServer) -> None:
+        """A copy of the running `source`, taken with pg_basebackup."""
+        source.base_backup_to(self.data_dir)
+
+    def base_backup_to(self, dest: Path) -> None:
+        """pg_basebackup of this running server into `dest`, with the WAL that makes it consistent."""
         run_as_postgres([
-            self.bins("pg_basebackup"), "-h", "127.0.0.1", "-p", str(source.port), "-U", as_user,
-            "-D", str(self.data_dir), "-X", "stream", "-c", "fast", "--no-sync",
+            self.bins("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", ADMIN_ROLE,
+            "-D", str(dest), "-X", "stream", "-c", "fast", "--no-sync",
         ], timeout=120)
 
     def init_from_copy(self, backup_dir: Path) -> None:
@@ -310,14 +316,26 @@ class PgServer:
 
     # ---- lifecycle --------------------------------------------------------------------------
 
-    def start(self, *, wait: bool = True, timeout: float = 60.0) -> None:
-        """Start the server; with `wait`, return once it accepts connections."""
-        args = [self.bins("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-t", str(int(timeout))]
-        args += ["-w" if wait else "-W", "start"]
-        result = run_as_postgres(args, timeout=timeout + 10, check=False, new_session=True)
-        if result.returncode != 0:
-            raise ChaosError(f"postgresql: server {self.name} did not start: {self.log_tail()}; "
-                             f"see {self.log_file}")
+    def start(self, *, timeout: float = 60.0) -> None:
+        """Start the server and return once it accepts connections.
+
+        The port was free when chosen but another process may have taken it since; the first
+        start of a server then moves to a new free port (later starts keep the port, which
+        endpoints and links point at).
+        """
+        for _ in range(PORT_ATTEMPTS):
+            result = run_as_postgres(
+                [self.bins("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-t", str(int(timeout)),
+                 "-w", "start"], timeout=timeout + 10, check=False, new_session=True)
+            if result.returncode == 0:
+                self._started_once = True
+                return
+            if self._started_once or "could not bind" not in self.log_tail(10):
+                break
+            self.port = free_port()
+            self.configure(self.settings, standby=(self.data_dir / "standby.signal").exists(),
+                           recovery=(self.data_dir / "recovery.signal").exists())
+        raise ChaosError(f"postgresql: server {self.name} did not start: {self.log_tail()}; see {self.log_file}")
 
     def stop(self, mode: str = "fast", timeout: float = 30.0) -> None:
         """Stop the server: `fast` (clean shutdown) or `immediate` (a crash: no checkpoint, recovery on restart)."""

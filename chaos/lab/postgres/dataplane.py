@@ -78,6 +78,7 @@ class DbInstance:
     source: str | None = None    # replica: identifier of the instance it replicates
     link: DelayLine | None = None  # replica: the cross-region replication link from its source
     state: str = "available"     # "available", "stopped", "deleted"
+    switching: bool = False      # a reboot or failover is in progress: the endpoint refuses clients
     crashed: set[str] = field(default_factory=set)  # names of servers a fault/outage took down
 
     @property
@@ -113,8 +114,12 @@ class PostgresDataPlane:
         if workdir:
             parent.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(prefix="postgres-", dir=parent))
-        make_owned_dir(self.root)
-        _check_reachable_by_servers(self.root)
+        try:
+            make_owned_dir(self.root)
+            _check_reachable_by_servers(self.root)
+        except Exception:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
         # Unix socket paths are limited to ~107 bytes: keep the socket directory short.
         self.socket_dir = make_owned_dir(Path(tempfile.mkdtemp(prefix="scpg-")))
         self._instances: dict[str, DbInstance] = {}
@@ -135,8 +140,8 @@ class PostgresDataPlane:
         """Bring up the primary (+ Multi-AZ standby), base backup and cross-region replicas of a workload.
 
         `rds_inventory` is the inventory's workload entry (or its `stores`); `lag_seconds` the
-        cross-region lag (None: the default, 1.0 s); `region_of` maps an AZ to its region (default:
-        drop the AZ letter). Returns one row per server: `{workload, role, region, zone, port,
+        cross-region lag (None: the default, 1.0 s); `region_of` maps an AZ to its region, to check
+        the inventory (default: drop the AZ letter). Returns one row per server: `{workload, role, region, zone, port,
         identifier}` (`port` is the instance endpoint; the standby has none of its own).
         """
         stores = rds_inventory.get("stores", rds_inventory)
@@ -147,13 +152,13 @@ class PostgresDataPlane:
             if spec["identifier"] in self._instances:
                 raise ChaosError(f"rds: instance {spec['identifier']} is already deployed; reset the lab first")
             zone = spec.get("availability_zone") or f"{spec['region']}a"
+            if (region_of or zone_region)(zone) != spec["region"]:
+                raise ChaosError(f"workloads.{workload}.stores.primary.availability_zone: {zone} is not in "
+                                 f"region {spec['region']}; fix the inventory")
             primary = self._new_instance(
                 workload, spec["identifier"], role="primary", region=spec["region"], zone=zone,
                 db_name=spec.get("db_name") or "postgres", master_username=spec.get("master_username") or ADMIN_ROLE,
             )
-            if region_of is not None and region_of(zone) != primary.region:
-                raise ChaosError(f"rds: availability_zone {zone} of {primary.identifier} is not in "
-                                 f"region {primary.region}; fix the inventory")
             primary.server = self._start_fresh_primary(primary)
             self._create_master_database(primary)
             primary.base_backup = take_base_backup(primary.server, self._workload_dir(workload) / f"{primary.identifier}.base")
@@ -198,7 +203,7 @@ class PostgresDataPlane:
         standby.init_from_base_backup(instance.server)
         # If this standby is promoted one day, lagging cross-region replicas will ask it for WAL
         # from before its base backup (to follow the timeline switch): give it that WAL now.
-        pass  # standby.seed_older_wal(instance.server)
+        standby.seed_older_wal(instance.server)
         standby.configure({
             **archive_settings(instance.archive_dir),
             "primary_conninfo": quote(_conninfo(instance.server.port, instance.standby_application_name)),
@@ -280,7 +285,7 @@ class PostgresDataPlane:
         """Where the server that serves `identifier` listens now (None: nothing to connect to)."""
         instance = self._instances.get(identifier)
         if instance is None or instance.server is None or instance.state != "available" \
-                or instance.region in self._regions_out:
+                or instance.switching or instance.region in self._regions_out:
             return None
         server = instance.server
         return HOST, server.port
@@ -332,9 +337,14 @@ class PostgresDataPlane:
                 return
             assert inst.server is not None
             started = time.monotonic()
-            inst.endpoint.disconnect_all()
-            inst.server.stop("fast")
-            inst.server.start()
+            inst.switching = True
+            try:
+                inst.endpoint.disconnect_all()
+                self._cut_replica_links(inst)
+                inst.server.stop("fast")
+                inst.server.start()
+            finally:
+                inst.switching = False
             inst.crashed.discard(inst.server.name)
             self._record("rds_rebooted", {"identifier": identifier, "seconds": round(time.monotonic() - started, 3)})
 
@@ -433,6 +443,7 @@ class PostgresDataPlane:
             inst = self._instance(identifier)
             inst.state = "stopped"
             inst.endpoint.disconnect_all()
+            self._cut_replica_links(inst)
             for server in (inst.server, inst.standby):
                 if server is not None:
                     server.stop("fast")
@@ -551,22 +562,35 @@ class PostgresDataPlane:
         assert inst.server is not None and inst.standby is not None
         started = time.monotonic()
         old, old_zone = inst.server, inst.zone
-        old.stop(old_stop_mode)
-        inst.endpoint.disconnect_all()
-        inst.standby.promote()
-        inst.server, inst.zone = inst.standby, inst.standby_zone or inst.zone
-        inst.standby, inst.standby_zone = None, old_zone
+        inst.switching = True
+        try:
+            self._cut_replica_links(inst)
+            inst.endpoint.disconnect_all()
+            old.stop(old_stop_mode)
+            inst.standby.promote()
+            inst.server, inst.zone = inst.standby, inst.standby_zone or inst.zone
+            inst.standby, inst.standby_zone = None, old_zone
+        finally:
+            inst.switching = False
         inst.crashed.discard(old.name)
         seconds = time.monotonic() - started
         # Replicas reconnect through their link, which now resolves to the new primary; with
         # recovery_target_timeline='latest' they follow the new timeline.
-        for other in self._live_instances():
-            if other.source == inst.identifier and other.link is not None:
-                other.link.disconnect_all()
+        self._cut_replica_links(inst)
         self._record("rds_failover", {"identifier": inst.identifier, "reason": reason, "seconds": round(seconds, 3),
                                       "new_zone": inst.zone})
         if old_zone not in self._zones_out:
             self._in_background(f"{inst.identifier}-replace-standby", lambda: self._replace_standby(inst))
+
+    def _cut_replica_links(self, inst: DbInstance) -> None:
+        """Disconnect the cross-region replicas of `inst`; they re-connect and re-request from where they are.
+
+        Nothing is lost (undelivered WAL is streamed again). Needed before a clean shutdown: it
+        waits for every replica to confirm the last WAL, which a paused or lagging link withholds.
+        """
+        for other in self._live_instances():
+            if other.source == inst.identifier and other.link is not None:
+                other.link.disconnect_all()
 
     def _lose_standby(self, inst: DbInstance) -> None:
         """The standby is gone: the primary stops waiting for it (RDS keeps the primary writable)."""

@@ -1,0 +1,196 @@
+"""From the validated stack config to each component's Args: the mapping `__main__.py` reads as one line each.
+
+Nothing here checks config (`infra.config.load_stack_config` did, before the first resource) and
+nothing decides policy (the components and `infra.strategies` do): these functions only carry
+config values and other components' outputs to the Args field that takes them.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra import naming
+from infra.components.backup import BackupArgs, BackupRuleSpec, BackupTierSpec
+from infra.components.cost import BudgetThreshold, CostArgs
+from infra.components.dynamodb import GlobalTable, GlobalTableArgs
+from infra.components.ebs import ComputeTier, ComputeTierArgs, SnapshotScheduleSpec
+from infra.components.efs import FileStore, FileStoreArgs
+from infra.components.failover import DnsFailoverArgs, FailoverTarget
+from infra.components.gameday import ALL_EXPERIMENTS, GameDayArgs
+from infra.components.monitoring import DynamoReplicationWatch, MonitoringArgs, RdsReplicaWatch, S3ReplicationWatch
+from infra.components.rds import RelationalStore, RelationalStoreArgs
+from infra.components.s3 import REPLICATION_RULE_ID, ReplicatedBucket, ReplicatedBucketArgs
+from infra.config import BackupTier, ConfigError, StackConfig, WorkloadConfig
+from infra.inventory import DeclaredWorkload, Store, experiments_for
+from infra.providers import RegionalProviders
+from infra.strategies import Kind, dr_instance_count
+
+
+def zones(region: str) -> list[str]:
+    """The zones the compute tier spreads over: zones a and b exist in every commercial region."""
+    return [f"{region}a", f"{region}b"]
+
+
+def efs_transition(days: int) -> str:
+    """EFS spells lifecycle ages as AFTER_1_DAY, AFTER_7_DAYS, ..."""
+    return f"AFTER_{days}_DAY" if days == 1 else f"AFTER_{days}_DAYS"
+
+
+# ----- workload stores ------------------------------------------------------------------------------
+
+
+def declare_store(config: StackConfig, providers: RegionalProviders, w: WorkloadConfig) -> Store:
+    """Declare one workload's store: the component for its kind, shaped by its strategy."""
+    tags = naming.workload_tags(config, w)
+    spec, s = w.strategy, w.settings
+    primary, dr = config.primary_region, config.dr_region
+    common = dict(workload=w.name, primary_region=primary, providers=providers.by_region)  # every store's Args
+    if w.kind is Kind.RDS:
+        return RelationalStore(w.name, RelationalStoreArgs(
+            **common, dr_region=dr, identifier=naming.physical_name(config, w.name), settings=s,
+            cross_region_replica=spec.rds_cross_region_replica, tags=tags))
+    if w.kind is Kind.DYNAMODB:
+        return GlobalTable(w.name, GlobalTableArgs(
+            **common, table_name=naming.physical_name(config, w.name),
+            replica_regions=[dr] if spec.dynamodb_global_replica else [],
+            pitr_recovery_period_days=s.pitr_recovery_period_days, tags=tags))
+    if w.kind is Kind.S3:
+        return ReplicatedBucket(w.name, ReplicatedBucketArgs(
+            **common, dr_region=dr, settings=s, replicate=spec.s3_replication, tags=tags))
+    if w.kind is Kind.EFS:
+        return FileStore(w.name, FileStoreArgs(
+            **common, dr_region=dr, replicate=spec.efs_replication, backup_tier=w.backup_tier,
+            transition_to_ia=efs_transition(s.transition_to_ia_days), tags=tags))
+    return ComputeTier(w.name, ComputeTierArgs(
+        **common, dr_region=dr, primary_zones=zones(primary), dr_zones=zones(dr),
+        instance_count=s.instance_count, dr_capacity=dr_instance_count(spec, s.instance_count),
+        schedules=[SnapshotScheduleSpec(name="scheduled", interval_hours=s.snapshot_interval_hours,
+                                        retain_count=s.snapshot_retain_count, dr_retain_days=s.dr_copy_retain_days)],
+        instance_type=s.instance_type, instance_tags=tags, tags=tags))
+
+
+# ----- DNS failover ---------------------------------------------------------------------------------
+
+
+def failover_values(config: StackConfig, workload: DeclaredWorkload) -> dict[str, pulumi.Input[str]]:
+    """What each region's record answers: the store's endpoint there (its DR copy in the DR region)."""
+    primary, dr, store = config.primary_region, config.dr_region, workload.store
+    if isinstance(store, RelationalStore) and store.replica is not None:
+        return {primary: store.primary.address, dr: store.replica.address}
+    if isinstance(store, GlobalTable):
+        return {region: f"dynamodb.{region}.amazonaws.com" for region in config.regions}
+    if isinstance(store, ReplicatedBucket) and store.replica is not None:
+        return {primary: store.source.bucket.bucket_regional_domain_name,
+                dr: store.replica.bucket.bucket_regional_domain_name}
+    if isinstance(store, FileStore) and store.replica_file_system_id is not None:
+        return {primary: store.file_system.dns_name,
+                dr: store.replica_file_system_id.apply(lambda fs: f"{fs}.efs.{dr}.amazonaws.com")}
+    if isinstance(store, ComputeTier):
+        return dict(config.failover.endpoints)  # compute answers at the regional application endpoint
+    # Unreachable with today's strategy table (every routing strategy keeps a DR copy); a new
+    # strategy that routes without one must say so here rather than publish a dangling record.
+    raise ConfigError(f"workloads.{workload.config.name}.failover: {workload.config.strategy.name} keeps no DR "
+                      "copy for the DR record to answer with; remove the failover block")
+
+
+def dns_failover_args(
+    config: StackConfig, providers: RegionalProviders, workloads: list[DeclaredWorkload]
+) -> DnsFailoverArgs:
+    """The zone, health checks and one record pair per workload whose strategy routes."""
+    failover = config.failover
+    return DnsFailoverArgs(
+        zone_name=failover.zone_name, primary_region=config.primary_region, dr_region=config.dr_region,
+        provider=providers.primary, health_check=failover.health_check, endpoints=failover.endpoints,
+        ttl_seconds=failover.ttl_seconds,
+        targets=[FailoverTarget(workload=w.config.name, record_name=w.config.failover.record_name,
+                                routing=w.config.failover.routing, values=failover_values(config, w))
+                 for w in workloads if w.config.failover is not None])
+
+
+# ----- AWS Backup -----------------------------------------------------------------------------------
+
+
+def backup_tier(tier: BackupTier) -> BackupTierSpec:
+    return BackupTierSpec(
+        name=tier.name,
+        rules=[BackupRuleSpec(
+            name=r.name, schedule=r.schedule, delete_after_days=r.delete_after_days,
+            cold_storage_after_days=r.cold_storage_after_days, copy_to_dr=r.copy_to_dr,
+            copy_delete_after_days=r.copy_delete_after_days,
+            copy_cold_storage_after_days=r.copy_cold_storage_after_days,
+            start_window_minutes=r.start_window_minutes, completion_window_minutes=r.completion_window_minutes)
+            for r in tier.rules],
+        continuous_backup_days=tier.continuous_retention_days if tier.continuous else None,
+        restore_testing=tier.restore_testing)
+
+
+def backup_args(config: StackConfig, providers: RegionalProviders) -> BackupArgs:
+    lock = config.backup.vault_lock
+    return BackupArgs(
+        primary_region=config.primary_region, dr_region=config.dr_region, providers=providers.by_region,
+        tiers=[backup_tier(tier) for tier in config.backup.tiers.values()],
+        lock_mode=lock.mode, lock_min_retention_days=lock.min_retention_days,
+        lock_max_retention_days=lock.max_retention_days, lock_changeable_for_days=lock.changeable_for_days or 3,
+        manage_region_settings=config.backup.manage_region_settings)
+
+
+# ----- monitoring, cost, game days ------------------------------------------------------------------
+
+
+def monitoring_args(
+    config: StackConfig, providers: RegionalProviders, workloads: list[DeclaredWorkload]
+) -> MonitoringArgs:
+    """Alert topics plus a lag alarm for every replication the stores declared."""
+    alarms = config.monitoring
+    primary, dr = config.primary_region, config.dr_region
+    stores = [(w.config.name, w.store) for w in workloads]
+    return MonitoringArgs(
+        primary_region=primary, dr_region=dr, providers=providers.by_region, alert_emails=alarms.alert_emails,
+        s3_replication=[S3ReplicationWatch(
+            name=name, region=primary, source_bucket=store.source.bucket.bucket,
+            destination_bucket=store.replica.bucket.bucket, rule_id=REPLICATION_RULE_ID,
+            threshold_seconds=alarms.s3_replication_latency_threshold_seconds)
+            for name, store in stores if isinstance(store, ReplicatedBucket) and store.replica is not None],
+        dynamodb_replication=[DynamoReplicationWatch(
+            name=name, region=primary, table_name=store.table.name, receiving_region=region,
+            threshold_seconds=alarms.dynamodb_replication_latency_threshold_seconds)
+            for name, store in stores if isinstance(store, GlobalTable) for region in store.replica_regions],
+        rds_replicas=[RdsReplicaWatch(
+            name=name, region=dr, replica_identifier=store.replica.identifier,
+            threshold_seconds=alarms.rds_replica_lag_threshold_seconds)
+            for name, store in stores if isinstance(store, RelationalStore) and store.replica is not None])
+
+
+def cost_args(config: StackConfig, providers: RegionalProviders, alert_topic_arn: pulumi.Input[str]) -> CostArgs:
+    budgets = config.budgets
+    return CostArgs(
+        primary_region=config.primary_region, providers=providers.by_region,
+        storage_budget_usd=budgets.s3_monthly_usd, backup_budget_usd=budgets.backup_monthly_usd,
+        alert_emails=config.monitoring.alert_emails,
+        thresholds=[BudgetThreshold(t.percent, t.notification_type) for t in budgets.thresholds],
+        alert_topic_arn=alert_topic_arn, anomaly_threshold_usd=budgets.anomaly_threshold_usd,
+        anomaly_monitor_arn=budgets.anomaly_monitor_arn,
+        cost_allocation_tags=sorted({*config.tags, naming.WORKLOAD_TAG, naming.STRATEGY_TAG, naming.BACKUP_TIER_TAG}),
+        name_prefix=f"securecart-{config.environment}")
+
+
+def game_day_args(
+    config: StackConfig,
+    providers: RegionalProviders,
+    workloads: list[DeclaredWorkload],
+    *,
+    stop_condition_alarm_arn: pulumi.Input[str],
+    hosted_zone_id: pulumi.Input[str],
+) -> GameDayArgs:
+    """FIS templates for the experiments the declared stores can undergo, and the roles around them."""
+    stores = [w.store for w in workloads]
+    wanted = {experiment for store in stores for experiment in experiments_for(store)}
+    return GameDayArgs(
+        primary_region=config.primary_region, dr_region=config.dr_region, providers=providers.by_region,
+        stop_condition_alarm_arn=stop_condition_alarm_arn, az_outage_zone=zones(config.primary_region)[0],
+        chaos_tag_key=naming.CHAOS_OPT_IN_TAG, chaos_tag_value=naming.CHAOS_OPT_IN_VALUE,
+        experiments=[e for e in ALL_EXPERIMENTS if e in wanted],
+        dynamodb_table_names=[s.table.name for s in stores if isinstance(s, GlobalTable) and s.replica_regions],
+        s3_bucket_names=[s.source.bucket.bucket for s in stores
+                         if isinstance(s, ReplicatedBucket) and s.replica is not None],
+        hosted_zone_id=hosted_zone_id)
