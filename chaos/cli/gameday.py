@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,30 @@ def _refuse_unopted(args: argparse.Namespace, inventory: dict[str, Any], target:
                          "securecart-dr:chaos.enabled true for a stack you test on LocalStack")
 
 
+def _run_with_progress(plan: GameDayPlan, target: Any, inventory: dict[str, Any], out: Path,
+                       console: Any, quiet: bool) -> Any:
+    """Run the game day with a live status line (none in quiet mode). An unexpected failure is a
+    tool failure: one line on stderr (exit 2), its traceback kept in <out>/gameday-error.log."""
+    try:
+        if quiet:
+            return run_gameday(plan, target, inventory, out)
+        with console.status("starting") as status:
+            def on_phase(scenario: str, phase: str) -> None:
+                status.update(f"[bold]{scenario}[/bold]: {phase}")
+                if phase == "done":
+                    console.log(f"{scenario} finished")
+            return run_gameday(plan, target, inventory, out, on_phase=on_phase)
+    except (ChaosError, KeyboardInterrupt):
+        raise
+    except Exception as err:
+        out.mkdir(parents=True, exist_ok=True)
+        log = out / "gameday-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        first_line = (str(err).splitlines() or [""])[0]
+        raise ChaosError(f"gameday: the harness failed ({type(err).__name__}: {first_line}); "
+                         f"traceback in {log}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     plan = build_plan(args)
     inventory = _inventory(args)
@@ -135,15 +160,7 @@ def run(args: argparse.Namespace) -> int:
         if args.target == "localstack":
             target.discover()  # type: ignore[attr-defined]
             _refuse_unopted(args, inventory, target)
-        if args.quiet:
-            outcome = run_gameday(plan, target, inventory, Path(args.out))
-        else:
-            with console.status("starting") as status:
-                def on_phase(scenario: str, phase: str) -> None:
-                    status.update(f"[bold]{scenario}[/bold]: {phase}")
-                    if phase == "done":
-                        console.log(f"{scenario} finished")
-                outcome = run_gameday(plan, target, inventory, Path(args.out), on_phase=on_phase)
+        outcome = _run_with_progress(plan, target, inventory, Path(args.out), console, args.quiet)
     finally:
         target.close()
     summary = print_results(outcome.results, console=console, quiet=args.quiet)

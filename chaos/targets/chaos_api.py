@@ -29,7 +29,10 @@ class ChaosApiFaults:
 
     def remove_fault(self, handle: dict[str, Any]) -> None:
         if "replication_paused" in handle:
-            self.lab_client.set_replication(workload=handle["replication_paused"], paused=False)
+            workload = handle["replication_paused"]
+            # A promotion cuts the link (the replica is a primary now): nothing left to unpause.
+            if any(link.get("workload") == workload for link in self.lab_client.replication()):
+                self.lab_client.set_replication(workload=workload, paused=False)
         if handle.get("rules"):
             # Removing a rule that already expired is a no-op on the Chaos API: idempotent.
             self.lab_client.remove_faults(handle["rules"])
