@@ -20,6 +20,7 @@ from chaos.scenarios.catalog import SCENARIOS
 from chaos.scenarios.gameday import GameDayPlan, run_gameday
 from chaos.scenarios.setup import EngineSettings
 from chaos.targets import TARGET_NAMES, make_target
+from chaos.targets.inventory import validate_inventory
 from chaos.targets.localstack import load_inventory_file
 from chaos.workload.canary import DEFAULT_RATE
 
@@ -83,6 +84,7 @@ def _overrides(flag: str, items: list[str] | None) -> dict[str, float]:
 def _inventory(args: argparse.Namespace) -> dict[str, Any]:
     if args.inventory:
         inventory = load_inventory_file(args.inventory)
+        validate_inventory(inventory, args.inventory)
         if inventory.get("stack") not in (None, args.stack):
             raise ChaosError(f"--inventory: {args.inventory} is stack {inventory.get('stack')!r}, "
                              f"not {args.stack!r}; pass the matching --stack")
@@ -93,9 +95,11 @@ def _inventory(args: argparse.Namespace) -> dict[str, Any]:
     from infra.config import ConfigError
     from infra.offline import evaluate_stack
     try:
-        return evaluate_stack(args.stack).inventory
+        inventory = evaluate_stack(args.stack).inventory
     except ConfigError as err:
         raise ChaosError(f"--stack: {str(err).splitlines()[0]}") from None
+    validate_inventory(inventory, f"the offline evaluation of stack {args.stack}")
+    return inventory
 
 
 def build_plan(args: argparse.Namespace) -> GameDayPlan:
@@ -141,16 +145,31 @@ def _run_with_progress(plan: GameDayPlan, target: Any, inventory: dict[str, Any]
     except (ChaosError, KeyboardInterrupt):
         raise
     except Exception as err:
-        out.mkdir(parents=True, exist_ok=True)
         log = out / "gameday-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        try:
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f"traceback in {log}"
+        except OSError:
+            where = "no traceback saved: --out is not writable"
         first_line = (str(err).splitlines() or [""])[0]
         raise ChaosError(f"gameday: the harness failed ({type(err).__name__}: {first_line}); "
-                         f"traceback in {log}") from None
+                         f"{where}") from None
+
+
+def _output_dir(text: str) -> Path:
+    """Create --out now: an unwritable directory must fail before the lab starts, not after."""
+    out = Path(text)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ChaosError(f"--out: cannot create {out} ({err.strerror}); pass a writable "
+                         "directory") from None
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
     plan = build_plan(args)
+    out = _output_dir(args.out)
     inventory = _inventory(args)
     console = make_console()
     target = make_target(args.target, endpoint=args.endpoint, inventory=inventory,
@@ -160,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         if args.target == "localstack":
             target.discover()  # type: ignore[attr-defined]
             _refuse_unopted(args, inventory, target)
-        outcome = _run_with_progress(plan, target, inventory, Path(args.out), console, args.quiet)
+        outcome = _run_with_progress(plan, target, inventory, out, console, args.quiet)
     finally:
         target.close()
     summary = print_results(outcome.results, console=console, quiet=args.quiet)

@@ -12,6 +12,7 @@ import abc
 import threading
 from typing import Any
 
+from chaos.errors import ChaosError
 from chaos.targets.base import Target
 
 _ACTIVE_LOCK = threading.Lock()
@@ -55,6 +56,9 @@ class Fault(abc.ABC):
         return False
 
     def inject(self) -> dict[str, Any]:
+        if self.name not in self.target.capabilities:
+            raise ChaosError(f"--scenario: the {self.target.name} target cannot inject {self.name}; "
+                             "run it on the lab (or a target that can)")
         with _ACTIVE_LOCK:
             if self.injected:
                 raise FaultStateError(f"{self.name} {self.key}: already injected, revert first")

@@ -35,8 +35,11 @@ class _RuleFault(Fault):
         rule = {**self._rule(), "expires_at": round(time.time() + self.ttl_seconds, 3)}
         spec = FaultSpec(fault=self.name, rules=(rule,), fis_action=self.fis_action,
                          workload=self.workload_name)
+        # Written down before the call: interrupted mid-call (Ctrl-C), the rule may already be
+        # active, and revert must still remove it (removing a rule never added is a no-op).
+        self.changes.append({"rules": [rule]})
         handle = self.target.apply_fault(spec)
-        self.changes.append(handle)
+        self.changes[-1] = handle
         return {"rules": [rule], **{k: v for k, v in handle.items() if k != "rules"}}
 
     def _revert(self) -> None:

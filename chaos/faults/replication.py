@@ -30,8 +30,10 @@ class ReplicationPause(Fault):
     def _inject(self) -> dict[str, Any]:
         spec = FaultSpec(fault=self.name, rules=(), fis_action="replication-pause",
                          workload=self.workload_name)
+        # Written down before the call, so an interrupted pause is still resumed by revert.
+        self.changes.append({"replication_paused": self.workload_name})
         handle = self.target.apply_fault(spec)
-        self.changes.append(handle)
+        self.changes[-1] = handle
         return {"workload": self.workload_name, **handle}
 
     def _revert(self) -> None:

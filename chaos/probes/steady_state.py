@@ -10,6 +10,7 @@ after recovery.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -88,9 +89,9 @@ class SteadyStateProbe:
         return outcome
 
     def until_ok(self, journal: Journal, phase: str, *, budget_seconds: float,
-                 interval_seconds: float, stop: "Any | None" = None) -> ProbeOutcome:
+                 interval_seconds: float, stop: threading.Event | None = None) -> ProbeOutcome:
         """Probe every `interval_seconds` until one passes or `budget_seconds` elapse; every
-        check is journaled. `stop` (a threading.Event) ends the loop early."""
+        check is journaled. `stop` ends the loop early."""
         def give_up(retry_state: Any) -> bool:
             return stop_after_delay(budget_seconds)(retry_state) or bool(stop and stop.is_set())
 

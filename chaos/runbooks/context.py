@@ -6,11 +6,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenacity import Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
+from tenacity import (RetryError, Retrying, retry_if_exception_type, retry_if_result,
+                      stop_after_delay, wait_fixed)
 
 from chaos.journal import FAILOVER_DONE, NOTE, RUNBOOK_STARTED, Journal
 from chaos.targets.base import Target
-from chaos.workload.canary import Canary
+from chaos.workload.canary import Canary, describe_error
 from chaos.workload.stores import AppRouting
 
 
@@ -59,5 +60,7 @@ class RunbookContext:
                             retry=retry_if_exception_type(Exception) | retry_if_result(lambda v: not v))
         try:
             return retrying(check)
-        except Exception as err:
-            raise RunbookError(f"{what}: not done within {bound:.0f} s ({err})") from None
+        except RetryError as err:
+            last = err.last_attempt
+            why = describe_error(last.exception()) if last.failed else f"last answer {last.result()!r}"
+            raise RunbookError(f"{what}: not done within {bound:.0f} s ({why})") from None

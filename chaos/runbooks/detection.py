@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from chaos.journal import DETECTED
 from chaos.probes import dns
@@ -54,5 +54,3 @@ def _detected(ctx: RunbookContext, how: str) -> str:
     ctx.journal.record(DETECTED, ctx.scenario, ctx.workload_name, how=how)
     return how
 
-
-Detector = Callable[[RunbookContext], Any]

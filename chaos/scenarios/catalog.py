@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from chaos.faults.base import Fault
 from chaos.faults.deletion import AccidentalDeletion
@@ -65,7 +65,7 @@ def _dr_replica(workload: dict[str, Any]) -> str | None:
 class Scenario(abc.ABC):
     name: str
     summary: str
-    capability: str
+    requires: frozenset[str]  # the target capabilities (fault names) it needs
 
     @abc.abstractmethod
     def skip_reason(self, workload: dict[str, Any]) -> str | None:
@@ -76,7 +76,7 @@ class Scenario(abc.ABC):
         """The faults to inject over the applicable workloads."""
 
     @abc.abstractmethod
-    def detect(self, ctx: RunbookContext, witness_missing: Any) -> str:
+    def detect(self, ctx: RunbookContext, witness_missing: Callable[[], bool]) -> str:
         """Wait (bounded) until the failure is visible; journal `detected`."""
 
     @abc.abstractmethod
@@ -87,7 +87,7 @@ class Scenario(abc.ABC):
 class RegionOutageScenario(Scenario):
     name = REGION_OUTAGE
     summary = "every service of the primary region fails; fail over to the DR region"
-    capability = REGION_OUTAGE
+    requires = frozenset({REGION_OUTAGE})
 
     def skip_reason(self, workload: dict[str, Any]) -> str | None:
         return _no_canary(workload) or _dr_replica(workload)
@@ -96,7 +96,7 @@ class RegionOutageScenario(Scenario):
         return FaultPlan([], [RegionOutage(inputs.target, inputs.run_id, inputs.primary_region,
                                            ttl_seconds=inputs.ttl_seconds)])
 
-    def detect(self, ctx: RunbookContext, witness_missing: Any) -> str:
+    def detect(self, ctx: RunbookContext, witness_missing: Callable[[], bool]) -> str:
         return detection.by_health_check(ctx)
 
     def recover(self, ctx: RunbookContext, stream: RecordStream) -> None:
@@ -107,7 +107,7 @@ class ReplicationPauseScenario(RegionOutageScenario):
     name = REPLICATION_PAUSE
     summary = ("replication is paused for --pause-seconds, then the primary region fails: the "
                "RPO grows with the pause")
-    capability = REPLICATION_PAUSE
+    requires = frozenset({REPLICATION_PAUSE, REGION_OUTAGE})
 
     def plan_faults(self, inputs: FaultInputs) -> FaultPlan:
         pauses: list[Fault] = [ReplicationPause(inputs.target, inputs.run_id, name)
@@ -129,7 +129,7 @@ def _multi_az_rds(workload: dict[str, Any]) -> str | None:
 class AzOutageScenario(Scenario):
     name = AZ_OUTAGE
     summary = "the primary DB instance's availability zone fails; RDS Multi-AZ fails over"
-    capability = AZ_OUTAGE
+    requires = frozenset({AZ_OUTAGE})
 
     def skip_reason(self, workload: dict[str, Any]) -> str | None:
         reason = _multi_az_rds(workload)
@@ -143,7 +143,7 @@ class AzOutageScenario(Scenario):
         return FaultPlan([], [AzOutage(inputs.target, inputs.run_id, zone,
                                        ttl_seconds=inputs.ttl_seconds) for zone in zones])
 
-    def detect(self, ctx: RunbookContext, witness_missing: Any) -> str:
+    def detect(self, ctx: RunbookContext, witness_missing: Callable[[], bool]) -> str:
         return detection.by_canary_failures(ctx)
 
     def recover(self, ctx: RunbookContext, stream: RecordStream) -> None:
@@ -153,7 +153,7 @@ class AzOutageScenario(Scenario):
 class InstanceFailureScenario(Scenario):
     name = INSTANCE_FAILURE
     summary = "the primary DB instance crashes; reboot with failover to the Multi-AZ standby"
-    capability = INSTANCE_FAILURE
+    requires = frozenset({INSTANCE_FAILURE})
 
     def skip_reason(self, workload: dict[str, Any]) -> str | None:
         return _multi_az_rds(workload)
@@ -164,7 +164,7 @@ class InstanceFailureScenario(Scenario):
                                               ttl_seconds=inputs.ttl_seconds)
                               for name, w in inputs.workloads.items()])
 
-    def detect(self, ctx: RunbookContext, witness_missing: Any) -> str:
+    def detect(self, ctx: RunbookContext, witness_missing: Callable[[], bool]) -> str:
         return detection.by_canary_failures(ctx)
 
     def recover(self, ctx: RunbookContext, stream: RecordStream) -> None:
@@ -174,7 +174,7 @@ class InstanceFailureScenario(Scenario):
 class AccidentalDeletionScenario(Scenario):
     name = ACCIDENTAL_DELETION
     summary = "the canary's orders are deleted by mistake; restore to just before the deletion"
-    capability = ACCIDENTAL_DELETION
+    requires = frozenset({ACCIDENTAL_DELETION})
 
     def skip_reason(self, workload: dict[str, Any]) -> str | None:
         reason = _no_canary(workload)
@@ -199,7 +199,7 @@ class AccidentalDeletionScenario(Scenario):
                 stream=RecordStream("canary", inputs.run_id, inputs.scenario), mode=mode))
         return FaultPlan([], faults)
 
-    def detect(self, ctx: RunbookContext, witness_missing: Any) -> str:
+    def detect(self, ctx: RunbookContext, witness_missing: Callable[[], bool]) -> str:
         return detection.by_missing_data(ctx, witness_missing)
 
     def recover(self, ctx: RunbookContext, stream: RecordStream) -> None:

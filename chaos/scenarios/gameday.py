@@ -92,17 +92,25 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
     targets = workload_targets(inventory, plan)
     on_phase("-", "deploying")
     deployment = target.prepare(inventory)
-    first = True
-    for scenario_name in plan.scenarios:
-        if not first:
-            on_phase(scenario_name, "resetting to fresh state")
-            deployment = target.reset()
-        first = False
-        run_scenario(scenario=SCENARIOS[scenario_name], target=target, deployment=deployment,
-                     workload_names=names, journal=journal, run_id=run_id,
-                     settings=plan.settings,
-                     on_phase=lambda phase, s=scenario_name: on_phase(s, phase))
-        on_phase(scenario_name, "done")
+    try:
+        for index, scenario_name in enumerate(plan.scenarios):
+            if index:
+                on_phase(scenario_name, "resetting to fresh state")
+                deployment = target.reset()
+            run_scenario(scenario=SCENARIOS[scenario_name], target=target, deployment=deployment,
+                         workload_names=names, journal=journal, run_id=run_id,
+                         settings=plan.settings,
+                         on_phase=lambda phase, s=scenario_name: on_phase(s, phase))
+            on_phase(scenario_name, "done")
+    except BaseException:
+        # Keep what happened up to the failure (run.json + journal.jsonl) for the post-mortem,
+        # without letting a failure to save hide the original one.
+        try:
+            save_run(out_dir, _run_record(plan, target, deployment, run_id, started, targets),
+                     journal.events())
+        except OSError:
+            pass
+        raise
     record = _run_record(plan, target, deployment, run_id, started, targets)
     events = journal.events()
     results = measure(events, targets)

@@ -29,7 +29,7 @@ def _runbook(scenario: Scenario, ctx: RunbookContext, run: WorkloadRun) -> None:
         scenario.detect(ctx, witness_missing)
         scenario.recover(ctx, run.stream)
     except Exception as err:  # a failed recovery is a result, measured as "not recovered"
-        ctx.note(f"runbook failed: {describe_error(err) if hasattr(err, 'response') else err}; "
+        ctx.note(f"runbook failed: {describe_error(err)}; "
                  "recovery of this workload ends here")
         run.stop.set()  # the probe loop stops too: nobody is recovering this workload any more
 

@@ -31,8 +31,9 @@ def select_workloads(scenario: Scenario, inventory: dict[str, Any], names: list[
     applicable, skipped = [], {}
     for name in names:
         workload = inventory["workloads"][name]
-        if scenario.capability not in target.capabilities:
-            skipped[name] = f"the {target.name} target cannot inject {scenario.capability}"
+        missing = sorted(scenario.requires - target.capabilities)
+        if missing:
+            skipped[name] = f"the {target.name} target cannot inject {', '.join(missing)}"
             continue
         reason = scenario.skip_reason(workload)
         if reason is None:

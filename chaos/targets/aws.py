@@ -28,6 +28,7 @@ FIS_ACTION_WORDS: dict[str, tuple[str, ...]] = {
 }
 _CAPABILITY_OF_ACTION = {"rds-reboot": INSTANCE_FAILURE, "network-disruption": AZ_OUTAGE,
                          "replication-pause": REPLICATION_PAUSE}
+STORE_KINDS = ("rds", "dynamodb", "s3", "ec2", "efs")  # template-name prefixes (infra gameday.py)
 EXPERIMENT_START_BOUND_SECONDS = 120.0
 _FINISHED_STATES = ("completed", "stopped", "failed", "cancelled")
 
@@ -59,16 +60,23 @@ class AwsTarget(Target):
         return frozenset(found)
 
     def template_for(self, action: str, workload: str | None) -> str:
-        """The FIS template id playing `action`, the workload's own templates first."""
+        """The FIS template id playing `action`: the workload's own templates first, then the
+        stack's, skipping a stack template made for another kind of store (a DynamoDB pause
+        template must not stand in for an RDS workload's)."""
         words = FIS_ACTION_WORDS[action]
-        scopes = []
+        own: dict[str, str] = {}
+        kind = None
         if workload is not None:
-            scopes.append(self._inventory["workloads"][workload].get("fis_templates") or {})
-        scopes.append((self._inventory.get("fis") or {}).get("templates") or {})
-        for templates in scopes:
-            for name, template_id in templates.items():
-                if any(word in name.lower() for word in words):
-                    return template_id
+            own = self._inventory["workloads"][workload].get("fis_templates") or {}
+            kind = self._inventory["workloads"][workload].get("kind")
+        stack = (self._inventory.get("fis") or {}).get("templates") or {}
+        for name, template_id in [*own.items(), *stack.items()]:
+            lowered = name.lower()
+            made_for = next((k for k in STORE_KINDS if lowered.startswith(k + "-")), None)
+            if made_for is not None and kind is not None and made_for != kind:
+                continue
+            if any(word in lowered for word in words):
+                return template_id
         raise ChaosError(f"inventory.fis.templates: no template for {action} "
                          f"(workload {workload}); enable the game-day FIS templates in the stack")
 

@@ -128,10 +128,6 @@ class Target(abc.ABC):
     def set_replication_paused(self, workload: str | None, paused: bool) -> None:
         raise NotImplementedError(f"{self.name} target cannot pause replication directly")
 
-    def run_metadata(self) -> dict[str, Any]:
-        """What the run record should say about the target."""
-        return {"target": self.name, "endpoint": self.endpoint_url}
-
     def __enter__(self) -> "Target":
         return self
 

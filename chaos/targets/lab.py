@@ -73,10 +73,6 @@ class LabTarget(ChaosApiFaults, Target):
         finally:
             process.stop()
 
-    def run_metadata(self) -> dict[str, Any]:
-        return {**super().run_metadata(), "time_factor": self.time_factor,
-                "replication_lag_override": self.replication_lag_seconds}
-
 
 def _deployment(summary: dict[str, Any], fallback_inventory: dict[str, Any] | None) -> Deployment:
     inventory = summary.get("inventory") or fallback_inventory

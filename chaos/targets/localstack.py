@@ -105,10 +105,6 @@ class LocalStackTarget(ChaosApiFaults, Target):
         """Nothing started here. Faults removed their own rules; other users' rules on a shared
         endpoint are not ours to clear."""
 
-    def run_metadata(self) -> dict[str, Any]:
-        return {**super().run_metadata(), "chaos_api": self.has_chaos_api,
-                "lab_api": self.has_lab_api}
-
 
 def load_inventory_file(path: str) -> dict[str, Any]:
     """Read `pulumi stack output inventory --json` (or the lab's --inventory-out) from `path`."""

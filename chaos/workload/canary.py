@@ -44,10 +44,12 @@ def audit_store(target: Target, workload: dict[str, Any], store: StoreRef,
 
 
 def describe_error(err: BaseException) -> str:
-    """A short, one-line description of a failed write for the journal."""
-    code = getattr(err, "response", {}).get("Error", {}).get("Code") if hasattr(err, "response") else None
+    """A short, one-line description of a failure for the journal: the AWS error code when
+    there is one (botocore's full message repeats the operation and retry count)."""
+    response = getattr(err, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     text = f"{type(err).__name__}: {code or err}"
-    return text.splitlines()[0][:200] if text else type(err).__name__
+    return (text.splitlines() or [type(err).__name__])[0][:200]
 
 
 class Canary:

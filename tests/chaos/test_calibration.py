@@ -17,7 +17,7 @@ from infra.offline import evaluate_stack
 
 RATE = 100.0
 TIME_FACTOR = 0.1   # health checks every 1 s x 3: detection in ~3 s
-LOSS_TOLERANCE_WRITES = 5
+LOSS_TOLERANCE_WRITES = 2
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,11 @@ def assert_calibrated(result, lag, *, extra=0.0):
     assert abs(result.rpo_seconds - expected) <= interval + 0.1, (
         f"{result.workload}: RPO {result.rpo_seconds:.3f} s vs lag {expected} s "
         f"(interval {interval * 1000:.1f} ms)")
-    expected_lost = result.resolution.write_rate_per_second * expected
-    assert abs(result.lost_writes - expected_lost) <= LOSS_TOLERANCE_WRITES, (
+    rate = result.resolution.write_rate_per_second
+    expected_lost = rate * expected
+    # The same 100 ms the RPO may be off by, in writes, plus the write in flight on each side.
+    tolerance = rate * 0.1 + LOSS_TOLERANCE_WRITES
+    assert abs(result.lost_writes - expected_lost) <= tolerance, (
         f"{result.workload}: lost {result.lost_writes} vs rate x lag = {expected_lost:.1f}")
 
 

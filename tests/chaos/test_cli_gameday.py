@@ -65,11 +65,27 @@ def test_unreachable_endpoint():
     assert_one_line_error(result, "--endpoint", "127.0.0.1:9")
 
 
-def test_aws_refuses_a_stack_not_opted_in(tmp_path):
+@pytest.fixture(scope="module")
+def prod_inventory():
+    from infra.offline import evaluate_stack
+    return evaluate_stack("prod").inventory
+
+
+def test_aws_refuses_a_stack_not_opted_in(tmp_path, prod_inventory):
+    assert prod_inventory["chaos_enabled"] is False
     inventory = tmp_path / "inventory.json"
-    inventory.write_text(json.dumps({"stack": "prod", "chaos_enabled": False, "workloads": {}}))
+    inventory.write_text(json.dumps(prod_inventory))
     result = gameday("--stack", "prod", "--target", "aws", "--inventory", str(inventory))
     assert_one_line_error(result, "chaos_enabled: false")
+
+
+def test_inventory_breaking_the_contract_names_the_first_bad_field(tmp_path, prod_inventory):
+    broken = json.loads(json.dumps(prod_inventory))
+    del broken["workloads"]["catalog"]["stores"]["table"]["name"]
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps(broken))
+    result = gameday("--stack", "prod", "--target", "aws", "--inventory", str(inventory))
+    assert_one_line_error(result, "inventory.workloads.catalog.stores.table", "'name'")
 
 
 def test_inventory_file_that_is_not_json(tmp_path):
@@ -91,3 +107,54 @@ def test_localstack_refuses_a_stack_not_opted_in():
     finally:
         server.stop()
     assert_one_line_error(result, "chaos_enabled: false")
+
+
+def test_unwritable_out_directory():
+    assert_one_line_error(gameday("--stack", "prod", "--out", "/dev/null/reports"), "--out")
+
+
+def test_ctrl_c_mid_fault_reverts_and_stops_the_lab(tmp_path):
+    """SIGINT while a region outage is active: exit 130, the lab process is gone.
+
+    No timing guess: the test waits (bounded) until the lab's Chaos API shows the fault rule,
+    found through the lab child's ready file, then interrupts the harness alone (the lab runs in
+    its own session, so only the harness's `finally` can stop it)."""
+    import os
+    import signal
+
+    from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+    from chaos.lab.process import LabClient
+
+    harness = subprocess.Popen(
+        [sys.executable, "-m", "chaos", "gameday", "--stack", "prod", "--quiet", "--scenario",
+         "region-outage", "--workload", "catalog", "--time-factor", "2", "--out", str(tmp_path)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lab_pid = None
+    try:
+        def lab_with_an_active_rule() -> int:
+            [pid] = subprocess.run(["pgrep", "-P", str(harness.pid)], capture_output=True,
+                                   text=True).stdout.split()
+            argv = open(f"/proc/{pid}/cmdline").read().split("\0")
+            ready = json.loads(Path(argv[argv.index("--ready-file") + 1]).read_text())
+            assert LabClient(ready["endpoint"]).faults(), "no fault injected yet"
+            return int(pid)
+
+        lab_pid = Retrying(stop=stop_after_delay(120), wait=wait_fixed(0.2), reraise=True,
+                           retry=retry_if_exception_type((ValueError, OSError, AssertionError,
+                                                          KeyError)))(lab_with_an_active_rule)
+        harness.send_signal(signal.SIGINT)
+        _, stderr = harness.communicate(timeout=120)
+    finally:
+        if harness.poll() is None:
+            harness.kill()
+            harness.communicate()
+    assert harness.returncode == 130, stderr
+    assert "interrupted: faults reverted and lab stopped" in stderr
+    assert "Traceback" not in stderr
+    assert not os.path.exists(f"/proc/{lab_pid}") or \
+        open(f"/proc/{lab_pid}/stat").read().split()[2] == "Z", "the lab process is still running"
+    # The interrupted run's journal is kept, and it shows the outage reverted (the interrupt may
+    # land while the injecting call is still in flight: the revert happens all the same).
+    kinds = [json.loads(line)["kind"] for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
+    assert "fault_reverted" in kinds, sorted(set(kinds))

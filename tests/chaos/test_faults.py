@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
 from chaos.errors import ChaosError
-from chaos.faults.base import Fault, FaultStateError
+from chaos.faults.base import FaultStateError
 from chaos.faults.deletion import AccidentalDeletion
 from chaos.faults.outages import InstanceFailure, RegionOutage
 from chaos.faults.replication import ReplicationPause
@@ -21,8 +21,8 @@ from chaos.journal import Journal
 from chaos.runbooks.context import RunbookContext
 from chaos.runbooks.restore import remove_s3_delete_markers
 from chaos.targets.aws import AwsTarget
-from chaos.targets.base import (ACCIDENTAL_DELETION, INSTANCE_FAILURE, REPLICATION_PAUSE,
-                                Deployment, FaultSpec, Target)
+from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE, REGION_OUTAGE,
+                                REPLICATION_PAUSE, Deployment, FaultSpec, Target)
 from chaos.targets.localstack import LocalStackTarget
 from chaos.workload.canary import audit_store, make_writer
 from chaos.workload.stores import AppRouting, RecordStream, StoreRef
@@ -41,7 +41,8 @@ class RecordingTarget(Target):
     def _new_session(self, region):
         return boto3.Session(region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
 
-    capabilities = frozenset()
+    capabilities = frozenset({REGION_OUTAGE, AZ_OUTAGE, INSTANCE_FAILURE, REPLICATION_PAUSE,
+                              ACCIDENTAL_DELETION})
 
     def apply_fault(self, spec):
         self.applied.append(spec)
@@ -172,9 +173,10 @@ def test_s3_deletion_writes_delete_markers_and_the_runbook_removes_them(moto_tar
 AWS_INVENTORY = {
     "stack": "staging", "chaos_enabled": True, "primary_region": "us-east-1",
     "fis": {"role_arn": "arn:aws:iam::123456789012:role/chaos", "templates": {
-        "rds-reboot-failover": "EXT-reboot", "dynamodb-replication-pause": "EXT-ddb-pause"}},
-    "workloads": {"orders": {"fis_templates": {"rds-reboot-failover": "EXT-orders-reboot"}},
-                  "catalog": {"fis_templates": {}}},
+        "rds-reboot-failover": "EXT-reboot", "dynamodb-pause-replication": "EXT-ddb-pause"}},
+    "workloads": {"orders": {"kind": "rds",
+                             "fis_templates": {"rds-reboot-failover": "EXT-orders-reboot"}},
+                  "catalog": {"kind": "dynamodb", "fis_templates": {}}},
 }
 
 
@@ -232,8 +234,14 @@ def test_replication_pause_on_aws_falls_back_to_the_stack_wide_template():
     stub.assert_no_pending_responses()
 
 
+def test_aws_never_plays_another_kind_of_store_template():
+    # The stack's only pause template is DynamoDB's: it must not pause an RDS workload.
+    with pytest.raises(ChaosError, match="no template for replication-pause"):
+        AwsTarget(AWS_INVENTORY).template_for("replication-pause", "orders")
+
+
 def test_aws_cannot_take_a_region_down():
     fault = RegionOutage(AwsTarget(AWS_INVENTORY), "run-aws", "us-east-1")
-    with pytest.raises(ChaosError, match="no FIS action"):
+    with pytest.raises(ChaosError, match="aws target cannot inject region-outage"):
         fault.inject()
     assert not fault.injected, "a fault that changed nothing does not hold its key"
