@@ -7,7 +7,8 @@ The phases split the RTO at the events the engine and runbooks record:
 
 Each boundary is the first such event after the fault, except the failover: it is done at the
 last `failover_done` between the runbook's start and the first success (a runbook may take
-several actions). Phases are plain differences of boundaries: the engine records them in order,
+several actions); when the runbook confirmed its action only after a probe had already succeeded,
+the failover ends at that first success. Phases are plain differences of boundaries: the engine records them in order,
 so they are not negative in practice, and a negative one would point at a recording bug.
 A phase whose boundary is missing is None; nothing is interpolated. When every boundary is
 present the phases add up to the RTO.
@@ -84,7 +85,14 @@ def _first_at_or_after(t: float, events: list[Event]) -> float | None:
 
 def _last_failover(*, after: float, until: float | None, failovers: list[Event]) -> float | None:
     done = [e.t for e in failovers if e.t >= after and (until is None or e.t <= until)]
-    return done[-1] if done else None
+    if done:
+        return done[-1]
+    if until is not None and any(e.t > until for e in failovers):
+        # The runbook confirmed its action only after a probe had already succeeded through it
+        # (the runbook polls; the probe runs concurrently). The action was done by then at the
+        # latest, so the failover phase ends at the first success and that phase is 0.
+        return until
+    return None
 
 
 def _span(start: float | None, end: float | None) -> float | None:

@@ -3,6 +3,7 @@ the canary (for failure-count detection), the fault it answers, and the journal 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ class RunbookContext:
     budget_seconds: float            # every wait of the runbook ends within this bound
     poll_seconds: float = 0.1
     stop: threading.Event = field(default_factory=threading.Event)  # Ctrl-C / scenario abort
+    last_observed_at: float | None = None  # start of the check that ended the last wait_until
 
     @property
     def short_run(self) -> str:
@@ -42,8 +44,10 @@ class RunbookContext:
     def started(self, runbook: str) -> None:
         self.journal.record(RUNBOOK_STARTED, self.scenario, self.workload_name, runbook=runbook)
 
-    def done(self, action: str) -> None:
-        self.journal.record(FAILOVER_DONE, self.scenario, self.workload_name, action=action)
+    def done(self, action: str, *, at: float | None = None) -> None:
+        """Journal a completed recovery action; `at` is when it was observed done (see
+        `wait_until`), so a probe running concurrently cannot appear to succeed before it."""
+        self.journal.record(FAILOVER_DONE, self.scenario, self.workload_name, t=at, action=action)
 
     def note(self, text: str) -> None:
         self.journal.record(NOTE, self.scenario, self.workload_name, text=text)
@@ -52,6 +56,11 @@ class RunbookContext:
         """Poll `check()` until it returns a truthy value (exceptions count as "not yet"), within
         `budget` (default: the runbook's); RunbookError naming `what` otherwise."""
         bound = self.budget_seconds if budget is None else budget
+        attempt_started = [0.0]
+
+        def observed() -> Any:
+            attempt_started[0] = time.time()
+            return check()
 
         def give_up(state: Any) -> bool:
             return stop_after_delay(bound)(state) or self.stop.is_set()
@@ -59,7 +68,11 @@ class RunbookContext:
         retrying = Retrying(stop=give_up, wait=wait_fixed(self.poll_seconds), reraise=False,
                             retry=retry_if_exception_type(Exception) | retry_if_result(lambda v: not v))
         try:
-            return retrying(check)
+            result = retrying(observed)
+            # The state held when the successful check began; journal that moment, not the later
+            # one at which this thread got round to writing it.
+            self.last_observed_at = attempt_started[0]
+            return result
         except RetryError as err:
             last = err.last_attempt
             why = describe_error(last.exception()) if last.failed else f"last answer {last.result()!r}"

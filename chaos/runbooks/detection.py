@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from chaos.journal import DETECTED
@@ -21,22 +22,28 @@ from chaos.runbooks.context import RunbookContext
 CONSECUTIVE_FAILURES = 3
 
 
-def _health_check_unhealthy(ctx: RunbookContext, check_id: str) -> bool:
+def _unhealthy_since(ctx: RunbookContext, check_id: str) -> float | None:
+    """When Route 53 last checked the endpoint and found it failing (epoch seconds), or None
+    while the check is healthy. Route 53 calls an endpoint healthy while enough checkers report
+    success; with none reporting success it is unhealthy."""
     client = ctx.target.client("route53", ROUTE53_REGION, fail_fast=True)
     observations = client.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
-    reports = [o.get("StatusReport", {}).get("Status", "") for o in observations]
-    # Route 53 calls an endpoint healthy while enough checkers report success; with none
-    # reporting success it is unhealthy.
-    return bool(reports) and not any(r.startswith("Success") for r in reports)
+    reports = [o.get("StatusReport", {}) for o in observations]
+    if not reports or any(r.get("Status", "").startswith("Success") for r in reports):
+        return None
+    checked = [r["CheckedTime"].timestamp() for r in reports if r.get("CheckedTime")]
+    return max(checked) if checked else time.time()
 
 
 def by_health_check(ctx: RunbookContext) -> str:
     check_id = dns.primary_health_check_id(ctx.workload)
     if check_id is None:
         return by_canary_failures(ctx)
-    ctx.wait_until(f"health check {check_id} unhealthy",
-                   lambda: _health_check_unhealthy(ctx, check_id))
-    return _detected(ctx, f"Route 53 health check {check_id} unhealthy")
+    since = ctx.wait_until(f"health check {check_id} unhealthy", lambda: _unhealthy_since(ctx, check_id))
+    # Detection is Route 53's verdict, stamped with the check that reached it, not with this
+    # poll: Route 53 fails DNS over at that moment, whether or not the runbook has looked yet.
+    return _detected(ctx, f"Route 53 health check {check_id} unhealthy",
+                     at=min(since, ctx.last_observed_at or since))
 
 
 def by_canary_failures(ctx: RunbookContext) -> str:
@@ -50,7 +57,8 @@ def by_missing_data(ctx: RunbookContext, witness_missing: Callable[[], bool]) ->
     return _detected(ctx, "steady-state probe: an acknowledged order is no longer readable")
 
 
-def _detected(ctx: RunbookContext, how: str) -> str:
-    ctx.journal.record(DETECTED, ctx.scenario, ctx.workload_name, how=how)
+def _detected(ctx: RunbookContext, how: str, *, at: float | None = None) -> str:
+    at = ctx.last_observed_at if at is None else at
+    ctx.journal.record(DETECTED, ctx.scenario, ctx.workload_name, t=at, how=how)
     return how
 

@@ -26,7 +26,8 @@ def reboot_with_failover(ctx: RunbookContext) -> None:
     ctx.target.client("rds", store.region).reboot_db_instance(DBInstanceIdentifier=store.name,
                                                                ForceFailover=True)
     ctx.wait_until(f"{store.name} writable after failover", lambda: _endpoint_writable(ctx))
-    ctx.done(f"{store.name} failed over to its Multi-AZ standby (reboot with failover)")
+    ctx.done(f"{store.name} failed over to its Multi-AZ standby (reboot with failover)",
+             at=ctx.last_observed_at)
 
 
 def await_automatic_failover(ctx: RunbookContext) -> None:
@@ -34,4 +35,4 @@ def await_automatic_failover(ctx: RunbookContext) -> None:
     ctx.started("rds-await-multi-az-failover")
     ctx.wait_until(f"{store.name} writable after automatic failover",
                    lambda: _endpoint_writable(ctx))
-    ctx.done(f"{store.name} failed over to its Multi-AZ standby (automatic)")
+    ctx.done(f"{store.name} failed over to its Multi-AZ standby (automatic)", at=ctx.last_observed_at)

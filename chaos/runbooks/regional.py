@@ -52,7 +52,7 @@ def _promote_replica(ctx: RunbookContext, replica: StoreRef) -> None:
             return conn.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0]
 
     ctx.wait_until(f"promotion of {replica.name}", promoted_and_writable)
-    ctx.done(f"promoted read replica {replica.name}")
+    ctx.done(f"promoted read replica {replica.name}", at=ctx.last_observed_at)
 
 
 def _verify_dns(ctx: RunbookContext, region: str) -> None:
@@ -62,7 +62,8 @@ def _verify_dns(ctx: RunbookContext, region: str) -> None:
     try:
         ctx.wait_until(f"Route 53 answering {region}", answers_dr,
                        budget=min(DNS_FAILOVER_BOUND_SECONDS, ctx.budget_seconds))
-        ctx.done(f"Route 53 answers the {region} record (health-checked failover)")
+        ctx.done(f"Route 53 answers the {region} record (health-checked failover)",
+                 at=ctx.last_observed_at)
         return
     except RunbookError as err:
         ctx.note(f"{err}; changing the record by hand")

@@ -210,6 +210,17 @@ def test_missing_phases_are_none_not_invented():
     assert result.rto_seconds == pytest.approx(3.5)
 
 
+def test_failover_confirmed_after_a_probe_already_passed_ends_at_that_probe():
+    # The runbook polls its action; a concurrent probe may see the effect first. The action was
+    # done by the first success at the latest: failover ends there, first success is 0.
+    events = [e for e in outage_events() if e.kind != FAILOVER_DONE]
+    events.append(ev(13.6, FAILOVER_DONE, "catalog", action="promoted replica (confirmed late)"))
+    result = only(measure(events, TARGETS))
+    assert result.phases.failover_seconds == pytest.approx(2.0)
+    assert result.phases.first_success_seconds == pytest.approx(0.0)
+    assert result.rto_seconds == pytest.approx(3.5)
+
+
 def test_rto_above_target_fails():
     events = [e for e in outage_events() if not (e.kind == PROBE and e.data["ok"])]
     events.append(ev(16.0, PROBE, ok=True, detail="late"))
