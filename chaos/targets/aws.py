@@ -7,13 +7,17 @@ A whole-region outage has no FIS action, so this target cannot inject one. A sta
 opt in (`chaos_enabled: false`) is refused before anything is touched.
 
 Credentials come from the usual chain (environment, profile, SSO) through an explicit
-`boto3.Session` per region, never the default session.
+`boto3.Session` per region, never the default session; `prepare` checks them first (STS
+`GetCallerIdentity` must name the account in the stack's ARNs). `endpoint_url` points every client
+(STS and FIS included) at an AWS-compatible endpoint instead of AWS: the tests drive this target
+against a moto server, which implements FIS experiments and STS.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from chaos.errors import ChaosError
@@ -30,14 +34,18 @@ _CAPABILITY_OF_ACTION = {"rds-reboot": INSTANCE_FAILURE, "network-disruption": A
                          "replication-pause": REPLICATION_PAUSE}
 STORE_KINDS = ("rds", "dynamodb", "s3", "ec2", "efs")  # template-name prefixes (infra gameday.py)
 EXPERIMENT_START_BOUND_SECONDS = 120.0
+EXPERIMENT_POLL_SECONDS = 2.0  # FIS takes seconds to initiate; polling faster only costs API calls
 _FINISHED_STATES = ("completed", "stopped", "failed", "cancelled")
 
 
 class AwsTarget(Target):
     name = "aws"
 
-    def __init__(self, inventory: dict[str, Any], *, profile: str | None = None) -> None:
-        super().__init__(endpoint_url=None)
+    def __init__(self, inventory: dict[str, Any], *, profile: str | None = None,
+                 endpoint_url: str | None = None) -> None:
+        """`endpoint_url`: None for AWS itself; else an AWS-compatible endpoint (a moto server in
+        the tests) that every client of this target talks to."""
+        super().__init__(endpoint_url=endpoint_url)
         if not inventory.get("chaos_enabled"):
             raise ChaosError(f"--inventory: stack {inventory.get('stack')!r} has chaos_enabled: "
                              "false; set securecart-dr:chaos.enabled true in its stack config and "
@@ -96,10 +104,15 @@ class AwsTarget(Target):
         def state() -> str:
             return fis.get_experiment(id=experiment_id)["experiment"]["state"]["status"]
 
-        status = Retrying(stop=stop_after_delay(EXPERIMENT_START_BOUND_SECONDS), wait=wait_fixed(2),
+        status = Retrying(stop=stop_after_delay(EXPERIMENT_START_BOUND_SECONDS),
+                          wait=wait_fixed(EXPERIMENT_POLL_SECONDS),
                           retry=retry_if_result(lambda s: s in ("pending", "initiating")),
                           retry_error_callback=lambda rs: rs.outcome.result())(state)
         if status != "running":
+            # The caller gets no handle to revert: an experiment still pending/initiating past
+            # the bound must not start running later with nobody left to stop it.
+            if status not in _FINISHED_STATES:
+                fis.stop_experiment(id=experiment_id)
             raise RuntimeError(f"FIS experiment {experiment_id} ({template_id}) is {status}, "
                                "not running: check its stop conditions and the chaos role")
         return {"experiment_id": experiment_id, "template_id": template_id}
@@ -114,7 +127,25 @@ class AwsTarget(Target):
             fis.stop_experiment(id=experiment_id)
 
     def prepare(self, inventory: dict[str, Any]) -> Deployment:
+        self._check_credentials()
         return Deployment(inventory=self._inventory)
+
+    def _check_credentials(self) -> None:
+        """Fail before any fault with one line when the credentials are missing or belong to
+        another account than the stack's (its ARNs name the account)."""
+        region = self._inventory["primary_region"]
+        try:
+            account = self.client("sts", region).get_caller_identity()["Account"]
+        except (BotoCoreError, ClientError) as err:
+            raise ChaosError(f"aws credentials: {type(err).__name__}: {err}; set AWS_PROFILE "
+                             "(or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) for the stack's "
+                             "account") from None
+        stack_accounts = {arn.split(":")[4] for arn in _arns(self._inventory)
+                          if arn.count(":") >= 5}
+        stack_accounts.discard("")
+        if stack_accounts and account not in stack_accounts:
+            raise ChaosError(f"aws credentials: account {account} is not the stack's "
+                             f"({', '.join(sorted(stack_accounts))}); switch AWS_PROFILE")
 
     def reset(self) -> Deployment:
         # A real stack is not redeployed between scenarios; run/scenario namespaces keep the
@@ -123,3 +154,14 @@ class AwsTarget(Target):
 
     def close(self) -> None:
         """Nothing started here; experiments are stopped by their faults' revert."""
+
+
+def _arns(value: Any) -> list[str]:
+    """Every ARN string anywhere in the inventory."""
+    if isinstance(value, str):
+        return [value] if value.startswith("arn:aws") else []
+    if isinstance(value, dict):
+        return [arn for item in value.values() for arn in _arns(item)]
+    if isinstance(value, list):
+        return [arn for item in value for arn in _arns(item)]
+    return []
