@@ -189,27 +189,18 @@ class ReplicationEngine:
             self._wake.clear()
 
     def _ship_due(self, now: float) -> float | None:
-        """Apply every change that is old enough; return when the next one falls due.
-
-        One change per hold of the lock: every DynamoDB write and every write to a replicated
-        bucket takes this lock in its request (to enqueue its change). Applying a whole backlog
-        under one hold (an accidental deletion queues hundreds of delete markers and item deletes)
-        kept those requests waiting ~0.2 s, so every DynamoDB and S3 canary stalled at once.
-        """
-        while True:
-            with self._lock:
-                link = next((link for link in self._links if self._can_ship(link) and link.queue
-                             and link.queue[0].t + link.lag_seconds <= now), None)
-                if link is None:
-                    return self._next_due()
-                self._apply(link, link.queue.popleft())
-            time.sleep(0)  # drop the GIL so a request waiting for the lock takes it now
-
-    def _next_due(self) -> float | None:
-        """When the oldest queued change of a shippable link falls due (call with the lock held)."""
-        dues = [link.queue[0].t + link.lag_seconds for link in self._links
-                if link.queue and self._can_ship(link)]
-        return min(dues, default=None)
+        """Apply every change that is old enough; return when the next one falls due."""
+        next_due: float | None = None
+        with self._lock:
+            for link in self._links:
+                if not self._can_ship(link):
+                    continue
+                while link.queue and link.queue[0].t + link.lag_seconds <= now:
+                    self._apply(link, link.queue.popleft())
+                if link.queue:
+                    due = link.queue[0].t + link.lag_seconds
+                    next_due = due if next_due is None else min(next_due, due)
+        return next_due
 
     def _apply(self, link: Link, change: Any) -> None:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any, Callable
 
 from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
                                            create_backend_app)
@@ -27,10 +28,33 @@ class _QuietHandler(MotoRequestHandler):
         pass
 
 
+class _CachingDispatcher(DomainDispatcherApplication):
+    """moto's host dispatcher, resolving each host to its backend once instead of per request.
+
+    moto resolves the backend of every request under one process-wide lock, and the resolution
+    scans moto's package directory (`list_of_moto_modules`: ~180 `isdir` calls, each releasing and
+    re-taking the GIL). While any other lab thread is busy in Python (a runbook's restore, a large
+    listing) every re-take waits up to the GIL switch interval: one resolution then took ~0.2 s
+    with the lock held, and every moto request queued behind it, so the DynamoDB and S3 canaries
+    stalled together (PostgreSQL, which does not go through moto, did not). The answer for a host
+    never changes while the lab runs (it depends on moto's installed modules and URL patterns).
+    """
+
+    def __init__(self, create_app: Callable[[str], Any]) -> None:
+        super().__init__(create_app)
+        self._backend_by_host: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        # Called by `get_application` with `self.lock` held, so the dict needs no lock of its own.
+        if host not in self._backend_by_host:
+            self._backend_by_host[host] = super().get_backend_for_host(host)
+        return self._backend_by_host[host]
+
+
 class LabServer:
     def __init__(self, port: int = 0, *, time_factor: float = 1.0, workdir: Path | None = None):
         self.lab = Lab(workdir=workdir, time_factor=time_factor)
-        app = LabMiddleware(DomainDispatcherApplication(create_backend_app), self.lab)
+        app = LabMiddleware(_CachingDispatcher(create_backend_app), self.lab)
         # werkzeug logs every request and moto's unimplemented-API tracebacks at INFO/ERROR
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         self._server: BaseWSGIServer = make_server(HOST, port, app, threaded=True,
