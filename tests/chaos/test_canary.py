@@ -5,6 +5,8 @@ stores and auditing; outages are exercised on the lab (test_calibration*.py, tes
 """
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -33,6 +35,10 @@ def target():
     server.start()
     try:
         host, port = server.get_host_and_port()
+        # moto's backends are process-wide: an in-process lab of an earlier test module may have
+        # left tables and buckets of the same names behind. Start from empty, over moto's own API.
+        urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset",
+                                                      method="POST"), timeout=10).close()
         target = LocalStackTarget(f"http://{host}:{port}", {"workloads": WORKLOADS})
         target.discover()
         for region in ("us-east-1", "us-west-2"):
