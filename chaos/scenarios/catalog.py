@@ -50,8 +50,9 @@ class FaultInputs:
 
 def _no_canary(workload: dict[str, Any]) -> str | None:
     if workload["kind"] not in CANARY_KINDS:
-        return (f"{workload['kind']} has no data-plane canary: the lab does not emulate "
-                f"{workload['kind'].upper()} data, so there is nothing to measure")
+        return (f"{workload['kind']} has no canary (the canaries write DynamoDB items, S3 objects "
+                f"and PostgreSQL rows; the lab has no {workload['kind'].upper()} data plane "
+                "either), so there is nothing to measure")
     return None
 
 
@@ -118,6 +119,8 @@ class ReplicationPauseScenario(RegionOutageScenario):
 
 
 def _multi_az_rds(workload: dict[str, Any]) -> str | None:
+    if (reason := _no_canary(workload)) is not None:
+        return reason
     if workload["kind"] != "rds":
         return (f"{workload['kind']} is a regional service spread over AZs by AWS: there is no "
                 "instance to fail over")

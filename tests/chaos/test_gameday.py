@@ -38,7 +38,8 @@ def test_prod_game_day_passes_on_the_lab(tmp_path):
     assert results[("instance-failure", "orders")]["lost_writes"] == 0
     # What cannot be measured is skipped with its reason, never faked.
     skipped = {(s["scenario"], s["workload"]): s["reason"] for s in report["skipped"]}
-    assert "not emulate" in skipped[("region-outage", "app-logs")]
+    assert "no canary" in skipped[("region-outage", "app-logs")]
+    assert "no canary" in skipped[("instance-failure", "compute")]
     assert "AWS Backup" in skipped[("region-outage", "logs")]
     for name in ("run.json", "journal.jsonl", "report.md", "junit.xml",
                  "timeline-region-outage.png"):

@@ -44,10 +44,11 @@ def test_each_scenario_applies_to_what_its_design_says(inventory, lab, scenario,
 def test_skip_reasons_say_why(inventory, lab):
     skipped = select_workloads(SCENARIOS["region-outage"], inventory, ALL, lab).skipped
     assert "AWS Backup" in skipped["logs"]            # backup-restore: no live replica
-    assert "does not emulate EFS" in skipped["app-logs"]
-    assert "does not emulate EC2" in skipped["compute"]
+    assert "no EFS data plane" in skipped["app-logs"]
+    assert "no EC2 data plane" in skipped["compute"]
     skipped = select_workloads(SCENARIOS["az-outage"], inventory, ALL, lab).skipped
     assert "regional service" in skipped["catalog"]
+    assert "no canary" in skipped["compute"]          # EC2 has instances, but nothing to measure
 
 
 def test_a_target_without_the_fault_skips_the_scenario(inventory):
