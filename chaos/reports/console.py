@@ -58,5 +58,12 @@ def print_results(results: list[ScenarioResult], *, console: Console | None = No
         for r in results:
             if r.reasons:
                 console.print(f"[red]✗[/red] {r.scenario} / {r.workload}: {'; '.join(r.reasons)}", highlight=False)
+        # One line per distinct reason keeps the table narrow and still says why nothing ran.
+        skips: dict[str, list[str]] = {}
+        for r in results:
+            if r.skipped and r.skip_reason:
+                skips.setdefault(r.skip_reason, []).append(f"{r.scenario}/{r.workload}")
+        for reason, pairs in skips.items():
+            console.print(f"[dim]skipped {', '.join(pairs)}: {reason}[/dim]", highlight=False)
     console.print(quiet_line(summary), highlight=False, markup=False)
     return summary

@@ -14,18 +14,13 @@ from chaos.workload import postgres
 from chaos.workload.stores import primary_store
 
 
-def _endpoint_writable(ctx: RunbookContext) -> bool:
-    store = primary_store(ctx.workload)
-    with postgres.connect(ctx.target, ctx.workload, store) as conn:
-        return conn.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0]
-
-
 def reboot_with_failover(ctx: RunbookContext) -> None:
     store = primary_store(ctx.workload)
     ctx.started("rds-reboot-with-failover")
     ctx.target.client("rds", store.region).reboot_db_instance(DBInstanceIdentifier=store.name,
                                                                ForceFailover=True)
-    ctx.wait_until(f"{store.name} writable after failover", lambda: _endpoint_writable(ctx))
+    ctx.wait_until(f"{store.name} writable after failover",
+                   lambda: postgres.writable(ctx.target, ctx.workload, store))
     ctx.done(f"{store.name} failed over to its Multi-AZ standby (reboot with failover)",
              at=ctx.last_observed_at)
 
@@ -34,5 +29,5 @@ def await_automatic_failover(ctx: RunbookContext) -> None:
     store = primary_store(ctx.workload)
     ctx.started("rds-await-multi-az-failover")
     ctx.wait_until(f"{store.name} writable after automatic failover",
-                   lambda: _endpoint_writable(ctx))
+                   lambda: postgres.writable(ctx.target, ctx.workload, store))
     ctx.done(f"{store.name} failed over to its Multi-AZ standby (automatic)", at=ctx.last_observed_at)

@@ -43,15 +43,8 @@ def fail_over_to_dr(ctx: RunbookContext) -> None:
 def _promote_replica(ctx: RunbookContext, replica: StoreRef) -> None:
     client = ctx.target.client("rds", replica.region)
     client.promote_read_replica(DBInstanceIdentifier=replica.name)
-
-    def promoted_and_writable() -> bool:
-        instance = client.describe_db_instances(DBInstanceIdentifier=replica.name)["DBInstances"][0]
-        if instance.get("DBInstanceStatus") != "available":
-            return False
-        with postgres.connect(ctx.target, ctx.workload, replica) as conn:
-            return conn.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0]
-
-    ctx.wait_until(f"promotion of {replica.name}", promoted_and_writable)
+    ctx.wait_until(f"promotion of {replica.name}",
+                   lambda: postgres.available_and_writable(ctx.target, ctx.workload, replica))
     ctx.done(f"promoted read replica {replica.name}", at=ctx.last_observed_at)
 
 

@@ -61,14 +61,7 @@ def restore_rds_instance(ctx: RunbookContext) -> None:
     client.restore_db_instance_to_point_in_time(SourceDBInstanceIdentifier=source.name,
                                                 TargetDBInstanceIdentifier=restored.name,
                                                 RestoreTime=_restore_time(ctx))
-
-    def available_and_writable() -> bool:
-        instance = client.describe_db_instances(DBInstanceIdentifier=restored.name)["DBInstances"][0]
-        if instance.get("DBInstanceStatus") != "available":
-            return False
-        with postgres.connect(ctx.target, ctx.workload, restored) as conn:
-            return conn.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0]
-
-    ctx.wait_until(f"instance {restored.name} available", available_and_writable)
+    ctx.wait_until(f"instance {restored.name} available",
+                   lambda: postgres.available_and_writable(ctx.target, ctx.workload, restored))
     ctx.routing.switch(restored)
     ctx.done(f"restored {source.name} as of the deletion into {restored.name}; application switched")

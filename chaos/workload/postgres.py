@@ -59,6 +59,20 @@ def connect(target: Target, workload: dict[str, Any], store: StoreRef, *,
                            options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}")
 
 
+def writable(target: Target, workload: dict[str, Any], store: StoreRef) -> bool:
+    """The instance accepts writes: it leaves recovery when promoted, restored or failed over."""
+    with connect(target, workload, store) as conn:
+        return conn.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0]
+
+
+def available_and_writable(target: Target, workload: dict[str, Any], store: StoreRef) -> bool:
+    """RDS says the instance is available, and its server really takes writes (a runbook waits for
+    both: the control plane can say available before the data plane has finished promoting)."""
+    client = target.client("rds", store.region)
+    instance = client.describe_db_instances(DBInstanceIdentifier=store.name)["DBInstances"][0]
+    return instance.get("DBInstanceStatus") == "available" and writable(target, workload, store)
+
+
 def ensure_table(target: Target, workload: dict[str, Any], store: StoreRef) -> None:
     """Create the canary table on the primary before the run (replicas receive it by WAL)."""
     with connect(target, workload, store, fail_fast=False) as conn:
