@@ -512,7 +512,7 @@ def _call_result(token: str, args: dict, region: str) -> dict:
                 "name": args.get("name")}
     if token == "aws:ec2/getVpc:getVpc":
         vpc_id = f"vpc-{_hex(region, 17)}"
-        return {"id": vpc_id, "arn": _arn("ec2", region, f"vpc/{vpc_id}"), "cidrBlock": "10.0.0.0/16"}
+        return {"id": vpc_id, "arn": _arn("ec2", region, f"vpc/{vpc_id}"), "cidrBlock": "172.31.0.0/16"}  # the default VPC CIDR
     if token == "aws:ec2/getSubnets:getSubnets":
         return {"id": region, "ids": [f"subnet-{_hex(region + z, 17)}" for z in "abc"]}
     if token == "aws:ec2/getAmi:getAmi":

@@ -17,13 +17,15 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from chaos.errors import ChaosError
+
+KILL_WAIT_SECONDS = 5.0  # SIGKILLed processes are normally gone within milliseconds
 
 # The operating-system account that owns and runs the servers when the lab runs as root.
 POSTGRES_OS_USER = "postgres"
@@ -361,9 +363,10 @@ class PgServer:
                 os.kill(victim, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and any(_alive(v) for v in victims):
-            time.sleep(0.02)
+        # Wait (bounded) until the kernel has reaped them: a restart must not find an old backend.
+        Retrying(stop=stop_after_delay(KILL_WAIT_SECONDS), wait=wait_fixed(0.02),
+                 retry=retry_if_result(bool), retry_error_callback=lambda _: None,
+                 )(lambda: any(_alive(v) for v in victims))
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
     def promote(self, timeout: float = 60.0) -> None:
