@@ -23,15 +23,27 @@ runs on the same host, so harness and lab clocks agree):
 | `audit`           | `present` (list of seqs), `store` | the engine after recovery: which canary writes the recovered store holds |
 | `skipped`         | `reason`                       | the engine, when a scenario does not apply to a workload |
 | `note`            | `text`                         | anyone: context for the reader of a report   |
+| `scenario_ended`  | (none)                         | the engine, when a scenario ran to its end (reverted, after-probe done) |
+| `run_stopped`     | `status` (interrupted/aborted), `reason`, `exit_code` | the engine, when a signal or a dead target stopped the run; its scenario is the one in flight |
+| `recovered`       | `action`, `key`                | `chaos recover`, for each thing it put back (`key` makes a second recover a no-op) |
 
 `workload` is None on scenario-wide events (a region outage hits every workload); measurement of
 a workload reads its own events plus the scenario-wide ones.
+
+Crash safety: a game day's journal is on disk from its first event (`Journal.on_disk`): every
+event is one `write(2)` of one whole line to a file opened with O_APPEND, so a SIGKILL of the
+harness loses nothing it recorded (the kernel holds the written bytes) and never leaves half a
+line. `run.json` is written (atomically: a temporary file, then rename) when the run starts, with
+`status: running`, and again when it ends (`completed`, `interrupted` or `aborted`). A run.json
+still `running` whose harness is gone is a killed run: `chaos report` renders it ABORTED and
+`chaos recover` puts back what it left (docs/gameday.md).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -56,6 +68,15 @@ PROBE = "probe"
 AUDIT = "audit"
 SKIPPED = "skipped"
 NOTE = "note"
+SCENARIO_ENDED = "scenario_ended"
+RUN_STOPPED = "run_stopped"
+RECOVERED = "recovered"
+
+# RunRecord.status
+RUNNING = "running"
+COMPLETED = "completed"
+INTERRUPTED = "interrupted"
+ABORTED = "aborted"
 
 EVENT_KINDS = frozenset(
     {
@@ -70,6 +91,9 @@ EVENT_KINDS = frozenset(
         AUDIT,
         SKIPPED,
         NOTE,
+        SCENARIO_ENDED,
+        RUN_STOPPED,
+        RECOVERED,
     }
 )
 
@@ -116,22 +140,55 @@ class Event:
 
 
 class Journal:
-    """A thread-safe, append-only list of events.
+    """A thread-safe, append-only list of events, optionally mirrored to a JSONL file as it grows.
 
     Canary threads append at up to a few thousand events per second together; a plain list
-    append under one lock costs well under a microsecond, so the journal never becomes the
-    bottleneck (see bench/measurement.py).
+    append under one lock costs well under a microsecond, and the on-disk mirror adds one
+    `write(2)` of ~100 bytes (a few microseconds), so the journal never becomes the bottleneck
+    (see bench/measurement.py).
     """
 
     def __init__(self, events: Iterable[Event] = ()) -> None:
         self._lock = threading.Lock()
         self._events: list[Event] = list(events)
+        self._fd: int | None = None
+        self._encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def on_disk(cls, path: str | Path, *, truncate: bool = True) -> Journal:
+        """A journal whose every event is appended to `path` the moment it is recorded.
+
+        One `os.write` of one whole line per event on an O_APPEND descriptor: nothing sits in a
+        user-space buffer, so a SIGKILL of this process loses no recorded event and leaves no
+        half line. `truncate=False` appends to an existing journal (`chaos recover` does).
+        """
+        journal = cls()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if truncate else 0)
+        try:
+            journal._fd = os.open(path, flags, 0o644)
+        except OSError as err:
+            raise ChaosError(f"--out: cannot write {path} ({err.strerror}); pass a writable "
+                             "directory") from None
+        return journal
 
     def append(self, event: Event) -> None:
         if event.kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {event.kind!r}; use the constants in chaos.journal")
+        line = (self._encoder.encode(event.to_dict()) + "\n").encode("utf-8") if self._fd is not None else b""
         with self._lock:
             self._events.append(event)
+            if self._fd is not None:
+                os.write(self._fd, line)  # one whole line per call (regular file, O_APPEND)
+
+    def close(self) -> None:
+        """Flush the file to stable storage and stop mirroring; the events stay readable."""
+        with self._lock:
+            fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def record(
         self,
@@ -303,6 +360,16 @@ class RunRecord:
     deploy_summary: dict[str, Any] = field(default_factory=dict)
     inventory_digest: str | None = None
     tool_version: str = TOOL_VERSION
+    # How the run ended: `running` until it does (a run.json still `running` whose harness is
+    # gone was killed), then `completed`, `interrupted` (a signal) or `aborted` (its target died).
+    status: str = COMPLETED
+    stop_reason: str | None = None
+    exit_code: int | None = None
+    # What the run started on the harness's host, for `chaos recover`: `harness` and `lab`, each
+    # `{pid, start_ticks}` (start_ticks tells a process from a later one that reused its PID),
+    # the lab also `rundir` and `resources_file` (chaos/lab/scratch.py).
+    host: dict[str, Any] = field(default_factory=dict)
+    recovered_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -334,6 +401,11 @@ class RunRecord:
             deploy_summary=dict(raw.get("deploy_summary") or {}),
             inventory_digest=raw.get("inventory_digest"),
             tool_version=str(raw.get("tool_version", TOOL_VERSION)),
+            status=str(raw.get("status", COMPLETED)),
+            stop_reason=None if raw.get("stop_reason") is None else str(raw["stop_reason"]),
+            exit_code=None if raw.get("exit_code") is None else int(raw["exit_code"]),
+            host=dict(raw.get("host") or {}),
+            recovered_at=None if raw.get("recovered_at") is None else float(raw["recovered_at"]),
         )
 
     @staticmethod
@@ -345,11 +417,24 @@ class RunRecord:
         ]
 
 
+def write_run_record(run_dir: str | Path, run: RunRecord) -> Path:
+    """Write `run.json` atomically (a temporary file renamed over it): a reader, or a harness
+    killed mid-write, sees the previous version or the new one, never half of one."""
+    path = Path(run_dir) / RUN_FILE
+    temporary = path.with_name(f".{RUN_FILE}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as out:
+        out.write(json.dumps(run.to_dict(), indent=2) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+    return path
+
+
 def save_run(run_dir: str | Path, run: RunRecord, events: Iterable[Event]) -> None:
     """Write `run.json` and `journal.jsonl` into `run_dir` (created if missing)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / RUN_FILE).write_text(json.dumps(run.to_dict(), indent=2) + "\n", encoding="utf-8")
+    write_run_record(run_dir, run)
     write_jsonl(events, run_dir / JOURNAL_FILE)
 
 

@@ -1,7 +1,9 @@
 """`python -m chaos gameday`: run the game day of a stack and judge its RTO/RPO targets.
 
 Exit 0 when every target is met, 1 when a target is missed, 2 when the tool or its input failed
-(unknown stack/scenario/workload, bad override, unreachable endpoint, a stack not opted in).
+(unknown stack/scenario/workload, bad override, unreachable endpoint, a stack not opted in) or
+the run was aborted (its lab died), 130/143 when SIGINT/SIGTERM interrupted it (faults reverted,
+lab stopped, partial reports saved; chaos/errors.py).
 The stack's topology comes from `infra.offline.evaluate_stack` (never from its config files);
 with --inventory, from a `pulumi stack output inventory --json` file instead.
 """
@@ -9,16 +11,18 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
-from chaos.errors import ChaosError
+from chaos.errors import ChaosError, RunStopped
 from chaos.reports import print_results
 from chaos.reports.console import make_console
 from chaos.scenarios.catalog import SCENARIOS
 from chaos.scenarios.gameday import GameDayPlan, run_gameday
 from chaos.scenarios.setup import EngineSettings
+from chaos.scenarios.stopping import RunGuard
 from chaos.targets import TARGET_NAMES, make_target
 from chaos.targets.inventory import validate_inventory
 from chaos.targets.localstack import load_inventory_file
@@ -130,19 +134,19 @@ def _refuse_unopted(args: argparse.Namespace, inventory: dict[str, Any], target:
 
 
 def _run_with_progress(plan: GameDayPlan, target: Any, inventory: dict[str, Any], out: Path,
-                       console: Any, quiet: bool) -> Any:
+                       console: Any, quiet: bool, guard: RunGuard) -> Any:
     """Run the game day with a live status line (none in quiet mode). An unexpected failure is a
     tool failure: one line on stderr (exit 2), its traceback kept in <out>/gameday-error.log."""
     try:
         if quiet:
-            return run_gameday(plan, target, inventory, out)
+            return run_gameday(plan, target, inventory, out, guard=guard)
         with console.status("starting") as status:
             def on_phase(scenario: str, phase: str) -> None:
                 status.update(f"[bold]{scenario}[/bold]: {phase}")
                 if phase == "done":
                     console.log(f"{scenario} finished")
-            return run_gameday(plan, target, inventory, out, on_phase=on_phase)
-    except (ChaosError, KeyboardInterrupt):
+            return run_gameday(plan, target, inventory, out, on_phase=on_phase, guard=guard)
+    except (ChaosError, RunStopped, KeyboardInterrupt):
         raise
     except Exception as err:
         log = out / "gameday-error.log"
@@ -168,22 +172,32 @@ def _output_dir(text: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = build_plan(args)
-    out = _output_dir(args.out)
-    inventory = _inventory(args)
-    console = make_console()
-    target = make_target(args.target, endpoint=args.endpoint, inventory=inventory,
-                         replication_lag_seconds=plan.replication_lag_seconds,
-                         time_factor=plan.time_factor)
-    try:
-        if args.target == "localstack":
-            target.discover()  # type: ignore[attr-defined]
-            _refuse_unopted(args, inventory, target)
-        outcome = _run_with_progress(plan, target, inventory, out, console, args.quiet)
-    finally:
-        target.close()
-    summary = print_results(outcome.results, console=console, quiet=args.quiet)
+    # SIGINT and SIGTERM stop the run the same way from here on: faults reverted, lab stopped,
+    # partial reports saved, exit 130 / 143 (chaos/scenarios/stopping.py).
+    with RunGuard() as guard:
+        plan = build_plan(args)
+        out = _output_dir(args.out)
+        inventory = _inventory(args)
+        console = make_console()
+        target = make_target(args.target, endpoint=args.endpoint, inventory=inventory,
+                             replication_lag_seconds=plan.replication_lag_seconds,
+                             time_factor=plan.time_factor)
+        try:
+            if args.target == "localstack":
+                target.discover()  # type: ignore[attr-defined]
+                _refuse_unopted(args, inventory, target)
+            outcome = _run_with_progress(plan, target, inventory, out, console, args.quiet, guard)
+        finally:
+            guard.hold()  # stopping the lab must not be cut short by a second signal
+            target.close()
+    summary = print_results(outcome.results, console=console, quiet=args.quiet, run=outcome.run)
     if not args.quiet:
         console.print(f"reports in {args.out}/ (report.json, report.md, junit.xml, timelines)",
                       highlight=False)
+    stopped = outcome.stopped
+    if stopped is not None:
+        done = ("faults reverted and lab stopped" if stopped.status == "interrupted"
+                else "lab stopped and what it left removed")
+        print(f"{stopped.status}: {done} ({stopped.reason}); partial reports in {args.out}/ "
+              f"(exit {summary.exit_code})", file=sys.stderr)
     return summary.exit_code

@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="directory for PostgreSQL data (default: a temporary one, removed at exit)")
     parser.add_argument("--inventory-out", type=Path, metavar="FILE",
                         help="with --stack: write the deployed inventory (lab ids) to FILE")
+    parser.add_argument("--resources-file", type=Path, metavar="F",
+                        help="keep in F the list of processes and temporary directories the lab "
+                             "creates, so they can be removed if it is killed (used by the harness)")
     parser.set_defaults(func=run)
 
 
@@ -45,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
         raise ChaosError("--inventory-out: needs --stack; name the stack to deploy")
     inventory = _evaluate(args.stack) if args.stack else None
 
+    from chaos.lab.scratch import LEFTOVERS
     from chaos.lab.server import LabServer  # heavy (moto): import only when the lab really runs
+
+    if args.resources_file:
+        LEFTOVERS.write_to(args.resources_file)
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -2,15 +2,20 @@
 
 Measurement is a pure function of `run.json` + `journal.jsonl`, so a report can be rendered again
 (another format, another directory, a newer tool) without re-running the game day. Exits with the
-run's verdict: 0 every target met, 1 a target missed, 2 the run directory is missing or corrupt.
+run's verdict: 0 every target met, 1 a target missed, 2 the run directory is missing or corrupt,
+or the run was ABORTED (its lab died, or its process was killed: run.json still `running`),
+130/143 the run was INTERRUPTED by SIGINT/SIGTERM. A run still in progress is refused.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from chaos.journal import load_run
+from chaos.errors import ChaosError
+from chaos.journal import RUNNING, RunRecord, load_run
+from chaos.lab.scratch import ProcessId
 from chaos.measurement import measure
+from chaos.measurement.unfinished import settle_unfinished
 from chaos.reports import FORMATS, parse_formats, print_results, write_reports
 from chaos.reports.console import make_console
 
@@ -32,13 +37,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def refuse_if_running(run_record: RunRecord, flag: str) -> None:
+    """A run.json still `running` whose harness is alive is a run in progress, not a dead one."""
+    harness = ProcessId.from_dict(run_record.host.get("harness") or {})
+    if run_record.status == RUNNING and harness is not None and harness.alive():
+        raise ChaosError(f"{flag}: run {run_record.run_id} is still in progress (pid {harness.pid}); "
+                         f"wait for it, or stop it with `kill -TERM {harness.pid}`")
+
+
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     run_record, events = load_run(args.run_dir)
+    refuse_if_running(run_record, "run-dir")
+    run_record, events = settle_unfinished(run_record, events)
     results = measure(events, run_record.workloads)
     written = write_reports(Path(args.out or args.run_dir), run_record, events, results, formats)
     console = make_console()
-    summary = print_results(results, console=console, quiet=args.quiet)
+    summary = print_results(results, console=console, quiet=args.quiet, run=run_record)
     if not args.quiet:
         for path in written:
             console.print(f"wrote {path}", highlight=False)

@@ -23,6 +23,7 @@ from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
 from chaos.lab.replication import ReplicationEngine
 from chaos.lab.route53 import Route53Answers
+from chaos.lab.scratch import LEFTOVERS
 
 log = logging.getLogger(__name__)
 JANITOR_PERIOD_SECONDS = 0.2
@@ -33,6 +34,7 @@ class Lab:
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="securecart-lab-"))
         self._owns_workdir = workdir is None
         if self._owns_workdir:  # PostgreSQL runs as `postgres` and must traverse into it
+            LEFTOVERS.add_dir(self.workdir)
             self.workdir.chmod(0o755)
         self.default_time_factor = time_factor
         self.endpoint = ""  # set by the server once it listens
@@ -204,6 +206,7 @@ class Lab:
             self.health.close()
             if self._owns_workdir:
                 shutil.rmtree(self.workdir, ignore_errors=True)
+                LEFTOVERS.discard_dir(self.workdir)
 
 
 def _freeze_long_lived_heap() -> None:

@@ -2,6 +2,14 @@
 
 The harness keeps the lab in a child process (its own core, its own moto state) and talks to it
 only over HTTP, exactly as it talks to a LocalStack endpoint started by hand.
+
+Crash safety, whichever side dies:
+- the harness dies: the lab notices its parent is gone (within 0.5 s) and stops itself,
+  PostgreSQL and temporary directories included (chaos/cli/lab.py);
+- the lab dies: its PostgreSQL servers die with it (`PR_SET_PDEATHSIG`, chaos/lab/postgres/
+  cluster.py); `watch` tells the harness within `WATCH_PERIOD_SECONDS`, and `stop` removes what
+  the lab wrote down in its leftovers file (chaos/lab/scratch.py) and could not remove itself;
+- both die: `python -m chaos recover` does the same from the run's run.json (`describe()`).
 """
 from __future__ import annotations
 
@@ -12,18 +20,32 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from chaos.errors import ChaosError
+from chaos.lab.scratch import ProcessId, clean_up, read_resources
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0  # PostgreSQL processes stop inside the lab's `finally` first
+WATCH_PERIOD_SECONDS = 0.2   # how often `watch` checks that the lab is alive (a waitpid: free)
+RESOURCES_FILE = "resources.json"
+
+
+def describe_exit(returncode: int) -> str:
+    """`-9` -> "killed by SIGKILL", `3` -> "exit code 3"."""
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
 
 
 class _NotReady(Exception):
@@ -35,16 +57,22 @@ class LabProcess:
 
     def __init__(self, *, time_factor: float = 1.0, port: int = 0, stack: str | None = None,
                  replication_lag_seconds: float | None = None, workdir: Path | None = None,
-                 ready_timeout: float = READY_TIMEOUT_SECONDS):
+                 ready_timeout: float = READY_TIMEOUT_SECONDS,
+                 on_spawn: Callable[[dict[str, Any]], None] | None = None):
+        """`on_spawn(describe())` is called as soon as the child exists, before it is ready: a
+        harness killed while the lab starts has then already written down what to clean up."""
         self.time_factor = time_factor
         self.port = port
         self.stack = stack
         self.replication_lag_seconds = replication_lag_seconds
         self.workdir = workdir
         self.ready_timeout = ready_timeout
+        self.on_spawn = on_spawn
         self.endpoint = ""
         self._process: subprocess.Popen | None = None
+        self._identity: ProcessId | None = None
         self._rundir: Path | None = None
+        self._stopping = threading.Event()
 
     @property
     def pid(self) -> int | None:
@@ -53,6 +81,16 @@ class LabProcess:
     @property
     def log_path(self) -> Path | None:
         return self._rundir / "lab.log" if self._rundir else None
+
+    @property
+    def resources_file(self) -> Path | None:
+        return self._rundir / RESOURCES_FILE if self._rundir else None
+
+    def describe(self) -> dict[str, Any]:
+        """What `chaos recover` needs to end this lab and remove what it left (run.json `host.lab`)."""
+        return {**(self._identity.to_dict() if self._identity else {}),
+                "rundir": str(self._rundir) if self._rundir else None,
+                "resources_file": str(self.resources_file) if self._rundir else None}
 
     def start(self) -> "LabProcess":
         self._rundir = Path(tempfile.mkdtemp(prefix="securecart-labproc-"))
@@ -65,13 +103,17 @@ class LabProcess:
             command += ["--replication-lag", str(self.replication_lag_seconds)]
         if self.workdir:
             command += ["--workdir", str(self.workdir)]
+        command += ["--resources-file", str(self.resources_file)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p))
         with open(self.log_path, "wb") as log:  # the child keeps its own handle
             # Own session: a Ctrl-C in the terminal reaches the harness, whose `finally` stops us.
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                              cwd=REPO_ROOT, env=env, start_new_session=True)
+        self._identity = ProcessId.of(self._process.pid)
         try:
+            if self.on_spawn is not None:
+                self.on_spawn(self.describe())
             self.endpoint = self._wait_ready(ready_file)
             LabClient(self.endpoint).health()
         except BaseException:
@@ -102,8 +144,31 @@ class LabProcess:
             return "(no log)"
         return lines[-1] if lines else "(empty log)"
 
+    def watch(self, on_exit: Callable[[str], None]) -> None:
+        """Call `on_exit(why)` from a daemon thread if the lab exits before `stop()` is called
+        (it was killed, it crashed): a dead lab must stop the run in seconds, not after every
+        canary and runbook timed out against it."""
+        process = self._process
+        if process is None:
+            return
+
+        def check() -> None:
+            while not self._stopping.wait(WATCH_PERIOD_SECONDS):
+                if process.poll() is not None:
+                    if not self._stopping.is_set():
+                        # The log goes with the run directory: quote its last line instead.
+                        tail = "" if process.returncode < 0 else f" (its log ends: {self._log_tail()})"
+                        on_exit(f"the lab process (pid {process.pid}) died: "
+                                f"{describe_exit(process.returncode)}{tail}")
+                    return
+
+        threading.Thread(target=check, name="lab-watch", daemon=True).start()
+
     def stop(self) -> None:
-        """SIGTERM (the lab stops PostgreSQL in its `finally`), then SIGKILL after a bound."""
+        """SIGTERM (the lab stops PostgreSQL in its `finally`), then SIGKILL after a bound; then
+        remove whatever the lab listed in its leftovers file and could not remove (it was
+        SIGKILLed, or SIGKILLed here), and the run directory."""
+        self._stopping.set()
         process, self._process = self._process, None
         try:
             if process is not None and process.poll() is None:
@@ -115,6 +180,7 @@ class LabProcess:
                     process.wait(timeout=10)
         finally:
             if self._rundir is not None:
+                clean_up(read_resources(self._rundir / RESOURCES_FILE))
                 shutil.rmtree(self._rundir, ignore_errors=True)
                 self._rundir = None
 

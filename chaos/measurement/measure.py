@@ -8,22 +8,25 @@ from chaos.journal import (
     AUDIT,
     DETECTED,
     FAILOVER_DONE,
+    FAULT_REVERTED,
     NOTE,
     PROBE,
+    RUN_STOPPED,
     RUNBOOK_STARTED,
+    SCENARIO_ENDED,
     SKIPPED,
     WRITE_ACKED,
     WRITE_FAILED,
     Event,
     WorkloadTarget,
 )
-from chaos.measurement.resolution import measure_resolution
+from chaos.measurement.resolution import Resolution, measure_resolution
 from chaos.measurement.results import Marks, ScenarioResult
 from chaos.measurement.rpo import measure_rpo
-from chaos.measurement.rto import measure_rto
+from chaos.measurement.rto import Phases, RtoMeasurement, measure_rto
 from chaos.measurement.selection import Timeline, split_timelines
 from chaos.measurement.verdict import judge
-from chaos.measurement.window import fault_window
+from chaos.measurement.window import FaultWindow, fault_window
 
 
 def measure(events: Iterable[Event], targets: Mapping[str, WorkloadTarget]) -> list[ScenarioResult]:
@@ -48,6 +51,8 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
     window = fault_window(timeline)
     resolution = measure_resolution(window.fault_time, acks=acks, failures=timeline.of(WRITE_FAILED))
     notes = [str(n.data.get("text", "")) for n in timeline.of(NOTE)]
+    if window.fault_time is None and _stop_of(timeline) is not None:
+        return _stopped_result(identity, _stop_of(timeline), timeline, None, acks, resolution, window, notes)
     if window.fault_time is None:
         return ScenarioResult(
             **identity,
@@ -66,6 +71,10 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
         runbook_starts=timeline.of(RUNBOOK_STARTED),
         failovers=timeline.of(FAILOVER_DONE),
     )
+    stop = _stop_of(timeline)
+    if stop is not None:
+        return _stopped_result(identity, stop, timeline, rto, acks, resolution, window, notes)
+
     audits = timeline.of(AUDIT)
     rpo = measure_rpo(fault_time, acks=acks, audit=audits[-1] if audits else None)
     reasons = judge(target, rto, rpo)
@@ -109,6 +118,52 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
         ),
         reasons=reasons,
         notes=notes,
+    )
+
+
+def _stop_of(timeline: Timeline) -> Event | None:
+    """The `run_stopped` event of a scenario the run did not finish (None: it ran to its end)."""
+    stops = timeline.of(RUN_STOPPED)
+    return stops[0] if stops and not timeline.of(SCENARIO_ENDED) else None
+
+
+def _stopped_result(identity: dict, stop: Event, timeline: Timeline, rto: RtoMeasurement | None,
+                    acks: list[Event], resolution: Resolution, window: FaultWindow,
+                    notes: list[str]) -> ScenarioResult:
+    """A scenario cut short: what was measured up to the stop, the verdict INTERRUPTED or
+    ABORTED, and notes that give the real times (how long it ran, when it stopped)."""
+    status = str(stop.data.get("status") or "aborted")
+    reason = str(stop.data.get("reason") or "the run stopped")
+    began = min((e.t for events in timeline.by_kind.values() for e in events), default=stop.t)
+    timing = f"{reason} {stop.t - began:.1f} s into the scenario"
+    if window.fault_time is None and timeline.of(FAULT_REVERTED):
+        timing += ", while its fault was being injected (it was reverted)"
+    elif window.fault_time is None:
+        timing += ", before any fault was injected"
+    else:
+        timing += f", {stop.t - window.fault_time:.1f} s after the fault"
+        if rto is not None and rto.recovered:
+            timing += f" (recovered after {rto.rto_seconds:.3f} s; not audited, so RPO unknown)"
+        else:
+            timing += ", before recovery was confirmed"
+    if window.fault_time is not None and window.end is None:
+        timing += "; the run journaled no revert of its fault"
+    return ScenarioResult(
+        **identity,
+        stopped=status,
+        stop_reason=reason,
+        recovered=bool(rto and rto.recovered),
+        rto_seconds=rto.rto_seconds if rto else None,
+        acknowledged_writes=len(acks),
+        phases=rto.phases if rto else Phases(None, None, None, None),
+        resolution=resolution,
+        fault_window=window,
+        marks=Marks(fault_time=window.fault_time,
+                    detected_at=rto.detected_at if rto else None,
+                    runbook_started_at=rto.runbook_started_at if rto else None,
+                    failover_done_at=rto.failover_done_at if rto else None,
+                    recovered_at=rto.recovered_at if rto else None),
+        notes=[timing, *notes],
     )
 
 

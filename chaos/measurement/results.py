@@ -55,12 +55,18 @@ class ScenarioResult:
     notes: list[str] = field(default_factory=list)
     skipped: bool = False
     skip_reason: str | None = None
+    # "interrupted" or "aborted" when the run stopped during this scenario: its figures are
+    # partial, so it is neither passed nor failed (the run's exit code says which stop it was).
+    stopped: str | None = None
+    stop_reason: str | None = None
 
     @property
     def status(self) -> str:
-        """"passed", "failed" or "skipped": the verdict word reports print."""
+        """"passed", "failed", "skipped", "interrupted" or "aborted": the verdict word reports print."""
         if self.skipped:
             return "skipped"
+        if self.stopped:
+            return self.stopped
         return "passed" if self.passed else "failed"
 
     def to_dict(self) -> dict[str, Any]:

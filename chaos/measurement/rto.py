@@ -8,10 +8,15 @@ The phases split the RTO at the events the engine and runbooks record:
 Each boundary is the first such event after the fault, except the failover: it is done at the
 last `failover_done` between the runbook's start and the first success (a runbook may take
 several actions); when the runbook confirmed its action only after a probe had already succeeded,
-the failover ends at that first success. Phases are plain differences of boundaries: the engine records them in order,
-so they are not negative in practice, and a negative one would point at a recording bug.
-A phase whose boundary is missing is None; nothing is interpolated. When every boundary is
-present the phases add up to the RTO.
+the failover ends at that first success.
+
+Phases are never negative. The boundaries are recorded by different threads (the runbook, the
+probe loop), each at the moment it observed its step, so they need not come in the phase order:
+a Multi-AZ standby can take over on its own, and the probe pass through it, before the runbook
+has even journaled its start. A boundary is therefore held between its neighbours: no earlier
+than the boundary before it, and no later than the first success (service was back by then,
+whatever a later step confirmed). Such a phase is 0, and the phases still add up to the RTO.
+A phase whose boundary is missing is None; nothing is interpolated.
 """
 from __future__ import annotations
 
@@ -61,6 +66,8 @@ def measure_rto(
         until=recovered_at,
         failovers=failovers,
     )
+    detection_end, decision_end, failover_end = _in_order(
+        fault_time, [detected_at, runbook_started_at, failover_done_at], recovered_at)
     return RtoMeasurement(
         rto_seconds=_span(fault_time, recovered_at),
         recovered_at=recovered_at,
@@ -68,12 +75,29 @@ def measure_rto(
         runbook_started_at=runbook_started_at,
         failover_done_at=failover_done_at,
         phases=Phases(
-            detection_seconds=_span(fault_time, detected_at),
-            decision_seconds=_span(detected_at, runbook_started_at),
-            failover_seconds=_span(runbook_started_at, failover_done_at),
-            first_success_seconds=_span(failover_done_at, recovered_at),
+            detection_seconds=_span(fault_time, detection_end),
+            decision_seconds=_span(detection_end, decision_end),
+            failover_seconds=_span(decision_end, failover_end),
+            first_success_seconds=_span(failover_end, recovered_at),
         ),
     )
+
+
+def _in_order(start: float, boundaries: list[float | None], end: float | None) -> list[float | None]:
+    """Each boundary held no earlier than the previous one and no later than `end` (module
+    docstring); a missing boundary stays None and the next one is held against the last known."""
+    held: list[float | None] = []
+    floor = start
+    for boundary in boundaries:
+        if boundary is None:
+            held.append(None)
+            continue
+        boundary = max(boundary, floor)
+        if end is not None:
+            boundary = min(boundary, end)
+        held.append(boundary)
+        floor = boundary
+    return held
 
 
 def _first_at_or_after(t: float, events: list[Event]) -> float | None:

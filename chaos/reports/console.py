@@ -5,12 +5,14 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from chaos.journal import RunRecord
 from chaos.measurement.results import ScenarioResult
 from chaos.measurement.verdict import Summary, summarize
 from chaos.reports import format as fmt
 
 CI_LOG_WIDTH = 160
-_STYLE = {"passed": "bold green", "failed": "bold red", "skipped": "dim"}
+_STYLE = {"passed": "bold green", "failed": "bold red", "skipped": "dim", "interrupted": "bold yellow",
+          "aborted": "bold magenta"}
 
 
 def results_table(results: list[ScenarioResult]) -> Table:
@@ -42,22 +44,29 @@ def make_console() -> Console:
 
 
 def quiet_line(summary: Summary) -> str:
-    """e.g. `chaos: FAIL, 7 passed, 1 failed, 2 skipped (exit 1)`."""
+    """e.g. `chaos: FAIL, 7 passed, 1 failed, 2 skipped (exit 1)`; a stopped run says why:
+    `chaos: INTERRUPTED (interrupted by SIGTERM), 2 passed, 0 failed, 1 unfinished, 0 skipped (exit 143)`."""
+    why = f" ({summary.stop_reason})" if summary.stopped and summary.stop_reason else ""
+    unfinished = f", {summary.unfinished} unfinished" if summary.stopped else ""
     return (
-        f"chaos: {summary.verdict}, {summary.passed} passed, {summary.failed} failed, "
+        f"chaos: {summary.verdict}{why}, {summary.passed} passed, {summary.failed} failed{unfinished}, "
         f"{summary.skipped} skipped (exit {summary.exit_code})"
     )
 
 
-def print_results(results: list[ScenarioResult], *, console: Console | None = None, quiet: bool = False) -> Summary:
+def print_results(results: list[ScenarioResult], *, console: Console | None = None, quiet: bool = False,
+                  run: RunRecord | None = None) -> Summary:
     """Print the table (or the one line in quiet mode) and the failure reasons; returns the summary."""
     console = console or make_console()
-    summary = summarize(results)
+    summary = summarize(results, run)
     if not quiet:
         console.print(results_table(results))
         for r in results:
             if r.reasons:
                 console.print(f"[red]✗[/red] {r.scenario} / {r.workload}: {'; '.join(r.reasons)}", highlight=False)
+            if r.stopped:
+                console.print(f"[yellow]■[/yellow] {r.scenario} / {r.workload}: {'; '.join(r.notes[:1])}",
+                              highlight=False)
         # One line per distinct reason keeps the table narrow and still says why nothing ran.
         skips: dict[str, list[str]] = {}
         for r in results:

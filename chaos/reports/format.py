@@ -45,4 +45,5 @@ def rate(value: float | None) -> str:
 
 
 def verdict_word(result: ScenarioResult) -> str:
-    return {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[result.status]
+    return {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "interrupted": "INTERRUPTED",
+            "aborted": "ABORTED"}[result.status]

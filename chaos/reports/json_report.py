@@ -14,7 +14,7 @@ REPORT_VERSION = 1
 
 def build_report(run: RunRecord, results: list[ScenarioResult]) -> dict[str, Any]:
     """`{"run", "results", "skipped", "summary"}`: measured results apart from not-applicable pairs."""
-    summary = summarize(results)
+    summary = summarize(results, run)
     return {
         "report_version": REPORT_VERSION,
         "run": run.to_dict(),
@@ -36,6 +36,9 @@ def build_report(run: RunRecord, results: list[ScenarioResult]) -> dict[str, Any
             "skipped": summary.skipped,
             "exit_code": summary.exit_code,
             "verdict": summary.verdict,
+            "stopped": summary.stopped,
+            "stop_reason": summary.stop_reason,
+            "unfinished": summary.unfinished,
         },
     }
 

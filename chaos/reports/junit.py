@@ -27,7 +27,11 @@ def render_junit(run: RunRecord, results: list[ScenarioResult]) -> ET.ElementTre
         if result.skipped:
             ET.SubElement(case, "skipped", message=result.skip_reason or "not applicable")
             continue
-        if not result.passed:
+        if result.stopped:  # not a missed target: the run stopped before it could be judged
+            error = ET.SubElement(case, "error", message="; ".join(result.notes[:1]),
+                                  type=result.stopped.capitalize())
+            error.text = _figures(result)
+        elif not result.passed:
             failure = ET.SubElement(case, "failure", message="; ".join(result.reasons), type="TargetMissed")
             failure.text = _figures(result)
         ET.SubElement(case, "system-out").text = _figures(result)
@@ -37,7 +41,7 @@ def render_junit(run: RunRecord, results: list[ScenarioResult]) -> ET.ElementTre
         element.set("tests", str(len(counted)))
         element.set("failures", str(sum(1 for c in counted if c.find("failure") is not None)))
         element.set("skipped", str(sum(1 for c in counted if c.find("skipped") is not None)))
-        element.set("errors", "0")
+        element.set("errors", str(sum(1 for c in counted if c.find("error") is not None)))
     return ET.ElementTree(root)
 
 

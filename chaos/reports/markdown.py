@@ -9,19 +9,34 @@ from chaos.measurement.results import ScenarioResult
 from chaos.measurement.verdict import summarize
 from chaos.reports import format as fmt
 
-_VERDICT_ICON = {"PASS": "✅", "FAIL": "❌", "EMPTY": "⚠️"}
+_VERDICT_ICON = {"PASS": "✅", "FAIL": "❌", "EMPTY": "⚠️", "INTERRUPTED": "⏹️", "ABORTED": "💥"}
 
 
 def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
     measured = [r for r in results if not r.skipped]
     skipped = [r for r in results if r.skipped]
-    summary = summarize(results)
+    summary = summarize(results, run)
+    stopped_line = []
+    if summary.stopped:
+        stopped_line = [
+            f"**The run did not finish: {summary.stop_reason or summary.stopped}.** Scenarios it "
+            f"completed are judged below; the {summary.unfinished} result(s) of the scenario it "
+            f"stopped in are {summary.verdict}, with what was measured until then. "
+            + (f"`python -m chaos recover` put back what it left at "
+               f"{datetime.fromtimestamp(run.recovered_at, tz=timezone.utc):%H:%M:%S} UTC."
+               if run.recovered_at else
+               "If it could not revert its faults or stop its lab (it was killed), run "
+               "`python -m chaos recover --out <this directory>`."),
+            "",
+        ]
     lines = [
         f"## SecureCart DR game day: {_VERDICT_ICON[summary.verdict]} {summary.verdict}",
         "",
-        f"{summary.passed} passed, {summary.failed} failed, {summary.skipped} skipped "
+        f"{summary.passed} passed, {summary.failed} failed"
+        f"{f', {summary.unfinished} unfinished' if summary.stopped else ''}, {summary.skipped} skipped "
         f"(exit code {summary.exit_code}).",
         "",
+        *stopped_line,
         _run_line(run),
         "",
         "### Measured vs target",

@@ -49,14 +49,17 @@ class RunbookContext:
         `wait_until`), so a probe running concurrently cannot appear to succeed before it."""
         self.journal.record(FAILOVER_DONE, self.scenario, self.workload_name, t=at, action=action)
 
-    def note(self, text: str) -> None:
-        self.journal.record(NOTE, self.scenario, self.workload_name, text=text)
+    def note(self, text: str, **data: Any) -> None:
+        """A note for the report; `undo={...}` marks a change to the target that `chaos recover`
+        reverses if the run stops before failing back (chaos/scenarios/aftermath.py)."""
+        self.journal.record(NOTE, self.scenario, self.workload_name, text=text, **data)
 
     def wait_until(self, what: str, check: Any, *, budget: float | None = None) -> Any:
         """Poll `check()` until it returns a truthy value (exceptions count as "not yet"), within
         `budget` (default: the runbook's); RunbookError naming `what` otherwise."""
         bound = self.budget_seconds if budget is None else budget
         attempt_started = [0.0]
+        began = time.time()
 
         def observed() -> Any:
             attempt_started[0] = time.time()
@@ -76,4 +79,7 @@ class RunbookContext:
         except RetryError as err:
             last = err.last_attempt
             why = describe_error(last.exception()) if last.failed else f"last answer {last.result()!r}"
+            if self.stop.is_set():  # the scenario was stopped: say how long it really waited
+                raise RunbookError(f"{what}: not done when the scenario stopped, after "
+                                   f"{time.time() - began:.1f} s ({why})") from None
             raise RunbookError(f"{what}: not done within {bound:.0f} s ({why})") from None

@@ -81,7 +81,26 @@ def _point_primary_record_at(ctx: RunbookContext, region: str) -> None:
     elif failover.get("routing") == "latency":
         record_set["Region"] = primary["region"]
     client = ctx.target.client("route53", ROUTE53_REGION)
+    zone = dns.zone_id(ctx.inventory)
+    # Journaled before the change: a run killed right after it still tells `chaos recover` how
+    # to put the record back (the record set as it is now, health check included).
+    original = _current_record_set(client, zone, record_set)
+    if original is not None:
+        ctx.note(f"changing Route 53 record {record_set['Name']} ({record_set['SetIdentifier']}) by hand",
+                 undo={"route53_upsert": {"zone_id": zone, "record_set": original}})
     client.change_resource_record_sets(
-        HostedZoneId=dns.zone_id(ctx.inventory),
+        HostedZoneId=zone,
         ChangeBatch={"Comment": f"chaos run {ctx.run_id}: manual failover",
                      "Changes": [{"Action": "UPSERT", "ResourceRecordSet": record_set}]})
+
+
+def _current_record_set(client: Any, zone: str, wanted: dict[str, Any]) -> dict[str, Any] | None:
+    """The record set `wanted` names (name, type, set identifier) as Route 53 holds it now."""
+    listed = client.list_resource_record_sets(
+        HostedZoneId=zone, StartRecordName=wanted["Name"], StartRecordType=wanted["Type"],
+        StartRecordIdentifier=wanted["SetIdentifier"], MaxItems="1")["ResourceRecordSets"]
+    for record in listed:
+        if (record["Name"].rstrip(".") == wanted["Name"].rstrip(".") and record["Type"] == wanted["Type"]
+                and record.get("SetIdentifier") == wanted["SetIdentifier"]):
+            return record
+    return None

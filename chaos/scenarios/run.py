@@ -67,6 +67,7 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
                              settings=settings)
     stop = threading.Event()
     injected: list[Fault] = []
+    failure: BaseException | None = None
     try:
         on_phase("steady-state gate")
         steady_state.gate(runs, journal, settings)
@@ -86,11 +87,20 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
                              settings=settings, stop=stop)
         on_phase("auditing")
         audit.audit_all(runs, target, journal, scenario.name)
+    except BaseException as err:  # a signal, a dead lab, a tool failure: revert, then re-raise it
+        failure = err
+        raise
     finally:
         stop.set()
         try:
             on_phase("reverting faults")
             rollback.revert_all(injected, journal, scenario.name)
+        except Exception:
+            # Each failed revert is journaled (rollback.py). When the scenario is already failing
+            # (its lab died: nothing answers the revert), that failure is the news: raising the
+            # revert's error here would hide it.
+            if failure is None:
+                raise
         finally:
             _stop_canaries(runs)
     steady_state.after(runs, journal, scenario.name)

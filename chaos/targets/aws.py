@@ -115,7 +115,9 @@ class AwsTarget(Target):
                 fis.stop_experiment(id=experiment_id)
             raise RuntimeError(f"FIS experiment {experiment_id} ({template_id}) is {status}, "
                                "not running: check its stop conditions and the chaos role")
-        return {"experiment_id": experiment_id, "template_id": template_id}
+        # The region too: `chaos recover` stops a still-running experiment from the journal alone.
+        return {"experiment_id": experiment_id, "template_id": template_id,
+                "region": self._inventory["primary_region"]}
 
     def remove_fault(self, handle: dict[str, Any]) -> None:
         experiment_id = handle.get("experiment_id")

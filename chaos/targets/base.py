@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
@@ -61,6 +61,8 @@ class Target(abc.ABC):
         self._sessions: dict[str, boto3.Session] = {}
         self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()
+        self._on_lost: Callable[[str], None] | None = None
+        self._on_host_change: Callable[[dict[str, Any]], None] | None = None
 
     # -- clients -----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -115,6 +117,15 @@ class Target(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release everything the target started. Idempotent."""
+
+    def supervise(self, *, on_lost: Callable[[str], None] | None = None,
+                  on_host_change: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Crash safety hooks, set before `prepare`: `on_lost(why)` (from any thread) when what
+        the target runs on died under the run; `on_host_change(host)` with the processes and
+        directories it started on this host (run.json `host`, for `chaos recover`). A target
+        that starts nothing here (LocalStack, AWS) never calls them."""
+        self._on_lost = on_lost
+        self._on_host_change = on_host_change
 
     # -- fault plumbing (each target implements what its capabilities promise) ---------------
     @abc.abstractmethod

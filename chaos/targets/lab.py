@@ -45,8 +45,12 @@ class LabTarget(ChaosApiFaults, Target):
     def start(self) -> None:
         from chaos.lab.process import LabClient, LabProcess  # the lab is heavy: import on use
         if self._process is None:
-            self._process = LabProcess(time_factor=self.time_factor)
+            report = self._on_host_change
+            self._process = LabProcess(time_factor=self.time_factor,
+                                       on_spawn=(lambda lab: report({"lab": lab})) if report else None)
             self._process.start()
+            if self._on_lost is not None:
+                self._process.watch(self._on_lost)
             self.endpoint_url = self._process.endpoint
             self.lab_client = LabClient(self.endpoint_url)
 

@@ -6,24 +6,37 @@ are combined into an RDS instance with a Multi-AZ standby and replicas is `datap
 PostgreSQL refuses to run as root. When the lab runs as root, every PostgreSQL command runs as the
 unprivileged `postgres` user (Debian's package creates it) through `subprocess`'s `user=`/`group=`
 arguments, which switch user in the child without a `preexec_fn` (unsafe in a threaded server).
+
+Every PostgreSQL process dies with the lab, however the lab ends (SIGKILL included): each program
+runs under `setpriv --pdeathsig KILL` (util-linux), which asks the kernel to SIGKILL it when its
+parent goes (`PR_SET_PDEATHSIG`). A server is therefore started as the lab's own child (`postgres
+-D`, not `pg_ctl start`, whose postmaster outlives the short-lived pg_ctl), from one long-lived
+thread (`_Spawner`: the kernel's "parent" is the thread that forked). The postmaster's own
+children (backends, WAL sender/receiver, checkpointer...) exit when their postmaster dies:
+PostgreSQL watches for that itself. Servers and directories are also written down in the lab's
+leftovers file (chaos/lab/scratch.py), so a harness can clean up even without `setpriv`.
 """
 from __future__ import annotations
 
 import atexit
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from chaos.errors import ChaosError
+from chaos.lab.scratch import LEFTOVERS
 
 KILL_WAIT_SECONDS = 5.0  # SIGKILLed processes are normally gone within milliseconds
 
@@ -124,19 +137,33 @@ def running_as_root() -> bool:
     return os.geteuid() == 0
 
 
-def run_as_postgres(args: list[str], *, timeout: float = COMMAND_TIMEOUT_SECONDS, check: bool = True,
-                    new_session: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run a PostgreSQL program, as the `postgres` OS user when we are root.
+def _dies_with_parent(args: list[str]) -> list[str]:
+    """`args` run so that the kernel SIGKILLs them when their parent thread ends (module docstring).
 
-    `new_session` puts a started server in its own session, so a Ctrl-C in the lab's terminal does
-    not reach it: the lab stops its servers itself, in order, from `close()`.
+    Applied after the switch to the `postgres` user (the kernel clears the setting when a process
+    changes its credentials, so it must be set by the program that runs as that user). Without
+    `setpriv`, the leftovers file is what a harness cleans up from.
     """
-    as_user: dict[str, object] = {}
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--", *args] if setpriv else list(args)
+
+
+def _as_postgres_user() -> dict[str, Any]:
     if running_as_root():
-        as_user = {"user": POSTGRES_OS_USER, "group": POSTGRES_OS_USER, "extra_groups": []}
+        return {"user": POSTGRES_OS_USER, "group": POSTGRES_OS_USER, "extra_groups": []}
+    return {}
+
+
+def run_as_postgres(args: list[str], *, timeout: float = COMMAND_TIMEOUT_SECONDS, check: bool = True
+                    ) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL program to completion, as the `postgres` OS user when we are root.
+
+    The calling thread waits for it, so it can only lose its parent when the whole lab dies, and
+    then it dies too (`_dies_with_parent`).
+    """
     result = subprocess.run(
-        args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-        start_new_session=new_session, cwd="/", **as_user,  # type: ignore[arg-type]
+        _dies_with_parent(args), capture_output=True, text=True, timeout=timeout,
+        stdin=subprocess.DEVNULL, cwd="/", **_as_postgres_user(),
     )
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
@@ -145,6 +172,40 @@ def run_as_postgres(args: list[str], *, timeout: float = COMMAND_TIMEOUT_SECONDS
             f"{detail[-1] if detail else 'exit ' + str(result.returncode)}; see the server log in the lab workdir"
         )
     return result
+
+
+class _Spawner:
+    """Forks every long-running server from one thread that lives as long as the lab process.
+
+    `PR_SET_PDEATHSIG` fires when the *thread* that forked the child ends, not the process: a
+    server started from an HTTP request thread of the lab would be SIGKILLed when that request
+    ends. Forking from this dedicated thread ties every server to the lab process's lifetime.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def popen(self, args: list[str], **kwargs: Any) -> subprocess.Popen:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, name="postgres-spawner", daemon=True)
+                self._thread.start()
+        reply: Future = Future()
+        self._requests.put((args, kwargs, reply))
+        return reply.result()
+
+    def _serve(self) -> None:
+        while True:
+            args, kwargs, reply = self._requests.get()
+            try:
+                reply.set_result(subprocess.Popen(args, **kwargs))
+            except BaseException as error:  # handed to the caller, who raises it
+                reply.set_exception(error)
+
+
+SPAWNER = _Spawner()
 
 
 def give_to_postgres(path: Path) -> None:
@@ -210,6 +271,7 @@ class _TemplateCache:
                 return self._templates[bins.bindir]
             if self._root is None or not self._root.exists():
                 self._root = Path(tempfile.mkdtemp(prefix="securecart-pg-template-", dir=memory_backed_dir()))
+                LEFTOVERS.add_dir(self._root)
                 os.chmod(self._root, 0o755)
                 atexit.register(shutil.rmtree, self._root, True)
             template = self._root / f"template-{len(self._templates)}"
@@ -246,6 +308,7 @@ class PgServer:
     port: int = field(default_factory=free_port)
     settings: dict[str, str] = field(default_factory=dict)
     _started_once: bool = field(default=False, repr=False)
+    _process: subprocess.Popen | None = field(default=None, repr=False)  # the postmaster, our child
 
     # ---- creating the data directory -------------------------------------------------------
 
@@ -326,10 +389,7 @@ class PgServer:
         endpoints and links point at).
         """
         for _ in range(PORT_ATTEMPTS):
-            result = run_as_postgres(
-                [self.bins("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-t", str(int(timeout)),
-                 "-w", "start"], timeout=timeout + 10, check=False, new_session=True)
-            if result.returncode == 0:
+            if self._launch(timeout):
                 self._started_once = True
                 return
             if self._started_once or "could not bind" not in self.log_tail(10):
@@ -339,14 +399,64 @@ class PgServer:
                            recovery=(self.data_dir / "recovery.signal").exists())
         raise ChaosError(f"postgresql: server {self.name} did not start: {self.log_tail()}; see {self.log_file}")
 
+    def _launch(self, timeout: float) -> bool:
+        """Start the postmaster as our child and wait, as `pg_ctl -w start` does, until its
+        postmaster.pid says `ready` (or `standby`: a hot standby accepting reads). False if it
+        exited (e.g. its port was taken); ChaosError if it is still not ready after `timeout`."""
+        self._reap()
+        with open(self.log_file, "ab") as log:  # the server keeps its own handle
+            # Own session: a Ctrl-C in the lab's terminal does not reach it; the lab stops its
+            # servers itself, in order, from `close()`.
+            process = SPAWNER.popen(
+                _dies_with_parent([self.bins("postgres"), "-D", str(self.data_dir)]),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd="/",
+                start_new_session=True, **_as_postgres_user())
+        self._process = process
+        LEFTOVERS.add_process(process.pid, f"postgresql {self.name}")
+        state = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(0.02),
+                         retry=retry_if_result(lambda s: s == "starting"),
+                         retry_error_callback=lambda rs: rs.outcome.result(),
+                         )(lambda: self._start_state(process))
+        if state == "exited":
+            self._reap()
+            return False
+        if state == "starting":
+            raise ChaosError(f"postgresql: server {self.name} not ready after {timeout:.0f} s: "
+                             f"{self.log_tail()}; see {self.log_file}")
+        return True
+
+    def _start_state(self, process: subprocess.Popen) -> str:
+        if process.poll() is not None:
+            return "exited"
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return "starting"
+        # Line 1: the postmaster's PID (a stale file names another); line 8: its status.
+        if len(lines) >= 8 and lines[0].strip() == str(process.pid) and lines[7].strip() in ("ready", "standby"):
+            return "ready"
+        return "starting"
+
+    def _reap(self) -> None:
+        """Collect our exited postmaster (no zombie left) and cross it off the leftovers."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            process.wait(timeout=KILL_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:  # still running: keep tracking it
+            self._process = process
+            return
+        LEFTOVERS.discard_process(process.pid)
+
     def stop(self, mode: str = "fast", timeout: float = 30.0) -> None:
         """Stop the server: `fast` (clean shutdown) or `immediate` (a crash: no checkpoint, recovery on restart)."""
-        if not self.is_running():
-            return
-        run_as_postgres([self.bins("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-t", str(int(timeout)),
-                         "-w", "stop"], timeout=timeout + 10, check=False)
         if self.is_running():
-            self.kill()
+            run_as_postgres([self.bins("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-t", str(int(timeout)),
+                             "-w", "stop"], timeout=timeout + 10, check=False)
+            if self.is_running():
+                self.kill()
+        self._reap()
 
     def crash(self) -> None:
         """An instance failure: the postmaster and its backends quit at once (SIGQUIT, like a crash)."""
@@ -368,6 +478,7 @@ class PgServer:
                  retry=retry_if_result(bool), retry_error_callback=lambda _: None,
                  )(lambda: any(_alive(v) for v in victims))
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+        self._reap()
 
     def promote(self, timeout: float = 60.0) -> None:
         """End recovery on a standby; return when it accepts writes."""

@@ -36,6 +36,7 @@ from chaos.lab.postgres.cluster import (
     ADMIN_ROLE, PgBinaries, PgServer, make_owned_dir, memory_backed_dir, quote, require_binaries, run_as_postgres,
 )
 from chaos.lab.postgres.delayline import DelayLine
+from chaos.lab.scratch import LEFTOVERS
 
 DEFAULT_CROSS_REGION_LAG_SECONDS = 1.0
 # RDS Multi-AZ detects a lost primary and fails over in 60-120 s; the lab keeps it short so a game
@@ -114,6 +115,7 @@ class PostgresDataPlane:
         if workdir:
             parent.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(prefix="postgres-", dir=parent))
+        LEFTOVERS.add_dir(self.root)  # removed by `close`; by whoever outlives a killed lab otherwise
         try:
             make_owned_dir(self.root)
             _check_reachable_by_servers(self.root)
@@ -122,6 +124,7 @@ class PostgresDataPlane:
             raise
         # Unix socket paths are limited to ~107 bytes: keep the socket directory short.
         self.socket_dir = make_owned_dir(Path(tempfile.mkdtemp(prefix="scpg-")))
+        LEFTOVERS.add_dir(self.socket_dir)
         self._instances: dict[str, DbInstance] = {}
         self._servers: list[PgServer] = []
         self._zones_out: set[str] = set()
@@ -692,6 +695,8 @@ class PostgresDataPlane:
         self._teardown()
         shutil.rmtree(self.root, ignore_errors=True)
         shutil.rmtree(self.socket_dir, ignore_errors=True)
+        LEFTOVERS.discard_dir(self.root)
+        LEFTOVERS.discard_dir(self.socket_dir)
         atexit.unregister(self.close)
 
     def _teardown(self) -> None:
