@@ -20,7 +20,7 @@ from chaos.scenarios.aftermath import recover
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "recover", help="put back what a stopped or killed game day left (faults, lab, temp dirs)",
+        "recover", help="put back what a stopped or killed game day left behind",
         description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="the run directory: the --out of the game day to recover")

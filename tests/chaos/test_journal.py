@@ -150,3 +150,46 @@ def test_not_emulated_and_replication_from_lab_shapes():
     link = {"workload": "images", "kind": "s3", "source_region": "us-east-1", "target_region": "us-west-2",
             "lag_seconds": 2, "paused": False, "backlog": 0}
     assert ReplicationLag.from_link(link) == ReplicationLag("images", "s3", "us-east-1", "us-west-2", 2.0, False)
+
+
+def test_an_on_disk_journal_keeps_every_event_of_a_sigkilled_process(tmp_path):
+    """Four threads journal as fast as they can; the process SIGKILLs itself mid-stream. Every
+    event it recorded is on disk, each a whole line (nothing waits in a user-space buffer)."""
+    import subprocess
+    import sys
+    path = tmp_path / JOURNAL_FILE
+    script = f"""
+import os, signal, threading
+from chaos.journal import Journal, WRITE_ACKED
+journal = Journal.on_disk({str(path)!r})
+def canary(n):
+    for seq in range(100_000):
+        journal.record(WRITE_ACKED, "region-outage", f"w{{n}}", seq=seq, latency=0.001)
+threads = [threading.Thread(target=canary, args=(n,), daemon=True) for n in range(4)]
+for t in threads: t.start()
+while len(journal) < 5000: pass
+recorded = len(journal)
+print(recorded, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    from chaos.lab.process import REPO_ROOT
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == -9, done.stderr
+    recorded_before_kill = int(done.stdout.split()[0])
+    events = read_jsonl(path)  # every line parses: no half line
+    assert len(events) >= recorded_before_kill >= 5000
+    for n in range(4):  # per thread, in order and without a gap
+        seqs = [e.data["seq"] for e in events if e.workload == f"w{n}"]
+        assert seqs == list(range(len(seqs)))
+
+
+def test_run_record_is_written_atomically_with_its_end_state(tmp_path):
+    from chaos.journal import write_run_record
+    run = sample_run()
+    run.status, run.ended_at, run.host = "running", None, {"harness": {"pid": 1, "start_ticks": 2}}
+    write_run_record(tmp_path, run)
+    (tmp_path / JOURNAL_FILE).write_text("")
+    loaded, _ = load_run(tmp_path)
+    assert (loaded.status, loaded.ended_at, loaded.host) == ("running", None, run.host)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [JOURNAL_FILE, RUN_FILE]  # no temporary left

@@ -63,7 +63,8 @@ def test_json_report_has_the_contract_fields(tmp_path, events, results):
     assert orders["lost_writes"] == 30 and orders["reasons"]
     assert report["skipped"] == [{"scenario": "az-outage", "workload": "catalog", "strategy": "warm-standby",
                                   "kind": "dynamodb", "reason": "DynamoDB is regional: no AZ to fail"}]
-    assert report["summary"] == {"passed": 1, "failed": 1, "skipped": 1, "exit_code": 1, "verdict": "FAIL"}
+    assert report["summary"] == {"passed": 1, "failed": 1, "skipped": 1, "exit_code": 1, "verdict": "FAIL",
+                                 "stopped": None, "stop_reason": None, "unfinished": 0}
 
 
 def test_junit_parses_with_failures_and_skips(tmp_path, events, results):
