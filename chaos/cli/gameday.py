@@ -19,10 +19,10 @@ from typing import Any
 from chaos.errors import ChaosError, RunStopped
 from chaos.reports import print_results
 from chaos.reports.console import make_console
+from chaos.engine.gameday import GameDayPlan, run_gameday
+from chaos.engine.setup import EngineSettings
 from chaos.scenarios.catalog import SCENARIOS
-from chaos.scenarios.gameday import GameDayPlan, run_gameday
-from chaos.scenarios.setup import EngineSettings
-from chaos.scenarios.stopping import RunGuard
+from chaos.engine.stopping import RunGuard
 from chaos.targets import TARGET_NAMES, make_target
 from chaos.targets.inventory import validate_inventory
 from chaos.targets.localstack import load_inventory_file
@@ -173,7 +173,7 @@ def _output_dir(text: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     # SIGINT and SIGTERM stop the run the same way from here on: faults reverted, lab stopped,
-    # partial reports saved, exit 130 / 143 (chaos/scenarios/stopping.py).
+    # partial reports saved, exit 130 / 143 (chaos/engine/stopping.py).
     with RunGuard() as guard:
         plan = build_plan(args)
         out = _output_dir(args.out)

@@ -3,7 +3,7 @@
 Reads the run's run.json and journal.jsonl and, for that run only: reverts the faults it injected
 and did not revert (Chaos API rules, FIS experiments, replication pauses), puts back DNS records a
 runbook changed by hand, ends the lab process it started and the PostgreSQL servers under it,
-and removes its temporary directories (chaos/scenarios/aftermath.py). Prints what it did; a
+and removes its temporary directories (chaos/engine/aftermath.py). Prints what it did; a
 second run finds nothing left and says so. Exit 0 when nothing is left, 2 when something could
 not be put back (each named on its own line) or the run is still in progress.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from chaos.errors import EXIT_OK, EXIT_TOOL_ERROR
 from chaos.journal import RUNNING, load_run
-from chaos.scenarios.aftermath import recover
+from chaos.engine.aftermath import recover
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

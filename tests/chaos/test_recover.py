@@ -15,7 +15,7 @@ import pytest
 
 from chaos.journal import (FAULT_INJECTED, FAULT_REVERTED, NOTE, Event, RunRecord, WorkloadTarget,
                            save_run)
-from chaos.scenarios.aftermath import pending_faults
+from chaos.engine.aftermath import pending_faults
 from tests.lab._lab_fixtures import client, deployed_lab
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from chaos.errors import RunAborted, RunInterrupted
-from chaos.scenarios.stopping import RunGuard
+from chaos.engine.stopping import RunGuard
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

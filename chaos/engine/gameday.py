@@ -6,7 +6,7 @@ The caller owns the target (and closes it in a `finally`); this module never sta
 Crash safety: the journal is on disk from the first event and run.json is written when the run
 starts (`status: running`, the harness's PID) and again once the lab child exists (its PID, run
 directory, leftovers file), so a run killed at any point can be re-rendered (`chaos report`) and
-put back (`chaos recover`). A signal or a dead lab (chaos/scenarios/stopping.py) stops the run:
+put back (`chaos recover`). A signal or a dead lab (chaos/engine/stopping.py) stops the run:
 the scenario in flight reverts its faults (its `finally`), a `run_stopped` event names it, and
 the reports are still written, with the verdict INTERRUPTED or ABORTED.
 """
@@ -26,11 +26,12 @@ from chaos.journal import (ABORTED, COMPLETED, JOURNAL_FILE, RUN_STOPPED, RUNNIN
 from chaos.lab.scratch import ProcessId
 from chaos.measurement import ScenarioResult, exit_code, measure
 from chaos.reports import write_reports
+from chaos.engine.run import run_scenario, select_workloads
+from chaos.engine.setup import EngineSettings
 from chaos.scenarios.catalog import SCENARIOS
-from chaos.scenarios.run import run_scenario, select_workloads
-from chaos.scenarios.setup import EngineSettings
-from chaos.scenarios.stopping import RunGuard
+from chaos.engine.stopping import RunGuard
 from chaos.targets.base import Deployment, Target
+from chaos.targets.inventory import parse_inventory
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def workload_targets(inventory: dict[str, Any], plan: GameDayPlan) -> dict[str, 
 
 def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> list[str]:
     """Validate names against the inventory before anything is started; returns the workloads."""
-    available = sorted(inventory.get("workloads") or {})
+    views = parse_inventory(inventory, f"stack {plan.stack}")
+    available = sorted(views.workloads)
     names = plan.workloads or available
     for name in names:
         if name not in available:
@@ -85,7 +87,7 @@ def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> 
             raise ChaosError(f"--scenario: unknown scenario {scenario_name!r}; choose among "
                              f"{', '.join(SCENARIOS)}")
         if plan.scenarios_explicit:
-            selection = select_workloads(SCENARIOS[scenario_name], inventory, names, target)
+            selection = select_workloads(SCENARIOS[scenario_name], views, names, target)
             if not selection.applicable:
                 why = "; ".join(f"{n}: {r}" for n, r in selection.skipped.items())
                 raise ChaosError(f"--scenario: {scenario_name} applies to none of the selected "
