@@ -148,7 +148,7 @@ def _revert_fault(run: RunRecord, fault: PendingFault, lab_gone: bool, did: Call
         return
     try:
         if detail.get("experiment_id"):
-            did(fault.key, f"{what}: {_stop_experiment(detail, aws_profile)}")
+            did(fault.key, f"{what}: {_stop_experiment(run, detail, aws_profile)}")
         elif detail.get("rules") or detail.get("replication_paused"):
             did(fault.key, f"{what}: {_remove_chaos_api_fault(run, detail)}")
         else:  # a deletion: the damage was the fault, its repair is the runbook's restore
@@ -181,13 +181,16 @@ def _remove_chaos_api_fault(run: RunRecord, detail: dict[str, Any]) -> str:
     return "; ".join(done)
 
 
-def _stop_experiment(detail: dict[str, Any], aws_profile: str | None) -> str:
+def _stop_experiment(run: RunRecord, detail: dict[str, Any], aws_profile: str | None) -> str:
+    """StopExperiment unless FIS says it ended; through the run's endpoint when it had one (an
+    AWS-compatible endpoint, as the tests use), else AWS with the usual credential chain."""
     import boto3
     region = detail.get("region")
     if not region:
         raise ChaosError("the journal does not name the experiment's region; stop "
                          f"{detail['experiment_id']} in the FIS console")
-    fis = boto3.Session(region_name=region, profile_name=aws_profile).client("fis")
+    fis = boto3.Session(region_name=region, profile_name=aws_profile).client(
+        "fis", endpoint_url=run.endpoint)
     experiment_id = detail["experiment_id"]
     status = fis.get_experiment(id=experiment_id)["experiment"]["state"]["status"]
     if status in ("completed", "stopped", "failed", "cancelled"):
@@ -221,7 +224,8 @@ def _undo_change(run: RunRecord, undo: dict[str, Any], key: str, lab_gone: bool,
 def _route53(run: RunRecord, aws_profile: str | None) -> Any:
     import boto3
     if run.target == "aws":
-        return boto3.Session(profile_name=aws_profile).client("route53", region_name="us-east-1")
+        return boto3.Session(profile_name=aws_profile).client("route53", region_name="us-east-1",
+                                                              endpoint_url=run.endpoint)
     from chaos.targets.localstack import LOCALSTACK_CREDENTIALS
     return boto3.Session(region_name="us-east-1", **LOCALSTACK_CREDENTIALS).client(
         "route53", endpoint_url=run.endpoint)

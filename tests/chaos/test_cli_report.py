@@ -68,3 +68,29 @@ def test_unknown_format_exits_2(tmp_path):
     done = chaos_report(str(saved_run(tmp_path / "run", lag=0.5)), "--format", "pdf")
     assert done.returncode == 2
     assert "--format: unknown format pdf" in done.stderr
+
+
+def test_a_run_still_in_progress_is_refused_and_a_killed_one_is_aborted(tmp_path):
+    """run.json `running`: while its harness lives (this test process stands in for it) the run is
+    in progress and neither `report` nor `recover` touches it; once the harness is gone (a PID
+    whose start time no longer matches) it is a killed run, ABORTED with exit 2, not FAIL (1)."""
+    import os
+    from dataclasses import replace
+
+    from chaos.lab.scratch import ProcessId
+    me = ProcessId.of(os.getpid())
+    live = replace(run_record(), status="running", ended_at=None, host={"harness": me.to_dict()})
+    save_run(tmp_path, live, outage_events(workload="catalog", lag=0.5)[:1500])
+    for command in (["report", str(tmp_path)], ["recover", "--out", str(tmp_path)]):
+        done = subprocess.run([sys.executable, "-m", "chaos", *command], cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 2
+        assert f"run r1 is still in progress (pid {os.getpid()})" in done.stderr
+
+    dead = replace(live, host={"harness": {"pid": os.getpid(), "start_ticks": me.start_ticks + 1}})
+    save_run(tmp_path, dead, outage_events(workload="catalog", lag=0.5)[:1500])
+    done = chaos_report(str(tmp_path), "--quiet", "--format", "json")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "chaos: ABORTED (the game-day process was killed" in done.stdout
+    result = json.loads((tmp_path / "report.json").read_text())["results"][0]
+    assert result["stopped"] == "aborted" and result["passed"] is False and result["reasons"] == []

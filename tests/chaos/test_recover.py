@@ -126,3 +126,35 @@ class socket_nobody_listens_on:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+
+# The FIS side runs against a moto server, with the fixtures of test_faults.py (templates as the
+# stack declares them, credentials through the ordinary chain).
+from tests.chaos.test_faults import (aws_credentials, aws_endpoint, experiment_pace,  # noqa: E402,F401
+                                     staging)
+
+
+def test_recover_stops_the_fis_experiment_a_killed_run_left_running(tmp_path, aws_endpoint, staging,
+                                                                   experiment_pace):
+    from chaos.engine.aftermath import recover as recover_run
+    from chaos.faults.outages import InstanceFailure
+    from chaos.targets.aws import AwsTarget
+    inventory, ids, fis = staging
+    experiment_pace(3)  # it stays running: nobody reverted it before the harness died
+    target = AwsTarget(inventory, endpoint_url=aws_endpoint)
+    detail = InstanceFailure(target, "run-killed", "orders-primary", workload="orders").inject()
+    assert detail["region"] == "us-east-1"
+    run = RunRecord(run_id="run-killed", stack="staging", target="aws", endpoint=aws_endpoint,
+                    started_at=T0, ended_at=None, scenarios=["instance-failure"],
+                    workloads={"orders": WorkloadTarget("rds", "pilot-light", 1800, 60)},
+                    status="running", host={})
+    save_run(tmp_path, run, [event(2, FAULT_INJECTED, "orders", scenario="instance-failure",
+                                   fault="instance-failure", detail=detail)])
+
+    report = recover_run(tmp_path)
+    assert report.failed == []
+    assert report.done == [f"instance-failure of instance-failure / orders: FIS experiment "
+                           f"{detail['experiment_id']} stopped (was running)"]
+    [experiment] = fis.list_experiments(experimentTemplateId=ids["orders-rds-reboot-failover"])["experiments"]
+    assert experiment["state"]["status"] in ("stopping", "stopped")
+    assert recover_run(tmp_path).done == []  # the second time: nothing
