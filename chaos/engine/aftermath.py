@@ -86,8 +86,9 @@ def recover(run_dir: Path, *, aws_profile: str | None = None) -> RecoverReport:
             finished.add(key)
             report.done.append(action)
 
-        lab_gone = _end_lab(run, run_dir, did, report)  # first: a live lab could re-add nothing, but
-        # its faults end with it, so the Chaos API below is only for targets that outlive the run
+        # The lab first: on the embedded lab every fault and DNS change lives in that process,
+        # so ending it is their revert; the APIs below are for targets that outlive the run.
+        lab_gone = _end_lab(run, run_dir, did, report)
         for fault in pending_faults(events):
             if fault.key not in finished:
                 _revert_fault(run, fault, lab_gone, did, report, aws_profile)
