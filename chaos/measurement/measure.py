@@ -135,7 +135,7 @@ def _stopped_result(identity: dict, stop: Event, timeline: Timeline, rto: RtoMea
     status = str(stop.data.get("status") or "aborted")
     reason = str(stop.data.get("reason") or "the run stopped")
     began = min((e.t for events in timeline.by_kind.values() for e in events), default=stop.t)
-    timing = f"{reason} {stop.t - began:.1f} s into the scenario"
+    timing = f"{status} {stop.t - began:.1f} s into the scenario"
     if window.fault_time is None and timeline.of(FAULT_REVERTED):
         timing += ", while its fault was being injected (it was reverted)"
     elif window.fault_time is None:
@@ -148,6 +148,7 @@ def _stopped_result(identity: dict, stop: Event, timeline: Timeline, rto: RtoMea
             timing += ", before recovery was confirmed"
     if window.fault_time is not None and window.end is None:
         timing += "; the run journaled no revert of its fault"
+    timing += f" ({reason})"
     return ScenarioResult(
         **identity,
         stopped=status,
