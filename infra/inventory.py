@@ -260,7 +260,8 @@ def application_of(dns: DnsFailover) -> dict[str, Any] | None:
                 lambda policies: _field(policies[0], "weight") if policies else None
             ),
             "value": dns.record_values[region],
-            "alias": r.aliases.apply(lambda aliases: bool(aliases)),
+            # The load balancer's hosted zone for an alias record; null for a CNAME.
+            "alias_zone_id": dns.endpoints[region].load_balancer_zone_id,
             "health_check_id": r.health_check_id,
         }
 

@@ -1,6 +1,6 @@
 """Detection: how the operator (or the automation) learns that something is wrong.
 
-- Region-level failures: the workload's primary Route 53 health check turns unhealthy
+- Region-level failures: the application's primary-region Route 53 health check turns unhealthy
   (`GetHealthCheckStatus`), so detection time includes the check's interval x threshold, as on
   AWS. A workload without a health check falls back to the canary.
 - Instance and AZ failures, and workloads without a check: N consecutive failed canary writes
@@ -36,7 +36,7 @@ def _unhealthy_since(ctx: RunbookContext, check_id: str) -> float | None:
 
 
 def by_health_check(ctx: RunbookContext) -> str:
-    check_id = dns.primary_health_check_id(ctx.workload)
+    check_id = dns.primary_health_check_id(ctx.inventory, ctx.workload)
     if check_id is None:
         return by_canary_failures(ctx)
     since = ctx.wait_until(f"health check {check_id} unhealthy", lambda: _unhealthy_since(ctx, check_id))

@@ -81,11 +81,13 @@ class DnsFailover(pulumi.ComponentResource):
     private_records: dict[str, aws.route53.Record]  # workload -> record
     routing: Routing
     record_values: dict[str, str]  # region -> what the record answers (endpoint host name)
+    endpoints: dict[str, AppEndpoint]
 
     def __init__(self, name: str, args: DnsFailoverArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securecart:failover:DnsFailover", name, None, opts)
         child_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.routing = args.routing
+        self.endpoints = dict(args.endpoints)
         self.zone = aws.route53.Zone(
             f"{name}-zone", name=args.zone_name, comment="SecureCart application failover",
             tags=dict(args.tags), opts=child_opts,
