@@ -7,6 +7,7 @@ Each stack is evaluated by running the real `__main__.py` under Pulumi's mock ru
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -394,3 +395,65 @@ def test_strategy_override_changes_what_is_provisioned():
     check(sessions.inputs.get("replicas", []) == [], sessions, "backup-restore table still has a replica")
     assert result.inventory["workloads"]["orders"]["failover"] is None
     assert STRATEGIES["backup-restore"].routing is None
+
+
+def test_rds_snapshots_are_exported_on_a_schedule_without_lambda(prod):
+    [machine] = prod.of_type("aws:sfn/stateMachine:StateMachine")
+    definition = json.loads(machine.inputs["definition"])
+    resources = [state.get("Resource") for state in definition["States"].values()]
+    assert "arn:aws:states:::aws-sdk:rds:describeDBSnapshots" in resources
+    assert "arn:aws:states:::aws-sdk:rds:startExportTask" in resources
+    assert not any("lambda" in str(r) for r in resources), "no Lambda code to keep"
+    export = definition["States"]["StartExport"]["Arguments"]
+    archive = prod.by_name("orders-export-archive")
+    assert export["S3BucketName"] == archive.outputs["bucket"], machine.urn
+    assert export["IamRoleArn"] == prod.by_name("orders-export-role").outputs["arn"], machine.urn
+    [schedule] = prod.of_type("aws:scheduler/schedule:Schedule")
+    assert schedule.inputs["target"]["arn"] == machine.outputs["arn"], schedule.urn
+    [grant] = prod.of_type("aws:kms/grant:Grant")
+    assert grant.inputs["granteePrincipal"] == prod.by_name("orders-export-role").outputs["arn"], grant.urn
+    assert {"GenerateDataKey", "CreateGrant", "DescribeKey"} <= set(grant.inputs["operations"]), grant.urn
+
+
+def test_the_export_archive_is_not_itself_backed_up(prod):
+    archive = prod.by_name("orders-export-archive")
+    check("backup-tier" not in archive.inputs.get("tags", {}), archive, "AWS Backup would select the archive")
+
+
+def test_prod_keeps_databases_and_instances_off_the_default_vpc(prod):
+    config = stack_config("prod")
+    for instance in prod.of_type("aws:rds/instance:Instance"):
+        network = config.network.regions[instance.region]
+        check(bool(instance.inputs.get("dbSubnetGroupName")), instance, "no subnet group: the default VPC")
+        check(instance.inputs.get("vpcSecurityGroupIds") == list(network.security_groups["database"]), instance,
+              "not the configured security groups")
+    for instance in prod.of_type("aws:ec2/instance:Instance"):
+        check(instance.inputs.get("associatePublicIpAddress") is False, instance, "public IPv4")
+        check(instance.inputs.get("subnetId") in config.network.regions["us-east-1"].subnets.values(), instance,
+              "not in a configured subnet")
+
+
+def test_dr_compute_boots_the_same_image_and_user_data_as_the_primary(prod):
+    templates = {t.region: t for t in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    assert set(templates) == {"us-east-1", "us-west-2"}
+    primary, dr = templates["us-east-1"], templates["us-west-2"]
+    check(bool(dr.inputs.get("userData")) and dr.inputs["userData"] == primary.inputs["userData"], dr,
+          "the DR group would boot without the application's user data")
+    check(dr.inputs["imageId"].startswith("ami-") and dr.inputs["imageId"] != primary.inputs["imageId"], dr,
+          "the DR image must be the configured image read in the DR region")
+    volume_tags = next(t["tags"] for t in dr.inputs["tagSpecifications"] if t["resourceType"] == "volume")
+    check("backup-tier" not in volume_tags, dr, "volumes backed up again besides their instance")
+
+
+def test_the_provider_secret_key_stays_secret():
+    import pulumi
+    from infra.offline import run_program
+    from infra.providers import ProviderSettings
+
+    seen = {}
+
+    def program() -> None:
+        seen["settings"] = ProviderSettings.from_config(pulumi.Config("aws"))
+
+    run_program(program, stack="localstack", config={"aws:secretKey": "not-in-plain-text", "aws:accessKey": "test"})
+    assert isinstance(seen["settings"].text["secret_key"], pulumi.Output), "aws:secretKey read as plain text"
