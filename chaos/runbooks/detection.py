@@ -36,7 +36,7 @@ def _unhealthy_since(ctx: RunbookContext, check_id: str) -> float | None:
 
 
 def by_health_check(ctx: RunbookContext) -> str:
-    check_id = dns.primary_health_check_id(ctx.inventory, ctx.workload)
+    check_id = dns.primary_health_check_id(ctx.workload)
     if check_id is None:
         return by_canary_failures(ctx)
     since = ctx.wait_until(f"health check {check_id} unhealthy", lambda: _unhealthy_since(ctx, check_id))
