@@ -457,3 +457,12 @@ def test_the_provider_secret_key_stays_secret():
 
     run_program(program, stack="localstack", config={"aws:secretKey": "not-in-plain-text", "aws:accessKey": "test"})
     assert isinstance(seen["settings"].text["secret_key"], pulumi.Output), "aws:secretKey read as plain text"
+
+
+def test_prod_application_logs_on_efs_replicate_to_the_dr_region(prod):
+    """The seed: SecureCart keeps application logs on EFS replicated across regions."""
+    [replication] = [r for r in prod.of_type("aws:efs/replicationConfiguration:ReplicationConfiguration")
+                     if "app-logs" in r.name]
+    check(replication.inputs["destination"]["region"] == "us-west-2", replication, "not replicated to the DR region")
+    mounts = [m for m in prod.of_type("aws:efs/mountTarget:MountTarget") if m.region == "us-west-2"]
+    check(len(mounts) == 2, replication, "the DR compute could not mount the replica")
