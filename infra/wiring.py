@@ -101,8 +101,8 @@ def dns_failover_args(
         zone_name=failover.zone_name, record_name=failover.record_name, routing=failover.routing,
         primary_region=config.primary_region, dr_region=config.dr_region,
         provider=providers.primary, health_check=failover.health_check,
-        # No workload with a DR copy: nothing to fail over to, no application record.
-        endpoints=failover.endpoints if any(w.config.failover for w in workloads) else {},
+        # No workload with a DR copy or DR compute: nothing to fail over to, no application record.
+        endpoints=failover.endpoints if any(w.config.strategy.routing is not None for w in workloads) else {},
         ttl_seconds=failover.ttl_seconds, private_zone_name=failover.private_zone_name,
         private_zone_vpcs={region: _vpc_id(config, providers, region) for region in config.regions} if private else {},
         private_records=private)
