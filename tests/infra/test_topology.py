@@ -466,3 +466,11 @@ def test_prod_application_logs_on_efs_replicate_to_the_dr_region(prod):
     check(replication.inputs["destination"]["region"] == "us-west-2", replication, "not replicated to the DR region")
     mounts = [m for m in prod.of_type("aws:efs/mountTarget:MountTarget") if m.region == "us-west-2"]
     check(len(mounts) == 2, replication, "the DR compute could not mount the replica")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_aws_backup_continuous_rule_duplicates_native_pitr_or_versioning(evaluated, stack):
+    """docs/protection.md: RDS PITR comes from its automated backups, S3 from versioning."""
+    for plan in evaluated[stack].of_type("aws:backup/plan:Plan"):
+        for rule in plan.inputs["rules"]:
+            check(not rule.get("enableContinuousBackup"), plan, f"continuous rule {rule['ruleName']}")
