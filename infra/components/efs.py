@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -62,7 +62,7 @@ class FileStoreArgs:
     """Optional zone name -> subnet id for mount targets in the primary region."""
     dr_mount_target_subnets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Zone -> subnet id for mount targets of the DR replica, so DR compute can mount it."""
-    security_group_ids: Mapping[str, pulumi.Input[str] | list] = field(default_factory=dict)
+    security_group_ids: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Region -> security group ids of that region's mount targets."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child."""
