@@ -25,7 +25,8 @@ Roles:
   reboot/promote/restore/describe and the RDS-managed master secret, DynamoDB
   put/get/query/describe, the data-loss deletions and the point-in-time restore on the named
   tables, S3 put/get/list/delete and delete-marker removal on the named buckets, Route 53 record
-  change/health-check status/TestDNSAnswer, and FIS start/tag/stop/get experiment.
+  change (public and private zone) and GetChange, health-check status, TestDNSAnswer, and FIS
+  start/tag/stop/get experiment.
 """
 
 from __future__ import annotations
@@ -437,7 +438,7 @@ class GameDay(pulumi.ComponentResource):
         if zones:
             statements += [
                 iam.statement(
-                    ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+                    ["route53:ChangeResourceRecordSets"],
                     [pulumi.Output.concat("arn:aws:route53:::hostedzone/", zone) for zone in zones],
                 ),
                 # The runbook waits for its record change to reach every Route 53 server (INSYNC).
