@@ -6,10 +6,13 @@ found and undone:
   deleted (by their keys, as the run would have), replication pauses resumed (the lab API), FIS
   experiments stopped (the handle names experiment and region). On the embedded lab a fault lives
   only inside the run's lab process, so ending that process is its revert;
-- **DNS changes** a runbook made by hand (a `note` carrying `undo.route53_upsert`): the record set
-  is put back as it was before the change, on a target that outlives the run;
-- **other recovery actions** on a real target (a promoted replica, a restored table) cannot be
-  undone by a tool: they are listed once, for a person to review;
+- **the application record** a runbook changed by hand (a `note` carrying `undo.route53_upsert`):
+  put back as it was before the change, health check included, on a target that outlives the
+  run; Route 53's health-checked routing then decides again, as before the run;
+- **other recovery actions** on a real target cannot be undone by a tool and are listed once, for
+  a person to review: a promoted replica (it is the writer now: the writer's private record that
+  points at it must not be flipped back to the old primary, whose data diverged), a restored
+  table or instance;
 - **the lab process** the run started (run.json `host.lab`, PID and start time: a recycled PID is
   never signalled), then whatever its leftovers file lists (PostgreSQL servers, temporary
   directories; chaos/lab/scratch.py), then the lab's run directory (its log is copied next to

@@ -25,7 +25,7 @@ Roles:
   reboot/promote/restore/describe and the RDS-managed master secret, DynamoDB
   put/get/query/describe, the data-loss deletions and the point-in-time restore on the named
   tables, S3 put/get/list/delete and delete-marker removal on the named buckets, Route 53 record
-  change (public and private zone) and GetChange, health-check status, TestDNSAnswer, and FIS
+  change and list (public and private zone) and GetChange, health-check status, TestDNSAnswer, and FIS
   start/tag/stop/get experiment.
 """
 
@@ -437,8 +437,10 @@ class GameDay(pulumi.ComponentResource):
         zones = [z for z in (args.hosted_zone_id, args.private_zone_id) if z is not None]
         if zones:
             statements += [
+                # List: before changing the application record by hand, the runbook journals the
+                # record set as it was, so `chaos recover` can put it back after a killed run.
                 iam.statement(
-                    ["route53:ChangeResourceRecordSets"],
+                    ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
                     [pulumi.Output.concat("arn:aws:route53:::hostedzone/", zone) for zone in zones],
                 ),
                 # The runbook waits for its record change to reach every Route 53 server (INSYNC).

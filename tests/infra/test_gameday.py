@@ -43,7 +43,7 @@ CHAOS_ACTIONS = {
     "dynamodb:DeleteTable", "dynamodb:RestoreTableToPointInTime",
     "s3:ListBucket", "s3:ListBucketVersions", "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion",
     "s3:DeleteObject", "s3:DeleteObjectVersion",
-    "route53:ChangeResourceRecordSets", "route53:GetChange",
+    "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetChange",
     "route53:GetHealthCheckStatus", "route53:TestDNSAnswer",
     "fis:StartExperiment", "fis:TagResource", "fis:StopExperiment", "fis:GetExperiment",
 }
