@@ -62,10 +62,10 @@ def test_recover_reverts_what_the_run_left_on_an_endpoint_that_outlives_it(tmp_p
 
     route53 = client(server.endpoint, "route53")
     zone = inventory["hosted_zone"]["id"]
-    name = inventory["workloads"]["catalog"]["failover"]["record_name"]
+    name = inventory["application"]["record_name"]
     [original] = [r for r in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
-                  if r.get("SetIdentifier") == "catalog-primary"]
-    changed = {**original, "ResourceRecords": [{"Value": "catalog.us-west-2.example.com"}]}
+                  if r.get("SetIdentifier") == "application-primary"]
+    changed = {**original, "ResourceRecords": [{"Value": "shop.us-west-2.example.com"}]}
     route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
         {"Action": "UPSERT", "ResourceRecordSet": changed}]})
 
@@ -94,7 +94,7 @@ def test_recover_reverts_what_the_run_left_on_an_endpoint_that_outlives_it(tmp_p
     assert [(f["region"], f["service"]) for f in labclient.faults()] == [("us-west-2", "s3")]
     assert not any(link["paused"] for link in labclient.replication() if link["workload"] == "catalog")
     [now] = [r for r in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
-             if r.get("SetIdentifier") == "catalog-primary"]
+             if r.get("SetIdentifier") == "application-primary"]
     assert now["ResourceRecords"] == original["ResourceRecords"]
 
     second = recover(tmp_path)
@@ -136,13 +136,21 @@ from tests.chaos.test_faults import (aws_credentials, aws_endpoint, experiment_p
 
 def test_recover_stops_the_fis_experiment_a_killed_run_left_running(tmp_path, aws_endpoint, staging,
                                                                    experiment_pace):
-    from chaos.engine.aftermath import recover as recover_run
     from chaos.faults.outages import InstanceFailure
     from chaos.targets.aws import AwsTarget
     inventory, ids, fis = staging
     experiment_pace(3)  # it stays running: nobody reverted it before the harness died
     target = AwsTarget(inventory, endpoint_url=aws_endpoint)
-    detail = InstanceFailure(target, "run-killed", "orders-primary", workload="orders").inject()
+    fault = InstanceFailure(target, "run-killed", "orders-primary", workload="orders")
+    detail = fault.inject()
+    try:
+        _recover_the_killed_run(tmp_path, aws_endpoint, ids, fis, detail)
+    finally:
+        fault.revert()  # this process's hold on the fault's key (a killed harness has none left)
+
+
+def _recover_the_killed_run(tmp_path, aws_endpoint, ids, fis, detail) -> None:
+    from chaos.engine.aftermath import recover as recover_run
     assert detail["region"] == "us-east-1"
     run = RunRecord(run_id="run-killed", stack="staging", target="aws", endpoint=aws_endpoint,
                     started_at=T0, ended_at=None, scenarios=["instance-failure"],
