@@ -48,6 +48,7 @@ def provision_of(stack: StackConfig, w: WorkloadConfig, *, alarm_threshold: floa
         alarm_threshold_seconds=threshold,
         dynamodb_consistency=getattr(w.settings, "multi_region_consistency", "eventual"),
         dlm_interval_hours=getattr(w.settings, "snapshot_interval_hours", None),
+        backup_tier=w.backup_tier,
     )
 
 
