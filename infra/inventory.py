@@ -30,8 +30,7 @@ from infra.components.gameday import (
 from infra.components.rds import RelationalStore
 from infra.components.s3 import ReplicatedBucket
 from infra.config import StackConfig, WorkloadConfig
-from infra.envelope.provision import stack_envelopes
-from infra.envelope.worst_case import WorkloadEnvelope
+from infra.envelope.provision import envelope_document, stack_envelopes
 from infra.naming import region_of_arn
 from infra.strategies import Kind
 
@@ -263,19 +262,6 @@ def backup_of(backup: Backup, workload: WorkloadConfig) -> dict[str, Any]:
     }
 
 
-def envelope_of(env: WorkloadEnvelope, workload: WorkloadConfig) -> dict[str, Any]:
-    """Per covered scenario: the mechanism, worst-case RTO/RPO on AWS with their named terms, and
-    the target the scenario is judged against; plus why the other scenarios are not covered."""
-    scenarios = {}
-    for name, scenario in env.scenarios.items():
-        target = workload.scenario_targets[name]
-        scenarios[name] = {
-            **scenario.to_dict(),
-            "target": {"rto_seconds": target.rto_seconds, "rpo_seconds": target.rpo_seconds},
-        }
-    return {"scenarios": scenarios, "not_covered": dict(env.not_covered)}
-
-
 def experiments_for(store: Store) -> tuple[str, ...]:
     """The FIS experiments that act on this store (templates select it by the opt-in tag)."""
     if isinstance(store, RelationalStore):
@@ -349,7 +335,7 @@ def build_inventory(
                 "failover": failover_of(dns, w.config.name),
                 "backup": backup_of(backup, w.config),
                 "fis_templates": fis_templates_of(game_day, w.store),
-                "envelope": envelope_of(envelopes[w.config.name], w.config),
+                "envelope": envelope_document(envelopes[w.config.name], w.config),
             }
             for w in workloads
         },
