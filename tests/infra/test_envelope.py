@@ -282,3 +282,15 @@ def test_eventual_tables_declare_no_witness_and_alarm_at_the_derived_threshold(p
                  if a.name.endswith("dynamodb-sessions-to-us-west-2"))
     assert alarm.inputs["threshold"] == 30 * 1000 and alarm.inputs["statistic"] == "Maximum"
     assert alarm.inputs["period"] == 60
+
+
+def test_dr_copy_age_alarm_pages_before_the_tightest_backup_restore_target(prod):
+    from infra.components.monitoring import backup_age_periods
+
+    alarm = next(a for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "backup-copy-age" in a.name)
+    # logs and app-logs recover from the daily DR copy with a 36 h RPO target: 36 hourly periods
+    assert (alarm.inputs["metricName"], alarm.inputs["evaluationPeriods"], alarm.inputs["datapointsToAlarm"]) == (
+        "NumberOfCopyJobsCompleted", 36, 36)
+    assert alarm.inputs["comparisonOperator"] == "LessThanThreshold" and alarm.inputs["treatMissingData"] == "breaching"
+    assert backup_age_periods(129600) == 36 and backup_age_periods(5399) == 1  # whole hours, never looser
+    assert backup_age_periods(30 * 86400) == 7 * 24  # CloudWatch's 7-day evaluation limit
