@@ -260,6 +260,9 @@ class BackupEngine:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def clear(self) -> None:
+        """Forget everything (lab reset); in-flight jobs finish first so none writes into a cleared vault."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backup-job")
         with self._lock:
             for point in self.points.values():
                 shutil.rmtree(point.path, ignore_errors=True)

@@ -49,14 +49,38 @@ class RdsSnapshots:
         self.automated: dict[tuple[str, str], float] = {}     # (region, snapshot id) -> AWS creation time
         self._next_window: dict[tuple[str, str], float] = {}  # (region, instance) -> AWS time of next window
         self.instances: list[tuple[str, str]] = []            # (region, identifier) with automated backups
+        self._worker: threading.Thread | None = None
 
     def configure(self, instances: list[tuple[str, str]]) -> None:
+        """Automated backups for these instances; the initial automated snapshot RDS takes at creation
+        (moto lists one, without data) gets its data now, in the background."""
         self.instances = list(instances)
         now = self.clock.aws_now()
+        initial = []
         for region, identifier in self.instances:
             self._next_window[(region, identifier)] = self._window_start_after(region, identifier, now)
+            initial += [(region, identifier, snapshot_id) for snapshot_id, snapshot
+                        in motostate.rds_backend(region).database_snapshots.items()
+                        if snapshot.snapshot_type == "automated"
+                        and snapshot.database.db_instance_identifier == identifier]
+        if initial:
+            self._worker = threading.Thread(target=self._adopt, args=(initial, now), name="rds-initial-snapshot",
+                                            daemon=True)
+            self._worker.start()
+
+    def _adopt(self, snapshots: list[tuple[str, str, str]], now: float) -> None:
+        for region, identifier, snapshot_id in snapshots:
+            try:
+                self._take(region, identifier, snapshot_id)
+                with self._lock:
+                    self.automated[(region, snapshot_id)] = now
+            except Exception as error:  # noqa: BLE001 - without data the snapshot cannot stay listed
+                self._drop(region, snapshot_id, keep_metadata=False)
+                self._record("rds_automated_snapshot_failed", region=region, instance=identifier, error=str(error))
 
     def clear(self) -> None:
+        self._next_window.clear()
+        self.join()
         with self._lock:
             for path in self.paths.values():
                 shutil.rmtree(path, ignore_errors=True)
@@ -124,8 +148,8 @@ class RdsSnapshots:
         best: tuple[Any, str] | None = None
         for snapshot_id, snapshot in snapshots.items():
             if snapshot.database.db_instance_identifier == identifier and (region, snapshot_id) in self.paths:
-                if best is None or snapshot.created_at > best[0]:
-                    best = (snapshot.created_at, snapshot_id)
+                if best is None or snapshot.created > best[0]:
+                    best = (snapshot.created, snapshot_id)
         return None if best is None else (best[1], self.paths[(region, best[1])])
 
     # --- automated snapshots on the backup window, retention enforced ---------------------------------
@@ -133,21 +157,16 @@ class RdsSnapshots:
     def tick(self) -> None:
         now = self.clock.aws_now()
         for key, due in list(self._next_window.items()):
-            if now < due:
+            if now < due or (self._worker is not None and self._worker.is_alive()):
                 continue
-            region, identifier = key
-            self._next_window[key] = self._window_start_after(region, identifier, now)
-            stamp = datetime.fromtimestamp(due, tz=timezone.utc).strftime("%Y-%m-%d-%H-%M")
-            snapshot_id = f"rds:{identifier}-{stamp}"
-            try:
-                self._take(region, identifier, snapshot_id)
-                snapshot = motostate.rds_backend(region).create_db_snapshot(identifier, snapshot_id,
-                                                                            snapshot_type="automated")
-                snapshot.snapshot_type = "automated"
-                with self._lock:
-                    self.automated[(region, snapshot_id)] = now
-            except Exception as error:  # noqa: BLE001 - a missed automated backup is an event, as on RDS
-                self._record("rds_automated_snapshot_failed", region=region, instance=identifier, error=str(error))
+            self._next_window[key] = self._window_start_after(*key, now)
+            instance = motostate.rds_instance(*key)
+            if instance is None or not int(getattr(instance, "backup_retention_period", 0) or 0):
+                continue  # BackupRetentionPeriod 0 turns automated backups off, as on RDS
+            # A base backup takes a while: off the ticker thread, one at a time.
+            self._worker = threading.Thread(target=self._automated_snapshot, args=(*key, due, now),
+                                            name="rds-automated-snapshot", daemon=True)
+            self._worker.start()
         for (region, snapshot_id), created in list(self.automated.items()):
             instance_id = snapshot_id[4:].rsplit("-", 5)[0]
             instance = motostate.rds_instance(region, instance_id)
@@ -156,6 +175,24 @@ class RdsSnapshots:
                 self._drop(region, snapshot_id, keep_metadata=False)
                 self._record("rds_automated_snapshot_expired", region=region, snapshot=snapshot_id,
                              retention_days=retention)
+
+    def _automated_snapshot(self, region: str, identifier: str, due: float, now: float) -> None:
+        stamp = datetime.fromtimestamp(due, tz=timezone.utc).strftime("%Y-%m-%d-%H-%M")
+        snapshot_id = f"rds:{identifier}-{stamp}"
+        try:
+            self._take(region, identifier, snapshot_id)
+            snapshot = motostate.rds_backend(region).create_db_snapshot(identifier, snapshot_id,
+                                                                        snapshot_type="automated")
+            snapshot.snapshot_type = "automated"
+            with self._lock:
+                self.automated[(region, snapshot_id)] = now
+        except Exception as error:  # noqa: BLE001 - a missed automated backup is an event, as on RDS
+            self._drop(region, snapshot_id, keep_metadata=True)
+            self._record("rds_automated_snapshot_failed", region=region, instance=identifier, error=str(error))
+
+    def join(self) -> None:
+        if self._worker is not None:
+            self._worker.join(timeout=60)
 
     def _window_start_after(self, region: str, identifier: str, after_aws: float) -> float:
         instance = motostate.rds_instance(region, identifier)
