@@ -30,7 +30,7 @@ from chaos.lab.faults import RequestContext
 LAB_USER_AGENT = "securecart-lab-internal"
 LAB_MASTER_PASSWORD = "lab-only-not-a-secret"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
-                      "chaos_enabled", "tags", "hosted_zone", "backup", "fis", "workloads"}
+                      "chaos_enabled", "tags", "hosted_zone", "backup", "fis", "workloads", "alerts"}
 
 EMULATIONS = [
     "Fault gateway: LocalStack Chaos API rules (service, region, operation, probability, error) plus "
@@ -119,6 +119,7 @@ class Deployer:
         for region in {inv.get("primary_region"), inv.get("dr_region")} - {None}:
             self.parts.health.endpoint(str(region))
         self._deploy_backup(inv.get("backup") or {})
+        self._deploy_alerts(inv.get("alerts") or {})
         zone_id = self._deploy_hosted_zone(inv.get("hosted_zone"))
         kinds = {"dynamodb": self._deploy_dynamodb, "s3": self._deploy_s3, "rds": self._deploy_rds,
                  "efs": self._deploy_efs, "ec2": self._deploy_ec2}
@@ -180,6 +181,31 @@ class Deployer:
             self.summary.not_emulated(None, f"backup-report:{backup['report_bucket']}",
                                       "AWS Backup Audit Manager report plans: jobs run in the lab, but no "
                                       "reports are written to the report bucket")
+
+    def _deploy_alerts(self, alerts: dict[str, Any]) -> None:
+        """Alert topics and metric alarms in moto; chaos.lab.backup evaluates the AWS/Backup ones."""
+        for region, topic_arn in (alerts.get("topics") or {}).items():
+            self._client("sns", region).create_topic(Name=str(topic_arn).rsplit(":", 1)[-1])
+            self._created(None, "sns-topic", str(topic_arn), region, str(topic_arn))
+        for alarm in alerts.get("alarms") or []:
+            where = "alerts.alarms[]"
+            region = _require(alarm, "region", str, where)
+            args: dict[str, Any] = {
+                "AlarmName": _require(alarm, "name", str, where), "Namespace": alarm.get("namespace") or "",
+                "MetricName": alarm.get("metric_name") or "", "Statistic": alarm.get("statistic") or "Sum",
+                "Period": int(alarm.get("period_seconds") or 60), "EvaluationPeriods": int(alarm.get("evaluation_periods") or 1),
+                "Threshold": float(alarm.get("threshold") or 0), "AlarmActions": list(alarm.get("alarm_actions") or []),
+                "ComparisonOperator": alarm.get("comparison_operator") or "GreaterThanThreshold",
+                "TreatMissingData": alarm.get("treat_missing_data") or "missing"}
+            dimensions = alarm.get("dimensions") or {}
+            if dimensions:
+                args["Dimensions"] = [{"Name": k, "Value": str(v)} for k, v in dimensions.items()]
+            self._client("cloudwatch", region).put_metric_alarm(**args)
+            self._created(None, "cloudwatch-alarm", args["AlarmName"], region, args["AlarmName"])
+            if args["Namespace"] != "AWS/Backup":
+                self.summary.not_emulated(None, f"cloudwatch-alarm:{args['AlarmName']}",
+                                          f"the lab publishes no {args['Namespace']} metrics; only AWS/Backup "
+                                          "alarms are evaluated and notify their SNS topic")
 
     def _deploy_hosted_zone(self, zone: dict[str, Any] | None) -> str | None:
         if not zone:

@@ -228,6 +228,11 @@ class BackupEngine:
                          if (w.get("backup") or {}).get("plan_name") == plan.get("name")
                          for arn in self._resources_of(name, w) if resource_type_of(arn) in types]
             for rule in rules:
+                if rule.get("continuous"):
+                    notes.append((f"backup-continuous:{plan.get('name')}/{rule.get('name')}",
+                                  "AWS Backup continuous backup (point-in-time restore) is not emulated: the lab "
+                                  "takes a snapshot on the rule's schedule; point-in-time restores come from the "
+                                  "DynamoDB PITR logs and the RDS WAL archive"))
                 region = rule.get("vault_region") or inventory.get("primary_region")
                 copies = [(c["region"], c.get("vault_name") or vaults.get(c["region"]), Lifecycle.from_inventory(c.get("lifecycle")))
                           for c in rule.get("copy_actions") or []]
@@ -244,10 +249,13 @@ class BackupEngine:
                 resource_types=list(testing.get("resource_types") or self.providers),
                 validation_window_hours=float(testing.get("validation_window_hours") or 1),
                 next_fire_aws=next_fire(testing["schedule"], now)))
-        missing = sorted({resource_type_of(arn) or "?" for rule in self.rules for arn in rule.resources} - set(self.providers))
-        for resource_type in missing:
-            notes.append((f"backup-provider:{resource_type}", "no lab backup provider is registered for this "
-                          "resource type; its backup jobs end FAILED"))
+        kinds = {"dynamodb": ("DynamoDB",), "s3": ("S3",), "rds": ("RDS",), "efs": ("EFS",), "ec2": ("EC2", "EBS")}
+        planned = {plan.get("name") for plan in backup.get("plans") or [] if plan.get("rules")}
+        for name, workload in workloads.items():
+            types = kinds.get(str(workload.get("kind")), ())
+            if (workload.get("backup") or {}).get("plan_name") in planned and not set(types) & set(self.providers):
+                notes.append((f"backup-provider:{name}", f"no lab backup provider is registered for "
+                              f"{'/'.join(types) or workload.get('kind')}: its scheduled backups are not taken"))
         return notes
 
     def _resources_of(self, workload: str, spec: dict[str, Any]) -> list[str]:
