@@ -108,6 +108,9 @@ def test_s3_backup_is_copied_to_the_dr_vault_and_restored_in_the_dr_region(lab):
     copy_arn = copied["DestinationRecoveryPointArn"]
     dr_point = backup(endpoint, DR).describe_recovery_point(BackupVaultName="vault-dr", RecoveryPointArn=copy_arn)
     assert dr_point["SourceBackupVaultArn"].endswith(":backup-vault:vault-primary")
+    source = backup(endpoint).describe_recovery_point(BackupVaultName="vault-primary",
+                                                      RecoveryPointArn=started["RecoveryPointArn"])
+    assert dr_point["CreationDate"] == source["CreationDate"]  # AWS: a copy keeps its source's creation date
     assert dr_point["Lifecycle"] == {"DeleteAfterDays": 90}
 
     restore = backup(endpoint, DR).start_restore_job(RecoveryPointArn=copy_arn, IamRoleArn=ROLE,

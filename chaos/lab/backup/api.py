@@ -242,9 +242,10 @@ class BackupApi:
               vault_key: str | None = None) -> list[Job]:
         state = _q(query, "state") or _q(query, "status")
         vault = _q(query, "backupVaultName") if vault_key else None
-        resource = _q(query, "resourceArn")
+        resource, resource_type = _q(query, "resourceArn"), _q(query, "resourceType")
         jobs = [job for job in list(self.engine.jobs.values()) if job.kind == kind and job.region == region
                 and (state is None or job.state == state)
+                and (resource_type is None or job.fields.get("ResourceType") == resource_type)
                 and (vault is None or job.fields.get("BackupVaultName") == vault)
                 and (resource is None or resource in (job.fields.get("ResourceArn"), job.fields.get("SourceResourceArn")))]
         return sorted(jobs, key=lambda job: job.created_wall, reverse=True)

@@ -386,6 +386,9 @@ class BackupEngine:
         job.state = "RUNNING"
         dest = self.root / dest_region / dest_vault / copy_arn.rsplit(":", 1)[-1]
         try:
+            if source.storage_class != "WARM":  # same Developer Guide page: cold backups cannot be copied
+                raise RuntimeError(f"Recovery point {source.arn} is in cold storage; backups in cold storage "
+                                   "cannot be copied")
             self._check_lock(dest_region, dest_vault, lifecycle)
             for region in (source.region, dest_region):
                 fault = self._job_fault("CopyJob", region, source.resource_arn)
@@ -394,13 +397,17 @@ class BackupEngine:
             dest.parent.mkdir(parents=True, exist_ok=True)
             # `cp -a` keeps ownership (PostgreSQL data belongs to `postgres`), unlike shutil.copytree.
             subprocess.run(["cp", "-a", str(source.path), str(dest)], check=True, capture_output=True, timeout=300)
+            # AWS: "Copies retain their source configuration, including creation dates ... The creation date
+            # refers to when the source was created" and expiry counts from it (AWS Backup Developer Guide,
+            # "Copy a backup", https://docs.aws.amazon.com/aws-backup/latest/devguide/recov-point-create-a-copy.html,
+            # read 2026-11-30). So a copy's CreationDate is its source's, and RPO reads straight off it.
             copy = RecoveryPoint(
                 arn=copy_arn, vault_name=dest_vault, region=dest_region, resource_arn=source.resource_arn,
-                resource_type=source.resource_type, path=dest, created_wall=self.clock.wall_now(),
-                created_aws=self.clock.aws_now(), completed_wall=self.clock.wall_now(), lifecycle=lifecycle,
+                resource_type=source.resource_type, path=dest, created_wall=source.created_wall,
+                created_aws=source.created_aws, completed_wall=self.clock.wall_now(), lifecycle=lifecycle,
                 size_bytes=source.size_bytes, restore_metadata=dict(source.restore_metadata),
                 iam_role_arn=job.fields["IamRoleArn"], source_vault_arn=source.vault_arn,
-                source_created_wall=source.source_created_wall or source.created_wall)
+                source_created_wall=source.created_wall)
             with self._lock:
                 self.points[copy.arn] = copy
             job.fields["BackupSizeInBytes"] = source.size_bytes
