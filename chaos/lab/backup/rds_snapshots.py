@@ -71,7 +71,7 @@ class RdsSnapshots:
     def _adopt(self, snapshots: list[tuple[str, str, str]], now: float) -> None:
         for region, identifier, snapshot_id in snapshots:
             try:
-                self._take(region, identifier, snapshot_id)
+                self._take(region, identifier, snapshot_id, from_base_backup=True)
                 with self._lock:
                     self.automated[(region, snapshot_id)] = now
             except Exception as error:  # noqa: BLE001 - without data the snapshot cannot stay listed
@@ -116,11 +116,11 @@ class RdsSnapshots:
             self._record("rds_snapshot_restored", region=region, snapshot=snapshot_id,
                          target=params("DBInstanceIdentifier"))
 
-    def _take(self, region: str, identifier: str, snapshot_id: str) -> Path:
+    def _take(self, region: str, identifier: str, snapshot_id: str, from_base_backup: bool = False) -> Path:
         dest = self.root / region / snapshot_id.replace(":", "_")
         dest.mkdir(parents=True, exist_ok=False)
         try:
-            snapshot_instance(self.services, identifier, region, dest)
+            snapshot_instance(self.services, identifier, region, dest, from_base_backup=from_base_backup)
         except Exception as error:
             shutil.rmtree(dest, ignore_errors=True)
             raise SnapshotRefused(400, "InvalidDBInstanceState",

@@ -518,6 +518,20 @@ class PostgresDataPlane:
                                                         "seconds": round(time.monotonic() - started, 3)})
             self._in_background(f"{target_identifier}-base-backup", lambda: self._refresh_base_backup(target))
 
+    def copy_base_backup(self, identifier: str, dest: Path) -> float | None:
+        """Copy the instance's newest base backup (taken at deploy, promotion or restore) to `dest`.
+
+        RDS's first automated snapshot is taken when the instance is created; the deploy's base
+        backup is exactly that, so copying it avoids a second backup (and its checkpoint) while a
+        scenario starts. Returns the time the copy is consistent at, or None if there is none yet.
+        """
+        inst = self._instance(identifier)
+        backup = inst.base_backup
+        if backup is None:
+            return None
+        run_as_postgres(["cp", "-a", str(backup.path), str(dest)])
+        return backup.earliest_restorable_time
+
     def describe(self, identifier: str) -> dict:
         """What a snapshot records about its instance: `{workload, region, db_name, master_username}`."""
         inst = self._instance(identifier)
