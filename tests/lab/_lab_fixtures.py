@@ -108,6 +108,16 @@ def deployed_lab(time_factor: float = TEST_TIME_FACTOR, lag: float | None = None
         yield server, lab, summary
 
 
+@contextmanager
+def backup_time_factor(lab: Any, factor: float, restore_to: float = TEST_TIME_FACTOR) -> Iterator[None]:
+    """Run the backup lab's AWS clock at `factor` (lab seconds per AWS second) inside the block."""
+    lab.set_backup_time_factor(factor)
+    try:
+        yield
+    finally:
+        lab.set_backup_time_factor(restore_to)
+
+
 def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
     """Poll `check` until it returns a truthy value (bounded); its last AssertionError otherwise."""
     @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.05), reraise=True,

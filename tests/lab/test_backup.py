@@ -7,15 +7,13 @@ One lab for the module. Tests that need AWS days to pass set the backup clock's 
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory
+from tests.lab._lab_fixtures import DR, PRIMARY, backup_time_factor, client, deployed_lab, eventually, inventory
 
 ROLE = "arn:aws:iam::123456789012:role/lab-backup"
-DEPLOY_FACTOR = 0.02
 
 
 def backup_inventory() -> dict:
@@ -32,17 +30,8 @@ def backup_inventory() -> dict:
 
 @pytest.fixture(scope="module")
 def lab():
-    with deployed_lab(time_factor=DEPLOY_FACTOR, declared=backup_inventory()) as (server, lab_client, summary):
+    with deployed_lab(declared=backup_inventory()) as (server, lab_client, summary):
         yield server.endpoint, lab_client, summary
-
-
-@contextmanager
-def backup_factor(lab_client, factor: float):
-    lab_client.set_backup_time_factor(factor)
-    try:
-        yield
-    finally:
-        lab_client.set_backup_time_factor(DEPLOY_FACTOR)
 
 
 def backup(endpoint, region=PRIMARY):
@@ -157,7 +146,7 @@ def test_vault_lock_refuses_early_deletes_and_a_compliance_lock_sets_after_its_g
     assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
-    with backup_factor(lab_client, 1e-5):  # one AWS day = 0.864 lab seconds
+    with backup_time_factor(lab_client, 1e-5):  # one AWS day = 0.864 lab seconds
         def deleted_once_old_enough():
             try:
                 api.delete_recovery_point(BackupVaultName="locked", RecoveryPointArn=started["RecoveryPointArn"])
@@ -198,7 +187,7 @@ def test_lifecycle_moves_points_to_cold_storage_and_deletes_them_when_due(lab):
             return None
 
     assert describe(cold["RecoveryPointArn"])["StorageClass"] == "WARM"
-    with backup_factor(lab_client, 1e-5):  # one AWS day = 0.864 lab seconds
+    with backup_time_factor(lab_client, 1e-5):  # one AWS day = 0.864 lab seconds
         eventually(lambda: describe(short["RecoveryPointArn"]) is None, timeout=30)
         eventually(lambda: describe(cold["RecoveryPointArn"])["StorageClass"] == "COLD", timeout=30)
     assert describe(cold["RecoveryPointArn"])["Status"] == "COMPLETED"
@@ -206,7 +195,7 @@ def test_lifecycle_moves_points_to_cold_storage_and_deletes_them_when_due(lab):
 
 def test_plan_rules_run_on_their_schedule_and_copy_to_the_dr_vault(lab):
     endpoint, lab_client, _ = lab
-    with backup_factor(lab_client, 2e-5):  # a daily rule fires within ~1.7 lab seconds
+    with backup_time_factor(lab_client, 2e-5):  # a daily rule fires within ~1.7 lab seconds
         scheduled = eventually(lambda: [j for j in backup(endpoint).list_backup_jobs()["BackupJobs"]
                                         if j.get("CreatedBy", {}).get("BackupPlanName") == "daily"
                                         and j["State"] == "COMPLETED"], timeout=30)
@@ -258,7 +247,7 @@ def test_a_failed_backup_job_raises_the_alarm_on_its_sns_topic(lab):
         lab_client.clear_faults()
     assert job["State"] == "FAILED" and "fault rule" in job["StatusMessage"]
 
-    with backup_factor(lab_client, 1e-4):  # 5 AWS minutes = 0.03 lab seconds
+    with backup_time_factor(lab_client, 1e-4):  # 5 AWS minutes = 0.03 lab seconds
         message = eventually(lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"),
                              timeout=30)[0]
     alarm = json.loads(message["Body"])

@@ -7,20 +7,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory
+from tests.lab._lab_fixtures import DR, PRIMARY, backup_time_factor, client, deployed_lab, eventually, inventory
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/lib/postgresql/15/bin/postgres").exists() and shutil.which("postgres") is None,
     reason="PostgreSQL server binaries not installed")
 
-DEPLOY_FACTOR = 0.02
 ROLE = "arn:aws:iam::123456789012:role/lab-backup"
 ARCHIVE = "orders-archive"
 
@@ -50,17 +48,8 @@ def rds_inventory() -> dict:
 
 @pytest.fixture(scope="module")
 def rds_lab():
-    with deployed_lab(time_factor=DEPLOY_FACTOR, declared=rds_inventory()) as (server, lab, summary):
+    with deployed_lab(declared=rds_inventory()) as (server, lab, summary):
         yield server.endpoint, lab, summary
-
-
-@contextmanager
-def backup_factor(lab, factor: float):
-    lab.set_backup_time_factor(factor)
-    try:
-        yield
-    finally:
-        lab.set_backup_time_factor(DEPLOY_FACTOR)
 
 
 def connect(endpoint: str, identifier: str, region: str = PRIMARY) -> psycopg.Connection:
@@ -112,7 +101,7 @@ def test_automated_snapshots_follow_the_backup_window_and_expire_after_the_reten
         return [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(
             DBInstanceIdentifier="orders-primary", SnapshotType="automated")["DBSnapshots"]]
 
-    with backup_factor(lab, 2e-5):  # one AWS day = 1.7 lab seconds; retention is 1 day
+    with backup_time_factor(lab, 2e-5):  # one AWS day = 1.7 lab seconds; retention is 1 day
         first = eventually(automated, timeout=30)[0]
         assert first.startswith("rds:orders-primary-")
         eventually(lambda: first not in automated(), timeout=30)
@@ -152,7 +141,7 @@ def test_archive_round_trip_deep_archive_restore_and_load_into_fresh_postgresql(
     assert exported["snapshot"] == "to-archive" and exported["bytes"] > 0
     key = exported["key"]
 
-    with backup_factor(lab, 1e-8):  # 180 AWS days = 0.16 lab seconds
+    with backup_time_factor(lab, 1e-8):  # 180 AWS days = 0.16 lab seconds
         eventually(lambda: s3.head_object(Bucket=ARCHIVE, Key=key).get("StorageClass") == "DEEP_ARCHIVE", timeout=30)
     with pytest.raises(ClientError) as archived:
         s3.get_object(Bucket=ARCHIVE, Key=key)
@@ -165,7 +154,7 @@ def test_archive_round_trip_deep_archive_restore_and_load_into_fresh_postgresql(
         s3.restore_object(Bucket=ARCHIVE, Key=key, RestoreRequest={"Days": 2})
     assert again.value.response["Error"]["Code"] == "RestoreAlreadyInProgress"
     assert s3.head_object(Bucket=ARCHIVE, Key=key)["Restore"] == 'ongoing-request="true"'
-    with backup_factor(lab, 1e-6):  # Deep Archive Bulk: 48 AWS hours = 0.17 lab seconds
+    with backup_time_factor(lab, 1e-6):  # Deep Archive Bulk: 48 AWS hours = 0.17 lab seconds
         body = eventually(lambda: _readable(s3, key), timeout=30)
     assert 'ongoing-request="false"' in s3.head_object(Bucket=ARCHIVE, Key=key)["Restore"]
     dump = tmp_path / "orders.dump"

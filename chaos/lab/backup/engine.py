@@ -103,8 +103,7 @@ class RecoveryPoint:
     restore_metadata: dict[str, str]
     iam_role_arn: str
     created_by: dict[str, str] = field(default_factory=dict)
-    source_vault_arn: str | None = None
-    source_created_wall: float | None = None   # a copy: when its source point was taken (RPO)
+    source_vault_arn: str | None = None          # a copy: the vault of its source (CreationDate is the source's)
     storage_class: str = "WARM"
     status: str = "COMPLETED"
     last_restore_wall: float | None = None
@@ -406,8 +405,7 @@ class BackupEngine:
                 resource_type=source.resource_type, path=dest, created_wall=source.created_wall,
                 created_aws=source.created_aws, completed_wall=self.clock.wall_now(), lifecycle=lifecycle,
                 size_bytes=source.size_bytes, restore_metadata=dict(source.restore_metadata),
-                iam_role_arn=job.fields["IamRoleArn"], source_vault_arn=source.vault_arn,
-                source_created_wall=source.created_wall)
+                iam_role_arn=job.fields["IamRoleArn"], source_vault_arn=source.vault_arn)
             with self._lock:
                 self.points[copy.arn] = copy
             job.fields["BackupSizeInBytes"] = source.size_bytes
@@ -444,7 +442,7 @@ class BackupEngine:
                 raise RuntimeError(fault)
             created = self._provider(point.resource_type).restore(
                 RecoveryPointData(point.path, point.resource_arn, point.resource_type, point.region,
-                                  dict(point.restore_metadata), point.source_created_wall or point.created_wall),
+                                  dict(point.restore_metadata), point.created_wall),
                 point.region, metadata)
             job.fields["CreatedResourceArn"] = created
             point.last_restore_wall = self.clock.wall_now()

@@ -9,11 +9,11 @@ from typing import Any
 
 from chaos.errors import ChaosError
 from chaos.lab.backup.providers import LabServices, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider
+from chaos.lab.deploy import LAB_MASTER_PASSWORD
 from chaos.lab.postgres.cluster import give_to_postgres
 
 DATA_DIR = "pgdata"
 INFO_FILE = "instance.json"
-LAB_MASTER_PASSWORD = "lab-only-not-a-secret"
 
 
 class RdsBackup:
