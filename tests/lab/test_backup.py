@@ -240,6 +240,12 @@ def test_a_failed_backup_job_raises_the_alarm_on_its_sns_topic(lab):
                                 MetricName="NumberOfBackupJobsFailed", Statistic="Sum", Period=3600,
                                 EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
                                 TreatMissingData="notBreaching", AlarmActions=[topic])
+    events = client(endpoint, "events", PRIMARY)  # the monitoring component's rule shape: failed jobs -> a target
+    events_queue = sqs.create_queue(QueueName="backup-events")["QueueUrl"]
+    events_arn = sqs.get_queue_attributes(QueueUrl=events_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="backup-job-failed", EventPattern=json.dumps(
+        {"source": ["aws.backup"], "detail-type": ["Backup Job State Change"], "detail": {"state": ["FAILED"]}}))
+    events.put_targets(Rule="backup-job-failed", Targets=[{"Id": "inbox", "Arn": events_arn}])
     lab_client.add_faults([{"service": "backup", "operation": "BackupJob", "resource": TABLE_ARN}])
     try:
         _, job = run_backup(endpoint, TABLE_ARN)
@@ -247,14 +253,17 @@ def test_a_failed_backup_job_raises_the_alarm_on_its_sns_topic(lab):
         lab_client.clear_faults()
     assert job["State"] == "FAILED" and "fault rule" in job["StatusMessage"]
 
-    with backup_time_factor(lab_client, 1e-4):  # 5 AWS minutes = 0.03 lab seconds
+    with backup_time_factor(lab_client, 1e-3):  # 5 AWS minutes = 0.3 lab seconds, the alarm's hour 3.6 s
         message = eventually(lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"),
                              timeout=30)[0]
+        state = cloudwatch.describe_alarms(AlarmNames=["backup-jobs-failed"])["MetricAlarms"][0]["StateValue"]
     alarm = json.loads(message["Body"])
     assert alarm["AlarmName"] == "backup-jobs-failed" and alarm["NewStateValue"] == "ALARM"
     assert alarm["Trigger"]["MetricName"] == "NumberOfBackupJobsFailed"
-    state = cloudwatch.describe_alarms(AlarmNames=["backup-jobs-failed"])["MetricAlarms"][0]["StateValue"]
     assert state == "ALARM"
+    event = json.loads(eventually(lambda: sqs.receive_message(QueueUrl=events_queue).get("Messages"))[0]["Body"])
+    assert event["source"] == "aws.backup" and event["detail-type"] == "Backup Job State Change"
+    assert event["detail"]["state"] == "FAILED" and event["detail"]["resourceArn"] == TABLE_ARN
     kinds = {e["kind"] for e in lab_client.events()}
     assert {"backup_job_failed", "backup_event_published", "alarm_notified"} <= kinds
 
