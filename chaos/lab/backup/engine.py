@@ -42,9 +42,6 @@ from chaos.lab.backup.providers import (
 
 log = logging.getLogger(__name__)
 
-# The lab's own job-failure switch: a Chaos API rule with service "backup" and one of these
-# "operations" (not API operations, so it never fails an API call) makes such jobs fail.
-JOB_FAULT_OPERATIONS = ("BackupJob", "CopyJob", "RestoreJob")
 # AWS Backup's default start window when a rule or StartBackupJob gives none (botocore model doc).
 DEFAULT_START_WINDOW_MINUTES = 480
 
