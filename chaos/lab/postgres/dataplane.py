@@ -549,6 +549,8 @@ class PostgresDataPlane:
         home = make_owned_dir(self.root / "_exports", mode=0o755)
         server = PgServer(name=name, bins=self.bins, data_dir=home / name, socket_dir=self.socket_dir,
                           log_file=home / f"{name}.log")
+        with self._lock:
+            self._servers.append(server)  # stopped by teardown too, should the lab stop mid-export
         try:
             server.init_from_copy(snapshot_dir)
             server.configure({})
@@ -560,6 +562,8 @@ class PostgresDataPlane:
                 raise ChaosError(f"postgresql: pg_dump of the snapshot failed: {result.stderr.strip()[-200:]}")
         finally:
             server.stop("immediate")
+            with self._lock:
+                self._servers.remove(server)
             shutil.rmtree(home / name, ignore_errors=True)
 
     # ================================================================ faults
