@@ -351,20 +351,19 @@ def restore_testing_of(backup: Backup) -> dict[str, Any] | None:
             "validation_window_hours": selections[0].validation_window_hours if selections else None}
 
 
-def alerts_of(monitoring: Monitoring) -> dict[str, Any]:
-    """The alert topics and metric alarms (the lab evaluates the AWS/Backup ones and notifies the topic)."""
-    return {
-        "topics": {region: topic.arn for region, topic in monitoring.alert_topics.items()},
-        "alarms": [
-            {"key": key, "region": monitoring.alarm_regions[key], "name": alarm.name,
-             "namespace": alarm.namespace, "metric_name": alarm.metric_name, "statistic": alarm.statistic,
-             "period_seconds": alarm.period, "evaluation_periods": alarm.evaluation_periods,
-             "threshold": alarm.threshold, "comparison_operator": alarm.comparison_operator,
-             "treat_missing_data": alarm.treat_missing_data, "dimensions": alarm.dimensions,
-             "alarm_actions": alarm.alarm_actions}
-            for key, alarm in monitoring.alarms.items()
-        ],
-    }
+def backup_alarms(monitoring: Monitoring) -> dict[str, Any]:
+    """The AWS Backup alarms and the topics they notify (the backup-job-failure scenario times
+    the first one to fire)."""
+    alarms = [
+        {"name": alarm.name, "region": monitoring.alarm_regions[key], "namespace": alarm.namespace,
+         "metric": alarm.metric_name, "statistic": alarm.statistic, "period": alarm.period,
+         "evaluation_periods": alarm.evaluation_periods, "threshold": alarm.threshold,
+         "comparison": alarm.comparison_operator, "treat_missing_data": alarm.treat_missing_data,
+         "topic_arns": alarm.alarm_actions}
+        for key, alarm in monitoring.alarms.items() if key.startswith("backup-")
+    ]
+    return {"alert_topics": {region: topic.arn for region, topic in monitoring.alert_topics.items()},
+            "backup_alarms": alarms}
 
 
 def build_inventory(
@@ -386,6 +385,7 @@ def build_inventory(
         "chaos_enabled": config.chaos.enabled,
         "tags": config.tags,
         "hosted_zone": {"id": dns.zone.zone_id, "name": dns.zone.name},
+        "monitoring": None if monitoring is None else backup_alarms(monitoring),
         "backup": {
             "vaults": {
                 region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode,
@@ -401,7 +401,6 @@ def build_inventory(
             "report_bucket": backup.report_bucket.bucket.bucket,
             "restore_testing": restore_testing_of(backup),
         },
-        "alerts": alerts_of(monitoring) if monitoring is not None else None,
         "fis": (
             {
                 "role_arn": game_day.fis_role.arn,
