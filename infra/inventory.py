@@ -318,6 +318,16 @@ def backup_of(backup: Backup, workload: WorkloadConfig) -> dict[str, Any]:
     }
 
 
+def restore_testing_of(backup: Backup) -> dict[str, Any] | None:
+    plan = backup.restore_testing_plan
+    if plan is None:
+        return None
+    selections = list(backup.restore_testing_selections.values())
+    return {"name": plan.name, "schedule": plan.schedule_expression,
+            "resource_types": [selection.protected_resource_type for selection in selections],
+            "validation_window_hours": selections[0].validation_window_hours if selections else None}
+
+
 def experiments_for(store: Store) -> tuple[str, ...]:
     """The FIS experiments that act on this store (templates select it by the opt-in tag)."""
     if isinstance(store, RelationalStore):
@@ -339,16 +349,6 @@ def fis_templates_of(game_day: GameDay | None, store: Store) -> dict[str, Any]:
         for action in experiments_for(store)
         if action in game_day.fis_templates
     }
-
-
-def restore_testing_of(backup: Backup) -> dict[str, Any] | None:
-    plan = backup.restore_testing_plan
-    if plan is None:
-        return None
-    selections = list(backup.restore_testing_selections.values())
-    return {"name": plan.name, "schedule": plan.schedule_expression,
-            "resource_types": [selection.protected_resource_type for selection in selections],
-            "validation_window_hours": selections[0].validation_window_hours if selections else None}
 
 
 def backup_alarms(monitoring: Monitoring) -> dict[str, Any]:
@@ -389,6 +389,7 @@ def build_inventory(
         "backup": {
             "vaults": {
                 region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode,
+                         # what the vault lock enforces (the lab applies it; ransomware meets it)
                          "lock": {"min_retention_days": backup.vault_locks[region].min_retention_days,
                                   "max_retention_days": backup.vault_locks[region].max_retention_days,
                                   "changeable_for_days": backup.vault_locks[region].changeable_for_days}}
