@@ -11,6 +11,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from chaos.errors import ChaosError
 from tests.lab._lab_fixtures import DR, PRIMARY, backup_time_factor, client, deployed_lab, eventually, inventory
 
 ROLE = "arn:aws:iam::123456789012:role/lab-backup"
@@ -272,3 +273,13 @@ def test_the_deploy_summary_lists_backup_as_emulated(lab):
     _, _, summary = lab
     assert any(text.startswith("AWS Backup:") for text in summary["emulations"])
     assert not any(row["resource"].startswith("backup-plan:") for row in summary["declared_not_emulated"])
+
+
+def test_a_plan_rule_without_a_valid_schedule_is_refused_with_the_field_named(lab):
+    _, lab_client, _ = lab
+    inv = backup_inventory()
+    inv["backup"]["plans"][0]["rules"][0]["schedule"] = "rate(1 day)"
+    with pytest.raises(ChaosError) as refused:
+        lab_client.deploy(inv, time_factor=0.02)
+    assert "schedule" in str(refused.value) and "cron(" in str(refused.value)
+    lab_client.deploy(backup_inventory(), time_factor=0.02)  # the module's lab, as it was

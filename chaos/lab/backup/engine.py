@@ -223,7 +223,10 @@ class BackupEngine:
             protected = [arn for name, w in workloads.items()
                          if (w.get("backup") or {}).get("plan_name") == plan.get("name")
                          for arn in self._resources_of(name, w) if resource_type_of(arn) in types]
-            for rule in rules:
+            for index, rule in enumerate(rules):
+                if not isinstance(rule, dict) or not isinstance(rule.get("schedule"), str):
+                    raise ValueError(f"inventory.backup.plans[{plan.get('name')}].rules[{index}].schedule: missing; "
+                                     "write an AWS cron expression such as cron(0 5 * * ? *)")
                 if rule.get("continuous"):
                     notes.append((f"backup-continuous:{plan.get('name')}/{rule.get('name')}",
                                   "AWS Backup continuous backup (point-in-time restore) is not emulated: the lab "
@@ -239,6 +242,8 @@ class BackupEngine:
                     start_window_minutes=int(rule.get("start_window_minutes") or DEFAULT_START_WINDOW_MINUTES),
                     copy_actions=copies, resources=protected, next_fire_aws=next_fire(rule["schedule"], now)))
         testing = backup.get("restore_testing")
+        if testing and not isinstance(testing.get("schedule"), str):
+            raise ValueError("inventory.backup.restore_testing.schedule: missing; write an AWS cron expression")
         if testing:
             self.restore_tests.append(RestoreTestPlan(
                 name=testing.get("name", "restore-testing"), schedule=testing["schedule"],
