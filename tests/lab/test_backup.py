@@ -11,28 +11,19 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from chaos.errors import ChaosError
-from tests.lab._lab_fixtures import DR, PRIMARY, backup_time_factor, client, deployed_lab, eventually, inventory
+from chaos.lab.backup.clock import LabClock
+from chaos.lab.backup.engine import BackupEngine
+from chaos.lab.backup.providers import LabServices
+from tests.lab._lab_fixtures import (
+    BACKUP_ROLE, DR, PRIMARY, backup_inventory, backup_time_factor, client, eventually,
+)
 
-ROLE = "arn:aws:iam::123456789012:role/lab-backup"
-
-
-def backup_inventory() -> dict:
-    inv = inventory()
-    inv["backup"]["plans"] = [{
-        "name": "daily", "id": "plan-1", "arn": "arn:plan", "resource_types": ["DynamoDB", "S3"],
-        "rules": [{"name": "daily", "schedule": "cron(0 5 * * ? *)", "vault_name": "vault-primary",
-                   "vault_region": PRIMARY, "start_window_minutes": 60,
-                   "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 35},
-                   "copy_actions": [{"region": DR, "vault_name": "vault-dr",
-                                     "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 90}}]}]}]
-    return inv
+ROLE = BACKUP_ROLE
 
 
 @pytest.fixture(scope="module")
-def lab():
-    with deployed_lab(declared=backup_inventory()) as (server, lab_client, summary):
-        yield server.endpoint, lab_client, summary
+def lab(backup_lab):
+    return backup_lab
 
 
 def backup(endpoint, region=PRIMARY):
@@ -275,11 +266,16 @@ def test_the_deploy_summary_lists_backup_as_emulated(lab):
     assert not any(row["resource"].startswith("backup-plan:") for row in summary["declared_not_emulated"])
 
 
-def test_a_plan_rule_without_a_valid_schedule_is_refused_with_the_field_named(lab):
-    _, lab_client, _ = lab
-    inv = backup_inventory()
-    inv["backup"]["plans"][0]["rules"][0]["schedule"] = "rate(1 day)"
-    with pytest.raises(ChaosError) as refused:
-        lab_client.deploy(inv, time_factor=0.02)
-    assert "schedule" in str(refused.value) and "cron(" in str(refused.value)
-    lab_client.deploy(backup_inventory(), time_factor=0.02)  # the module's lab, as it was
+def test_a_plan_rule_without_a_valid_schedule_is_refused_with_the_field_named(tmp_path):
+    engine = BackupEngine(tmp_path, LabClock(1.0), LabServices(client=None, data_plane=lambda: None,
+                                                               bucket_regions={}, workdir=tmp_path),
+                          job_fault=lambda *args: None, on_event=lambda *args, **kwargs: None)
+    try:
+        for schedule in ("rate(1 day)", "cron(0 5 * * ?)", None):
+            inv = backup_inventory()
+            inv["backup"]["plans"][0]["rules"][0]["schedule"] = schedule
+            with pytest.raises(ValueError) as refused:
+                engine.configure(inv)
+            assert "schedule" in str(refused.value) and "cron(" in str(refused.value)
+    finally:
+        engine.close()

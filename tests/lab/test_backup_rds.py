@@ -13,43 +13,19 @@ import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.lab._lab_fixtures import DR, PRIMARY, backup_time_factor, client, deployed_lab, eventually, inventory
+from tests.lab._lab_fixtures import ARCHIVE_BUCKET, BACKUP_ROLE, PRIMARY, backup_time_factor, client, eventually
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/lib/postgresql/15/bin/postgres").exists() and shutil.which("postgres") is None,
     reason="PostgreSQL server binaries not installed")
 
-ROLE = "arn:aws:iam::123456789012:role/lab-backup"
-ARCHIVE = "orders-archive"
-
-
-def rds_inventory() -> dict:
-    inv = inventory()
-    inv["workloads"] = {"orders": {
-        "kind": "rds", "strategy": "backup-restore", "targets": {"rto_seconds": 3600, "rpo_seconds": 3600},
-        "primary_region": PRIMARY, "dr_region": DR,
-        "stores": {
-            "primary": {"identifier": "orders-primary", "arn": "arn:aws:rds:us-east-1:1:db:orders-primary",
-                        "region": PRIMARY, "address": "orders.example", "port": 5432, "engine": "postgres",
-                        "engine_version": "15", "db_name": "orders", "master_username": "securecart",
-                        "master_secret_arn": None, "multi_az": False, "availability_zone": "us-east-1a",
-                        "backup_retention_days": 1, "instance_class": "db.t4g.medium"},
-            "replicas": [],
-            "archive_bucket": {"name": ARCHIVE, "arn": "arn:aws:s3:::orders-archive", "region": PRIMARY,
-                               "lifecycle": [{"id": "tiering-and-expiry", "prefix": "",
-                                              "transitions": [{"days": 30, "storage_class": "STANDARD_IA"},
-                                                              {"days": 90, "storage_class": "GLACIER"},
-                                                              {"days": 180, "storage_class": "DEEP_ARCHIVE"}],
-                                              "expiration_days": 3650}]}},
-        "failover": None, "backup": {"tier": "gold", "plan_name": "daily", "continuous": False},
-        "fis_templates": {}}}
-    return inv
+ROLE = BACKUP_ROLE
+ARCHIVE = ARCHIVE_BUCKET
 
 
 @pytest.fixture(scope="module")
-def rds_lab():
-    with deployed_lab(declared=rds_inventory()) as (server, lab, summary):
-        yield server.endpoint, lab, summary
+def rds_lab(backup_lab):
+    return backup_lab
 
 
 def connect(endpoint: str, identifier: str, region: str = PRIMARY) -> psycopg.Connection:
@@ -101,10 +77,14 @@ def test_automated_snapshots_follow_the_backup_window_and_expire_after_the_reten
         return [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(
             DBInstanceIdentifier="orders-primary", SnapshotType="automated")["DBSnapshots"]]
 
-    with backup_time_factor(lab, 2e-5):  # one AWS day = 1.7 lab seconds; retention is 1 day
-        first = eventually(automated, timeout=30)[0]
-        assert first.startswith("rds:orders-primary-")
-        eventually(lambda: first not in automated(), timeout=30)
+    rds.modify_db_instance(DBInstanceIdentifier="orders-primary", BackupRetentionPeriod=1, ApplyImmediately=True)
+    try:
+        with backup_time_factor(lab, 2e-5):  # one AWS day = 1.7 lab seconds; retention is 1 day
+            first = eventually(automated, timeout=30)[0]
+            assert first.startswith("rds:orders-primary-")
+            eventually(lambda: first not in automated(), timeout=30)
+    finally:  # automated backups off again, as the shared lab started
+        rds.modify_db_instance(DBInstanceIdentifier="orders-primary", BackupRetentionPeriod=0, ApplyImmediately=True)
     kinds = [e["kind"] for e in lab.events()]
     assert "rds_automated_snapshot_expired" in kinds
 
@@ -130,10 +110,7 @@ def test_aws_backup_of_rds_restores_a_new_instance_from_the_postgresql_snapshot(
 
 def test_archive_round_trip_deep_archive_restore_and_load_into_fresh_postgresql(rds_lab, tmp_path):
     endpoint, lab, _ = rds_lab
-    s3 = client(endpoint, "s3", PRIMARY)
-    # No automated snapshots while AWS months pass in seconds (BackupRetentionPeriod 0 turns them off).
-    client(endpoint, "rds", PRIMARY).modify_db_instance(DBInstanceIdentifier="orders-primary",
-                                                        BackupRetentionPeriod=0, ApplyImmediately=True)
+    s3 = client(endpoint, "s3", PRIMARY)  # automated RDS backups are off (retention 0) while months pass
     write_orders(endpoint, 100, 101)
     client(endpoint, "rds", PRIMARY).create_db_snapshot(DBInstanceIdentifier="orders-primary",
                                                         DBSnapshotIdentifier="to-archive")

@@ -85,8 +85,7 @@ class BackupLab:
         instances = []
         for workload in (inventory.get("workloads") or {}).values():
             primary = (workload.get("stores") or {}).get("primary") or {}
-            if workload.get("kind") == "rds" and primary.get("identifier") \
-                    and int(primary.get("backup_retention_days") or 0) > 0:
+            if workload.get("kind") == "rds" and primary.get("identifier"):  # retention 0: checked at each window
                 instances.append((primary["region"], primary["identifier"]))
         self.rds.configure(instances)
         self.archive.buckets = set(self.services.bucket_regions)
