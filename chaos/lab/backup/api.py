@@ -148,8 +148,10 @@ class BackupApi:
             "InitiationDate": point.created_wall, "CompletionDate": point.completed_wall,
             "BackupSizeInBytes": point.size_bytes, "Lifecycle": point.lifecycle.to_api(),
             "CalculatedLifecycle": self.engine.calculated_lifecycle(point), "IsEncrypted": True,
-            "IsParent": False, "VaultType": "BACKUP_VAULT", "CreatedBy": point.created_by,
+            "IsParent": False, "VaultType": "BACKUP_VAULT",
         }
+        if point.created_by:
+            out["CreatedBy"] = point.created_by
         if point.source_vault_arn:
             out["SourceBackupVaultArn"] = point.source_vault_arn
         if point.last_restore_wall is not None:

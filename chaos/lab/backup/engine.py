@@ -303,7 +303,7 @@ class BackupEngine:
             "RecoveryPointArn": point_arn, "ResourceArn": resource_arn, "ResourceType": resource_type,
             "ResourceName": arn_name(resource_arn), "IamRoleArn": iam_role_arn,
             "CreatedBy": created_by or {}, "RecoveryPointLifecycle": lifecycle.to_api(),
-            "StartBy": self.clock.wall_at(self.clock.aws_now() + window * 60.0), "BackupType": "",
+            "StartBy": self.clock.wall_at(self.clock.aws_now() + window * 60.0),
         })
         with self._lock:
             self.jobs[job.job_id] = job
