@@ -82,6 +82,9 @@ def test_automated_snapshots_follow_the_backup_window_and_expire_after_the_reten
         with backup_time_factor(lab, 2e-5):  # one AWS day = 1.7 lab seconds; retention is 1 day
             first = eventually(automated, timeout=30)[0]
             assert first.startswith("rds:orders-primary-")
+            with pytest.raises(ClientError) as refused:  # only the retention period removes it
+                rds.delete_db_snapshot(DBSnapshotIdentifier=first)
+            assert refused.value.response["Error"]["Code"] == "InvalidDBSnapshotState"
             eventually(lambda: first not in automated(), timeout=30)
     finally:  # automated backups off again, as the shared lab started
         rds.modify_db_instance(DBInstanceIdentifier="orders-primary", BackupRetentionPeriod=0, ApplyImmediately=True)

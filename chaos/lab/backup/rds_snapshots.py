@@ -92,7 +92,15 @@ class RdsSnapshots:
     # --- the API hooks (called by the middleware around moto's answer) ------------------------------
 
     def before(self, operation: str, region: str, params: Callable[[str], str | None]) -> None:
-        """CreateDBSnapshot: take the data first (so a refused snapshot leaves no metadata behind)."""
+        """CreateDBSnapshot: take the data first (so a refused snapshot leaves no metadata behind).
+        DeleteDBSnapshot of an automated snapshot: refused, as RDS does (moto would delete it)."""
+        if operation == "DeleteDBSnapshot":
+            snapshot = motostate.rds_backend(region).database_snapshots.get(params("DBSnapshotIdentifier") or "")
+            if snapshot is not None and snapshot.snapshot_type == "automated":
+                # RDS's answer, as reported verbatim in hashicorp/terraform-provider-aws#13800 (2020-06-17)
+                # and cloud-custodian/cloud-custodian#7838 (2022-10-04), read 2026-11-30.
+                raise SnapshotRefused(400, "InvalidDBSnapshotState", "automated snapshots cannot be deleted.")
+            return
         if operation != "CreateDBSnapshot":
             return
         identifier, snapshot_id = params("DBInstanceIdentifier") or "", params("DBSnapshotIdentifier") or ""
