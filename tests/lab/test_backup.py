@@ -1,13 +1,21 @@
-"""The lab's AWS Backup through boto3 over HTTP: jobs, recovery points with real data, copies,
-restores, vault lock, lifecycle, scheduled rules, restore testing, and the failed-job alarm.
-
-One lab for the module. Tests that need AWS days to pass set the backup clock's factor
-(`POST /_lab/backup/clock`) and put it back; none asserts a duration.
+"""The backup lab through boto3 over HTTP, on one lab for the module:
+- AWS Backup: jobs, recovery points with real data, copies, restores in either region, vault lock,
+  lifecycle, scheduled rules, restore testing, the failed-job alarm on its SNS topic;
+- hands-on lab 1: RDS snapshots with real PostgreSQL data (manual, automated with retention);
+- hands-on lab 3: export the latest snapshot, let the bucket's lifecycle take it to Deep Archive,
+  restore it, load it into a fresh PostgreSQL and find the canary's rows.
+Tests that need AWS days to pass set the backup clock's factor (`POST /_lab/backup/clock`) and put
+it back; none asserts a duration.
 """
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
+import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
@@ -15,15 +23,22 @@ from chaos.lab.backup.clock import LabClock
 from chaos.lab.backup.engine import BackupEngine
 from chaos.lab.backup.providers import LabServices
 from tests.lab._lab_fixtures import (
-    BACKUP_ROLE, DR, PRIMARY, backup_inventory, backup_time_factor, client, eventually,
+    ARCHIVE_BUCKET, BACKUP_ROLE, DR, PRIMARY, backup_inventory, backup_time_factor, client, deployed_lab, eventually,
 )
 
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/lib/postgresql/15/bin/postgres").exists() and shutil.which("postgres") is None,
+    reason="PostgreSQL server binaries not installed")
+
 ROLE = BACKUP_ROLE
+ARCHIVE = ARCHIVE_BUCKET
 
 
 @pytest.fixture(scope="module")
-def lab(backup_lab):
-    return backup_lab
+def lab():
+    """(endpoint, LabClient, deploy summary) of a lab running `backup_inventory()`."""
+    with deployed_lab(declared=backup_inventory()) as (server, lab_client, summary):
+        yield server.endpoint, lab_client, summary
 
 
 def backup(endpoint, region=PRIMARY):
@@ -279,3 +294,150 @@ def test_a_plan_rule_without_a_valid_schedule_is_refused_with_the_field_named(tm
             assert "schedule" in str(refused.value) and "cron(" in str(refused.value)
     finally:
         engine.close()
+
+
+# --- hands-on labs 1 and 3: RDS snapshots and the archive -----------------------------------------
+
+def connect(endpoint: str, identifier: str, region: str = PRIMARY) -> psycopg.Connection:
+    described = client(endpoint, "rds", region).describe_db_instances(DBInstanceIdentifier=identifier)
+    address = described["DBInstances"][0]["Endpoint"]
+    return psycopg.connect(host=address["Address"], port=address["Port"], dbname="orders", user="postgres",
+                           autocommit=True, connect_timeout=5)
+
+
+def write_orders(endpoint: str, *ids: int) -> None:
+    with connect(endpoint, "orders-primary") as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS canary (seq int PRIMARY KEY)")
+        for seq in ids:
+            conn.execute("INSERT INTO canary VALUES (%s)", (seq,))
+
+
+def orders_in(endpoint: str, identifier: str, region: str = PRIMARY) -> set[int]:
+    with connect(endpoint, identifier, region) as conn:
+        return {row[0] for row in conn.execute("SELECT seq FROM canary")}
+
+
+def test_manual_snapshot_restores_the_data_as_of_the_snapshot_and_can_be_deleted(lab):
+    endpoint, _, _ = lab
+    rds = client(endpoint, "rds", PRIMARY)
+    write_orders(endpoint, 1, 2)
+    rds.create_db_snapshot(DBInstanceIdentifier="orders-primary", DBSnapshotIdentifier="before-3")
+    write_orders(endpoint, 3)
+    described = rds.describe_db_snapshots(DBSnapshotIdentifier="before-3")["DBSnapshots"][0]
+    assert described["SnapshotType"] == "manual" and described["DBInstanceIdentifier"] == "orders-primary"
+
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="orders-from-snapshot",
+                                             DBSnapshotIdentifier="before-3")
+    assert orders_in(endpoint, "orders-from-snapshot") == {1, 2}
+
+    rds.delete_db_snapshot(DBSnapshotIdentifier="before-3")
+    with pytest.raises(ClientError) as gone:
+        rds.describe_db_snapshots(DBSnapshotIdentifier="before-3")
+    assert gone.value.response["Error"]["Code"] == "DBSnapshotNotFound"
+    with pytest.raises(ClientError) as unknown:
+        rds.create_db_snapshot(DBInstanceIdentifier="no-such-db", DBSnapshotIdentifier="x")
+    assert unknown.value.response["Error"]["Code"] == "DBInstanceNotFound"
+
+
+def test_automated_snapshots_follow_the_backup_window_and_expire_after_the_retention(lab):
+    endpoint, lab_client, _ = lab
+    rds = client(endpoint, "rds", PRIMARY)
+
+    def automated() -> list[str]:
+        return [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(
+            DBInstanceIdentifier="orders-primary", SnapshotType="automated")["DBSnapshots"]]
+
+    rds.modify_db_instance(DBInstanceIdentifier="orders-primary", BackupRetentionPeriod=1, ApplyImmediately=True)
+    try:
+        with backup_time_factor(lab_client, 2e-5):  # one AWS day = 1.7 lab seconds; retention is 1 day
+            first = eventually(automated, timeout=30)[0]
+            assert first.startswith("rds:orders-primary-")
+            with pytest.raises(ClientError) as refused:  # only the retention period removes it
+                rds.delete_db_snapshot(DBSnapshotIdentifier=first)
+            assert refused.value.response["Error"]["Code"] == "InvalidDBSnapshotState"
+            eventually(lambda: first not in automated(), timeout=30)
+    finally:  # automated backups off again, as the shared lab started
+        rds.modify_db_instance(DBInstanceIdentifier="orders-primary", BackupRetentionPeriod=0, ApplyImmediately=True)
+    kinds = [e["kind"] for e in lab_client.events()]
+    assert "rds_automated_snapshot_expired" in kinds
+
+
+def test_aws_backup_of_rds_restores_a_new_instance_from_the_postgresql_snapshot(lab):
+    endpoint, _, _ = lab
+    write_orders(endpoint, 10)
+    backup = client(endpoint, "backup", PRIMARY)
+    started = backup.start_backup_job(BackupVaultName="vault-primary", IamRoleArn=ROLE,
+                                      ResourceArn=f"arn:aws:rds:{PRIMARY}:123456789012:db:orders-primary")
+    job = eventually(lambda: (lambda j: j if j["State"] in ("COMPLETED", "FAILED") else None)(
+        backup.describe_backup_job(BackupJobId=started["BackupJobId"])), timeout=60)
+    assert job["State"] == "COMPLETED", job.get("StatusMessage")
+    write_orders(endpoint, 11)
+    restore = backup.start_restore_job(RecoveryPointArn=started["RecoveryPointArn"], IamRoleArn=ROLE,
+                                       Metadata={"DBInstanceIdentifier": "orders-from-backup"})
+    done = eventually(lambda: (lambda j: j if j["Status"] in ("COMPLETED", "FAILED") else None)(
+        backup.describe_restore_job(RestoreJobId=restore["RestoreJobId"])), timeout=60)
+    assert done["Status"] == "COMPLETED", done.get("StatusMessage")
+    restored = orders_in(endpoint, "orders-from-backup")
+    assert 10 in restored and 11 not in restored
+
+
+def test_archive_round_trip_deep_archive_restore_and_load_into_fresh_postgresql(lab, tmp_path):
+    endpoint, lab_client, _ = lab
+    s3 = client(endpoint, "s3", PRIMARY)  # automated RDS backups are off (retention 0) while months pass
+    write_orders(endpoint, 100, 101)
+    client(endpoint, "rds", PRIMARY).create_db_snapshot(DBInstanceIdentifier="orders-primary",
+                                                        DBSnapshotIdentifier="to-archive")
+    exported = lab_client.export_snapshot(PRIMARY, "orders-primary", ARCHIVE)
+    assert exported["snapshot"] == "to-archive" and exported["bytes"] > 0
+    key = exported["key"]
+
+    with backup_time_factor(lab_client, 1e-8):  # 180 AWS days = 0.16 lab seconds
+        eventually(lambda: s3.head_object(Bucket=ARCHIVE, Key=key).get("StorageClass") == "DEEP_ARCHIVE", timeout=30)
+    with pytest.raises(ClientError) as archived:
+        s3.get_object(Bucket=ARCHIVE, Key=key)
+    assert archived.value.response["Error"]["Code"] == "InvalidObjectState"
+    assert archived.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+    first = s3.restore_object(Bucket=ARCHIVE, Key=key, RestoreRequest={"Days": 30, "GlacierJobParameters": {"Tier": "Bulk"}})
+    assert first["ResponseMetadata"]["HTTPStatusCode"] == 202
+    with pytest.raises(ClientError) as again:
+        s3.restore_object(Bucket=ARCHIVE, Key=key, RestoreRequest={"Days": 2})
+    assert again.value.response["Error"]["Code"] == "RestoreAlreadyInProgress"
+    assert s3.head_object(Bucket=ARCHIVE, Key=key)["Restore"] == 'ongoing-request="true"'
+    with backup_time_factor(lab_client, 1e-6):  # Deep Archive Bulk: 48 AWS hours = 0.17 lab seconds
+        body = eventually(lambda: _readable(s3, key), timeout=30)
+    assert 'ongoing-request="false"' in s3.head_object(Bucket=ARCHIVE, Key=key)["Restore"]
+    dump = tmp_path / "orders.dump"
+    dump.write_bytes(body)
+    assert {100, 101} <= _rows_after_pg_restore(dump)
+
+
+def _readable(s3, key: str) -> bytes | None:
+    try:
+        return s3.get_object(Bucket=ARCHIVE, Key=key)["Body"].read()
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "InvalidObjectState"
+        return None
+
+
+def _rows_after_pg_restore(dump: Path) -> set[int]:
+    """A fresh PostgreSQL (its own initdb copy), the dump loaded with pg_restore, the canary read back."""
+    from chaos.lab.postgres.cluster import PgServer, make_owned_dir, require_binaries
+
+    bins = require_binaries()
+    home = make_owned_dir(Path(tempfile.mkdtemp(prefix="archive-restore-")), mode=0o755)
+    sockets = make_owned_dir(Path(tempfile.mkdtemp(prefix="scpg-")))
+    server = PgServer(name="fresh", bins=bins, data_dir=home / "data", socket_dir=sockets, log_file=home / "pg.log")
+    try:
+        server.init_from_template()
+        server.configure({})
+        server.start()
+        server.query("CREATE DATABASE orders")
+        dump.chmod(0o644)
+        subprocess.run([bins("pg_restore"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres",
+                        "-d", "orders", "--no-owner", str(dump)], check=True, capture_output=True, timeout=120)
+        return {row[0] for row in server.query("SELECT seq FROM canary", dbname="orders")}
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(sockets, ignore_errors=True)
