@@ -359,14 +359,16 @@ def backup_of(backup: Backup, workload: WorkloadConfig) -> dict[str, Any]:
     }
 
 
-def restore_testing_of(backup: Backup) -> dict[str, Any] | None:
-    plan = backup.restore_testing_plan
-    if plan is None:
-        return None
-    selections = list(backup.restore_testing_selections.values())
-    return {"name": plan.name, "schedule": plan.schedule_expression,
-            "resource_types": [selection.protected_resource_type for selection in selections],
-            "validation_window_hours": selections[0].validation_window_hours if selections else None}
+def restore_testing_of(backup: Backup, primary_region: str) -> list[dict[str, Any]]:
+    """The restore testing plans, one per region (the primary vault's points, the DR vault's copies)."""
+    plans = []
+    for region, plan in backup.restore_testing_plans.items():
+        where = "primary-" if region == primary_region else "dr-"
+        selections = [s for key, s in backup.restore_testing_selections.items() if key.startswith(where)]
+        plans.append({"name": plan.name, "region": region, "schedule": plan.schedule_expression,
+                      "resource_types": [s.protected_resource_type for s in selections],
+                      "validation_window_hours": selections[0].validation_window_hours if selections else None})
+    return plans
 
 
 def experiments_for(store: Store) -> tuple[str, ...]:
@@ -445,7 +447,7 @@ def build_inventory(
                        "rules": plan.rules.apply(lambda rules: backup_rules_of(rules, config.primary_region))}
                       for key, plan in backup.plans.items()],
             "report_bucket": backup.report_bucket.bucket.bucket,
-            "restore_testing": restore_testing_of(backup),
+            "restore_testing": restore_testing_of(backup, config.primary_region),
         },
         "fis": (
             {

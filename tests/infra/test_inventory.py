@@ -130,7 +130,7 @@ def test_inventory_carries_what_the_lab_runs_backups_from(evaluated):
     daily = next(r for r in warm["rules"] if r["name"] == "daily")
     assert daily["schedule"].startswith("cron(") and daily["lifecycle"]["delete_after_days"]
     assert daily["copy_actions"][0]["region"] == inv["dr_region"]
-    assert inv["backup"]["restore_testing"]["resource_types"]
+    assert {plan["region"] for plan in inv["backup"]["restore_testing"]} == {inv["primary_region"], inv["dr_region"]}
     failed = [a for a in inv["monitoring"]["backup_alarms"] if a["metric"] == "NumberOfBackupJobsFailed"]
     assert {a["region"] for a in failed} == {inv["primary_region"], inv["dr_region"]}
     lifecycle = inv["workloads"]["orders"]["stores"]["archive_bucket"]["lifecycle"][0]

@@ -145,6 +145,7 @@ class RestoreTestPlan:
     schedule: str
     resource_types: list[str]
     validation_window_hours: float
+    region: str | None = None     # the vault region whose points it tests (None: every region)
     next_fire_aws: float = 0.0
 
 
@@ -241,15 +242,16 @@ class BackupEngine:
                     vault_name=rule.get("vault_name") or vaults.get(region) or "", lifecycle=Lifecycle.from_inventory(rule.get("lifecycle")),
                     start_window_minutes=int(rule.get("start_window_minutes") or DEFAULT_START_WINDOW_MINUTES),
                     copy_actions=copies, resources=protected, next_fire_aws=next_fire(rule["schedule"], now)))
-        testing = backup.get("restore_testing")
-        if testing and not isinstance(testing.get("schedule"), str):
-            raise ValueError("inventory.backup.restore_testing.schedule: missing; write an AWS cron expression")
-        if testing:
+        testing = backup.get("restore_testing") or []
+        for index, plan in enumerate([testing] if isinstance(testing, dict) else testing):
+            if not isinstance(plan, dict) or not isinstance(plan.get("schedule"), str):
+                raise ValueError(f"inventory.backup.restore_testing[{index}].schedule: missing; write an AWS cron "
+                                 "expression such as cron(0 6 ? * SAT *)")
             self.restore_tests.append(RestoreTestPlan(
-                name=testing.get("name", "restore-testing"), schedule=testing["schedule"],
-                resource_types=list(testing.get("resource_types") or self.providers),
-                validation_window_hours=float(testing.get("validation_window_hours") or 1),
-                next_fire_aws=next_fire(testing["schedule"], now)))
+                name=plan.get("name", "restore-testing"), schedule=plan["schedule"],
+                resource_types=list(plan.get("resource_types") or self.providers),
+                validation_window_hours=float(plan.get("validation_window_hours") or 1),
+                region=plan.get("region"), next_fire_aws=next_fire(plan["schedule"], now)))
         kinds = {"dynamodb": ("DynamoDB",), "s3": ("S3",), "rds": ("RDS",), "efs": ("EFS",), "ec2": ("EC2", "EBS")}
         planned = {plan.get("name") for plan in backup.get("plans") or [] if plan.get("rules")}
         for name, workload in workloads.items():
@@ -509,11 +511,12 @@ class BackupEngine:
     def run_restore_tests(self, plan: RestoreTestPlan | None = None) -> list[Job]:
         """One restore test per protected resource: its newest point in each region's vault (AWS picks
         the latest point by default)."""
-        plan = plan or (self.restore_tests[0] if self.restore_tests else _ON_DEMAND_TEST)
+        plan = plan or _ON_DEMAND_TEST
         newest: dict[tuple[str, str], RecoveryPoint] = {}
         with self._lock:
             for point in self.points.values():
-                if point.resource_type in plan.resource_types and point.status == "COMPLETED":
+                if point.resource_type in plan.resource_types and point.status == "COMPLETED" \
+                        and plan.region in (None, point.region):
                     key = (point.resource_arn, point.region)
                     if key not in newest or point.created_wall > newest[key].created_wall:
                         newest[key] = point
