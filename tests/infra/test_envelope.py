@@ -203,8 +203,6 @@ def test_strong_consistency_lets_active_active_promise_rpo_zero_with_the_third_u
 @pytest.mark.parametrize(("overrides", "key", "words"), [
     ({"workloads.catalog.multiRegionConsistency": "strong", "workloads.catalog.witnessRegion": "us-west-1"},
      "workloads.catalog.witnessRegion", ["not a third region", "us-east-2"]),
-    ({"workloads.catalog.multiRegionConsistency": "strong", "drRegion": "eu-west-1"},
-     "workloads.catalog.multiRegionConsistency", ["one Region set"]),
     ({"workloads.catalog.witnessRegion": "us-east-2"}, "workloads.catalog.witnessRegion",
      ["only serves multiRegionConsistency: strong"]),
     ({"workloads.catalog.multiRegionConsistency": "always"}, "workloads.catalog.multiRegionConsistency",
@@ -217,12 +215,21 @@ def test_strong_consistency_follows_aws_region_rules(overrides, key, words):
         assert word in message, message
 
 
+def test_mrsc_needs_all_regions_in_one_region_set():
+    from infra.envelope.figures import mrsc_region_set
+
+    assert mrsc_region_set(("us-east-1", "us-west-2")) == {"us-east-1", "us-east-2", "us-west-2"}
+    assert mrsc_region_set(("us-east-1", "eu-west-1")) is None
+    assert mrsc_region_set(("eu-west-1", "eu-central-1")) is not None
+
+
 # ----- alarm thresholds derive from the targets --------------------------------------------------------
 
 
 def test_alarm_thresholds_derive_from_targets_minus_the_alarm_period():
     thresholds = load_stack_config(PROD).monitoring.replication_thresholds
-    assert thresholds == {"orders": 300 - 60, "catalog": 120 - 60, "sessions": 90 - 60, "product-images": 900 - 300}
+    assert thresholds == {"orders": 300 - 60, "catalog": 120 - 60, "sessions": 90 - 60, "product-images": 900 - 300,
+                          "app-logs": 900 - 60}
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
