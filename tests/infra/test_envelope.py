@@ -285,3 +285,11 @@ def test_dr_copy_age_alarm_pages_before_the_tightest_backup_restore_target(prod)
     assert alarm.inputs["comparisonOperator"] == "LessThanThreshold" and alarm.inputs["treatMissingData"] == "breaching"
     assert backup_age_periods(129600) == 36 and backup_age_periods(5399) == 1  # whole hours, never looser
     assert backup_age_periods(30 * 86400) == 7 * 24  # CloudWatch's 7-day evaluation limit
+
+
+def test_the_copy_age_alarm_pages_but_does_not_stop_experiments(prod):
+    guardrails = {r.name: r.inputs["alarmRule"] for r in prod.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")}
+    protection = next(rule for name, rule in guardrails.items() if name.endswith("-guardrail-us-east-1")
+                      and "experiment" not in name)
+    experiment = next(rule for name, rule in guardrails.items() if "experiment-guardrail-us-east-1" in name)
+    assert "backup-copy-age" in protection and "backup-copy-age" not in experiment
