@@ -13,7 +13,7 @@ import sys
 
 from chaos.errors import EXIT_TOOL_ERROR, ChaosError, RunStopped, signal_exit_code
 
-SUBCOMMANDS = ("gameday", "lab", "report", "recover")
+SUBCOMMANDS = ("gameday", "lab", "plan", "report", "recover")
 
 DESCRIPTION = "SecureCart DR chaos harness: inject failures, recover, measure RTO/RPO against targets."
 EPILOG = """\
@@ -31,9 +31,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage already; keep its message to one line plus usage."""
 
 
+class _OneLinePerCommand(argparse.RawDescriptionHelpFormatter):
+    """Wide enough that no command's one-line help wraps (argparse wraps at the terminal width)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=14, width=132)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m chaos", description=DESCRIPTION, epilog=EPILOG,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                     formatter_class=_OneLinePerCommand)
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
                                        metavar="<command>", title="commands")
     for name in SUBCOMMANDS:
