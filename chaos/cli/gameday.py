@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import ChaosError
-from chaos.reports import print_results
+from chaos.reports import preload_renderers, print_results
 from chaos.reports.console import make_console
 from chaos.scenarios.catalog import SCENARIOS
 from chaos.scenarios.gameday import GameDayPlan, run_gameday
@@ -93,9 +93,9 @@ def _inventory(args: argparse.Namespace) -> dict[str, Any]:
         raise ChaosError("--inventory: required with --target aws; write it with "
                          f"`pulumi stack output inventory --json -s {args.stack} > FILE`")
     from infra.config import ConfigError
-    from infra.offline import evaluate_stack
+    from chaos.targets.stack_inventory import stack_inventory
     try:
-        inventory = evaluate_stack(args.stack).inventory
+        inventory = stack_inventory(args.stack)
     except ConfigError as err:
         raise ChaosError(f"--stack: {str(err).splitlines()[0]}") from None
     validate_inventory(inventory, f"the offline evaluation of stack {args.stack}")
@@ -170,11 +170,25 @@ def _output_dir(text: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     plan = build_plan(args)
     out = _output_dir(args.out)
-    inventory = _inventory(args)
+    lab = None
+    if args.target == "lab" and not args.inventory:
+        # The lab imports moto in its own process while this one evaluates the stack and loads
+        # the report renderers: a small game day is bounded by the slower of the two, not the sum.
+        lab = make_target("lab", endpoint=None, inventory=None,
+                          replication_lag_seconds=plan.replication_lag_seconds,
+                          time_factor=plan.time_factor)
+        lab.spawn()  # type: ignore[attr-defined]
+    try:
+        inventory = _inventory(args)
+        preload_renderers()
+    except BaseException:
+        if lab is not None:
+            lab.close()
+        raise
     console = make_console()
-    target = make_target(args.target, endpoint=args.endpoint, inventory=inventory,
-                         replication_lag_seconds=plan.replication_lag_seconds,
-                         time_factor=plan.time_factor)
+    target = lab or make_target(args.target, endpoint=args.endpoint, inventory=inventory,
+                                replication_lag_seconds=plan.replication_lag_seconds,
+                                time_factor=plan.time_factor)
     try:
         if args.target == "localstack":
             target.discover()  # type: ignore[attr-defined]

@@ -55,6 +55,15 @@ class LabProcess:
         return self._rundir / "lab.log" if self._rundir else None
 
     def start(self) -> "LabProcess":
+        """Spawn the lab and wait until it serves."""
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> "LabProcess":
+        """Start the child and return at once: the caller does other work (evaluate the stack,
+        import the report renderers) while the lab imports moto, then calls `wait_ready`."""
+        if self._process is not None:
+            return self
         self._rundir = Path(tempfile.mkdtemp(prefix="securecart-labproc-"))
         ready_file = self._rundir / "ready.json"
         command = [sys.executable, "-m", "chaos", "lab", "--port", str(self.port),
@@ -71,8 +80,15 @@ class LabProcess:
             # Own session: a Ctrl-C in the terminal reaches the harness, whose `finally` stops us.
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                              cwd=REPO_ROOT, env=env, start_new_session=True)
+        return self
+
+    def wait_ready(self) -> "LabProcess":
+        if self.endpoint:
+            return self
+        if self._process is None or self._rundir is None:
+            raise ChaosError("lab: wait_ready before spawn; call start()")
         try:
-            self.endpoint = self._wait_ready(ready_file)
+            self.endpoint = self._wait_ready(self._rundir / "ready.json")
             LabClient(self.endpoint).health()
         except BaseException:
             self.stop()

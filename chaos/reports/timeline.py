@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from chaos.journal import AUDIT, WRITE_ACKED, WRITE_FAILED, Event
 from chaos.measurement.results import ScenarioResult
 from chaos.measurement.selection import Timeline, split_timelines
@@ -55,7 +53,14 @@ def write_timelines(out_dir: str | Path, events: Iterable[Event], results: list[
     ]
 
 
+def preload() -> None:
+    """Import matplotlib (~1 s) now: the CLI does it while the lab starts, off the critical path."""
+    import matplotlib.figure  # noqa: F401
+
+
 def render_timeline(path: Path, scenario: str, panels: list[tuple[Timeline, ScenarioResult]]) -> Path:
+    from matplotlib.figure import Figure  # heavy: imported on first use (see `preload`)
+
     origin = _origin(panels)
     figure = Figure(figsize=(11, 1.2 + 3.0 * len(panels)), dpi=100, layout="constrained")
     axes = figure.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0]

@@ -60,6 +60,16 @@ def workload_targets(inventory: dict[str, Any], plan: GameDayPlan) -> dict[str, 
     return targets
 
 
+def inventory_for(inventory: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The inventory narrowed to the selected workloads: the lab deploys only what they need (a
+    game day of the `logs` bucket starts no PostgreSQL server). Stack-wide blocks (backup vaults,
+    hosted zone, FIS) stay; they are cheap and some workloads' recovery uses them."""
+    workloads = inventory.get("workloads") or {}
+    if set(names) >= set(workloads):
+        return inventory
+    return {**inventory, "workloads": {name: workloads[name] for name in names}}
+
+
 def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> list[str]:
     """Validate names against the inventory before anything is started; returns the workloads."""
     available = sorted(inventory.get("workloads") or {})
@@ -91,7 +101,7 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
     names = check_plan(plan, inventory, target)  # bad names fail before anything starts
     targets = workload_targets(inventory, plan)
     on_phase("-", "deploying")
-    deployment = target.prepare(inventory)
+    deployment = target.prepare(inventory_for(inventory, names))
     try:
         for index, scenario_name in enumerate(plan.scenarios):
             if index:

@@ -42,11 +42,19 @@ class LabTarget(ChaosApiFaults, Target):
     def _new_session(self, region: str) -> boto3.Session:
         return lab_session(region)
 
-    def start(self) -> None:
-        from chaos.lab.process import LabClient, LabProcess  # the lab is heavy: import on use
+    def spawn(self) -> None:
+        """Start the lab process without waiting: it imports moto (~1 s) while the caller
+        evaluates the stack and loads the report renderers. `start` waits for it."""
+        from chaos.lab.process import LabProcess
         if self._process is None:
             self._process = LabProcess(time_factor=self.time_factor)
-            self._process.start()
+            self._process.spawn()
+
+    def start(self) -> None:
+        from chaos.lab.process import LabClient  # the lab is heavy: import on use
+        self.spawn()
+        if self.lab_client is None:
+            self._process.wait_ready()
             self.endpoint_url = self._process.endpoint
             self.lab_client = LabClient(self.endpoint_url)
 
@@ -63,11 +71,12 @@ class LabTarget(ChaosApiFaults, Target):
 
     def close(self) -> None:
         process, self._process = self._process, None
+        client, self.lab_client = self.lab_client, None
         if process is None:
             return
         try:
-            if self.lab_client is not None:
-                self.lab_client.clear_faults()
+            if client is not None:
+                client.clear_faults()
         except Exception:  # a dead lab has no faults left to clear; stopping it is what matters
             pass
         finally:
