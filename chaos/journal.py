@@ -23,6 +23,7 @@ runs on the same host, so harness and lab clocks agree):
 | `audit`           | `present` (list of seqs), `store` | the engine after recovery: which canary writes the recovered store holds |
 | `skipped`         | `reason`                       | the engine, when a scenario does not apply to a workload |
 | `note`            | `text`                         | anyone: context for the reader of a report   |
+| `time_scale`      | `time_factor`, `profile`, `wave` | the engine, per workload before its scenario runs: lab seconds per AWS second (measurement divides by it) |
 
 `workload` is None on scenario-wide events (a region outage hits every workload); measurement of
 a workload reads its own events plus the scenario-wide ones.
@@ -56,6 +57,7 @@ PROBE = "probe"
 AUDIT = "audit"
 SKIPPED = "skipped"
 NOTE = "note"
+TIME_SCALE = "time_scale"
 
 EVENT_KINDS = frozenset(
     {
@@ -70,6 +72,7 @@ EVENT_KINDS = frozenset(
         AUDIT,
         SKIPPED,
         NOTE,
+        TIME_SCALE,
     }
 )
 
@@ -213,6 +216,9 @@ class WorkloadTarget:
     strategy: str
     rto_seconds: float
     rpo_seconds: float
+    # scenario -> {"rto_seconds", "rpo_seconds", "rto_terms", "rpo_terms"}: what AWS can deliver
+    # (the inventory's envelope, infra.envelope); empty when the inventory carries none.
+    envelopes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> WorkloadTarget:
@@ -221,6 +227,7 @@ class WorkloadTarget:
             strategy=str(raw["strategy"]),
             rto_seconds=float(raw["rto_seconds"]),
             rpo_seconds=float(raw["rpo_seconds"]),
+            envelopes=dict(raw.get("envelopes") or {}),
         )
 
 
@@ -234,6 +241,7 @@ def targets_from_inventory(inventory: Mapping[str, Any]) -> dict[str, WorkloadTa
                 strategy=str(workload["strategy"]),
                 rto_seconds=float(workload["targets"]["rto_seconds"]),
                 rpo_seconds=float(workload["targets"]["rpo_seconds"]),
+                envelopes=envelopes_of(workload),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ChaosError(
@@ -241,6 +249,27 @@ def targets_from_inventory(inventory: Mapping[str, Any]) -> dict[str, WorkloadTa
                 "re-export the inventory from the Pulumi program"
             ) from None
     return targets
+
+
+def envelopes_of(workload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The workload's envelope per scenario from its inventory entry (`envelope`): a mapping
+    scenario -> {rto_seconds, rpo_seconds, ...terms}, or a list of such entries naming their
+    `scenario`. Entries without numbers are left out."""
+    raw = workload.get("envelope") or {}
+    if isinstance(raw, Mapping) and isinstance(raw.get("scenarios"), (Mapping, list)):
+        raw = raw["scenarios"]
+    items = raw.items() if isinstance(raw, Mapping) else [(e.get("scenario"), e) for e in raw
+                                                          if isinstance(e, Mapping)]
+    envelopes: dict[str, dict[str, Any]] = {}
+    for scenario, entry in items:
+        if not isinstance(entry, Mapping) or scenario is None:
+            continue
+        try:
+            rto, rpo = float(entry["rto_seconds"]), float(entry["rpo_seconds"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        envelopes[str(scenario)] = {**entry, "rto_seconds": rto, "rpo_seconds": rpo}
+    return envelopes
 
 
 def inventory_digest(inventory: Mapping[str, Any]) -> str:
@@ -295,8 +324,11 @@ class RunRecord:
     ended_at: float | None
     scenarios: list[str]
     workloads: dict[str, WorkloadTarget]
-    time_factor: float = 1.0
+    time_factor: float = 1.0          # the first wave's; each result carries its own
     canary_rate: float | None = None
+    profile: str = "mechanics"        # lab timing profile (chaos.lab.timing): aws | mechanics
+    time_factors: dict[str, float] = field(default_factory=dict)  # "scenario/workload" -> factor
+    lab_capacity_writes_per_second: float | None = None
     replication_lag_override: float | None = None
     replication: list[ReplicationLag] = field(default_factory=list)
     declared_not_emulated: list[NotEmulated] = field(default_factory=list)
@@ -321,6 +353,10 @@ class RunRecord:
             workloads={name: WorkloadTarget.from_dict(w) for name, w in raw["workloads"].items()},
             time_factor=float(raw.get("time_factor", 1.0)),
             canary_rate=None if raw.get("canary_rate") is None else float(raw["canary_rate"]),
+            profile=str(raw.get("profile", "mechanics")),
+            time_factors={str(k): float(v) for k, v in (raw.get("time_factors") or {}).items()},
+            lab_capacity_writes_per_second=(None if raw.get("lab_capacity_writes_per_second") is None
+                                            else float(raw["lab_capacity_writes_per_second"])),
             replication_lag_override=(
                 None
                 if raw.get("replication_lag_override") is None

@@ -24,7 +24,7 @@ from chaos.targets.inventory import validate_inventory
 from chaos.targets.localstack import load_inventory_file
 from chaos.workload.canary import DEFAULT_RATE
 
-DEFAULT_TIME_FACTOR = 0.1  # lab health checks at 1/10 of their interval: a game day fits in minutes
+PROFILES = ("aws", "mechanics")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,8 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="workload to include (repeatable; default all)")
     parser.add_argument("--replication-lag", type=str, metavar="S",
                         help="lab: replication lag in seconds for every replicated store")
-    parser.add_argument("--time-factor", type=str, default=str(DEFAULT_TIME_FACTOR), metavar="X",
-                        help=f"lab: scale of health-check intervals (default {DEFAULT_TIME_FACTOR})")
+    parser.add_argument("--profile", default="aws", metavar="NAME",
+                        help="lab timing: aws (default; AWS's durations from the figures table, "
+                             "compressed by a time factor, faster-than-AWS actions padded) or "
+                             "mechanics (fixed short lags in real time, for calibration)")
+    parser.add_argument("--time-factor", type=str, metavar="X",
+                        help="lab seconds per AWS second (0.01 = 100x faster); default: per scenario "
+                             "wave, the largest that keeps the resolution under 1%% of the targets "
+                             "(aws), 0.1 (mechanics)")
     parser.add_argument("--rate", type=str, default=str(DEFAULT_RATE), metavar="N",
                         help=f"canary writes/s per workload (default {DEFAULT_RATE:g})")
     parser.add_argument("--pause-seconds", type=str, default="2", metavar="S",
@@ -117,8 +123,23 @@ def build_plan(args: argparse.Namespace) -> GameDayPlan:
         scenarios_explicit=bool(args.scenario), settings=settings,
         rto_targets=_overrides("--rto-target", args.rto_target),
         rpo_targets=_overrides("--rpo-target", args.rpo_target),
-        time_factor=_number("--time-factor", args.time_factor, allow_zero=False),  # type: ignore[arg-type]
-        replication_lag_seconds=_number("--replication-lag", args.replication_lag))
+        time_factor=_time_factor(args.time_factor),
+        replication_lag_seconds=_number("--replication-lag", args.replication_lag),
+        profile=_profile(args.profile))
+
+
+def _profile(text: str) -> str:
+    if text not in PROFILES:
+        raise ChaosError(f"--profile: unknown profile {text!r}; choose aws or mechanics")
+    return text
+
+
+def _time_factor(text: str | None) -> float | None:
+    value = _number("--time-factor", text, allow_zero=False)
+    if value is not None and value > 1:
+        raise ChaosError(f"--time-factor: {text!r} would run the lab slower than AWS; pass a "
+                         "number in (0, 1], e.g. --time-factor 0.01")
+    return value
 
 
 def _refuse_unopted(args: argparse.Namespace, inventory: dict[str, Any], target: Any) -> None:
@@ -176,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         # the report renderers: a small game day is bounded by the slower of the two, not the sum.
         lab = make_target("lab", endpoint=None, inventory=None,
                           replication_lag_seconds=plan.replication_lag_seconds,
-                          time_factor=plan.time_factor)
+                          time_factor=plan.time_factor or 1.0, profile=plan.profile)
         lab.spawn()  # type: ignore[attr-defined]
     try:
         inventory = _inventory(args)
@@ -188,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     console = make_console()
     target = lab or make_target(args.target, endpoint=args.endpoint, inventory=inventory,
                                 replication_lag_seconds=plan.replication_lag_seconds,
-                                time_factor=plan.time_factor)
+                                time_factor=plan.time_factor or 1.0, profile=plan.profile)
     try:
         if args.target == "localstack":
             target.discover()  # type: ignore[attr-defined]

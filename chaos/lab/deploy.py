@@ -22,7 +22,8 @@ from botocore.exceptions import ClientError
 
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
-from chaos.lab.replication import DEFAULT_LAG_SECONDS, LAG_SOURCES, ReplicationEngine
+from chaos.lab.replication import ReplicationEngine
+from chaos.lab.timing import LabTiming, lab_timing
 from chaos.lab.route53 import Route53Answers
 from chaos.lab.faults import RequestContext
 
@@ -59,11 +60,17 @@ class DeployError(ValueError):
 class DeploySettings:
     replication_lag_seconds: float | None = None
     time_factor: float = 1.0
+    profile: str = "mechanics"  # the raw lab API's default; the game day asks for "aws"
+
+    @property
+    def timing(self) -> LabTiming:
+        try:
+            return lab_timing(self.profile, self.time_factor, self.replication_lag_seconds)
+        except ValueError as error:
+            raise DeployError(str(error)) from None
 
     def lag(self, kind: str) -> float:
-        if self.replication_lag_seconds is not None:
-            return float(self.replication_lag_seconds)
-        return DEFAULT_LAG_SECONDS[kind]
+        return self.timing.lag(kind)
 
 
 @dataclass
@@ -76,6 +83,7 @@ class DeploySummary:
     emulations: list[str] = field(default_factory=list)
     replication_lag_defaults: dict[str, Any] = field(default_factory=dict)
     time_factor: float = 1.0
+    timing: dict[str, Any] = field(default_factory=dict)  # profile, lags and pads (chaos.lab.timing)
     inventory: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -104,11 +112,14 @@ class Deployer:
         self.parts = parts
         self.settings = settings
         self.inventory = copy.deepcopy(inventory)
+        timing = settings.timing
         self.summary = DeploySummary(emulations=list(EMULATIONS), time_factor=settings.time_factor,
+                                     timing=timing.to_json(),
                                      replication_lag_defaults={
-                                         kind: {"seconds": settings.lag(kind), "source": LAG_SOURCES[kind],
+                                         kind: {"seconds": lag.lab_seconds, "aws_seconds": lag.aws_seconds,
+                                                "source": lag.source,
                                                 "overridden": settings.replication_lag_seconds is not None}
-                                         for kind in DEFAULT_LAG_SECONDS})
+                                         for kind, lag in timing.lags.items()})
 
     # --- entry point ---------------------------------------------------------------------------------
 
@@ -271,6 +282,8 @@ class Deployer:
                                       "PostgreSQL data plane unavailable in this lab (chaos.lab.postgres "
                                       "missing or no PostgreSQL binaries): metadata only")
             return
+        data_plane.set_pads({action: self.settings.timing.pad(action)
+                             for action in ("rds_failover", "rds_promotion", "rds_restore")})
         self.summary.postgres += data_plane.deploy_workload(name, stores, lag_seconds=self.settings.lag("rds"))
 
     def _deploy_efs(self, name: str, workload: dict[str, Any], stores: dict[str, Any]) -> None:

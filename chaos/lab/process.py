@@ -155,13 +155,16 @@ class LabClient:
         return self._call("GET", "/_lab/health")
 
     def deploy(self, inventory: dict[str, Any], *, replication_lag_seconds: float | None = None,
-               time_factor: float | None = None) -> dict[str, Any]:
-        return self._call("POST", "/_lab/deploy", {"inventory": inventory,
-                                                   "replication_lag_seconds": replication_lag_seconds,
-                                                   "time_factor": time_factor}, timeout=self.deploy_timeout)
+               time_factor: float | None = None, profile: str | None = None) -> dict[str, Any]:
+        body = {"inventory": inventory, "replication_lag_seconds": replication_lag_seconds,
+                "time_factor": time_factor}
+        if profile is not None:
+            body["profile"] = profile
+        return self._call("POST", "/_lab/deploy", body, timeout=self.deploy_timeout)
 
-    def reset(self) -> dict[str, Any]:
-        return self._call("POST", "/_lab/reset", {}, timeout=self.deploy_timeout)
+    def reset(self, *, time_factor: float | None = None) -> dict[str, Any]:
+        body = {} if time_factor is None else {"time_factor": time_factor}
+        return self._call("POST", "/_lab/reset", body, timeout=self.deploy_timeout)
 
     def replication(self) -> list[dict[str, Any]]:
         return self._call("GET", "/_lab/replication")

@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from chaos.errors import ChaosError
-from chaos.journal import (Journal, ReplicationLag, RunRecord, WorkloadTarget, inventory_digest,
-                           save_run, targets_from_inventory)
+from chaos.journal import (TIME_SCALE, Event, Journal, ReplicationLag, RunRecord, WorkloadTarget,
+                           inventory_digest, save_run, targets_from_inventory)
 from chaos.measurement import ScenarioResult, measure
 from chaos.reports import write_reports
 from chaos.scenarios.catalog import SCENARIOS
+from chaos.scenarios.capacity import measure_capacity
 from chaos.scenarios.run import run_scenario, select_workloads
 from chaos.scenarios.setup import EngineSettings
+from chaos.scenarios.waves import Wave, plan_waves
 from chaos.targets.base import Deployment, Target
 
 
@@ -31,8 +33,9 @@ class GameDayPlan:
     settings: EngineSettings = field(default_factory=EngineSettings)
     rto_targets: dict[str, float] = field(default_factory=dict)  # overrides, by workload
     rpo_targets: dict[str, float] = field(default_factory=dict)
-    time_factor: float = 1.0
+    time_factor: float | None = None              # None: per scenario and wave (chaos.scenarios.waves)
     replication_lag_seconds: float | None = None
+    profile: str = "aws"                          # lab timing (chaos.lab.timing): aws | mechanics
 
 
 @dataclass
@@ -91,37 +94,50 @@ def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> 
     return names
 
 
+MECHANICS_TIME_FACTOR = 0.1  # mechanics profile: health checks at 1/10 of their interval, lags real
+
+
 def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], out_dir: Path,
                 *, on_phase: Callable[[str, str], None] = lambda scenario, phase: None
                 ) -> GameDayOutcome:
-    """Deploy (lab) or attach (others), run the scenarios, measure, write reports and run files."""
+    """Deploy (lab) or attach (others), run the scenarios wave by wave, measure, write reports."""
     run_id = new_run_id()
     journal = Journal()
     started = time.time()
     names = check_plan(plan, inventory, target)  # bad names fail before anything starts
     targets = workload_targets(inventory, plan)
-    on_phase("-", "deploying")
-    deployment = target.prepare(inventory_for(inventory, names))
+    scales = getattr(target, "scales_time", False)
+    session = _Session(plan, target, inventory_for(inventory, names), scales)
     try:
-        for index, scenario_name in enumerate(plan.scenarios):
-            if index:
-                on_phase(scenario_name, "resetting to fresh state")
-                deployment = target.reset()
-            run_scenario(scenario=SCENARIOS[scenario_name], target=target, deployment=deployment,
-                         workload_names=names, journal=journal, run_id=run_id,
-                         settings=plan.settings,
-                         on_phase=lambda phase, s=scenario_name: on_phase(s, phase))
+        for scenario_name in plan.scenarios:
+            scenario = SCENARIOS[scenario_name]
+            selection = select_workloads(scenario, session.inventory, names, target)
+            waves = session.waves(selection.applicable, targets, run_id, on_phase, scenario_name)
+            for index, wave in enumerate(waves):
+                on_phase(scenario_name, "deploying" if session.deployment is None else
+                         f"resetting to fresh state (time factor {wave.time_factor:g})")
+                deployment = session.fresh(wave.time_factor)
+                for name in wave.workloads:
+                    journal.record(TIME_SCALE, scenario_name, name, time_factor=wave.time_factor,
+                                   profile=session.profile, wave=index)
+                    session.time_factors[f"{scenario_name}/{name}"] = wave.time_factor
+                # Skips are journaled once, with the first wave.
+                wave_names = list(wave.workloads) + (list(selection.skipped) if index == 0 else [])
+                run_scenario(scenario=scenario, target=target, deployment=deployment,
+                             workload_names=wave_names, journal=WaveJournal(journal, wave.workloads),
+                             run_id=run_id, settings=_wave_settings(plan.settings, wave, targets),
+                             on_phase=lambda phase, s=scenario_name: on_phase(s, phase))
             on_phase(scenario_name, "done")
     except BaseException:
         # Keep what happened up to the failure (run.json + journal.jsonl) for the post-mortem,
         # without letting a failure to save hide the original one.
         try:
-            save_run(out_dir, _run_record(plan, target, deployment, run_id, started, targets),
+            save_run(out_dir, _run_record(plan, target, session, run_id, started, targets),
                      journal.events())
         except OSError:
             pass
         raise
-    record = _run_record(plan, target, deployment, run_id, started, targets)
+    record = _run_record(plan, target, session, run_id, started, targets)
     events = journal.events()
     results = measure(events, targets)
     save_run(out_dir, record, events)
@@ -129,14 +145,95 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
     return GameDayOutcome(record, results, journal, reports)
 
 
-def _run_record(plan: GameDayPlan, target: Target, deployment: Deployment, run_id: str,
+class _Session:
+    """The target's deployment across waves: deploy once, then reset at each wave's factor."""
+
+    def __init__(self, plan: GameDayPlan, target: Target, inventory: dict[str, Any], scales: bool):
+        self.plan, self.target, self.inventory, self.scales = plan, target, inventory, scales
+        self.profile = plan.profile if scales else "aws"  # real targets run in AWS's own time
+        self.deployment: Deployment | None = None
+        self.capacity: float | None = None
+        self.capacity_measured = False
+        self.time_factors: dict[str, float] = {}
+        self.first_factor: float | None = None
+
+    def fixed_factor(self) -> float | None:
+        if not self.scales:
+            return 1.0
+        if self.plan.time_factor is not None:
+            return self.plan.time_factor
+        return MECHANICS_TIME_FACTOR if self.profile == "mechanics" else None
+
+    def waves(self, applicable: list[str], targets: dict[str, WorkloadTarget], run_id: str,
+              on_phase: Callable[[str, str], None], scenario: str) -> list[Wave]:
+        if not applicable:
+            return [Wave(self.fixed_factor() or 1.0, ())]
+        if len(applicable) > 1 and not self.capacity_measured and self.scales:
+            # What the lab sustains, measured once on the deployed lab before any scenario.
+            on_phase(scenario, "measuring what the lab sustains")
+            deployment = self.fresh(self.fixed_factor() or 1.0)
+            self.capacity = measure_capacity(self.target, deployment.inventory, applicable, run_id)
+            self.capacity_measured = True
+        return plan_waves(applicable, targets, profile=self.profile, fixed_factor=self.fixed_factor(),
+                          rate=self.plan.settings.rate,
+                          probe_interval=self.plan.settings.probe_interval_seconds,
+                          capacity_writes_per_second=self.capacity)
+
+    def fresh(self, time_factor: float) -> Deployment:
+        if self.first_factor is None:
+            self.first_factor = time_factor
+        if self.deployment is None:
+            if self.scales:
+                self.target.time_factor = time_factor  # type: ignore[attr-defined]
+                self.target.profile = self.profile  # type: ignore[attr-defined]
+            self.deployment = self.target.prepare(self.inventory)
+        elif self.scales:
+            self.deployment = self.target.reset(time_factor=time_factor)  # type: ignore[call-arg]
+        else:
+            self.deployment = self.target.reset()
+        return self.deployment
+
+
+class WaveJournal:
+    """The journal as one wave's engine sees it: a scenario-wide event (workload None, e.g. the
+    region outage) is recorded once per workload of the wave, so waves of the same scenario keep
+    their own fault times apart."""
+
+    def __init__(self, journal: Journal, workloads: tuple[str, ...]):
+        self._journal, self._workloads = journal, workloads
+
+    def record(self, kind: str, scenario: str, workload: str | None = None, *,
+               t: float | None = None, **data: Any) -> Event:
+        if workload is not None or not self._workloads:
+            return self._journal.record(kind, scenario, workload, t=t, **data)
+        stamp = time.time() if t is None else t
+        events = [self._journal.record(kind, scenario, name, t=stamp, **data) for name in self._workloads]
+        return events[0]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._journal, name)
+
+
+def _wave_settings(settings: EngineSettings, wave: Wave, targets: dict[str, WorkloadTarget]
+                   ) -> EngineSettings:
+    """Bound the recovery waits by the wave's targets in lab time (x3: a miss must be measured,
+    not cut short), never below the default budget."""
+    longest = max((targets[n].rto_seconds for n in wave.workloads), default=0.0)
+    return replace(settings, budget_seconds=max(settings.budget_seconds, 3 * longest * wave.time_factor))
+
+
+def _run_record(plan: GameDayPlan, target: Target, session: _Session, run_id: str,
                 started: float, targets: dict[str, WorkloadTarget]) -> RunRecord:
-    summary = deployment.summary
+    deployment = session.deployment
+    summary = deployment.summary if deployment else {}
     return RunRecord(
         run_id=run_id, stack=plan.stack, target=target.name, endpoint=target.endpoint_url,
         started_at=started, ended_at=time.time(), scenarios=list(plan.scenarios),
-        workloads=targets, time_factor=plan.time_factor, canary_rate=plan.settings.rate,
+        workloads=targets, time_factor=session.first_factor or 1.0, canary_rate=plan.settings.rate,
+        profile=session.profile, time_factors=dict(session.time_factors),
+        lab_capacity_writes_per_second=session.capacity,
         replication_lag_override=plan.replication_lag_seconds,
         replication=[ReplicationLag.from_link(link) for link in summary.get("replication") or []],
         declared_not_emulated=RunRecord.not_emulated_from_summary(summary),
-        deploy_summary=summary, inventory_digest=inventory_digest(deployment.inventory))
+        deploy_summary=summary,
+        inventory_digest=inventory_digest(deployment.inventory if deployment else session.inventory))

@@ -26,11 +26,14 @@ def lab_session(region: str) -> boto3.Session:
 
 class LabTarget(ChaosApiFaults, Target):
     name = "lab"
+    scales_time = True  # the lab compresses AWS's durations by a time factor (chaos.lab.timing)
 
-    def __init__(self, *, replication_lag_seconds: float | None, time_factor: float) -> None:
+    def __init__(self, *, replication_lag_seconds: float | None, time_factor: float,
+                 profile: str = "mechanics") -> None:
         super().__init__(endpoint_url=None)
         self.replication_lag_seconds = replication_lag_seconds
         self.time_factor = time_factor
+        self.profile = profile
         self._process: Any = None
         self.lab_client: Any = None
 
@@ -62,11 +65,14 @@ class LabTarget(ChaosApiFaults, Target):
         self.start()
         summary = self.lab_client.deploy(inventory,
                                          replication_lag_seconds=self.replication_lag_seconds,
-                                         time_factor=self.time_factor)
+                                         time_factor=self.time_factor, profile=self.profile)
         return _deployment(summary, inventory)
 
-    def reset(self) -> Deployment:
-        summary = self.lab_client.reset()
+    def reset(self, time_factor: float | None = None) -> Deployment:
+        """Fresh state; `time_factor` redeploys at another scale (a scenario wave's own)."""
+        if time_factor is not None:
+            self.time_factor = time_factor
+        summary = self.lab_client.reset(time_factor=time_factor)
         return _deployment(summary, None)
 
     def close(self) -> None:

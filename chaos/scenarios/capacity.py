@@ -1,0 +1,47 @@
+"""What the lab sustains: acknowledged writes/s of one unpaced canary, measured at game-day start.
+
+The lab is one process: its throughput is shared by every canary of a wave. With 48 DynamoDB
+workloads at 50 writes/s each, the canaries starved (one got 9 writes acknowledged) and the RPO
+error reached 100 ms. So before the first scenario the engine measures the ceiling once, on one of
+the deployed workloads (a short burst, outside any measured window), and `waves.plan_waves` keeps
+each wave's total rate within it.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chaos.journal import WRITE_ACKED, Journal
+from chaos.targets.base import Target
+from chaos.workload.canary import Canary
+from chaos.workload.stores import AppRouting, RecordStream, primary_store
+
+BURST_SECONDS = 0.5
+UNPACED_RATE = 100_000.0  # far above what any store takes: the canary writes back to back
+# The lab's Python HTTP path (moto) is the shared bottleneck; PostgreSQL canaries bypass it.
+PROBED_KINDS = ("dynamodb", "s3")
+
+
+def measure_capacity(target: Target, inventory: dict[str, Any], names: list[str],
+                     run_id: str) -> float | None:
+    """Writes/s one unpaced canary gets acknowledged on the first DynamoDB/S3 workload of
+    `names`; None when there is none (nothing shares the lab's HTTP path)."""
+    workloads = inventory.get("workloads") or {}
+    name = next((n for n in names if (workloads.get(n) or {}).get("kind") in PROBED_KINDS), None)
+    if name is None:
+        return None
+    workload = workloads[name]
+    journal = Journal()
+    canary = Canary(workload_name=name, workload=workload, target=target,
+                    routing=AppRouting(primary_store(workload)),
+                    stream=RecordStream("capacity", run_id, "capacity"), journal=journal,
+                    rate=UNPACED_RATE)
+    canary.start()
+    try:
+        time.sleep(BURST_SECONDS)
+    finally:
+        canary.stop()
+    acks = sorted(e.t for e in journal.events() if e.kind == WRITE_ACKED)
+    if len(acks) < 2 or acks[-1] <= acks[0]:
+        return None
+    return (len(acks) - 1) / (acks[-1] - acks[0])
