@@ -1,0 +1,47 @@
+"""Which workloads run together, at which time factor: pure planning, no lab."""
+from __future__ import annotations
+
+import pytest
+
+from chaos.journal import FAULT_INJECTED, Journal, WorkloadTarget
+from chaos.scenarios.gameday import WaveJournal
+from chaos.scenarios.waves import plan_waves, required_time_factor, step_up
+
+
+def target(rto: float, rpo: float) -> WorkloadTarget:
+    return WorkloadTarget(kind="dynamodb", strategy="warm-standby", rto_seconds=rto, rpo_seconds=rpo)
+
+
+def test_required_factor_keeps_both_resolutions_under_one_percent_of_their_targets():
+    # 50 writes/s (20 ms) against RPO 5 s: 20 ms / 1 % of 5 s = 0.4; the probe (50 ms) vs RTO 60 s
+    # needs only 0.083.
+    assert required_time_factor(target(60, 5), write_interval=0.02, probe_interval=0.05) == pytest.approx(0.4)
+    assert required_time_factor(target(60, 0), write_interval=0.02, probe_interval=0.05) == 1.0
+
+
+@pytest.mark.parametrize("raw, stepped", [(0.4, 0.5), (0.5, 0.5), (0.034, 0.05), (0.0002, 0.001),
+                                          (0.11, 0.2), (3.0, 1.0), (0.002, 0.002)])
+def test_factors_step_up_the_1_2_5_series_within_bounds(raw, stepped):
+    assert step_up(raw) == pytest.approx(stepped)
+
+
+def test_waves_group_by_factor_and_split_by_what_the_lab_sustains():
+    targets = {"tight": target(60, 5), "loose-a": target(14400, 3600), "loose-b": target(14400, 3600),
+               "loose-c": target(14400, 3600)}
+    waves = plan_waves(list(targets), targets, profile="aws", fixed_factor=None, rate=50.0,
+                       probe_interval=0.05, capacity_writes_per_second=200.0)
+    # capacity 200/s with 50 % headroom at 50 writes/s: two canaries per wave
+    assert [(w.time_factor, w.workloads) for w in waves] == [
+        (0.001, ("loose-a", "loose-b")), (0.001, ("loose-c",)), (0.5, ("tight",))]
+    fixed = plan_waves(list(targets), targets, profile="mechanics", fixed_factor=0.1, rate=50.0,
+                       probe_interval=0.05)
+    assert [(w.time_factor, len(w.workloads)) for w in fixed] == [(0.1, 4)]
+
+
+def test_a_wave_journal_gives_each_workload_its_own_copy_of_scenario_wide_events():
+    journal = Journal()
+    WaveJournal(journal, ("a", "b")).record(FAULT_INJECTED, "region-outage", None, fault="region-outage")
+    WaveJournal(journal, ("c",)).record(FAULT_INJECTED, "region-outage", "c", fault="x")
+    assert [(e.workload, e.data["fault"]) for e in journal.events()] == [
+        ("a", "region-outage"), ("b", "region-outage"), ("c", "x")]
+    assert len({e.t for e in journal.events()[:2]}) == 1
