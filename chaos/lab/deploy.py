@@ -339,7 +339,8 @@ class Deployer:
         changes = []
         record_type = _require(failover, "record_type", str, where)
         for record in _require(failover, "records", list, where):
-            rrset: dict[str, Any] = {"Name": failover["record_name"], "Type": record_type, "TTL": 60,
+            rrset: dict[str, Any] = {"Name": failover["record_name"], "Type": record_type,
+                                     "TTL": int(failover.get("ttl_seconds") or 60),
                                      "ResourceRecords": [{"Value": str(record["value"])}]}
             if record.get("set_identifier"):
                 rrset["SetIdentifier"] = record["set_identifier"]

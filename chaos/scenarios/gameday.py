@@ -125,7 +125,9 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
                 wave_names = list(wave.workloads) + (list(selection.skipped) if index == 0 else [])
                 run_scenario(scenario=scenario, target=target, deployment=deployment,
                              workload_names=wave_names, journal=WaveJournal(journal, wave.workloads),
-                             run_id=run_id, settings=_wave_settings(plan.settings, wave, targets),
+                             run_id=run_id,
+                             settings=_wave_settings(plan.settings, wave, targets, session.profile,
+                                                     session.scales),
                              on_phase=lambda phase, s=scenario_name: on_phase(s, phase))
             on_phase(scenario_name, "done")
     except BaseException:
@@ -214,12 +216,14 @@ class WaveJournal:
         return getattr(self._journal, name)
 
 
-def _wave_settings(settings: EngineSettings, wave: Wave, targets: dict[str, WorkloadTarget]
-                   ) -> EngineSettings:
+def _wave_settings(settings: EngineSettings, wave: Wave, targets: dict[str, WorkloadTarget],
+                   profile: str, scales: bool) -> EngineSettings:
     """Bound the recovery waits by the wave's targets in lab time (x3: a miss must be measured,
-    not cut short), never below the default budget."""
+    not cut short), never below the default budget; under the aws profile on the lab, clients
+    keep a DNS answer for the record's TTL (scaled)."""
     longest = max((targets[n].rto_seconds for n in wave.workloads), default=0.0)
-    return replace(settings, budget_seconds=max(settings.budget_seconds, 3 * longest * wave.time_factor))
+    return replace(settings, budget_seconds=max(settings.budget_seconds, 3 * longest * wave.time_factor),
+                   dns_time_factor=wave.time_factor if scales and profile == "aws" else 0.0)
 
 
 def _run_record(plan: GameDayPlan, target: Target, session: _Session, run_id: str,

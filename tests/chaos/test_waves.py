@@ -45,3 +45,18 @@ def test_a_wave_journal_gives_each_workload_its_own_copy_of_scenario_wide_events
     assert [(e.workload, e.data["fault"]) for e in journal.events()] == [
         ("a", "region-outage"), ("b", "region-outage"), ("c", "x")]
     assert len({e.t for e in journal.events()[:2]}) == 1
+
+
+def test_a_caching_resolver_moves_traffic_only_a_ttl_after_route53_changed_its_answer():
+    from chaos.probes.dns import CachingResolver
+
+    now = [0.0]
+    resolver = CachingResolver(6.0, clock=lambda: now[0])  # TTL 60 s at factor 0.1
+    assert resolver.answer("us-east-1") == "us-east-1"
+    now[0] = 10.0
+    assert resolver.answer("us-west-2") == "us-east-1"   # the flip is seen first here
+    now[0] = 15.9
+    assert resolver.answer("us-west-2") == "us-east-1"
+    now[0] = 16.0
+    assert resolver.answer("us-west-2") == "us-west-2"
+    assert CachingResolver(0.0).answer("a") == "a" and CachingResolver(0.0).answer("b") == "b"
