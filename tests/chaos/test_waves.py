@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from chaos.journal import FAULT_INJECTED, Journal, WorkloadTarget
-from chaos.scenarios.gameday import WaveJournal
-from chaos.scenarios.waves import plan_waves, required_time_factor, step_up
+from chaos.engine.gameday import WaveJournal
+from chaos.engine.waves import plan_waves, required_time_factor, step_up
 
 
 def target(rto: float, rpo: float) -> WorkloadTarget:

@@ -12,9 +12,11 @@ import time
 from typing import Any
 
 from chaos.journal import WRITE_ACKED, Journal
+from chaos.stores.base import RecordStream
 from chaos.targets.base import Target
+from chaos.targets.inventory import parse_inventory
 from chaos.workload.canary import Canary
-from chaos.workload.stores import AppRouting, RecordStream, primary_store
+from chaos.workload.routing import AppRouting
 
 BURST_SECONDS = 0.5
 UNPACED_RATE = 100_000.0  # far above what any store takes: the canary writes back to back
@@ -26,14 +28,15 @@ def measure_capacity(target: Target, inventory: dict[str, Any], names: list[str]
                      run_id: str) -> float | None:
     """Writes/s one unpaced canary gets acknowledged on the first DynamoDB/S3 workload of
     `names`; None when there is none (nothing shares the lab's HTTP path)."""
-    workloads = inventory.get("workloads") or {}
-    name = next((n for n in names if (workloads.get(n) or {}).get("kind") in PROBED_KINDS), None)
+    workloads = parse_inventory(inventory, "the deployed inventory").workloads
+    name = next((n for n in names if n in workloads and workloads[n].kind in PROBED_KINDS), None)
     if name is None:
         return None
     workload = workloads[name]
+    workload.stores.prepare(target)
     journal = Journal()
     canary = Canary(workload_name=name, workload=workload, target=target,
-                    routing=AppRouting(primary_store(workload)),
+                    routing=AppRouting(workload.stores.primary()),
                     stream=RecordStream("capacity", run_id, "capacity"), journal=journal,
                     rate=UNPACED_RATE)
     canary.start()

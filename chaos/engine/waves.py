@@ -10,7 +10,7 @@ smallest factor a workload may run at:
 
 Workloads whose factors round to the same 1-2-5 step run in one wave (one lab reset at that
 factor); a wave holds no more workloads than the lab sustains at the canary rate (measured at
-start, `chaos.scenarios.capacity`), so no canary starves. Game-day time then grows linearly with
+start, `chaos.engine.capacity`), so no canary starves. Game-day time then grows linearly with
 the number of workload-scenario pairs.
 
 The `mechanics` profile keeps one fixed factor (health checks only; lags in real time) and is

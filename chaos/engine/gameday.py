@@ -16,12 +16,13 @@ from chaos.journal import (TIME_SCALE, Event, Journal, ReplicationLag, RunRecord
                            inventory_digest, save_run, targets_from_inventory)
 from chaos.measurement import ScenarioResult, measure
 from chaos.reports import write_reports
+from chaos.engine.run import run_scenario, select_workloads
+from chaos.engine.setup import EngineSettings
 from chaos.scenarios.catalog import SCENARIOS
-from chaos.scenarios.capacity import measure_capacity
-from chaos.scenarios.run import run_scenario, select_workloads
-from chaos.scenarios.setup import EngineSettings
-from chaos.scenarios.waves import Wave, plan_waves
+from chaos.engine.capacity import measure_capacity
+from chaos.engine.waves import Wave, plan_waves
 from chaos.targets.base import Deployment, Target
+from chaos.targets.inventory import parse_inventory
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class GameDayPlan:
     settings: EngineSettings = field(default_factory=EngineSettings)
     rto_targets: dict[str, float] = field(default_factory=dict)  # overrides, by workload
     rpo_targets: dict[str, float] = field(default_factory=dict)
-    time_factor: float | None = None              # None: per scenario and wave (chaos.scenarios.waves)
+    time_factor: float | None = None              # None: per scenario and wave (chaos.engine.waves)
     replication_lag_seconds: float | None = None
     profile: str = "aws"                          # lab timing (chaos.lab.timing): aws | mechanics
 
@@ -75,7 +76,8 @@ def inventory_for(inventory: dict[str, Any], names: list[str]) -> dict[str, Any]
 
 def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> list[str]:
     """Validate names against the inventory before anything is started; returns the workloads."""
-    available = sorted(inventory.get("workloads") or {})
+    views = parse_inventory(inventory, f"stack {plan.stack}")
+    available = sorted(views.workloads)
     names = plan.workloads or available
     for name in names:
         if name not in available:
@@ -86,7 +88,7 @@ def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> 
             raise ChaosError(f"--scenario: unknown scenario {scenario_name!r}; choose among "
                              f"{', '.join(SCENARIOS)}")
         if plan.scenarios_explicit:
-            selection = select_workloads(SCENARIOS[scenario_name], inventory, names, target)
+            selection = select_workloads(SCENARIOS[scenario_name], views, names, target)
             if not selection.applicable:
                 why = "; ".join(f"{n}: {r}" for n, r in selection.skipped.items())
                 raise ChaosError(f"--scenario: {scenario_name} applies to none of the selected "
@@ -108,10 +110,11 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
     targets = workload_targets(inventory, plan)
     scales = getattr(target, "scales_time", False)
     session = _Session(plan, target, inventory_for(inventory, names), scales)
+    views = parse_inventory(session.inventory, f"stack {plan.stack}")
     try:
         for scenario_name in plan.scenarios:
             scenario = SCENARIOS[scenario_name]
-            selection = select_workloads(scenario, session.inventory, names, target)
+            selection = select_workloads(scenario, views, names, target)
             waves = session.waves(selection.applicable, targets, run_id, on_phase, scenario_name)
             for index, wave in enumerate(waves):
                 on_phase(scenario_name, "deploying" if session.deployment is None else
