@@ -7,7 +7,10 @@ subscribers) and puts every alarm in the region whose metrics it watches:
 * AWS Backup ``NumberOf{Backup,Copy,Restore}JobsFailed`` in both regions (account-wide metrics,
   no dimension, so the default vault and any future vault are covered too);
 * S3 ``ReplicationLatency`` per replication rule and DynamoDB ``ReplicationLatency`` per receiving
-  region, both published in the source region; RDS ``ReplicaLag`` in the replica's region;
+  region, both published in the source region; RDS ``ReplicaLag`` in the replica's region; EFS
+  ``TimeSinceLastSync`` per replicated file system (source region). Their thresholds come from the
+  workloads' RPO targets (``infra.config``: threshold + one evaluation period <= target), and the
+  statistic is ``Maximum``: an average would let a lag spike above the target go unpaged;
 * EventBridge rules for AWS Backup job state changes that end badly (backup FAILED/ABORTED/EXPIRED,
   copy and restore FAILED/ABORTED) -> the region's topic;
 * a composite "guardrail" alarm per region (any of the above firing), which the game-day FIS
@@ -27,6 +30,7 @@ import pulumi_aws as aws
 
 from infra.components import iam
 from infra.components.regions import check_two_regions
+from infra.envelope.worst_case import ALARM_PERIOD_SECONDS
 
 #: (alarm key, AWS/Backup metric). Published per region, summed over all vaults and resource types.
 BACKUP_FAILURE_METRICS: tuple[tuple[str, str], ...] = (
@@ -63,8 +67,8 @@ class S3ReplicationWatch:
     source_bucket: pulumi.Input[str]
     destination_bucket: pulumi.Input[str]
     rule_id: pulumi.Input[str]
-    threshold_seconds: float = 900.0
-    """Alarm above this latency; 900 s is what Replication Time Control promises."""
+    threshold_seconds: float = 600.0
+    """Alarm above this latency: the workload's RPO target minus the 300 s evaluation period."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class DynamoReplicationWatch:
     table_name: pulumi.Input[str]
     receiving_region: str
     threshold_seconds: float = 60.0
+    """Alarm above this latency (seconds; the metric is in ms): RPO target minus the 60 s period."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,21 @@ class RdsReplicaWatch:
     region: str
     """Replica's region."""
     replica_identifier: pulumi.Input[str]
-    threshold_seconds: float = 300.0
+    threshold_seconds: float = 240.0
+    """Alarm above this lag: the workload's RPO target minus the 60 s evaluation period."""
+
+
+@dataclass(frozen=True)
+class EfsReplicationWatch:
+    """One EFS replication whose time since the last successful sync to watch (source region)."""
+
+    name: str
+    region: str
+    """Source file system's region (the metric lives here)."""
+    file_system_id: pulumi.Input[str]
+    destination_file_system_id: pulumi.Input[str]
+    threshold_seconds: float = 840.0
+    """Alarm above this age of the last sync: the workload's RPO target minus the 60 s period."""
 
 
 @dataclass
@@ -108,6 +127,8 @@ class MonitoringArgs:
     """One latency alarm per global-table replica region."""
     rds_replicas: Sequence[RdsReplicaWatch] = ()
     """One lag alarm per RDS read replica."""
+    efs_replication: Sequence[EfsReplicationWatch] = ()
+    """One time-since-last-sync alarm per EFS replication."""
     backup_alarm_period_seconds: int = 3600
     """Window over which failed jobs are summed; one failure in it raises the alarm."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -127,6 +148,7 @@ def validate_monitoring_args(args: MonitoringArgs) -> None:
         *(("s3_replication", w) for w in args.s3_replication),
         *(("dynamodb_replication", w) for w in args.dynamodb_replication),
         *(("rds_replicas", w) for w in args.rds_replicas),
+        *(("efs_replication", w) for w in args.efs_replication),
     ]
     for field_name, watch in watches:
         where = f"MonitoringArgs.{field_name}[{watch.name}]"
@@ -187,7 +209,7 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             namespace="AWS/S3",
             metric_name="ReplicationLatency",
             statistic="Maximum",
-            period=300,
+            period=ALARM_PERIOD_SECONDS["s3"],
             threshold=watch.threshold_seconds,
             dimensions={
                 "SourceBucket": watch.source_bucket,
@@ -209,8 +231,8 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             ),
             namespace="AWS/DynamoDB",
             metric_name="ReplicationLatency",
-            statistic="Average",
-            period=60,
+            statistic="Maximum",
+            period=ALARM_PERIOD_SECONDS["dynamodb"],
             threshold=watch.threshold_seconds * 1000,  # the metric is in milliseconds
             dimensions={"TableName": watch.table_name, "ReceivingRegion": watch.receiving_region},
             treat_missing_data="notBreaching",
@@ -225,13 +247,30 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             namespace="AWS/RDS",
             metric_name="ReplicaLag",
             statistic="Maximum",
-            period=60,
+            period=ALARM_PERIOD_SECONDS["rds"],
             threshold=watch.threshold_seconds,
             dimensions={"DBInstanceIdentifier": watch.replica_identifier},
             # A healthy replica reports lag every minute: silence means replication broke.
             treat_missing_data="breaching",
         )
         for watch in args.rds_replicas
+    ]
+    specs += [
+        AlarmSpec(
+            f"efs-{watch.name}-{watch.region}",
+            watch.region,
+            description=f"EFS replication of {watch.name} last synced more than {watch.threshold_seconds:g}s ago",
+            namespace="AWS/EFS",
+            metric_name="TimeSinceLastSync",
+            statistic="Maximum",
+            period=ALARM_PERIOD_SECONDS["efs"],
+            threshold=watch.threshold_seconds,
+            dimensions={"FileSystemId": watch.file_system_id,
+                        "DestinationFileSystemId": watch.destination_file_system_id},
+            # The metric exists while the replication runs: silence means it broke.
+            treat_missing_data="breaching",
+        )
+        for watch in args.efs_replication
     ]
     return specs
 
@@ -412,6 +451,10 @@ class Monitoring(pulumi.ComponentResource):
         for w in args.rds_replicas:
             lag_inputs.append(["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", w.replica_identifier,
                                {"region": w.region, "label": f"RDS {w.name} (s)"}])
+        for w in args.efs_replication:
+            lag_inputs.append(["AWS/EFS", "TimeSinceLastSync", "FileSystemId", w.file_system_id,
+                               "DestinationFileSystemId", w.destination_file_system_id,
+                               {"region": w.region, "label": f"EFS {w.name} since last sync (s)"}])
 
         def body(lag_metrics: list[Any]) -> str:
             widgets = list(backup_widgets)

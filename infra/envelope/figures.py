@@ -76,6 +76,12 @@ _TABLE: tuple[Figure, ...] = (
         "For a Multi-AZ DB cluster ... Failover times are typically less than 35 seconds",
     ),
     _figure(
+        "rds.multi_az_sync", "RDS Multi-AZ DB instance: synchronous standby (no acknowledged write lost)", 0, 0,
+        "https://docs.amazonaws.cn/en_us/AmazonRDS/latest/UserGuide/Concepts.MultiAZSingleStandby.md",
+        "Amazon RDS automatically provisions and maintains a synchronous standby replica in a different "
+        "Availability Zone",
+    ),
+    _figure(
         "rds.read_replica_promotion", "RDS cross-region read replica promotion", 300, 900,
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html",
         "RDS reboots the DB instance before making it available. The promotion process can take "
@@ -143,6 +149,11 @@ _TABLE: tuple[Figure, ...] = (
         "restorable time (RDS, DynamoDB: typically 5 minutes) bounds it. A cross-Region copy of a "
         "continuous backup becomes a snapshot: PITR is not available for copies "
         "(recov-point-create-a-copy.html, point-in-time-recovery-copying.html)",
+    ),
+    _figure(
+        "pitr.precision", "Point-in-time restore precision (RDS, DynamoDB, AWS Backup continuous)", 1, 1,
+        "https://docs.aws.amazon.com/aws-backup/latest/devguide/point-in-time-recovery.html",
+        "you can restore ... by rewinding it back to a specific time that you choose, within 1 second of precision",
     ),
     _figure(
         "backup.start_window_minimum", "AWS Backup rule start window (minimum)", 3600, None,
