@@ -120,10 +120,13 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
                 on_phase(scenario_name, "deploying" if session.deployment is None else
                          f"resetting to fresh state (time factor {wave.time_factor:g})")
                 deployment = session.fresh(wave.time_factor)
+                # Under `mechanics` the lags run in real time (only health checks are scaled): lab
+                # seconds are reported as they are, factor 1.
+                measured_factor = wave.time_factor if session.profile == "aws" else 1.0
                 for name in wave.workloads:
-                    journal.record(TIME_SCALE, scenario_name, name, time_factor=wave.time_factor,
+                    journal.record(TIME_SCALE, scenario_name, name, time_factor=measured_factor,
                                    profile=session.profile, wave=index)
-                    session.time_factors[f"{scenario_name}/{name}"] = wave.time_factor
+                    session.time_factors[f"{scenario_name}/{name}"] = measured_factor
                 # Skips are journaled once, with the first wave.
                 wave_names = list(wave.workloads) + (list(selection.skipped) if index == 0 else [])
                 run_scenario(scenario=scenario, target=target, deployment=deployment,

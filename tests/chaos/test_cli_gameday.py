@@ -67,8 +67,8 @@ def test_unreachable_endpoint():
 
 @pytest.fixture(scope="module")
 def prod_inventory():
-    from infra.offline import evaluate_stack
-    return evaluate_stack("prod").inventory
+    from chaos.targets.stack_inventory import stack_inventory
+    return stack_inventory("prod")
 
 
 def test_aws_refuses_a_stack_not_opted_in(tmp_path, prod_inventory):

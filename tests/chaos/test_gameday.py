@@ -63,9 +63,9 @@ def test_localstack_target_drives_a_standalone_lab(tmp_path):
     """`python -m chaos lab` in one place, `--target localstack --endpoint` in another: the lab
     speaks the LocalStack Chaos API, so the LocalStack target runs the same game day."""
     from chaos.lab.process import LabClient, LabProcess
-    from infra.offline import evaluate_stack
+    from chaos.targets.stack_inventory import stack_inventory
 
-    inventory = evaluate_stack("prod").inventory
+    inventory = stack_inventory("prod")
     inventory["workloads"] = {"catalog": inventory["workloads"]["catalog"]}
     with LabProcess(time_factor=0.1) as lab:
         deployed = LabClient(lab.endpoint).deploy(inventory, replication_lag_seconds=0.5,
