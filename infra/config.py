@@ -800,7 +800,7 @@ def _refusal(w: WorkloadConfig, scenario: ScenarioEnvelope, field_name: str, tar
     ways = scenario.ways_out_rpo if rpo else scenario.ways_out_rto
     fix = f"use >= {bound.seconds:g}" + "".join(f", or {way}" for way in ways)
     return _fail(_target_key(w, scenario.scenario, field_name),
-                 f"{target:g} s is tighter than {limit} in a {scenario.scenario}", fix)
+                 f"{target:g} s is tighter than {limit} for the {scenario.scenario} scenario", fix)
 
 
 def _check_envelope(config: StackConfig) -> StackConfig:
@@ -814,6 +814,9 @@ def _check_envelope(config: StackConfig) -> StackConfig:
         if threshold is not None:
             thresholds[name] = threshold
         env = envelope(provision_of(config, w, alarm_threshold=threshold))
+        if REGION_OUTAGE in env.not_covered:  # every strategy must survive a region loss
+            raise _fail(f"workloads.{name}.backupTier", f"{env.not_covered[REGION_OUTAGE]} (tier {w.backup_tier!r})",
+                        f"set copyToDr: true on a rule of backup.tiers.{w.backup_tier}, or choose pilot-light or stronger")
         covered = {s: w.scenario_targets[s] for s in SCENARIOS if s in env.scenarios}
         for scenario_name, target in covered.items():
             scenario = env.scenarios[scenario_name]

@@ -54,12 +54,16 @@ class GlobalTable(pulumi.ComponentResource):
     keys: dict[str, aws.kms.Key]  # region -> table key
     table: aws.dynamodb.Table
     replica_regions: list[str]
+    consistency: str  # eventual | strong
+    witness_region: str | None
 
     def __init__(self, name: str, args: GlobalTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securecart:dynamodb:GlobalTable", name, None, opts)
         if args.consistency == "strong" and (len(args.replica_regions) != 1 or not args.witness_region):
             raise ValueError(f"{args.workload}: MRSC is declared here as one STRONG replica plus a witness region")
         self.replica_regions = list(args.replica_regions)
+        self.consistency = args.consistency
+        self.witness_region = args.witness_region if args.consistency == "strong" else None
         self.keys = {
             region: regional_key(
                 f"{name}-kms-{region}",

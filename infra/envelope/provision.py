@@ -6,7 +6,7 @@ can call it while validating without an import cycle.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from infra.envelope.worst_case import BackupSchedule, HealthCheck, Provision, WorkloadEnvelope, envelope
 from infra.strategies import Kind, live_replica
@@ -48,9 +48,24 @@ def provision_of(stack: StackConfig, w: WorkloadConfig, *, alarm_threshold: floa
         alarm_threshold_seconds=threshold,
         dynamodb_consistency=getattr(w.settings, "multi_region_consistency", "eventual"),
         dlm_interval_hours=getattr(w.settings, "snapshot_interval_hours", None),
+        backup_tier=w.backup_tier,
     )
 
 
 def stack_envelopes(stack: StackConfig) -> dict[str, WorkloadEnvelope]:
     """Every workload's envelope, in config order."""
     return {name: envelope(provision_of(stack, w)) for name, w in stack.workloads.items()}
+
+
+def envelope_document(env: WorkloadEnvelope, w: WorkloadConfig) -> dict[str, Any]:
+    """The inventory's `envelope` of one workload: per covered scenario the mechanism, worst-case
+    RTO/RPO on AWS with their named terms and the target the scenario is judged against; plus why
+    the other scenarios are not covered (docs/inventory.md)."""
+    scenarios = {}
+    for name, scenario in env.scenarios.items():
+        target = w.scenario_targets[name]
+        scenarios[name] = {
+            **scenario.to_dict(),
+            "target": {"rto_seconds": target.rto_seconds, "rpo_seconds": target.rpo_seconds},
+        }
+    return {"scenarios": scenarios, "not_covered": dict(env.not_covered)}

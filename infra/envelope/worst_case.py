@@ -100,6 +100,7 @@ class Provision:
     alarm_threshold_seconds: float | None = None  # the replication-lag alarm of this workload
     dynamodb_consistency: str = "eventual"  # eventual (MREC) | strong (MRSC)
     dlm_interval_hours: float | None = None  # EC2 snapshot schedule
+    backup_tier: str = "tier"  # name of the AWS Backup tier (for the stack keys the terms cite)
 
 
 # ----- outputs --------------------------------------------------------------------------------------
@@ -111,14 +112,21 @@ class Term:
 
     name: str
     seconds: float
-    source: str  # a figure key ("s3.rtc_replication") or the stack key that sets it ("failover.ttlSeconds")
+    source: str  # where the number comes from: a figure key ("s3.rtc_replication") or a stack key
+    figure: str | None = None  # the AWS figure describing the behaviour (defaults to `source` if it is one)
+
+    @property
+    def figure_key(self) -> str | None:
+        return self.figure or (self.source if self.source in FIGURES else None)
 
     @property
     def estimate(self) -> bool:
-        return self.source in FIGURES and FIGURES[self.source].estimate
+        key = self.figure_key
+        return key is not None and FIGURES[key].estimate
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "seconds": self.seconds, "source": self.source, "estimate": self.estimate}
+        return {"name": self.name, "seconds": self.seconds, "source": self.source, "figure": self.figure_key,
+                "estimate": self.estimate}
 
 
 @dataclass(frozen=True)
@@ -222,19 +230,19 @@ def _detection(hc: HealthCheck) -> list[Term]:
     timeout = worst("route53.http_check_timeout")
     return [
         Term(f"Route 53 detection ({n} failed checks x {interval:g} s)", n * interval,
-             "route53.health_check_interval"),
+             "failover.healthCheck.failureThreshold x intervalSeconds", "route53.health_check_interval"),
         Term(f"failing checks time out ({n} x {timeout:g} s)", n * timeout, "route53.http_check_timeout"),
     ]
 
 
 def _ttl(hc: HealthCheck, name: str = "resolvers keep the old answer (DNS TTL)") -> Term:
-    return Term(name, hc.ttl_seconds, "route53.dns_ttl")
+    return Term(name, hc.ttl_seconds, "failover.ttlSeconds", "route53.dns_ttl")
 
 
 def _healthy_again(hc: HealthCheck) -> Term:
     n, interval = hc.failure_threshold, hc.interval_seconds
     return Term(f"DR health check turns healthy ({n} passing checks x {interval:g} s)", n * interval,
-                "route53.health_check_interval")
+                "failover.healthCheck.failureThreshold x intervalSeconds", "route53.health_check_interval")
 
 
 def _figure_term(name: str, key: str) -> Term:
@@ -247,10 +255,13 @@ def _alarm_bound(p: Provision, what: str) -> tuple[list[Term], str]:
     threshold = p.alarm_threshold_seconds
     if threshold is None:
         raise ValueError(f"{p.workload}: {what} needs a replication-lag alarm threshold")
+    lag_figure = {"rds": "rds.cross_region_replica_lag", "dynamodb": "dynamodb.mrec_replication",
+                  "s3": "s3.rtc_replication", "efs": "efs.replication"}[p.kind]
     terms = [
-        Term(f"{ALARM_METRICS[p.kind]} alarm threshold", threshold, ALARM_CONFIG_KEYS[p.kind]),
+        Term(f"{ALARM_METRICS[p.kind]} alarm threshold", threshold,
+             f"{ALARM_CONFIG_KEYS[p.kind]} (or rpoSeconds - {period} s)", lag_figure),
         Term("alarm evaluation period (the page goes out up to one period later)", period,
-             f"monitoring:{p.kind}-alarm-period"),
+             "infra/components/monitoring.py alarm period", lag_figure),
     ]
     limit = (f"{what} (asynchronous, no AWS bound: only the {ALARM_METRICS[p.kind]} alarm bounds it, "
              f"{threshold:g} s threshold + {period} s period)")
@@ -289,12 +300,13 @@ def _backup_copy_rpo(p: Provision, *, to_dr: bool) -> tuple[list[Term], str] | N
         return None
     copy = worst("backup.cross_region_copy") if to_dr else 0.0
     rule, gap = worst_backup_gap(rules, copy)
+    key = f"backup.tiers.{p.backup_tier}.rules"
     terms = [
-        Term(f"largest gap before a {rule.name} backup", gap, "backup.tiers.rules.schedule"),
+        Term(f"largest gap before a {rule.name} backup", gap, f"{key}.*.schedule"),
         Term(f"{rule.name} start window (the job may start this late)", rule.start_window_minutes * 60,
-             "backup.tiers.rules.startWindowMinutes"),
+             f"{key}.{rule.name}.startWindowMinutes", "backup.start_window_minimum"),
         Term(f"{rule.name} completion window (the job may run this long)", rule.completion_window_minutes * 60,
-             "backup.tiers.rules.completionWindowMinutes"),
+             f"{key}.{rule.name}.completionWindowMinutes", "backup.completion_window"),
     ]
     if to_dr:
         terms.append(Term("cross-region copy to the DR vault", copy, "backup.cross_region_copy"))
@@ -330,7 +342,8 @@ def _region_outage(p: Provision) -> ScenarioEnvelope | str:
 
     if p.kind == "ec2":
         interval = (p.dlm_interval_hours or 24) * 3600
-        rpo_terms = [Term("DLM snapshot interval", interval, "workloads.snapshotIntervalHours"),
+        rpo_terms = [Term("DLM snapshot interval", interval, f"workloads.{p.workload}.snapshotIntervalHours",
+                          "dlm.schedule_interval"),
                      _figure_term("snapshot + cross-region copy", "dlm.snapshot_and_copy")]
         rpo_limit = f"DLM snapshots every {interval / 3600:g} h copied to the DR region"
         rto_terms = _detection(hc)
@@ -438,15 +451,15 @@ def _accidental_deletion(p: Provision) -> ScenarioEnvelope | str:
             Bound((_figure_term("point-in-time restore precision", "pitr.precision"),)),
             rpo_limit="point-in-time restore (1 s precision)",
             rto_limit=f"a point-in-time restore ({worst(RESTORE_FIGURE[p.kind]):g} s, estimate) after the "
-                      f"latest restorable time ({worst(lag_key):g} s)",
-            ways_out_rto=("a looser target for this scenario (scenarioTargets.accidental-deletion.rtoSeconds)",))
+                      f"latest restorable time ({worst(lag_key):g} s)")
     if p.kind == "ec2":
         interval = (p.dlm_interval_hours or 24) * 3600
         return ScenarioEnvelope(
             ACCIDENTAL_DELETION, "create volumes from the latest DLM snapshot and relaunch",
             Bound((_figure_term("create volumes from snapshots", "restore.ebs"),
                    _figure_term("launch and boot", "ec2.launch_and_boot"))),
-            Bound((Term("DLM snapshot interval", interval, "workloads.snapshotIntervalHours"),
+            Bound((Term("DLM snapshot interval", interval, f"workloads.{p.workload}.snapshotIntervalHours",
+                          "dlm.schedule_interval"),
                    _figure_term("snapshot creation", "dlm.snapshot_and_copy"))),
             rpo_limit=f"DLM snapshots every {interval / 3600:g} h",
             rto_limit="EBS restore and instance launch (estimates)",

@@ -42,3 +42,11 @@ def test_a_bound_aws_does_not_publish_is_refused_not_guessed():
         worst("dynamodb.mrec_replication")
     with pytest.raises(ValueError, match="no worst case"):
         worst("rds.cross_region_replica_lag")
+
+
+def test_docs_envelope_lists_every_figure_with_its_source():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "envelope.md").read_text(encoding="utf-8")
+    for fig in FIGURES.values():
+        assert f"`{fig.key}`" in doc and fig.source in doc, fig.key
