@@ -220,6 +220,35 @@ class WorkloadTarget:
     # (the inventory's envelope, infra.envelope); empty when the inventory carries none.
     envelopes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def for_scenario(self, scenario: str) -> WorkloadTarget:
+        """The targets judged in `scenario`: the envelope's per-scenario `target` when the
+        inventory gives one (e.g. accidental deletion is judged against the restore's), else the
+        workload's."""
+        target = (self.envelopes.get(scenario) or {}).get("target") or {}
+        try:
+            rto = float(target.get("rto_seconds", self.rto_seconds))
+            rpo = float(target.get("rpo_seconds", self.rpo_seconds))
+        except (TypeError, ValueError):
+            return self
+        if (rto, rpo) == (self.rto_seconds, self.rpo_seconds):
+            return self
+        return WorkloadTarget(self.kind, self.strategy, rto, rpo, self.envelopes)
+
+    def overridden(self, *, rto_seconds: float | None = None, rpo_seconds: float | None = None
+                   ) -> WorkloadTarget:
+        """An --rto-target/--rpo-target override: it replaces the target in every scenario."""
+        rto = self.rto_seconds if rto_seconds is None else rto_seconds
+        rpo = self.rpo_seconds if rpo_seconds is None else rpo_seconds
+        envelopes = {}
+        for scenario, entry in self.envelopes.items():
+            target = dict(entry.get("target") or {})
+            if rto_seconds is not None:
+                target["rto_seconds"] = rto_seconds
+            if rpo_seconds is not None:
+                target["rpo_seconds"] = rpo_seconds
+            envelopes[scenario] = {**entry, "target": target} if target else dict(entry)
+        return WorkloadTarget(self.kind, self.strategy, rto, rpo, envelopes)
+
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> WorkloadTarget:
         return cls(

@@ -60,7 +60,7 @@ def workload_targets(inventory: dict[str, Any], plan: GameDayPlan) -> dict[str, 
                 raise ChaosError(f"{flag}: no workload {name!r} in stack {plan.stack}; "
                                  f"choose among {', '.join(sorted(targets))}")
             key = "rto_seconds" if flag == "--rto-target" else "rpo_seconds"
-            targets[name] = replace(targets[name], **{key: seconds})
+            targets[name] = targets[name].overridden(**{key: seconds})
     return targets
 
 
@@ -115,7 +115,8 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
         for scenario_name in plan.scenarios:
             scenario = SCENARIOS[scenario_name]
             selection = select_workloads(scenario, views, names, target)
-            waves = session.waves(selection.applicable, targets, run_id, on_phase, scenario_name)
+            judged = {name: target.for_scenario(scenario_name) for name, target in targets.items()}
+            waves = session.waves(selection.applicable, judged, run_id, on_phase, scenario_name)
             for index, wave in enumerate(waves):
                 on_phase(scenario_name, "deploying" if session.deployment is None else
                          f"resetting to fresh state (time factor {wave.time_factor:g})")
@@ -132,8 +133,8 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
                 run_scenario(scenario=scenario, target=target, deployment=deployment,
                              workload_names=wave_names, journal=WaveJournal(journal, wave.workloads),
                              run_id=run_id,
-                             settings=_wave_settings(plan.settings, wave, targets, session.profile,
-                                                     session.scales),
+                             settings=_wave_settings(plan.settings, wave, judged, scenario_name,
+                                                     session.profile, session.scales),
                              on_phase=lambda phase, s=scenario_name: on_phase(s, phase))
             on_phase(scenario_name, "done")
     except BaseException:
@@ -223,11 +224,13 @@ class WaveJournal:
 
 
 def _wave_settings(settings: EngineSettings, wave: Wave, targets: dict[str, WorkloadTarget],
-                   profile: str, scales: bool) -> EngineSettings:
-    """Bound the recovery waits by the wave's targets in lab time (x3: a miss must be measured,
-    not cut short), never below the default budget; under the aws profile on the lab, clients
-    keep a DNS answer for the record's TTL (scaled)."""
-    longest = max((targets[n].rto_seconds for n in wave.workloads), default=0.0)
+                   scenario: str, profile: str, scales: bool) -> EngineSettings:
+    """Bound the recovery waits by the wave's targets and envelopes in lab time (x3: a miss must
+    be measured, not cut short), never below the default budget; under the aws profile on the
+    lab, clients keep a DNS answer for the record's TTL (scaled)."""
+    longest = max((max(targets[n].rto_seconds,
+                       float((targets[n].envelopes.get(scenario) or {}).get("rto_seconds") or 0.0))
+                   for n in wave.workloads), default=0.0)
     return replace(settings, budget_seconds=max(settings.budget_seconds, 3 * longest * wave.time_factor),
                    dns_time_factor=wave.time_factor if scales and profile == "aws" else 0.0)
 

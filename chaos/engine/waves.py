@@ -25,6 +25,10 @@ from dataclasses import dataclass
 from chaos.journal import WorkloadTarget
 
 RESOLUTION_BOUND = 0.01          # resolution must stay under 1 % of the target judged
+# The achieved intervals exceed the asked ones: a probe waits its interval then takes a write and
+# a read (tens of ms on a loaded machine); a canary slips behind its pace when the lab is busy.
+PROBE_INTERVAL_MARGIN = 2.5
+WRITE_INTERVAL_MARGIN = 1.5
 MIN_TIME_FACTOR = 0.001          # below this the lab's own latencies (ms) weigh seconds of AWS time
 CAPACITY_HEADROOM = 0.5          # use half of what the lab sustains: canaries must never queue
 _STEPS = (1.0, 2.0, 5.0)
@@ -75,8 +79,9 @@ def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profi
         if fixed_factor is not None:
             factor = fixed_factor
         else:
-            factor = step_up(required_time_factor(targets[name], write_interval=1.0 / rate,
-                                                  probe_interval=probe_interval))
+            factor = step_up(required_time_factor(
+                targets[name], write_interval=WRITE_INTERVAL_MARGIN / rate,
+                probe_interval=PROBE_INTERVAL_MARGIN * probe_interval))
         by_factor.setdefault(factor, []).append(name)
     limit = max_per_wave(capacity_writes_per_second, rate) or max(1, len(names))
     waves = []

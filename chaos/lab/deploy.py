@@ -206,8 +206,11 @@ class Deployer:
                     PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
                 self.parts.pitr.enable(table_region, table_name)
         if len(regions) > 1:
+            # Multi-region strong consistency (MRSC) replicates synchronously: a write is
+            # acknowledged once the other regions have it, so the link ships inside the write.
+            strong = stores.get("consistency") == "strong" and self.settings.replication_lag_seconds is None
             self.parts.replication.add_dynamodb_global_table(name, table_name, regions,
-                                                             self.settings.lag("dynamodb"))
+                                                             0.0 if strong else self.settings.lag("dynamodb"))
 
     def _create_table(self, table: dict[str, Any], region: str) -> None:
         # The inventory does not carry key attribute types; SecureCart's keys are strings.

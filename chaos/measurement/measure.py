@@ -34,6 +34,7 @@ def measure(events: Iterable[Event], targets: Mapping[str, WorkloadTarget]) -> l
 
 
 def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResult:
+    target = target.for_scenario(timeline.scenario)  # e.g. a deletion is judged as a restore
     identity = dict(
         scenario=timeline.scenario,
         workload=timeline.workload,

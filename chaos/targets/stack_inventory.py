@@ -73,28 +73,9 @@ def stack_inventory(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, Any]
             pass  # missing or torn: evaluate again
     from infra.offline import evaluate_stack  # heavy (pulumi, pulumi_aws): only on a miss
     inventory = evaluate_stack(stack, project_dir).inventory
-    _attach_envelopes(inventory, stack, project_dir)
     if path is not None:
         _write_atomically(path, inventory)
     return inventory
-
-
-def _attach_envelopes(inventory: dict[str, Any], stack: str, project_dir: Path) -> None:
-    """Give each workload its envelope (infra.envelope: worst-case RTO/RPO per scenario on AWS,
-    as named terms) when the program's inventory does not carry it yet: the reports show it
-    beside every measurement."""
-    workloads = inventory.get("workloads") or {}
-    if all(w.get("envelope") for w in workloads.values()):
-        return
-    from infra.config import load_stack_config
-    from infra.envelope.provision import stack_envelopes
-    from infra.offline import load_stack_file
-
-    envelopes = stack_envelopes(load_stack_config(load_stack_file(stack, project_dir)))
-    for name, workload in workloads.items():
-        if not workload.get("envelope") and name in envelopes:
-            workload["envelope"] = {scenario: env.to_dict()
-                                    for scenario, env in envelopes[name].scenarios.items()}
 
 
 def _write_atomically(path: Path, inventory: dict[str, Any]) -> None:

@@ -30,12 +30,25 @@ def test_waves_group_by_factor_and_split_by_what_the_lab_sustains():
                "loose-c": target(14400, 3600)}
     waves = plan_waves(list(targets), targets, profile="aws", fixed_factor=None, rate=50.0,
                        probe_interval=0.05, capacity_writes_per_second=200.0)
-    # capacity 200/s with 50 % headroom at 50 writes/s: two canaries per wave
+    # capacity 200/s with 50 % headroom at 50 writes/s: two canaries per wave. "tight" needs
+    # 1.5 x 20 ms / 1 % of 5 s = 0.6 -> 1 (real time).
     assert [(w.time_factor, w.workloads) for w in waves] == [
-        (0.001, ("loose-a", "loose-b")), (0.001, ("loose-c",)), (0.5, ("tight",))]
+        (0.001, ("loose-a", "loose-b")), (0.001, ("loose-c",)), (1.0, ("tight",))]
     fixed = plan_waves(list(targets), targets, profile="mechanics", fixed_factor=0.1, rate=50.0,
                        probe_interval=0.05)
     assert [(w.time_factor, len(w.workloads)) for w in fixed] == [(0.1, 4)]
+
+
+def test_per_scenario_targets_come_from_the_envelope_and_overrides_replace_them():
+    envelopes = {"accidental-deletion": {"rto_seconds": 3700.0, "rpo_seconds": 1.0,
+                                         "target": {"rto_seconds": 7200.0, "rpo_seconds": 300.0}}}
+    base = WorkloadTarget(kind="rds", strategy="pilot-light", rto_seconds=1200, rpo_seconds=300,
+                          envelopes=envelopes)
+    assert base.for_scenario("accidental-deletion").rto_seconds == 7200.0
+    assert base.for_scenario("region-outage") is base
+    tightened = base.overridden(rto_seconds=60.0)
+    assert tightened.for_scenario("accidental-deletion").rto_seconds == 60.0
+    assert tightened.for_scenario("region-outage").rto_seconds == 60.0
 
 
 def test_a_wave_journal_gives_each_workload_its_own_copy_of_scenario_wide_events():
