@@ -123,26 +123,29 @@ def test_dropped_postgres_table_is_restored(lab, prod_inventory, tmp_path):
 # One workload per replication mechanism: DynamoDB global tables (eventual), S3 CRR with RTC, an
 # RDS cross-region read replica.
 AWS_MECHANISMS = {"catalog": "dynamodb", "product-images": "s3", "orders": "rds"}
+AWS_TIME_FACTOR = 0.005
 
 
 def test_aws_profile_rpo_of_every_mechanism_falls_within_its_envelope(lab, prod_inventory, tmp_path):
     """Under `--profile aws` the lab replicates at AWS's typical lag (figures table) compressed by
-    each wave's time factor: the measured RPO, read back in AWS seconds, is that typical lag within
-    the measurement's resolution, and inside the worst case the envelope allows."""
+    the time factor: the measured RPO, read back in AWS seconds, is that typical lag within the
+    measurement's resolution, and inside the worst case the envelope allows. One fixed factor
+    (0.005: promotion's padded 900 s take 4.5 s) keeps it to one wave; the CLI test covers the
+    factors the engine picks itself."""
     from chaos.lab.timing import lab_timing
 
     inventory = prod_inventory  # carries each workload's envelope (chaos.targets.stack_inventory)
     workloads = list(AWS_MECHANISMS)
     lab.replication_lag_seconds = None
     plan = GameDayPlan(stack="prod", scenarios=["region-outage"], workloads=workloads,
-                       settings=EngineSettings(rate=RATE), profile="aws")
+                       settings=EngineSettings(rate=RATE), profile="aws", time_factor=AWS_TIME_FACTOR)
     outcome = run_gameday(plan, lab, {**inventory, "workloads": {
         n: inventory["workloads"][n] for n in workloads}}, tmp_path)
     results = {r.workload: r for r in outcome.results if not r.skipped}
     assert set(results) == set(workloads)
     for name, kind in AWS_MECHANISMS.items():
         result = results[name]
-        assert result.profile == "aws" and 0 < result.time_factor < 1, result
+        assert result.profile == "aws" and result.time_factor == AWS_TIME_FACTOR, result
         assert result.recovered, (name, result.reasons)
         envelope = result.envelope_rpo_seconds
         assert envelope is not None and result.rpo_seconds <= envelope, (name, result.rpo_seconds, envelope)
@@ -152,4 +155,6 @@ def test_aws_profile_rpo_of_every_mechanism_falls_within_its_envelope(lab, prod_
         tolerance = (1.0 / result.resolution.write_rate_per_second + 0.1) / result.time_factor
         assert abs(result.rpo_seconds - typical) <= tolerance, (name, result.rpo_seconds, typical, tolerance)
         assert result.rpo_seconds == pytest.approx(result.lab_rpo_seconds / result.time_factor)
-        assert not [f for f in result.findings if "envelope" in f], result.findings
+        # (RTO is not calibrated here: at 0.005 the lab's own milliseconds weigh AWS seconds,
+        # which the engine's own factor choice avoids.)
+        assert not [f for f in result.findings if f.startswith("RPO") and "envelope" in f], result.findings
