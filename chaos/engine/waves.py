@@ -43,13 +43,12 @@ class Wave:
 def required_time_factor(target: WorkloadTarget, *, write_interval: float, probe_interval: float) -> float:
     """The smallest factor keeping both resolutions under RESOLUTION_BOUND of their targets.
 
-    A zero target cannot be resolved to 1 % of itself: it runs in real time (factor 1)."""
-    needs = []
-    for interval, goal in ((write_interval, target.rpo_seconds), (probe_interval, target.rto_seconds)):
-        if goal <= 0:
-            return 1.0
-        needs.append(interval / (RESOLUTION_BOUND * goal))
-    return max(needs)
+    A zero target (RPO 0: nothing may be lost) cannot be resolved to 1 % of itself at any factor;
+    the lost-writes count judges it, so it sets no factor. Both zero: real time (factor 1)."""
+    needs = [interval / (RESOLUTION_BOUND * goal)
+             for interval, goal in ((write_interval, target.rpo_seconds), (probe_interval, target.rto_seconds))
+             if goal > 0]
+    return max(needs, default=1.0)
 
 
 def step_up(factor: float) -> float:

@@ -16,7 +16,9 @@ def test_required_factor_keeps_both_resolutions_under_one_percent_of_their_targe
     # 50 writes/s (20 ms) against RPO 5 s: 20 ms / 1 % of 5 s = 0.4; the probe (50 ms) vs RTO 60 s
     # needs only 0.083.
     assert required_time_factor(target(60, 5), write_interval=0.02, probe_interval=0.05) == pytest.approx(0.4)
-    assert required_time_factor(target(60, 0), write_interval=0.02, probe_interval=0.05) == 1.0
+    # RPO 0 sets no factor (lost writes judge it); both zero: real time
+    assert required_time_factor(target(60, 0), write_interval=0.02, probe_interval=0.05) == pytest.approx(0.05 / 0.6)
+    assert required_time_factor(target(0, 0), write_interval=0.02, probe_interval=0.05) == 1.0
 
 
 @pytest.mark.parametrize("raw, stepped", [(0.4, 0.5), (0.5, 0.5), (0.034, 0.05), (0.0002, 0.001),
