@@ -24,6 +24,12 @@ UNPACED_RATE = 100_000.0  # far above what any store takes: the canary writes ba
 PROBED_KINDS = ("dynamodb", "s3")
 
 
+def probe_workload(inventory: dict[str, Any], names: list[str]) -> str | None:
+    """The first of `names` whose canary goes through the lab's HTTP path (DynamoDB, S3)."""
+    workloads = inventory.get("workloads") or {}
+    return next((n for n in names if (workloads.get(n) or {}).get("kind") in PROBED_KINDS), None)
+
+
 def measure_capacity(target: Target, inventory: dict[str, Any], names: list[str],
                      run_id: str) -> float | None:
     """Writes/s one unpaced canary gets acknowledged on the first DynamoDB/S3 workload of

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from chaos.errors import ChaosError
-from chaos.journal import (TIME_SCALE, Event, Journal, ReplicationLag, RunRecord, WorkloadTarget,
+from chaos.journal import (SKIPPED, TIME_SCALE, Event, Journal, ReplicationLag, RunRecord, WorkloadTarget,
                            inventory_digest, save_run, targets_from_inventory)
 from chaos.measurement import ScenarioResult, measure
 from chaos.reports import write_reports
 from chaos.engine.run import run_scenario, select_workloads
 from chaos.engine.setup import EngineSettings
 from chaos.scenarios.catalog import SCENARIOS
-from chaos.engine.capacity import measure_capacity
+from chaos.engine.capacity import measure_capacity, probe_workload
 from chaos.engine.waves import Wave, plan_waves
 from chaos.targets.base import Deployment, Target
 from chaos.targets.inventory import parse_inventory
@@ -117,10 +117,14 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
             selection = select_workloads(scenario, views, names, target)
             judged = {name: target.for_scenario(scenario_name) for name, target in targets.items()}
             waves = session.waves(selection.applicable, judged, run_id, on_phase, scenario_name)
+            for name, reason in selection.skipped.items():
+                journal.record(SKIPPED, scenario_name, name, reason=reason)
             for index, wave in enumerate(waves):
-                on_phase(scenario_name, "deploying" if session.deployment is None else
-                         f"resetting to fresh state (time factor {wave.time_factor:g})")
-                deployment = session.fresh(wave.time_factor)
+                if not wave.workloads:
+                    continue
+                on_phase(scenario_name, f"deploying {', '.join(wave.workloads)} "
+                                        f"(time factor {wave.time_factor:g})")
+                deployment = session.fresh(wave.time_factor, wave.workloads)
                 # Under `mechanics` the lags run in real time (only health checks are scaled): lab
                 # seconds are reported as they are, factor 1.
                 measured_factor = wave.time_factor if session.profile == "aws" else 1.0
@@ -128,10 +132,9 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
                     journal.record(TIME_SCALE, scenario_name, name, time_factor=measured_factor,
                                    profile=session.profile, wave=index)
                     session.time_factors[f"{scenario_name}/{name}"] = measured_factor
-                # Skips are journaled once, with the first wave.
-                wave_names = list(wave.workloads) + (list(selection.skipped) if index == 0 else [])
                 run_scenario(scenario=scenario, target=target, deployment=deployment,
-                             workload_names=wave_names, journal=WaveJournal(journal, wave.workloads),
+                             workload_names=list(wave.workloads),
+                             journal=WaveJournal(journal, wave.workloads),
                              run_id=run_id,
                              settings=_wave_settings(plan.settings, wave, judged, scenario_name,
                                                      session.profile, session.scales),
@@ -155,7 +158,9 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
 
 
 class _Session:
-    """The target's deployment across waves: deploy once, then reset at each wave's factor."""
+    """The target's deployment across waves. The lab deploys each wave afresh with only the
+    wave's workloads at the wave's factor (an AZ outage of `orders` starts no DynamoDB table, a
+    deletion of `logs` no PostgreSQL server); real targets keep their one deployment."""
 
     def __init__(self, plan: GameDayPlan, target: Target, inventory: dict[str, Any], scales: bool):
         self.plan, self.target, self.inventory, self.scales = plan, target, inventory, scales
@@ -165,6 +170,7 @@ class _Session:
         self.capacity_measured = False
         self.time_factors: dict[str, float] = {}
         self.first_factor: float | None = None
+        self.links: dict[tuple[str, str, str], dict[str, Any]] = {}  # every wave's replication links
 
     def fixed_factor(self) -> float | None:
         if not self.scales:
@@ -179,27 +185,31 @@ class _Session:
             return [Wave(self.fixed_factor() or 1.0, ())]
         if len(applicable) > 1 and not self.capacity_measured and self.scales:
             # What the lab sustains, measured once on the deployed lab before any scenario.
-            on_phase(scenario, "measuring what the lab sustains")
-            deployment = self.fresh(self.fixed_factor() or 1.0)
-            self.capacity = measure_capacity(self.target, deployment.inventory, applicable, run_id)
             self.capacity_measured = True
+            probe = probe_workload(self.inventory, applicable)
+            if probe is not None:
+                on_phase(scenario, "measuring what the lab sustains")
+                deployment = self.fresh(self.fixed_factor() or 1.0, (probe,))
+                self.capacity = measure_capacity(self.target, deployment.inventory, [probe], run_id)
         return plan_waves(applicable, targets, profile=self.profile, fixed_factor=self.fixed_factor(),
                           rate=self.plan.settings.rate,
                           probe_interval=self.plan.settings.probe_interval_seconds,
                           capacity_writes_per_second=self.capacity)
 
-    def fresh(self, time_factor: float) -> Deployment:
+    def fresh(self, time_factor: float, names: tuple[str, ...]) -> Deployment:
         if self.first_factor is None:
             self.first_factor = time_factor
-        if self.deployment is None:
-            if self.scales:
-                self.target.time_factor = time_factor  # type: ignore[attr-defined]
-                self.target.profile = self.profile  # type: ignore[attr-defined]
+        if self.scales:
+            self.target.time_factor = time_factor  # type: ignore[attr-defined]
+            self.target.profile = self.profile  # type: ignore[attr-defined]
+            self.deployment = self.target.prepare(inventory_for(self.inventory, list(names)))
+        elif self.deployment is None:
             self.deployment = self.target.prepare(self.inventory)
-        elif self.scales:
-            self.deployment = self.target.reset(time_factor=time_factor)  # type: ignore[call-arg]
         else:
             self.deployment = self.target.reset()
+        for link in self.deployment.summary.get("replication") or []:
+            key = (str(link.get("workload")), str(link.get("source_region")), str(link.get("target_region")))
+            self.links[key] = link
         return self.deployment
 
 
@@ -246,7 +256,7 @@ def _run_record(plan: GameDayPlan, target: Target, session: _Session, run_id: st
         profile=session.profile, time_factors=dict(session.time_factors),
         lab_capacity_writes_per_second=session.capacity,
         replication_lag_override=plan.replication_lag_seconds,
-        replication=[ReplicationLag.from_link(link) for link in summary.get("replication") or []],
+        replication=[ReplicationLag.from_link(link) for link in session.links.values()],
         declared_not_emulated=RunRecord.not_emulated_from_summary(summary),
         deploy_summary=summary,
         inventory_digest=inventory_digest(deployment.inventory if deployment else session.inventory))
