@@ -31,8 +31,8 @@ def test_waves_group_by_factor_and_split_by_what_the_lab_sustains():
     targets = {"tight": target(60, 5), "loose-a": target(14400, 3600), "loose-b": target(14400, 3600),
                "loose-c": target(14400, 3600)}
     waves = plan_waves(list(targets), targets, profile="aws", fixed_factor=None, rate=50.0,
-                       probe_interval=0.05, capacity_writes_per_second=200.0)
-    # capacity 200/s with 50 % headroom at 50 writes/s: two canaries per wave. "tight" needs
+                       probe_interval=0.05, capacity_writes_per_second=100.0)
+    # capacity 100/s at 50 writes/s: two canaries per wave. "tight" needs
     # 1.5 x 20 ms / 1 % of 5 s = 0.6 -> 1 (real time).
     assert [(w.time_factor, w.workloads) for w in waves] == [
         (0.001, ("loose-a", "loose-b")), (0.001, ("loose-c",)), (1.0, ("tight",))]
