@@ -26,10 +26,14 @@ UNPACED_RATE = 100_000.0  # far above what any store takes: the canary writes ba
 PROBED_KINDS = ("dynamodb", "s3")
 
 
-def probe_workload(inventory: dict[str, Any], names: list[str]) -> str | None:
-    """The first of `names` whose canary goes through the lab's HTTP path (DynamoDB, S3)."""
+def http_workloads(inventory: dict[str, Any], names: list[str]) -> list[str]:
+    """Those of `names` whose canary goes through the lab's HTTP path (DynamoDB, S3)."""
     workloads = inventory.get("workloads") or {}
-    return next((n for n in names if (workloads.get(n) or {}).get("kind") in PROBED_KINDS), None)
+    return [n for n in names if (workloads.get(n) or {}).get("kind") in PROBED_KINDS]
+
+
+def probe_workload(inventory: dict[str, Any], names: list[str]) -> str | None:
+    return next(iter(http_workloads(inventory, names)), None)
 
 
 def measure_capacity(target: Target, inventory: dict[str, Any], names: list[str],

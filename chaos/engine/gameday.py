@@ -19,7 +19,7 @@ from chaos.reports import write_reports
 from chaos.engine.run import run_scenario, select_workloads
 from chaos.engine.setup import EngineSettings
 from chaos.scenarios.catalog import SCENARIOS
-from chaos.engine.capacity import measure_capacity, probe_workload
+from chaos.engine.capacity import http_workloads, measure_capacity, probe_workload
 from chaos.engine.waves import Wave, plan_waves
 from chaos.targets.base import Deployment, Target
 from chaos.targets.inventory import parse_inventory
@@ -183,7 +183,8 @@ class _Session:
               on_phase: Callable[[str, str], None], scenario: str) -> list[Wave]:
         if not applicable:
             return [Wave(self.fixed_factor() or 1.0, ())]
-        if len(applicable) > 1 and not self.capacity_measured and self.scales:
+        if len(http_workloads(self.inventory, applicable)) > 1 and not self.capacity_measured \
+                and self.scales:
             # What the lab sustains, measured once on the deployed lab before any scenario.
             self.capacity_measured = True
             probe = probe_workload(self.inventory, applicable)
@@ -194,7 +195,9 @@ class _Session:
         return plan_waves(applicable, targets, profile=self.profile, fixed_factor=self.fixed_factor(),
                           rate=self.plan.settings.rate,
                           probe_interval=self.plan.settings.probe_interval_seconds,
-                          capacity_writes_per_second=self.capacity)
+                          capacity_writes_per_second=self.capacity,
+                          bypass_lab=frozenset(n for n in applicable if n not in http_workloads(
+                              self.inventory, applicable)))
 
     def fresh(self, time_factor: float, names: tuple[str, ...]) -> Deployment:
         if self.first_factor is None:

@@ -73,8 +73,12 @@ def max_per_wave(capacity_writes_per_second: float | None, rate: float) -> int |
 
 def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profile: str,
                fixed_factor: float | None, rate: float, probe_interval: float,
-               capacity_writes_per_second: float | None = None) -> list[Wave]:
-    """The waves of one scenario over its applicable workloads `names`, in run order."""
+               capacity_writes_per_second: float | None = None,
+               bypass_lab: frozenset[str] = frozenset()) -> list[Wave]:
+    """The waves of one scenario over its applicable workloads `names`, in run order.
+
+    `bypass_lab`: workloads whose canary does not go through the lab's HTTP path (PostgreSQL
+    speaks to its own server processes): they join a wave without counting against capacity."""
     by_factor: dict[float, list[str]] = {}
     for name in names:
         if fixed_factor is not None:
@@ -88,8 +92,10 @@ def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profi
     waves = []
     for factor in sorted(by_factor):
         members = by_factor[factor]
-        for start in range(0, len(members), limit):
-            waves.append(Wave(factor, tuple(members[start:start + limit])))
+        shared = [n for n in members if n not in bypass_lab]
+        chunks = [shared[start:start + limit] for start in range(0, len(shared), limit)] or [[]]
+        chunks[0] = [n for n in members if n in bypass_lab] + chunks[0]
+        waves += [Wave(factor, tuple(chunk)) for chunk in chunks]
     return waves
 
 

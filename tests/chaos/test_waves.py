@@ -41,6 +41,14 @@ def test_waves_group_by_factor_and_split_by_what_the_lab_sustains():
     assert [(w.time_factor, len(w.workloads)) for w in fixed] == [(0.1, 4)]
 
 
+def test_postgres_canaries_join_a_wave_without_counting_against_the_lab_capacity():
+    targets = {n: target(180, 90) for n in ("orders", "a", "b", "c")}
+    waves = plan_waves(list(targets), targets, profile="mechanics", fixed_factor=0.1, rate=50.0,
+                       probe_interval=0.05, capacity_writes_per_second=100.0,
+                       bypass_lab=frozenset({"orders"}))
+    assert [w.workloads for w in waves] == [("orders", "a", "b"), ("c",)]
+
+
 def test_per_scenario_targets_come_from_the_envelope_and_overrides_replace_them():
     envelopes = {"accidental-deletion": {"rto_seconds": 3700.0, "rpo_seconds": 1.0,
                                          "target": {"rto_seconds": 7200.0, "rpo_seconds": 300.0}}}
