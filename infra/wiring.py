@@ -17,13 +17,14 @@ from infra.components.ebs import ComputeTier, ComputeTierArgs, SnapshotScheduleS
 from infra.components.efs import FileStore, FileStoreArgs
 from infra.components.failover import DnsFailoverArgs, FailoverTarget
 from infra.components.gameday import ALL_EXPERIMENTS, GameDayArgs
-from infra.components.monitoring import (DynamoReplicationWatch, EfsReplicationWatch, MonitoringArgs, RdsReplicaWatch,
-                                         S3ReplicationWatch)
+from infra.components.monitoring import (BackupCopyAgeWatch, DynamoReplicationWatch, EfsReplicationWatch,
+                                         MonitoringArgs, RdsReplicaWatch, S3ReplicationWatch)
 from infra.components.rds import RelationalStore, RelationalStoreArgs
 from infra.components.s3 import REPLICATION_RULE_ID, ReplicatedBucket, ReplicatedBucketArgs
 from infra.config import BackupTier, ConfigError, StackConfig, WorkloadConfig
 from infra.inventory import DeclaredWorkload, Store, experiments_for
 from infra.providers import RegionalProviders
+from infra.envelope.worst_case import REGION_OUTAGE
 from infra.strategies import Kind, dr_instance_count
 
 
@@ -167,7 +168,18 @@ def monitoring_args(
         efs_replication=[EfsReplicationWatch(
             name=name, region=primary, file_system_id=store.file_system.id,
             destination_file_system_id=store.replica_file_system_id, threshold_seconds=threshold[name])
-            for name, store in stores if isinstance(store, FileStore) and store.replica_file_system_id is not None])
+            for name, store in stores if isinstance(store, FileStore) and store.replica_file_system_id is not None],
+        backup_copy_age=backup_copy_age_watches(config))
+
+
+def backup_copy_age_watches(config: StackConfig) -> list[BackupCopyAgeWatch]:
+    """One alarm on the age of the newest DR copy, at the tightest region-loss RPO target of the
+    workloads that recover from the copies (backup-restore; EC2 recovers from DLM copies)."""
+    targets = [w.scenario_targets[REGION_OUTAGE].rpo_seconds for w in config.workloads.values()
+               if w.strategy.name == "backup-restore" and w.kind is not Kind.EC2 and REGION_OUTAGE in w.scenario_targets]
+    if not targets:
+        return []
+    return [BackupCopyAgeWatch(name="dr-copies", region=config.primary_region, max_age_seconds=min(targets))]
 
 
 def cost_args(config: StackConfig, providers: RegionalProviders, alert_topic_arn: pulumi.Input[str]) -> CostArgs:

@@ -48,6 +48,18 @@ BACKUP_EVENT_RULES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 #: Services allowed to publish to the alert topics (alarms, EventBridge, Budgets, Cost Anomaly).
+#: Copy-age alarms count completed copy jobs per hour; CloudWatch allows period x evaluation
+#: periods up to 7 days for periods of an hour or more (PutMetricAlarm `Period`, read 2026-11-30:
+#: https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudwatch/aws.sdk.kotlin.services.cloudwatch.model/-put-metric-alarm-request/period.html).
+BACKUP_AGE_PERIOD_SECONDS = 3600
+BACKUP_AGE_MAX_PERIODS = 7 * 24
+
+
+def backup_age_periods(max_age_seconds: float) -> int:
+    """Whole hours that fit in the age bound (never looser than it), capped at CloudWatch's 7 days."""
+    return max(1, min(BACKUP_AGE_MAX_PERIODS, int(max_age_seconds // BACKUP_AGE_PERIOD_SECONDS)))
+
+
 PUBLISHING_SERVICES: tuple[str, ...] = (
     "cloudwatch.amazonaws.com",
     "events.amazonaws.com",
@@ -97,6 +109,18 @@ class RdsReplicaWatch:
 
 
 @dataclass(frozen=True)
+class BackupCopyAgeWatch:
+    """Pages when no AWS Backup copy job completed for `max_age_seconds` (the DR copies of
+    backup-restore workloads are getting older than their RPO target)."""
+
+    name: str
+    region: str
+    """Region the copy jobs start in (the primary: copy actions run from the source vault)."""
+    max_age_seconds: float
+    """The smallest RPO target among the workloads whose region-loss recovery uses the copies."""
+
+
+@dataclass(frozen=True)
 class EfsReplicationWatch:
     """One EFS replication whose time since the last successful sync to watch (source region)."""
 
@@ -129,6 +153,8 @@ class MonitoringArgs:
     """One lag alarm per RDS read replica."""
     efs_replication: Sequence[EfsReplicationWatch] = ()
     """One time-since-last-sync alarm per EFS replication."""
+    backup_copy_age: Sequence[BackupCopyAgeWatch] = ()
+    """Alarms on the age of the newest completed AWS Backup copy job."""
     backup_alarm_period_seconds: int = 3600
     """Window over which failed jobs are summed; one failure in it raises the alarm."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -150,6 +176,12 @@ def validate_monitoring_args(args: MonitoringArgs) -> None:
         *(("rds_replicas", w) for w in args.rds_replicas),
         *(("efs_replication", w) for w in args.efs_replication),
     ]
+    for watch in args.backup_copy_age:
+        where = f"MonitoringArgs.backup_copy_age[{watch.name}]"
+        if watch.region not in regions:
+            raise MonitoringPolicyError(f"{where}.region: {watch.region} is neither {sorted(regions)}")
+        if not BACKUP_AGE_PERIOD_SECONDS <= watch.max_age_seconds:
+            raise MonitoringPolicyError(f"{where}.max_age_seconds: below one {BACKUP_AGE_PERIOD_SECONDS} s period")
     for field_name, watch in watches:
         where = f"MonitoringArgs.{field_name}[{watch.name}]"
         if watch.region not in regions:
@@ -167,7 +199,8 @@ def validate_monitoring_args(args: MonitoringArgs) -> None:
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    """One metric alarm: fires when `metric_name` goes above `threshold` in one period."""
+    """One metric alarm: fires when `metric_name` goes above `threshold` in one period (or, with
+    ``comparison="LessThanThreshold"`` and N evaluation periods, stays below it for all N)."""
 
     key: str
     """Alarm key in :attr:`Monitoring.alarms` and in the child name."""
@@ -181,6 +214,8 @@ class AlarmSpec:
     threshold: float
     dimensions: Mapping[str, pulumi.Input[str]] | None
     treat_missing_data: str
+    evaluation_periods: int = 1
+    comparison: str = "GreaterThanThreshold"
 
 
 def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
@@ -271,6 +306,24 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             treat_missing_data="breaching",
         )
         for watch in args.efs_replication
+    ]
+    specs += [
+        AlarmSpec(
+            f"backup-copy-age-{watch.name}-{watch.region}",
+            watch.region,
+            description=(f"No AWS Backup copy job completed in {watch.region} for "
+                         f"{backup_age_periods(watch.max_age_seconds)} h: DR copies are older than the RPO target"),
+            namespace="AWS/Backup",
+            metric_name="NumberOfCopyJobsCompleted",
+            statistic="Sum",
+            period=BACKUP_AGE_PERIOD_SECONDS,
+            threshold=1,
+            dimensions=None,  # account-wide in the region, like the failed-job alarms
+            treat_missing_data="breaching",  # no copy job at all is exactly what must page
+            evaluation_periods=backup_age_periods(watch.max_age_seconds),
+            comparison="LessThanThreshold",
+        )
+        for watch in args.backup_copy_age
     ]
     return specs
 
@@ -372,9 +425,10 @@ class Monitoring(pulumi.ComponentResource):
             metric_name=spec.metric_name,
             statistic=spec.statistic,
             period=spec.period,
-            evaluation_periods=1,
+            evaluation_periods=spec.evaluation_periods,
+            datapoints_to_alarm=spec.evaluation_periods,
             threshold=spec.threshold,
-            comparison_operator="GreaterThanThreshold",
+            comparison_operator=spec.comparison,
             dimensions=dict(spec.dimensions) if spec.dimensions else None,
             treat_missing_data=spec.treat_missing_data,
             alarm_actions=[topic_arn],

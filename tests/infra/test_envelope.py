@@ -6,18 +6,17 @@ and the way out. The arithmetic tests build `Provision`s by hand so each term is
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
-from infra.config import ConfigError, load_stack_config
+from infra.config import load_stack_config
 from infra.envelope.figures import worst
 from infra.envelope.provision import stack_envelopes
 from infra.envelope.worst_case import (ACCIDENTAL_DELETION, AZ_OUTAGE, REGION_OUTAGE, REPLICATION_PAUSE,
                                        BackupSchedule, HealthCheck, Provision, envelope, max_gap_seconds,
                                        worst_backup_gap)
-from infra.offline import apply_override, load_stack_file
+from infra.offline import load_stack_file
 from infra.strategies import STRATEGIES, default_deletion_targets, default_targets, reference_envelope
+from tests.infra.test_config import error_for, prod_with
 
 PROD = load_stack_file("prod")
 HC = HealthCheck(interval_seconds=10, failure_threshold=3, ttl_seconds=60)
@@ -33,21 +32,6 @@ def provision(kind: str, strategy: str, **extra) -> Provision:
                   alarm_threshold_seconds=60, dlm_interval_hours=12)
     values.update(extra)
     return Provision(**values)
-
-
-def prod_with(**overrides) -> dict:
-    config = copy.deepcopy(PROD)
-    for key, value in overrides.items():
-        apply_override(config, key, value)
-    return config
-
-
-def refusal(**overrides) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load_stack_config(prod_with(**overrides))
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 # ----- schedule arithmetic ---------------------------------------------------------------------------
@@ -187,20 +171,20 @@ def test_every_shipped_stack_meets_its_envelope():
      ["AWS Backup daily/weekly/monthly rules in the primary vault", "use >= 100800"]),
 ])
 def test_a_target_below_its_envelope_is_refused_naming_mechanism_figure_and_way_out(overrides, key, words):
-    message = refusal(**overrides)
+    message = error_for(**overrides)
     assert message.startswith(f"securecart-dr:{key}: "), message
     for word in words:
         assert word in message, message
 
 
 def test_a_tier_that_copies_nothing_to_the_dr_region_is_refused():
-    message = refusal(**{f"backup.tiers.critical.rules.{rule}.copyToDr": False for rule in ("daily", "weekly", "monthly")})
+    message = error_for(**{f"backup.tiers.critical.rules.{rule}.copyToDr": False for rule in ("daily", "weekly", "monthly")})
     assert message.startswith("securecart-dr:workloads.logs.backupTier: no backup rule"), message
     assert "copyToDr: true" in message
 
 
 def test_unknown_scenario_target_is_refused():
-    message = refusal(**{"workloads.orders.scenarioTargets": {"meteor-strike": {"rtoSeconds": 60}}})
+    message = error_for(**{"workloads.orders.scenarioTargets": {"meteor-strike": {"rtoSeconds": 60}}})
     assert "workloads.orders.scenarioTargets.meteor-strike: unknown scenario" in message
 
 
@@ -227,7 +211,7 @@ def test_strong_consistency_lets_active_active_promise_rpo_zero_with_the_third_u
      ["unknown value 'always'"]),
 ])
 def test_strong_consistency_follows_aws_region_rules(overrides, key, words):
-    message = refusal(**overrides)
+    message = error_for(**overrides)
     assert message.startswith(f"securecart-dr:{key}: "), message
     for word in words:
         assert word in message, message
@@ -247,7 +231,7 @@ def test_alarm_thresholds_derive_from_targets_minus_the_alarm_period():
     ("monitoring.s3ReplicationLatencyThresholdSeconds", 900, ["lets product-images lose up to 1200 s", "use <= 600"]),
 ])
 def test_an_alarm_threshold_looser_than_a_target_is_refused(key, value, words):
-    message = refusal(**{key: value})
+    message = error_for(**{key: value})
     assert message.startswith(f"securecart-dr:{key}: {value} s lets"), message
     for word in words:
         assert word in message, message
@@ -282,3 +266,15 @@ def test_eventual_tables_declare_no_witness_and_alarm_at_the_derived_threshold(p
                  if a.name.endswith("dynamodb-sessions-to-us-west-2"))
     assert alarm.inputs["threshold"] == 30 * 1000 and alarm.inputs["statistic"] == "Maximum"
     assert alarm.inputs["period"] == 60
+
+
+def test_dr_copy_age_alarm_pages_before_the_tightest_backup_restore_target(prod):
+    from infra.components.monitoring import backup_age_periods
+
+    alarm = next(a for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "backup-copy-age" in a.name)
+    # logs and app-logs recover from the daily DR copy with a 36 h RPO target: 36 hourly periods
+    assert (alarm.inputs["metricName"], alarm.inputs["evaluationPeriods"], alarm.inputs["datapointsToAlarm"]) == (
+        "NumberOfCopyJobsCompleted", 36, 36)
+    assert alarm.inputs["comparisonOperator"] == "LessThanThreshold" and alarm.inputs["treatMissingData"] == "breaching"
+    assert backup_age_periods(129600) == 36 and backup_age_periods(5399) == 1  # whole hours, never looser
+    assert backup_age_periods(30 * 86400) == 7 * 24  # CloudWatch's 7-day evaluation limit
