@@ -77,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _evaluate(stack: str) -> dict[str, Any]:
     try:
-        from infra.offline import evaluate_stack
-        return evaluate_stack(stack).inventory
+        from chaos.targets.stack_inventory import stack_inventory
+        return stack_inventory(stack)
     except ChaosError:
         raise
     except FileNotFoundError as error:
