@@ -115,7 +115,7 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
         for scenario_name in plan.scenarios:
             scenario = SCENARIOS[scenario_name]
             selection = select_workloads(scenario, views, names, target)
-            judged = {name: target.for_scenario(scenario_name) for name, target in targets.items()}
+            judged = {name: wanted.for_scenario(scenario_name) for name, wanted in targets.items()}
             waves = session.waves(selection.applicable, judged, run_id, on_phase, scenario_name)
             for name, reason in selection.skipped.items():
                 journal.record(SKIPPED, scenario_name, name, reason=reason)
