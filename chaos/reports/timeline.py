@@ -63,11 +63,12 @@ def preload() -> None:
 def render_timeline(path: Path, scenario: str, panels: list[tuple[Timeline, ScenarioResult]]) -> Path:
     from matplotlib.figure import Figure  # heavy: imported on first use (see `preload`)
 
-    origin = _origin(panels)
     figure = Figure(figsize=(11, 1.2 + 3.0 * len(panels)), dpi=100, layout="constrained")
-    axes = figure.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0]
+    # Each panel counts from its own fault: workloads of one scenario may run in separate waves
+    # (at their own time factors), so their faults are not one moment.
+    axes = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
     for ax, (timeline, result) in zip(axes, panels):
-        _draw_panel(ax, timeline, result, origin)
+        _draw_panel(ax, timeline, result, _origin([(timeline, result)]))
     axes[-1].set_xlabel("lab seconds since the fault")
     figure.suptitle(f"Game day scenario: {scenario}", fontsize="large", fontweight="bold")
 
