@@ -33,6 +33,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
     (["--stack", "prod", "--scenario", "meteor-strike"], ["--scenario", "meteor-strike"]),
     (["--stack", "prod", "--rate", "-5"], ["--rate"]),
     (["--stack", "prod", "--time-factor", "0"], ["--time-factor"]),
+    (["--stack", "prod", "--profile", "fast"], ["--profile", "aws or mechanics"]),
     (["--stack", "prod", "--rto-target", "catalog"], ["--rto-target", "WORKLOAD=SECONDS"]),
     (["--stack", "prod", "--rpo-target", "catalog=soon"], ["--rpo-target"]),
     (["--stack", "prod", "--target", "aws"], ["--inventory"]),
