@@ -259,3 +259,8 @@ def typical(key: str) -> float:
     if value is None:
         raise ValueError(f"{key}: AWS publishes no typical value")
     return value
+
+
+def mrsc_region_set(regions: tuple[str, ...] | list[str]) -> frozenset[str] | None:
+    """The MRSC Region set holding all of `regions`, or None (MRSC is then impossible)."""
+    return next((region_set for region_set in MRSC_REGION_SETS if set(regions) <= region_set), None)

@@ -355,8 +355,8 @@ def _region_outage(p: Provision) -> ScenarioEnvelope | str:
             rto_terms = [_figure_term("create volumes from the DR snapshots", "restore.ebs"),
                          _figure_term("launch and boot instances", "ec2.launch_and_boot"),
                          _ttl(hc, "repoint clients (DNS TTL)")]
-        mechanism = ("scale the DR Auto Scaling group out from zero; DNS fails over" if p.dr_compute == "zero"
-                     else "DNS fails over to the running DR instances")
+        mechanism = ("scale the DR Auto Scaling group out from zero; Route 53 moves clients" if p.dr_compute == "zero"
+                     else "Route 53 moves clients to the running DR instances")
         return ScenarioEnvelope(
             REGION_OUTAGE, mechanism if p.routed else "restore DR snapshot copies and launch", Bound(tuple(rto_terms)),
             Bound(tuple(rpo_terms)), rpo_limit=rpo_limit,
@@ -368,26 +368,26 @@ def _region_outage(p: Provision) -> ScenarioEnvelope | str:
     if p.kind == "rds":
         rto_terms.append(_figure_term("promote the cross-region read replica", "rds.read_replica_promotion"))
         rpo_terms, rpo_limit = _alarm_bound(p, "RDS cross-region read replica lag")
-        mechanism = "promote the cross-region read replica; DNS fails over"
+        mechanism = "promote the cross-region read replica, repoint its private record; Route 53 moves clients"
         ways_rpo = ()
     elif p.kind == "dynamodb" and p.dynamodb_consistency == "strong":
         rpo_terms = [Term("MRSC: writes acknowledged only once in another region", 0, "dynamodb.mrsc_replication")]
         rpo_limit = "DynamoDB global tables in strong (MRSC) mode (RPO 0)"
-        mechanism = "DynamoDB global table (multi-Region strong consistency); DNS moves clients"
+        mechanism = "DynamoDB global table (multi-Region strong consistency); Route 53 moves clients"
         ways_rpo = ()
     elif p.kind == "dynamodb":
         rpo_terms, rpo_limit = _alarm_bound(p, "DynamoDB global tables in eventual mode (typically 1 s)")
-        mechanism = "DynamoDB global table (eventual consistency); DNS moves clients"
+        mechanism = "DynamoDB global table (eventual consistency); Route 53 moves clients"
         ways_rpo = ("multiRegionConsistency: strong (MRSC, RPO 0, with a witness region)",)
     elif p.kind == "s3":
         rpo_terms = [_figure_term("S3 Replication Time Control (99.99 % of objects)", "s3.rtc_replication")]
         rpo_limit = "S3 Replication Time Control (900 s for 99.99 % of objects)"
-        mechanism = "S3 cross-region replication with RTC; DNS fails over to the DR bucket"
+        mechanism = "S3 cross-region replication with RTC; Route 53 moves clients to the DR region's bucket"
         ways_rpo = ()  # AWS states no faster bound for S3 replication
     else:  # efs
         rpo_terms = [_figure_term("EFS replication (stated RPO)", "efs.replication")]
         rpo_limit = "EFS replication (RPO 15 minutes for most file systems)"
-        mechanism = "EFS replication; DNS fails over to the read-only DR file system"
+        mechanism = "EFS replication; Route 53 moves clients to the DR file system (made writable by deleting the replication)"
         ways_rpo = ()  # AWS states no faster bound for EFS replication
     rto_terms.append(_ttl(hc))
     return ScenarioEnvelope(

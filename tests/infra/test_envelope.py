@@ -203,8 +203,6 @@ def test_strong_consistency_lets_active_active_promise_rpo_zero_with_the_third_u
 @pytest.mark.parametrize(("overrides", "key", "words"), [
     ({"workloads.catalog.multiRegionConsistency": "strong", "workloads.catalog.witnessRegion": "us-west-1"},
      "workloads.catalog.witnessRegion", ["not a third region", "us-east-2"]),
-    ({"workloads.catalog.multiRegionConsistency": "strong", "drRegion": "eu-west-1"},
-     "workloads.catalog.multiRegionConsistency", ["one Region set"]),
     ({"workloads.catalog.witnessRegion": "us-east-2"}, "workloads.catalog.witnessRegion",
      ["only serves multiRegionConsistency: strong"]),
     ({"workloads.catalog.multiRegionConsistency": "always"}, "workloads.catalog.multiRegionConsistency",
@@ -217,12 +215,21 @@ def test_strong_consistency_follows_aws_region_rules(overrides, key, words):
         assert word in message, message
 
 
+def test_mrsc_needs_all_regions_in_one_region_set():
+    from infra.envelope.figures import mrsc_region_set
+
+    assert mrsc_region_set(("us-east-1", "us-west-2")) == {"us-east-1", "us-east-2", "us-west-2"}
+    assert mrsc_region_set(("us-east-1", "eu-west-1")) is None
+    assert mrsc_region_set(("eu-west-1", "eu-central-1")) is not None
+
+
 # ----- alarm thresholds derive from the targets --------------------------------------------------------
 
 
 def test_alarm_thresholds_derive_from_targets_minus_the_alarm_period():
     thresholds = load_stack_config(PROD).monitoring.replication_thresholds
-    assert thresholds == {"orders": 300 - 60, "catalog": 120 - 60, "sessions": 90 - 60, "product-images": 900 - 300}
+    assert thresholds == {"orders": 300 - 60, "catalog": 120 - 60, "sessions": 90 - 60, "product-images": 900 - 300,
+                          "app-logs": 900 - 60}
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
@@ -278,3 +285,11 @@ def test_dr_copy_age_alarm_pages_before_the_tightest_backup_restore_target(prod)
     assert alarm.inputs["comparisonOperator"] == "LessThanThreshold" and alarm.inputs["treatMissingData"] == "breaching"
     assert backup_age_periods(129600) == 36 and backup_age_periods(5399) == 1  # whole hours, never looser
     assert backup_age_periods(30 * 86400) == 7 * 24  # CloudWatch's 7-day evaluation limit
+
+
+def test_the_copy_age_alarm_pages_but_does_not_stop_experiments(prod):
+    guardrails = {r.name: r.inputs["alarmRule"] for r in prod.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")}
+    protection = next(rule for name, rule in guardrails.items() if name.endswith("-guardrail-us-east-1")
+                      and "experiment" not in name)
+    experiment = next(rule for name, rule in guardrails.items() if "experiment-guardrail-us-east-1" in name)
+    assert "backup-copy-age" in protection and "backup-copy-age" not in experiment
