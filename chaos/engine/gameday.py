@@ -66,12 +66,21 @@ def workload_targets(inventory: dict[str, Any], plan: GameDayPlan) -> dict[str, 
 
 def inventory_for(inventory: dict[str, Any], names: list[str]) -> dict[str, Any]:
     """The inventory narrowed to the selected workloads: the lab deploys only what they need (a
-    game day of the `logs` bucket starts no PostgreSQL server). Stack-wide blocks (backup vaults,
-    hosted zone, FIS) stay; they are cheap and some workloads' recovery uses them."""
+    game day of the `logs` bucket starts no PostgreSQL server). The application's DNS (public
+    zone, failover records) stays only when a selected workload fails over through it, the private
+    zone only when one switches a private record; backup vaults, alarms and FIS stay (backups and
+    their alarms are stack-wide)."""
     workloads = inventory.get("workloads") or {}
     if set(names) >= set(workloads):
         return inventory
-    return {**inventory, "workloads": {name: workloads[name] for name in names}}
+    chosen = {name: workloads[name] for name in names}
+    failovers = [w.get("failover") or {} for w in chosen.values()]
+    narrowed = {**inventory, "workloads": chosen}
+    if not any(failovers):
+        narrowed.update({key: None for key in ("application", "hosted_zone") if key in inventory})
+    if not any(f.get("private_record") for f in failovers) and "private_zone" in inventory:
+        narrowed["private_zone"] = None
+    return narrowed
 
 
 def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> list[str]:
