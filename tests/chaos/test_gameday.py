@@ -83,11 +83,12 @@ def test_aws_profile_small_run_reports_lab_and_aws_equivalent_seconds_beside_the
     assert logs["rto_seconds"] == logs["lab_rto_seconds"] / logs["time_factor"]
     assert logs["rpo_seconds"] == logs["lab_rpo_seconds"] / logs["time_factor"]
     assert logs["envelope_rto_seconds"] is not None and logs["envelope_rpo_seconds"] is not None
-    # the per-scenario target of a deletion (RTO 60 s here) is the one judged, and the RTO
-    # resolution stays under 1 % of it
+    # the per-scenario target of a deletion (RTO 60 s here) is the one judged; the factor was
+    # picked to resolve it to 1 %, and a busy machine that still misses that is told as a finding
     assert logs["rto_target_seconds"] == report["run"]["workloads"]["logs"]["envelopes"][
         "accidental-deletion"]["target"]["rto_seconds"]
-    assert logs["rto_resolution_seconds"] < 0.01 * logs["rto_target_seconds"]
+    assert logs["rto_resolution_seconds"] < 0.01 * logs["rto_target_seconds"] or any(
+        finding.startswith("RTO resolution") for finding in logs["findings"]), logs
     assert report["run"]["profile"] == "aws" and report["run"]["deploy_summary"]["timing"]["pads"]
     markdown = (tmp_path / "report.md").read_text()
     assert "### Measured vs envelope vs target" in markdown and "Profile `aws`" in markdown
