@@ -61,15 +61,20 @@ def assert_calibrated(result, lag, *, extra=0.0):
         f"{result.workload}: lost {result.lost_writes} vs rate x lag = {expected_lost:.1f}")
 
 
+# One workload per run: two canaries side by side in one harness process pace less evenly on a
+# loaded machine, and the lost-writes count (rate x lag) is the sharpest check here.
 @pytest.mark.parametrize("lag", [0.5, 2.0])
-def test_region_outage_rpo_matches_the_replication_lag_on_dynamodb_and_postgres(
-        lab, prod_inventory, tmp_path, lag):
-    """One outage, two mechanisms measured side by side: a DynamoDB global table and the
-    PostgreSQL cross-region replica (its canary does not share the lab's HTTP path, so both run
-    in one wave)."""
-    results = run(lab, prod_inventory, tmp_path, scenario="region-outage",
-                  workloads=["catalog", "orders"], lag=lag)
+def test_dynamodb_region_outage_rpo_matches_the_replication_lag(lab, prod_inventory, tmp_path, lag):
+    results = run(lab, prod_inventory, tmp_path, scenario="region-outage", workloads=["catalog"],
+                  lag=lag)
     assert_calibrated(results["catalog"], lag)
+
+
+@pytest.mark.parametrize("lag", [0.5, 2.0])
+def test_postgres_cross_region_replica_rpo_matches_the_replication_lag(lab, prod_inventory,
+                                                                        tmp_path, lag):
+    results = run(lab, prod_inventory, tmp_path, scenario="region-outage", workloads=["orders"],
+                  lag=lag)
     assert_calibrated(results["orders"], lag)
 
 
