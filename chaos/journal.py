@@ -26,6 +26,7 @@ runs on the same host, so harness and lab clocks agree):
 | `scenario_ended`  | (none)                         | the engine, when a scenario ran to its end (reverted, after-probe done) |
 | `run_stopped`     | `status` (interrupted/aborted), `reason`, `exit_code` | the engine, when a signal or a dead target stopped the run; its scenario is the one in flight |
 | `recovered`       | `action`, `key`                | `chaos recover`, for each thing it put back (`key` makes a second recover a no-op) |
+| `time_scale`      | `time_factor`, `profile`, `wave` | the engine, per workload before its scenario runs: lab seconds per AWS second (measurement divides by it) |
 
 `workload` is None on scenario-wide events (a region outage hits every workload); measurement of
 a workload reads its own events plus the scenario-wide ones.
@@ -77,6 +78,7 @@ RUNNING = "running"
 COMPLETED = "completed"
 INTERRUPTED = "interrupted"
 ABORTED = "aborted"
+TIME_SCALE = "time_scale"
 
 EVENT_KINDS = frozenset(
     {
@@ -94,6 +96,7 @@ EVENT_KINDS = frozenset(
         SCENARIO_ENDED,
         RUN_STOPPED,
         RECOVERED,
+        TIME_SCALE,
     }
 )
 
@@ -270,6 +273,38 @@ class WorkloadTarget:
     strategy: str
     rto_seconds: float
     rpo_seconds: float
+    # scenario -> {"rto_seconds", "rpo_seconds", "rto_terms", "rpo_terms"}: what AWS can deliver
+    # (the inventory's envelope, infra.envelope); empty when the inventory carries none.
+    envelopes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def for_scenario(self, scenario: str) -> WorkloadTarget:
+        """The targets judged in `scenario`: the envelope's per-scenario `target` when the
+        inventory gives one (e.g. accidental deletion is judged against the restore's), else the
+        workload's."""
+        target = (self.envelopes.get(scenario) or {}).get("target") or {}
+        try:
+            rto = float(target.get("rto_seconds", self.rto_seconds))
+            rpo = float(target.get("rpo_seconds", self.rpo_seconds))
+        except (TypeError, ValueError):
+            return self
+        if (rto, rpo) == (self.rto_seconds, self.rpo_seconds):
+            return self
+        return WorkloadTarget(self.kind, self.strategy, rto, rpo, self.envelopes)
+
+    def overridden(self, *, rto_seconds: float | None = None, rpo_seconds: float | None = None
+                   ) -> WorkloadTarget:
+        """An --rto-target/--rpo-target override: it replaces the target in every scenario."""
+        rto = self.rto_seconds if rto_seconds is None else rto_seconds
+        rpo = self.rpo_seconds if rpo_seconds is None else rpo_seconds
+        envelopes = {}
+        for scenario, entry in self.envelopes.items():
+            target = dict(entry.get("target") or {})
+            if rto_seconds is not None:
+                target["rto_seconds"] = rto_seconds
+            if rpo_seconds is not None:
+                target["rpo_seconds"] = rpo_seconds
+            envelopes[scenario] = {**entry, "target": target} if target else dict(entry)
+        return WorkloadTarget(self.kind, self.strategy, rto, rpo, envelopes)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> WorkloadTarget:
@@ -278,6 +313,7 @@ class WorkloadTarget:
             strategy=str(raw["strategy"]),
             rto_seconds=float(raw["rto_seconds"]),
             rpo_seconds=float(raw["rpo_seconds"]),
+            envelopes=dict(raw.get("envelopes") or {}),
         )
 
 
@@ -291,6 +327,7 @@ def targets_from_inventory(inventory: Mapping[str, Any]) -> dict[str, WorkloadTa
                 strategy=str(workload["strategy"]),
                 rto_seconds=float(workload["targets"]["rto_seconds"]),
                 rpo_seconds=float(workload["targets"]["rpo_seconds"]),
+                envelopes=envelopes_of(workload),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ChaosError(
@@ -298,6 +335,27 @@ def targets_from_inventory(inventory: Mapping[str, Any]) -> dict[str, WorkloadTa
                 "re-export the inventory from the Pulumi program"
             ) from None
     return targets
+
+
+def envelopes_of(workload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The workload's envelope per scenario from its inventory entry (`envelope`): a mapping
+    scenario -> {rto_seconds, rpo_seconds, ...terms}, or a list of such entries naming their
+    `scenario`. Entries without numbers are left out."""
+    raw = workload.get("envelope") or {}
+    if isinstance(raw, Mapping) and isinstance(raw.get("scenarios"), (Mapping, list)):
+        raw = raw["scenarios"]
+    items = raw.items() if isinstance(raw, Mapping) else [(e.get("scenario"), e) for e in raw
+                                                          if isinstance(e, Mapping)]
+    envelopes: dict[str, dict[str, Any]] = {}
+    for scenario, entry in items:
+        if not isinstance(entry, Mapping) or scenario is None:
+            continue
+        try:
+            rto, rpo = float(entry["rto_seconds"]), float(entry["rpo_seconds"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        envelopes[str(scenario)] = {**entry, "rto_seconds": rto, "rpo_seconds": rpo}
+    return envelopes
 
 
 def inventory_digest(inventory: Mapping[str, Any]) -> str:
@@ -352,8 +410,11 @@ class RunRecord:
     ended_at: float | None
     scenarios: list[str]
     workloads: dict[str, WorkloadTarget]
-    time_factor: float = 1.0
+    time_factor: float = 1.0          # the first wave's; each result carries its own
     canary_rate: float | None = None
+    profile: str = "mechanics"        # lab timing profile (chaos.lab.timing): aws | mechanics
+    time_factors: dict[str, float] = field(default_factory=dict)  # "scenario/workload" -> factor
+    lab_capacity_writes_per_second: float | None = None
     replication_lag_override: float | None = None
     replication: list[ReplicationLag] = field(default_factory=list)
     declared_not_emulated: list[NotEmulated] = field(default_factory=list)
@@ -388,6 +449,10 @@ class RunRecord:
             workloads={name: WorkloadTarget.from_dict(w) for name, w in raw["workloads"].items()},
             time_factor=float(raw.get("time_factor", 1.0)),
             canary_rate=None if raw.get("canary_rate") is None else float(raw["canary_rate"]),
+            profile=str(raw.get("profile", "mechanics")),
+            time_factors={str(k): float(v) for k, v in (raw.get("time_factors") or {}).items()},
+            lab_capacity_writes_per_second=(None if raw.get("lab_capacity_writes_per_second") is None
+                                            else float(raw["lab_capacity_writes_per_second"])),
             replication_lag_override=(
                 None
                 if raw.get("replication_lag_override") is None

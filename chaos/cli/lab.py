@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--replication-lag", type=float, metavar="S",
                         help="replication lag in seconds for every replicated store (default: AWS figures)")
     parser.add_argument("--time-factor", type=float, default=1.0, metavar="X",
-                        help="scale health-check intervals (0.1 = ten times faster; default 1.0)")
+                        help="lab seconds per AWS second (0.1 = ten times faster; default 1.0)")
+    parser.add_argument("--profile", choices=("aws", "mechanics"), default="mechanics",
+                        help="with --stack: timing of the deploy (docs/lab-time.md; default mechanics)")
     parser.add_argument("--ready-file", type=Path, metavar="F",
                         help="write {endpoint, pid} here once serving (used by the harness)")
     parser.add_argument("--workdir", type=Path, metavar="D",
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server.start()
         if inventory is not None:
-            summary = server.lab.deploy(inventory, args.replication_lag, args.time_factor)
+            summary = server.lab.deploy(inventory, args.replication_lag, args.time_factor, args.profile)
             _print_summary(args.stack, summary)
             if args.inventory_out:
                 args.inventory_out.write_text(json.dumps(summary["inventory"], indent=2))
@@ -82,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _evaluate(stack: str) -> dict[str, Any]:
     try:
-        from infra.offline import evaluate_stack
-        return evaluate_stack(stack).inventory
+        from chaos.targets.stack_inventory import stack_inventory
+        return stack_inventory(stack)
     except ChaosError:
         raise
     except FileNotFoundError as error:

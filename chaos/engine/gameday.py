@@ -21,15 +21,17 @@ from typing import Any, Callable
 
 from chaos.errors import EXIT_TOOL_ERROR, ChaosError, RunStopped
 from chaos.journal import (ABORTED, COMPLETED, JOURNAL_FILE, RUN_STOPPED, RUNNING, SCENARIO_ENDED,
-                           Journal, ReplicationLag, RunRecord, WorkloadTarget, inventory_digest,
-                           targets_from_inventory, write_run_record)
+                           SKIPPED, TIME_SCALE, Event, Journal, ReplicationLag, RunRecord, WorkloadTarget,
+                           inventory_digest, targets_from_inventory, write_run_record)
 from chaos.lab.scratch import ProcessId
 from chaos.measurement import ScenarioResult, exit_code, measure
 from chaos.reports import write_reports
 from chaos.engine.run import run_scenario, select_workloads
 from chaos.engine.setup import EngineSettings
 from chaos.scenarios.catalog import SCENARIOS
+from chaos.engine.capacity import http_workloads, measure_capacity, probe_workload
 from chaos.engine.stopping import RunGuard
+from chaos.engine.waves import Wave, plan_waves
 from chaos.targets.base import Deployment, Target
 from chaos.targets.inventory import parse_inventory
 
@@ -43,8 +45,9 @@ class GameDayPlan:
     settings: EngineSettings = field(default_factory=EngineSettings)
     rto_targets: dict[str, float] = field(default_factory=dict)  # overrides, by workload
     rpo_targets: dict[str, float] = field(default_factory=dict)
-    time_factor: float = 1.0
+    time_factor: float | None = None              # None: per scenario and wave (chaos.engine.waves)
     replication_lag_seconds: float | None = None
+    profile: str = "aws"                          # lab timing (chaos.lab.timing): aws | mechanics
 
 
 @dataclass
@@ -69,8 +72,27 @@ def workload_targets(inventory: dict[str, Any], plan: GameDayPlan) -> dict[str, 
                 raise ChaosError(f"{flag}: no workload {name!r} in stack {plan.stack}; "
                                  f"choose among {', '.join(sorted(targets))}")
             key = "rto_seconds" if flag == "--rto-target" else "rpo_seconds"
-            targets[name] = replace(targets[name], **{key: seconds})
+            targets[name] = targets[name].overridden(**{key: seconds})
     return targets
+
+
+def inventory_for(inventory: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The inventory narrowed to the selected workloads: the lab deploys only what they need (a
+    game day of the `logs` bucket starts no PostgreSQL server). The application's DNS (public
+    zone, failover records) stays only when a selected workload fails over through it, the private
+    zone only when one switches a private record; backup vaults, alarms and FIS stay (backups and
+    their alarms are stack-wide)."""
+    workloads = inventory.get("workloads") or {}
+    if set(names) >= set(workloads):
+        return inventory
+    chosen = {name: workloads[name] for name in names}
+    failovers = [w.get("failover") or {} for w in chosen.values()]
+    narrowed = {**inventory, "workloads": chosen}
+    if not any(failovers):
+        narrowed.update({key: None for key in ("application", "hosted_zone") if key in inventory})
+    if not any(f.get("private_record") for f in failovers) and "private_zone" in inventory:
+        narrowed["private_zone"] = None
+    return narrowed
 
 
 def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> list[str]:
@@ -95,23 +117,27 @@ def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> 
     return names
 
 
+MECHANICS_TIME_FACTOR = 0.1  # mechanics profile: health checks at 1/10 of their interval, lags real
+
+
 def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], out_dir: Path,
                 *, on_phase: Callable[[str, str], None] = lambda scenario, phase: None,
                 guard: RunGuard | None = None) -> GameDayOutcome:
-    """Deploy (lab) or attach (others), run the scenarios, measure, write reports and run files.
+    """Deploy (lab) or attach (others), run the scenarios wave by wave, measure, write reports
+    and run files.
 
     With a `guard` (the CLI's), a signal or the target dying stops the run early: the outcome
     then carries `stopped` and the reports say INTERRUPTED or ABORTED. Any other failure is
     re-raised after run.json records it (`status: aborted`)."""
     names = check_plan(plan, inventory, target)  # bad names fail before anything starts
     targets = workload_targets(inventory, plan)
+    scales = getattr(target, "scales_time", False)
+    session = _Session(plan, target, inventory_for(inventory, names), scales)
+    views = parse_inventory(session.inventory, f"stack {plan.stack}")
+    run_id, started = new_run_id(), time.time()
     harness = ProcessId.of(os.getpid())
-    record = RunRecord(
-        run_id=new_run_id(), stack=plan.stack, target=target.name, endpoint=target.endpoint_url,
-        started_at=time.time(), ended_at=None, scenarios=list(plan.scenarios), workloads=targets,
-        time_factor=plan.time_factor, canary_rate=plan.settings.rate,
-        replication_lag_override=plan.replication_lag_seconds, status=RUNNING,
-        host={"harness": harness.to_dict()} if harness else {})
+    record = replace(_run_record(plan, target, session, run_id, started, targets), ended_at=None,
+                     status=RUNNING, host={"harness": harness.to_dict()} if harness else {})
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = Journal.on_disk(out_dir / JOURNAL_FILE)
     write_run_record(out_dir, record)
@@ -124,22 +150,11 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
     target.supervise(on_lost=guard.abort if guard else None, on_host_change=host_changed)
     stopped: RunStopped | None = None
     in_flight = "-"
-    deployment: Deployment | None = None
     try:
         try:
-            on_phase("-", "deploying")
-            deployment = target.prepare(inventory)
-            record = _with_deployment(record, target, deployment)
-            write_run_record(out_dir, record)
-            for index, scenario_name in enumerate(plan.scenarios):
+            for scenario_name in plan.scenarios:
                 in_flight = scenario_name
-                if index:
-                    on_phase(scenario_name, "resetting to fresh state")
-                    deployment = target.reset()
-                run_scenario(scenario=SCENARIOS[scenario_name], target=target, deployment=deployment,
-                             workload_names=names, journal=journal, run_id=record.run_id,
-                             settings=plan.settings,
-                             on_phase=lambda phase, s=scenario_name: on_phase(s, phase))
+                _run_waves(scenario_name, plan, session, views, names, targets, journal, run_id, on_phase)
                 journal.record(SCENARIO_ENDED, scenario_name)
                 on_phase(scenario_name, "done")
         except RunStopped as stop:
@@ -152,7 +167,8 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
         # A tool failure: keep what happened up to it (run.json + journal.jsonl) for the
         # post-mortem, without letting a failure to save hide the original one.
         first_line = (str(err).splitlines() or [""])[0]
-        record = replace(record, ended_at=time.time(), status=ABORTED, exit_code=EXIT_TOOL_ERROR,
+        record = replace(_run_record(plan, target, session, run_id, started, targets), host=record.host,
+                         status=ABORTED, exit_code=EXIT_TOOL_ERROR,
                          stop_reason=f"the harness failed: {type(err).__name__}: {first_line}")
         try:
             journal.close()
@@ -161,7 +177,7 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
             pass
         raise
     journal.close()
-    record = replace(record, ended_at=time.time(),
+    record = replace(_run_record(plan, target, session, run_id, started, targets), host=record.host,
                      status=stopped.status if stopped else COMPLETED,
                      stop_reason=stopped.reason if stopped else None)
     events = journal.events()
@@ -172,10 +188,139 @@ def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], ou
     return GameDayOutcome(record, results, journal, reports, stopped)
 
 
-def _with_deployment(record: RunRecord, target: Target, deployment: Deployment) -> RunRecord:
-    summary = deployment.summary
-    return replace(
-        record, endpoint=target.endpoint_url,
-        replication=[ReplicationLag.from_link(link) for link in summary.get("replication") or []],
+def _run_waves(scenario_name: str, plan: GameDayPlan, session: "_Session", views: Any, names: list[str],
+               targets: dict[str, WorkloadTarget], journal: Journal, run_id: str,
+               on_phase: Callable[[str, str], None]) -> None:
+    """One scenario: its workloads in waves, each wave deployed afresh at its own time factor."""
+    scenario = SCENARIOS[scenario_name]
+    selection = select_workloads(scenario, views, names, session.target)
+    judged = {name: wanted.for_scenario(scenario_name) for name, wanted in targets.items()}
+    waves = session.waves(selection.applicable, judged, run_id, on_phase, scenario_name)
+    for name, reason in selection.skipped.items():
+        journal.record(SKIPPED, scenario_name, name, reason=reason)
+    for index, wave in enumerate(waves):
+        if not wave.workloads:
+            continue
+        on_phase(scenario_name, f"deploying {', '.join(wave.workloads)} (time factor {wave.time_factor:g})")
+        deployment = session.fresh(wave.time_factor, wave.workloads)
+        # Under `mechanics` the lags run in real time (only health checks are scaled): lab
+        # seconds are reported as they are, factor 1.
+        measured_factor = wave.time_factor if session.profile == "aws" else 1.0
+        for name in wave.workloads:
+            journal.record(TIME_SCALE, scenario_name, name, time_factor=measured_factor,
+                           profile=session.profile, wave=index)
+            session.time_factors[f"{scenario_name}/{name}"] = measured_factor
+        run_scenario(scenario=scenario, target=session.target, deployment=deployment,
+                     workload_names=list(wave.workloads), journal=WaveJournal(journal, wave.workloads),
+                     run_id=run_id,
+                     settings=_wave_settings(plan.settings, wave, judged, scenario_name,
+                                             session.profile, session.scales),
+                     on_phase=lambda phase, s=scenario_name: on_phase(s, phase))
+
+
+class _Session:
+    """The target's deployment across waves. The lab deploys each wave afresh with only the
+    wave's workloads at the wave's factor (an AZ outage of `orders` starts no DynamoDB table, a
+    deletion of `logs` no PostgreSQL server); real targets keep their one deployment."""
+
+    def __init__(self, plan: GameDayPlan, target: Target, inventory: dict[str, Any], scales: bool):
+        self.plan, self.target, self.inventory, self.scales = plan, target, inventory, scales
+        self.profile = plan.profile if scales else "aws"  # real targets run in AWS's own time
+        self.deployment: Deployment | None = None
+        self.capacity: float | None = None
+        self.capacity_measured = False
+        self.time_factors: dict[str, float] = {}
+        self.first_factor: float | None = None
+        self.links: dict[tuple[str, str, str], dict[str, Any]] = {}  # every wave's replication links
+
+    def fixed_factor(self) -> float | None:
+        if not self.scales:
+            return 1.0
+        if self.plan.time_factor is not None:
+            return self.plan.time_factor
+        return MECHANICS_TIME_FACTOR if self.profile == "mechanics" else None
+
+    def waves(self, applicable: list[str], targets: dict[str, WorkloadTarget], run_id: str,
+              on_phase: Callable[[str, str], None], scenario: str) -> list[Wave]:
+        if not applicable:
+            return [Wave(self.fixed_factor() or 1.0, ())]
+        if len(http_workloads(self.inventory, applicable)) > 1 and not self.capacity_measured \
+                and self.scales:
+            # What the lab sustains, measured once on the deployed lab before any scenario.
+            self.capacity_measured = True
+            probe = probe_workload(self.inventory, applicable)
+            if probe is not None:
+                on_phase(scenario, "measuring what the lab sustains")
+                deployment = self.fresh(self.fixed_factor() or 1.0, (probe,))
+                self.capacity = measure_capacity(self.target, deployment.inventory, [probe], run_id)
+        return plan_waves(applicable, targets, profile=self.profile, fixed_factor=self.fixed_factor(),
+                          rate=self.plan.settings.rate,
+                          probe_interval=self.plan.settings.probe_interval_seconds,
+                          capacity_writes_per_second=self.capacity,
+                          bypass_lab=frozenset(n for n in applicable if n not in http_workloads(
+                              self.inventory, applicable)))
+
+    def fresh(self, time_factor: float, names: tuple[str, ...]) -> Deployment:
+        if self.first_factor is None:
+            self.first_factor = time_factor
+        if self.scales:
+            self.target.time_factor = time_factor  # type: ignore[attr-defined]
+            self.target.profile = self.profile  # type: ignore[attr-defined]
+            self.deployment = self.target.prepare(inventory_for(self.inventory, list(names)))
+        elif self.deployment is None:
+            self.deployment = self.target.prepare(self.inventory)
+        else:
+            self.deployment = self.target.reset()
+        for link in self.deployment.summary.get("replication") or []:
+            key = (str(link.get("workload")), str(link.get("source_region")), str(link.get("target_region")))
+            self.links[key] = link
+        return self.deployment
+
+
+class WaveJournal:
+    """The journal as one wave's engine sees it: a scenario-wide event (workload None, e.g. the
+    region outage) is recorded once per workload of the wave, so waves of the same scenario keep
+    their own fault times apart."""
+
+    def __init__(self, journal: Journal, workloads: tuple[str, ...]):
+        self._journal, self._workloads = journal, workloads
+
+    def record(self, kind: str, scenario: str, workload: str | None = None, *,
+               t: float | None = None, **data: Any) -> Event:
+        if workload is not None or not self._workloads:
+            return self._journal.record(kind, scenario, workload, t=t, **data)
+        stamp = time.time() if t is None else t
+        events = [self._journal.record(kind, scenario, name, t=stamp, **data) for name in self._workloads]
+        return events[0]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._journal, name)
+
+
+def _wave_settings(settings: EngineSettings, wave: Wave, targets: dict[str, WorkloadTarget],
+                   scenario: str, profile: str, scales: bool) -> EngineSettings:
+    """Bound the recovery waits by the wave's targets and envelopes in lab time (x3: a miss must
+    be measured, not cut short), never below the default budget; under the aws profile on the
+    lab, clients keep a DNS answer for the record's TTL (scaled)."""
+    longest = max((max(targets[n].rto_seconds,
+                       float((targets[n].envelopes.get(scenario) or {}).get("rto_seconds") or 0.0))
+                   for n in wave.workloads), default=0.0)
+    return replace(settings, budget_seconds=max(settings.budget_seconds, 3 * longest * wave.time_factor),
+                   dns_time_factor=wave.time_factor if scales and profile == "aws" else 0.0)
+
+
+def _run_record(plan: GameDayPlan, target: Target, session: _Session, run_id: str,
+                started: float, targets: dict[str, WorkloadTarget]) -> RunRecord:
+    deployment = session.deployment
+    summary = deployment.summary if deployment else {}
+    return RunRecord(
+        run_id=run_id, stack=plan.stack, target=target.name, endpoint=target.endpoint_url,
+        started_at=started, ended_at=time.time(), scenarios=list(plan.scenarios),
+        workloads=targets, time_factor=session.first_factor or 1.0, canary_rate=plan.settings.rate,
+        profile=session.profile, time_factors=dict(session.time_factors),
+        lab_capacity_writes_per_second=session.capacity,
+        replication_lag_override=plan.replication_lag_seconds,
+        replication=[ReplicationLag.from_link(link) for link in session.links.values()],
         declared_not_emulated=RunRecord.not_emulated_from_summary(summary),
-        deploy_summary=summary, inventory_digest=inventory_digest(deployment.inventory))
+        deploy_summary=summary,
+        inventory_digest=inventory_digest(deployment.inventory if deployment else session.inventory))

@@ -27,6 +27,7 @@ class EngineSettings:
     budget_seconds: float = 90.0      # bound on every recovery wait of a scenario
     probe_interval_seconds: float = 0.05
     gate_seconds: float = 20.0        # how long the steady-state gate may take to pass
+    dns_time_factor: float = 0.0      # lab seconds per AWS second of DNS caching (0: not emulated)
 
 
 @dataclass
@@ -55,6 +56,7 @@ def prepare_workloads(*, target: Target, inventory: Inventory, names: list[str],
                         stream=stream, journal=journal, rate=settings.rate)
         probes = [SteadyStateProbe(target=target, inventory=inventory, workload_name=name,
                                    workload=workload, routing=routing, run_id=run_id,
-                                   scenario=scenario, canary_stream=stream) for _ in range(2)]
+                                   scenario=scenario, canary_stream=stream,
+                                   dns_time_factor=settings.dns_time_factor) for _ in range(2)]
         runs.append(WorkloadRun(name, workload, routing, stream, canary, *probes))
     return runs

@@ -36,7 +36,7 @@ class ControlApi:
             ("GET", "/_localstack/health"): lambda r: {"services": {}, "edition": "securecart-lab"},
             ("GET", "/_lab/health"): self._health,
             ("POST", "/_lab/deploy"): self._deploy,
-            ("POST", "/_lab/reset"): lambda r: self.lab.reset(),
+            ("POST", "/_lab/reset"): self._reset,
             ("GET", "/_lab/replication"): lambda r: self.lab.replication_links(),
             ("POST", "/_lab/replication"): self._configure_replication,
             ("GET", "/_lab/events"): lambda r: self.lab.lab_events(float(r.args.get("since") or 0)),
@@ -77,7 +77,18 @@ class ControlApi:
             raise BadBody('deploy: body must be {"inventory": {...}, "replication_lag_seconds": ..., '
                           '"time_factor": ...}')
         lag = body.get("replication_lag_seconds")
-        return self.lab.deploy(body["inventory"], None if lag is None else float(lag), body.get("time_factor"))
+        profile = body.get("profile")
+        if profile is not None and not isinstance(profile, str):
+            raise BadBody('deploy.profile: must be "aws" or "mechanics"')
+        return self.lab.deploy(body["inventory"], None if lag is None else float(lag), body.get("time_factor"),
+                               profile)
+
+    def _reset(self, request: Request) -> dict[str, Any]:
+        body = _json(request)
+        factor = body.get("time_factor") if isinstance(body, dict) else None
+        if factor is not None and (not isinstance(factor, (int, float)) or isinstance(factor, bool) or factor <= 0):
+            raise BadBody("reset.time_factor: must be a number > 0, e.g. 0.01")
+        return self.lab.reset(None if factor is None else float(factor))
 
     def _configure_replication(self, request: Request) -> list[dict[str, Any]]:
         body = _json(request)

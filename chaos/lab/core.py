@@ -12,6 +12,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ class Lab:
                                 faults=self.faults, scopes=lambda: self._scopes, on_event=self.events.record,
                                 time_factor=time_factor)
         self._last_deploy: tuple[dict[str, Any], DeploySettings] | None = None
+        self.timing = DeploySettings().timing  # of the current deployment (chaos.lab.timing)
+        self._restoring_tables: dict[tuple[str, str], float] = {}  # (region, table) -> ACTIVE at
         self._deploy_lock = threading.Lock()
         self._stop = threading.Event()
         self.faults.on_change(self._apply_scopes)
@@ -91,11 +94,13 @@ class Lab:
     # --- deploy / reset -----------------------------------------------------------------------------------
 
     def deploy(self, inventory: dict[str, Any], replication_lag_seconds: float | None,
-               time_factor: float | None) -> dict[str, Any]:
+               time_factor: float | None, profile: str | None = None) -> dict[str, Any]:
         if not isinstance(inventory, dict):
             raise DeployError("inventory: must be a JSON object; follow docs/inventory.md")
         settings = DeploySettings(replication_lag_seconds,
-                                  self.default_time_factor if time_factor is None else float(time_factor))
+                                  self.default_time_factor if time_factor is None else float(time_factor),
+                                  profile or "mechanics")
+        settings.timing  # noqa: B018 -- an unknown profile fails here, before the teardown
         if settings.time_factor <= 0:
             raise DeployError("time_factor: must be > 0; e.g. 1.0 (real time) or 0.1 (10x faster)")
         with self._deploy_lock:
@@ -113,17 +118,20 @@ class Lab:
                 self._teardown()  # no half-deployed lab; `reset` still redeploys the last good one
                 raise
             self._last_deploy = (inventory, settings)
+            self.timing = settings.timing
             _freeze_long_lived_heap()
             self.events.record("deployed", stack=inventory.get("stack"),
                                resources=len(summary.created),
                                declared_not_emulated=len(summary.declared_not_emulated))
             return summary.to_json()
 
-    def reset(self) -> dict[str, Any]:
+    def reset(self, time_factor: float | None = None) -> dict[str, Any]:
+        """Redeploy the last inventory; `time_factor` changes the scale (a scenario's own factor)."""
         if self._last_deploy is None:
             raise DeployError("reset: nothing deployed yet; POST /_lab/deploy first")
         inventory, settings = self._last_deploy
-        return self.deploy(inventory, settings.replication_lag_seconds, settings.time_factor)
+        return self.deploy(inventory, settings.replication_lag_seconds,
+                           settings.time_factor if time_factor is None else time_factor, settings.profile)
 
     def _teardown(self) -> None:
         """Forget every fault, emulation and resource (PostgreSQL included); keep endpoints and ports."""
@@ -135,10 +143,26 @@ class Lab:
         self.route53.record_regions.clear()
         self.context.bucket_regions.clear()
         self.context.zone_members.clear()
+        self._restoring_tables.clear()
         self.backup.clear()
         if self._data_plane is not None:
             self._data_plane.reset()
         motostate.reset_all()
+
+    # --- padding to AWS's durations (chaos.lab.timing) ----------------------------------------------
+
+    def hold_restored_table(self, region: str, table: str, requested_at: float) -> dict[str, Any]:
+        """A DynamoDB restore the lab did at once stays CREATING until AWS's figure has passed."""
+        real = time.time() - requested_at
+        pad = self.timing.pad("dynamodb_restore")
+        if pad <= real:
+            return {"seconds": round(real, 3)}
+        self._restoring_tables[(region, table)] = requested_at + pad
+        return {"seconds": round(real, 3), "padded": True, "padded_to_seconds": round(pad, 3)}
+
+    def table_restoring(self, region: str, table: str) -> bool:
+        until = self._restoring_tables.get((region, table))
+        return until is not None and time.time() < until
 
     # --- replication control (/_lab/replication) ----------------------------------------------------------
 

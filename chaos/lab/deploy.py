@@ -22,7 +22,8 @@ from botocore.exceptions import ClientError
 
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
-from chaos.lab.replication import DEFAULT_LAG_SECONDS, LAG_SOURCES, ReplicationEngine
+from chaos.lab.replication import ReplicationEngine
+from chaos.lab.timing import LabTiming, lab_timing
 from chaos.lab.route53 import Route53Answers
 from chaos.lab.faults import RequestContext
 
@@ -60,11 +61,17 @@ class DeployError(ValueError):
 class DeploySettings:
     replication_lag_seconds: float | None = None
     time_factor: float = 1.0
+    profile: str = "mechanics"  # the raw lab API's default; the game day asks for "aws"
+
+    @property
+    def timing(self) -> LabTiming:
+        try:
+            return lab_timing(self.profile, self.time_factor, self.replication_lag_seconds)
+        except ValueError as error:
+            raise DeployError(str(error)) from None
 
     def lag(self, kind: str) -> float:
-        if self.replication_lag_seconds is not None:
-            return float(self.replication_lag_seconds)
-        return DEFAULT_LAG_SECONDS[kind]
+        return self.timing.lag(kind)
 
 
 @dataclass
@@ -77,6 +84,7 @@ class DeploySummary:
     emulations: list[str] = field(default_factory=list)
     replication_lag_defaults: dict[str, Any] = field(default_factory=dict)
     time_factor: float = 1.0
+    timing: dict[str, Any] = field(default_factory=dict)  # profile, lags and pads (chaos.lab.timing)
     inventory: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -105,11 +113,14 @@ class Deployer:
         self.parts = parts
         self.settings = settings
         self.inventory = copy.deepcopy(inventory)
+        timing = settings.timing
         self.summary = DeploySummary(emulations=list(EMULATIONS), time_factor=settings.time_factor,
+                                     timing=timing.to_json(),
                                      replication_lag_defaults={
-                                         kind: {"seconds": settings.lag(kind), "source": LAG_SOURCES[kind],
+                                         kind: {"seconds": lag.lab_seconds, "aws_seconds": lag.aws_seconds,
+                                                "source": lag.source,
                                                 "overridden": settings.replication_lag_seconds is not None}
-                                         for kind in DEFAULT_LAG_SECONDS})
+                                         for kind, lag in timing.lags.items()})
 
     # --- entry point ---------------------------------------------------------------------------------
 
@@ -239,8 +250,11 @@ class Deployer:
                     PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
                 self.parts.pitr.enable(table_region, table_name)
         if len(regions) > 1:
+            # Multi-region strong consistency (MRSC) replicates synchronously: a write is
+            # acknowledged once the other regions have it, so the link ships inside the write.
+            strong = stores.get("consistency") == "strong" and self.settings.replication_lag_seconds is None
             self.parts.replication.add_dynamodb_global_table(name, table_name, regions,
-                                                             self.settings.lag("dynamodb"))
+                                                             0.0 if strong else self.settings.lag("dynamodb"))
 
     def _create_table(self, table: dict[str, Any], region: str) -> None:
         # The inventory does not carry key attribute types; SecureCart's keys are strings.
@@ -321,6 +335,8 @@ class Deployer:
                                       "PostgreSQL data plane unavailable in this lab (chaos.lab.postgres "
                                       "missing or no PostgreSQL binaries): metadata only")
             return
+        data_plane.set_pads({action: self.settings.timing.pad(action)
+                             for action in ("rds_failover", "rds_promotion", "rds_restore")})
         self.summary.postgres += data_plane.deploy_workload(name, stores, lag_seconds=self.settings.lag("rds"))
 
     def _deploy_efs(self, name: str, workload: dict[str, Any], stores: dict[str, Any]) -> None:
@@ -394,7 +410,8 @@ class Deployer:
                 rrset["AliasTarget"] = {"HostedZoneId": record["alias_zone_id"], "DNSName": str(record["value"]),
                                         "EvaluateTargetHealth": True}
             else:
-                rrset.update(TTL=60, ResourceRecords=[{"Value": str(record["value"])}])
+                rrset.update(TTL=int(failover.get("ttl_seconds") or 60),
+                             ResourceRecords=[{"Value": str(record["value"])}])
             if record.get("set_identifier"):
                 rrset["SetIdentifier"] = record["set_identifier"]
                 self.parts.route53.record_regions[record["set_identifier"]] = record.get("region") or ""

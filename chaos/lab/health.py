@@ -28,7 +28,8 @@ class RegionEndpoint:
         self.region = region
         self.down = False
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        # A short shutdown poll: a lab stop waits for every region endpoint (default 0.5 s each).
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         name=f"lab-endpoint-{region}", daemon=True)
         self._thread.start()
 

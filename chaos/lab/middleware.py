@@ -40,6 +40,7 @@ class LabMiddleware:
             ("route53", "GetHealthCheckStatus"): self._health_check_status,
             ("route53", "TestDNSAnswer"): self._test_dns_answer,
             ("dynamodb", "RestoreTableToPointInTime"): self._restore_table,
+            ("dynamodb", "DescribeTable"): self._describe_table,
             ("dynamodb", "UpdateContinuousBackups"): self._update_continuous_backups,
             **{("s3", op): self._s3_write for op in _S3_REPLICATED_OPERATIONS},
             **{("rds", op): self._rds_call for op in rds.ENDPOINT_OPERATIONS},
@@ -118,11 +119,22 @@ class LabMiddleware:
             self.lab.pitr.check_restorable(request.region, source, restore_time)
         except RestoreRefused as refused:
             return error_response(request, 400, refused.code, refused.message)
+        requested = time.time()
         status, headers, reply = self._moto(request)
         if status == 200:
             restored = self.lab.pitr.replay_into(request.region, source, target, restore_time)
+            padding = self.lab.hold_restored_table(request.region, target, requested)
             self.lab.events.record("table_restored", region=request.region, source=source, target=target,
-                                   restore_time=restore_time, items=restored)
+                                   restore_time=restore_time, items=restored, **padding)
+        return status, headers, reply
+
+    def _describe_table(self, request: AwsRequest) -> Reply:
+        """A restored table stays CREATING until AWS's restore time (scaled) has passed (padding)."""
+        status, headers, reply = self._moto(request)
+        name = str(request.json_body.get("TableName", ""))
+        if status == 200 and self.lab.table_restoring(request.region, name):
+            reply = reply.replace(b'"TableStatus": "ACTIVE"', b'"TableStatus": "CREATING"') \
+                         .replace(b'"TableStatus":"ACTIVE"', b'"TableStatus":"CREATING"')
         return status, headers, reply
 
     def _update_continuous_backups(self, request: AwsRequest) -> Reply:

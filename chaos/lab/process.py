@@ -93,6 +93,15 @@ class LabProcess:
                 "resources_file": str(self.resources_file) if self._rundir else None}
 
     def start(self) -> "LabProcess":
+        """Spawn the lab and wait until it serves."""
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> "LabProcess":
+        """Start the child and return at once: the caller does other work (evaluate the stack,
+        import the report renderers) while the lab imports moto, then calls `wait_ready`."""
+        if self._process is not None:
+            return self
         self._rundir = Path(tempfile.mkdtemp(prefix="securecart-labproc-"))
         ready_file = self._rundir / "ready.json"
         command = [sys.executable, "-m", "chaos", "lab", "--port", str(self.port),
@@ -112,9 +121,20 @@ class LabProcess:
                                              cwd=REPO_ROOT, env=env, start_new_session=True)
         self._identity = ProcessId.of(self._process.pid)
         try:
-            if self.on_spawn is not None:
+            if self.on_spawn is not None:  # run.json records the child before anything can kill us
                 self.on_spawn(self.describe())
-            self.endpoint = self._wait_ready(ready_file)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_ready(self) -> "LabProcess":
+        if self.endpoint:
+            return self
+        if self._process is None or self._rundir is None:
+            raise ChaosError("lab: wait_ready before spawn; call start()")
+        try:
+            self.endpoint = self._wait_ready(self._rundir / "ready.json")
             LabClient(self.endpoint).health()
         except BaseException:
             self.stop()
@@ -205,13 +225,16 @@ class LabClient:
         return self._call("GET", "/_lab/health")
 
     def deploy(self, inventory: dict[str, Any], *, replication_lag_seconds: float | None = None,
-               time_factor: float | None = None) -> dict[str, Any]:
-        return self._call("POST", "/_lab/deploy", {"inventory": inventory,
-                                                   "replication_lag_seconds": replication_lag_seconds,
-                                                   "time_factor": time_factor}, timeout=self.deploy_timeout)
+               time_factor: float | None = None, profile: str | None = None) -> dict[str, Any]:
+        body = {"inventory": inventory, "replication_lag_seconds": replication_lag_seconds,
+                "time_factor": time_factor}
+        if profile is not None:
+            body["profile"] = profile
+        return self._call("POST", "/_lab/deploy", body, timeout=self.deploy_timeout)
 
-    def reset(self) -> dict[str, Any]:
-        return self._call("POST", "/_lab/reset", {}, timeout=self.deploy_timeout)
+    def reset(self, *, time_factor: float | None = None) -> dict[str, Any]:
+        body = {} if time_factor is None else {"time_factor": time_factor}
+        return self._call("POST", "/_lab/reset", body, timeout=self.deploy_timeout)
 
     def replication(self) -> list[dict[str, Any]]:
         return self._call("GET", "/_lab/replication")

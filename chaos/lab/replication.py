@@ -28,16 +28,7 @@ from typing import Any, Callable
 from chaos.lab import changetap, motostate
 from chaos.lab.changetap import TableChange
 
-# Published figures, scaled where noted (docs/lab.md):
-# DynamoDB global tables: "typically within one second" -> 0.5 s.
-# S3 Replication Time Control: most objects in seconds, 99.99 % within 15 minutes -> 2 s in the lab.
-# RDS cross-region read replica: typically under a second to seconds -> 1 s (applied by the data plane).
-DEFAULT_LAG_SECONDS = {"dynamodb": 0.5, "s3": 2.0, "rds": 1.0}
-LAG_SOURCES = {
-    "dynamodb": "DynamoDB global tables replicate typically within 1 s (AWS docs) -> 0.5 s",
-    "s3": "S3 RTC replicates most objects in seconds, 99.99% within 15 min -> 2 s, scaled for the lab",
-    "rds": "RDS cross-region read replica lag is typically sub-second to seconds -> 1 s",
-}
+# Lags come from chaos.lab.timing (AWS figures under the aws profile, fixed ones under mechanics).
 
 
 @dataclass(frozen=True)

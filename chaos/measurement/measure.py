@@ -15,6 +15,7 @@ from chaos.journal import (
     RUNBOOK_STARTED,
     SCENARIO_ENDED,
     SKIPPED,
+    TIME_SCALE,
     WRITE_ACKED,
     WRITE_FAILED,
     Event,
@@ -25,6 +26,7 @@ from chaos.measurement.results import Marks, ScenarioResult
 from chaos.measurement.rpo import measure_rpo
 from chaos.measurement.rto import Phases, RtoMeasurement, measure_rto
 from chaos.measurement.selection import Timeline, split_timelines
+from chaos.measurement.scale import envelope_findings, probe_interval, resolution_findings, to_aws
 from chaos.measurement.verdict import judge
 from chaos.measurement.window import FaultWindow, fault_window
 
@@ -35,6 +37,7 @@ def measure(events: Iterable[Event], targets: Mapping[str, WorkloadTarget]) -> l
 
 
 def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResult:
+    target = target.for_scenario(timeline.scenario)  # e.g. a deletion is judged as a restore
     identity = dict(
         scenario=timeline.scenario,
         workload=timeline.workload,
@@ -47,6 +50,13 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
     if skips:
         return ScenarioResult(**identity, skipped=True, skip_reason=str(skips[0].data.get("reason", "")))
 
+    scales = timeline.of(TIME_SCALE)
+    factor = float(scales[-1].data.get("time_factor") or 1.0) if scales else 1.0
+    profile = str(scales[-1].data.get("profile")) if scales else None
+    envelope = target.envelopes.get(timeline.scenario) or {}
+    identity.update(time_factor=factor, profile=profile,
+                    envelope_rto_seconds=envelope.get("rto_seconds"),
+                    envelope_rpo_seconds=envelope.get("rpo_seconds"))
     acks = timeline.of(WRITE_ACKED)
     window = fault_window(timeline)
     resolution = measure_resolution(window.fault_time, acks=acks, failures=timeline.of(WRITE_FAILED))
@@ -76,8 +86,16 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
         return _stopped_result(identity, stop, timeline, rto, acks, resolution, window, notes)
 
     audits = timeline.of(AUDIT)
-    rpo = measure_rpo(fault_time, acks=acks, audit=audits[-1] if audits else None)
+    lab_rto, lab_rpo = rto, measure_rpo(fault_time, acks=acks, audit=audits[-1] if audits else None)
+    # The verdict judges AWS-equivalent values: lab seconds / time factor.
+    rto, rpo = to_aws(lab_rto, factor), to_aws(lab_rpo, factor)
     reasons = judge(target, rto, rpo)
+    rpo_resolution = (None if resolution.median_ack_interval_seconds is None
+                      else resolution.median_ack_interval_seconds / factor)
+    probe_step = probe_interval(timeline.of(PROBE), fault_time)
+    rto_resolution = None if probe_step is None else probe_step / factor
+    findings = envelope_findings(rto.rto_seconds, rpo.rpo_seconds, envelope) + resolution_findings(
+        rpo_resolution, rto_resolution, target)
 
     if rpo.everything_lost:
         notes.append("every acknowledged pre-fault write was lost: RPO counted from the first acknowledgement")
@@ -98,6 +116,10 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
         recovered=rto.recovered,
         rto_seconds=rto.rto_seconds,
         rpo_seconds=rpo.rpo_seconds,
+        lab_rto_seconds=lab_rto.rto_seconds,
+        lab_rpo_seconds=lab_rpo.rpo_seconds,
+        rpo_resolution_seconds=rpo_resolution,
+        rto_resolution_seconds=rto_resolution,
         lost_writes=rpo.lost_writes,
         acknowledged_writes=rpo.acknowledged_writes,
         post_fault_acknowledged_writes=rpo.post_fault_acknowledged_writes,
@@ -105,6 +127,7 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
         audit_store=rpo.store,
         everything_lost=rpo.everything_lost,
         phases=rto.phases,
+        lab_phases=lab_rto.phases,
         resolution=resolution,
         fault_window=window,
         marks=Marks(
@@ -117,6 +140,7 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
             newest_present_ack=rpo.newest_present_ack,
         ),
         reasons=reasons,
+        findings=findings,
         notes=notes,
     )
 

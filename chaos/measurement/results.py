@@ -27,8 +27,12 @@ class ScenarioResult:
     """Measured vs target for one (scenario, workload); `skipped` when it did not apply.
 
     Headline fields come first and are what CI reads from report.json: times in seconds (float),
-    None where a value could not be measured (not recovered, no audit). `reasons` says why a
-    result failed (empty when it passed); `notes` are informational (post-fault writes, holes).
+    None where a value could not be measured (not recovered, no audit). `rto_seconds`,
+    `rpo_seconds` and `phases` are AWS-equivalent (lab seconds / `time_factor`): the values judged;
+    `lab_*` are what the lab clock measured. `envelope_*` is what AWS can deliver for this
+    workload and scenario (None when the inventory carries no envelope). `reasons` says why a
+    result failed (empty when it passed); `findings` flag a measurement outside its envelope or a
+    resolution coarser than 1 % of a target; `notes` are informational (post-fault writes, holes).
     """
 
     scenario: str
@@ -41,6 +45,14 @@ class ScenarioResult:
     recovered: bool = False
     rto_seconds: float | None = None
     rpo_seconds: float | None = None
+    lab_rto_seconds: float | None = None
+    lab_rpo_seconds: float | None = None
+    time_factor: float = 1.0
+    profile: str | None = None
+    envelope_rto_seconds: float | None = None
+    envelope_rpo_seconds: float | None = None
+    rpo_resolution_seconds: float | None = None   # AWS-equivalent: median ack interval / factor
+    rto_resolution_seconds: float | None = None   # AWS-equivalent: probe interval / factor
     lost_writes: int | None = None
     acknowledged_writes: int = 0
     post_fault_acknowledged_writes: int = 0
@@ -48,10 +60,12 @@ class ScenarioResult:
     audit_store: str | None = None
     everything_lost: bool = False
     phases: Phases = field(default_factory=lambda: Phases(None, None, None, None))
+    lab_phases: Phases = field(default_factory=lambda: Phases(None, None, None, None))
     resolution: Resolution = field(default_factory=lambda: Resolution(None, None, None, None, 0))
     fault_window: FaultWindow = field(default_factory=lambda: FaultWindow(None, None, None))
     marks: Marks = field(default_factory=Marks)
     reasons: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: bool = False
     skip_reason: str | None = None

@@ -6,10 +6,14 @@ for us-east-1, as on AWS.
 """
 from __future__ import annotations
 
+import time
+from typing import Callable
+
 from chaos.targets.base import Target
 from chaos.targets.inventory import Inventory, Workload
 
 ROUTE53_REGION = "us-east-1"
+DEFAULT_TTL_SECONDS = 60  # what the stack's failover records carry when the inventory says nothing
 
 
 class DnsAnswerError(RuntimeError):
@@ -35,6 +39,37 @@ def answered_region(target: Target, inventory: Inventory, workload: Workload, *,
             return record.region
     raise DnsAnswerError(f"{failover.record_name} answered {sorted(values)}, "
                          "matching none of the workload's records")
+
+
+def record_ttl_seconds(workload: Workload) -> float:
+    ttl = workload.failover.ttl_seconds if workload.failover is not None else None
+    return float(ttl or DEFAULT_TTL_SECONDS)
+
+
+class CachingResolver:
+    """A client behind a caching DNS resolver, at its worst: it sees Route 53's new answer only
+    `hold_seconds` (the record's TTL, in lab seconds) after the answer changed, as a client that
+    fetched the record just before the failover keeps the old answer for the whole TTL.
+
+    `hold_seconds` 0 passes answers through (real targets: real resolvers cache by themselves)."""
+
+    def __init__(self, hold_seconds: float, clock: Callable[[], float] = time.time):
+        self.hold_seconds = hold_seconds
+        self._clock = clock
+        self._cached: str | None = None
+        self._pending: str | None = None
+        self._pending_since = 0.0
+
+    def answer(self, authoritative: str) -> str:
+        now = self._clock()
+        if self._cached is None or self.hold_seconds <= 0 or authoritative == self._cached:
+            self._cached, self._pending = authoritative, None
+            return authoritative
+        if authoritative != self._pending:
+            self._pending, self._pending_since = authoritative, now
+        if now - self._pending_since >= self.hold_seconds:
+            self._cached, self._pending = authoritative, None
+        return self._cached
 
 
 def primary_health_check_id(workload: Workload) -> str | None:

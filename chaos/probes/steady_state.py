@@ -38,7 +38,7 @@ class SteadyStateProbe:
 
     def __init__(self, *, target: Target, inventory: Inventory, workload_name: str,
                  workload: Workload, routing: AppRouting, run_id: str, scenario: str,
-                 canary_stream: RecordStream) -> None:
+                 canary_stream: RecordStream, dns_time_factor: float = 0.0) -> None:
         self.target = target
         self.inventory = inventory
         self.workload_name = workload_name
@@ -50,13 +50,15 @@ class SteadyStateProbe:
         self._writer = workload.stores.writer(target, fail_fast=True)
         self._seq = 0
         self.witness_seq: int | None = None  # set once the canary has an acknowledged write
+        # The lab under the aws profile: traffic moves only a TTL (scaled) after Route 53's answer.
+        self._resolver = dns.CachingResolver(dns.record_ttl_seconds(workload) * dns_time_factor)
 
     def resolve_store(self) -> StoreRef:
         """Where the application's traffic lands now: DNS answer → region → store."""
         current = self.routing.current
         if not dns.has_dns_failover(self.inventory, self.workload):
             return current
-        region = dns.answered_region(self.target, self.inventory, self.workload)
+        region = self._resolver.answer(dns.answered_region(self.target, self.inventory, self.workload))
         if region == current.region:
             return current  # same region: the app's store (possibly a restored one)
         store = self.workload.stores.in_region(region)

@@ -16,10 +16,11 @@ _STYLE = {"passed": "bold green", "failed": "bold red", "skipped": "dim", "inter
 
 
 def results_table(results: list[ScenarioResult]) -> Table:
-    table = Table(title="SecureCart DR game day: measured vs target", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title="SecureCart DR game day: measured vs target (AWS-equivalent)", title_justify="left",
+                  box=box.SIMPLE_HEAD)
     for column in ("Scenario", "Workload", "Strategy"):
         table.add_column(column)
-    for column in ("RTO / target", "RPO / target", "Lost / acked"):
+    for column in ("Factor", "RTO / envelope / target", "RPO / envelope / target", "Lost / acked"):
         table.add_column(column, justify="right")
     table.add_column("Verdict", no_wrap=True)
     for r in results:
@@ -28,8 +29,9 @@ def results_table(results: list[ScenarioResult]) -> Table:
             r.scenario,
             r.workload,
             r.strategy,
-            f"{fmt.rto(r)} / {fmt.target(r.rto_target_seconds)}",
-            f"{fmt.rpo(r)} / {fmt.target(r.rpo_target_seconds)}",
+            "—" if r.skipped else f"{r.time_factor:g}",
+            f"{fmt.rto(r)} / {fmt.seconds(r.envelope_rto_seconds)} / {fmt.target(r.rto_target_seconds)}",
+            f"{fmt.rpo(r)} / {fmt.seconds(r.envelope_rpo_seconds)} / {fmt.target(r.rpo_target_seconds)}",
             fmt.lost_of_acked(r),
             f"[{style}]{fmt.verdict_word(r)}[/{style}]",
         )
@@ -67,6 +69,8 @@ def print_results(results: list[ScenarioResult], *, console: Console | None = No
             if r.stopped:
                 console.print(f"[yellow]■[/yellow] {r.scenario} / {r.workload}: {'; '.join(r.notes[:1])}",
                               highlight=False)
+            for finding in r.findings:
+                console.print(f"[yellow]![/yellow] {r.scenario} / {r.workload}: {finding}", highlight=False)
         # One line per distinct reason keeps the table narrow and still says why nothing ran.
         skips: dict[str, list[str]] = {}
         for r in results:

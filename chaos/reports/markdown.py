@@ -39,18 +39,28 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
         *stopped_line,
         _run_line(run),
         "",
-        "### Measured vs target",
+        "### Measured vs envelope vs target",
+        "",
+        "AWS-equivalent = lab seconds / time factor (lab seconds per AWS second): the values judged "
+        "against the targets. Envelope: the worst case AWS can deliver with what the stack "
+        "provisions (— when the inventory carries none).",
         "",
         _table(
-            ["Scenario", "Workload", "Strategy", "RTO", "RTO target", "RPO", "RPO target", "Lost / acked", "Verdict"],
+            ["Scenario", "Workload", "Strategy", "Factor", "RTO lab", "RTO AWS-eq", "RTO envelope", "RTO target",
+             "RPO lab", "RPO AWS-eq", "RPO envelope", "RPO target", "Lost / acked", "Verdict"],
             [
                 [
                     r.scenario,
                     r.workload,
                     r.strategy,
+                    f"{r.time_factor:g}",
+                    fmt.seconds(r.lab_rto_seconds, missing=fmt.rto(r)),
                     fmt.rto(r),
+                    fmt.seconds(r.envelope_rto_seconds),
                     fmt.target(r.rto_target_seconds),
+                    fmt.seconds(r.lab_rpo_seconds, missing=fmt.rpo(r)),
                     fmt.rpo(r),
+                    fmt.seconds(r.envelope_rpo_seconds),
                     fmt.target(r.rpo_target_seconds),
                     fmt.lost_of_acked(r),
                     f"**{fmt.verdict_word(r)}**",
@@ -63,6 +73,10 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
     if failures:
         lines += ["", "### Why targets were missed", ""]
         lines += [f"- `{r.scenario}` / `{r.workload}`: {'; '.join(r.reasons)}" for r in failures]
+    found = [r for r in measured if r.findings]
+    if found:
+        lines += ["", "### Findings (measurement outside its envelope, or too coarse)", ""]
+        lines += [f"- `{r.scenario}` / `{r.workload}`: {'; '.join(r.findings)}" for r in found]
     noted = [r for r in measured if r.notes]
     if noted:
         lines += ["", "### Notes", ""]
@@ -72,7 +86,8 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
         "### RTO phases",
         "",
         "Detection: fault → failure detected; decision: → runbook started; failover: → last recovery "
-        "action done; first success: → first passing probe. — means the run recorded no such moment.",
+        "action done; first success: → first passing probe. Each as AWS-equivalent (lab). — means "
+        "the run recorded no such moment.",
         "",
         _table(
             ["Scenario", "Workload", "Detection", "Decision", "Failover", "First success", "RTO"],
@@ -80,11 +95,12 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
                 [
                     r.scenario,
                     r.workload,
-                    fmt.seconds(r.phases.detection_seconds),
-                    fmt.seconds(r.phases.decision_seconds),
-                    fmt.seconds(r.phases.failover_seconds),
-                    fmt.seconds(r.phases.first_success_seconds),
-                    fmt.rto(r),
+                    *(_both(aws, lab) for aws, lab in zip(
+                        (r.phases.detection_seconds, r.phases.decision_seconds,
+                         r.phases.failover_seconds, r.phases.first_success_seconds),
+                        (r.lab_phases.detection_seconds, r.lab_phases.decision_seconds,
+                         r.lab_phases.failover_seconds, r.lab_phases.first_success_seconds))),
+                    _both(r.rto_seconds, r.lab_rto_seconds),
                 ]
                 for r in measured
             ],
@@ -92,15 +108,19 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
         "",
         "### Measurement resolution",
         "",
-        "RPO is resolved to about one inter-acknowledgement interval of the canary.",
+        "RPO is resolved to about one inter-acknowledgement interval of the canary, RTO to one probe "
+        "interval; AWS-equivalent, each must stay under 1 % of its target.",
         "",
         _table(
-            ["Scenario", "Workload", "Ack interval (median)", "Write rate", "Ack latency p50 / p99", "Failed writes"],
+            ["Scenario", "Workload", "Ack interval (median, lab)", "RPO resolution (AWS-eq)",
+             "RTO resolution (AWS-eq)", "Write rate", "Ack latency p50 / p99", "Failed writes"],
             [
                 [
                     r.scenario,
                     r.workload,
                     fmt.seconds(r.resolution.median_ack_interval_seconds),
+                    fmt.seconds(r.rpo_resolution_seconds),
+                    fmt.seconds(r.rto_resolution_seconds),
                     fmt.rate(r.resolution.write_rate_per_second),
                     f"{fmt.seconds(r.resolution.ack_latency_p50_seconds)} / "
                     f"{fmt.seconds(r.resolution.ack_latency_p99_seconds)}",
@@ -134,6 +154,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
         )
     else:
         lines.append("No replication link was reported by the target.")
+    lines += _timing_section(run)
     lines += ["", "### Declared, not emulated", ""]
     if run.declared_not_emulated:
         lines += [
@@ -151,14 +172,45 @@ def write_markdown(path: str | Path, run: RunRecord, results: list[ScenarioResul
     return path
 
 
+def _both(aws: float | None, lab: float | None) -> str:
+    if aws is None:
+        return "—"
+    if lab is None or lab == aws:
+        return fmt.seconds(aws)
+    return f"{fmt.seconds(aws)} ({fmt.seconds(lab)} lab)"
+
+
+def _timing_section(run: RunRecord) -> list[str]:
+    """The lab's durations: AWS figure, lab value, source; padded actions labelled."""
+    timing = run.deploy_summary.get("timing") or {}
+    if not timing:
+        return []
+    lines = ["", f"### Lab timing (profile `{timing.get('profile')}`)", ""]
+    rows = [[f"replication lag: {kind}", fmt.seconds(d.get("aws_seconds")), fmt.seconds(d.get("lab_seconds")),
+             str(d.get("source"))] for kind, d in (timing.get("lags") or {}).items()]
+    rows += [[f"{action.replace('_', ' ')} (padded)", fmt.seconds(d.get("aws_seconds")),
+              fmt.seconds(d.get("lab_seconds")), str(d.get("source"))]
+             for action, d in (timing.get("pads") or {}).items()]
+    lines.append(_table(["Duration", "AWS", f"Lab (factor {timing.get('time_factor'):g}, last wave)", "Source"], rows))
+    if timing.get("pads"):
+        lines += ["", "Padded: the lab's real action (PostgreSQL promotion, WAL replay, table restore) "
+                  "finishes faster than AWS; the resource then stays unavailable until AWS's worst-case "
+                  "time (scaled) has passed since the request. Lab values scale with each wave's factor."]
+    return lines
+
+
 def _run_line(run: RunRecord) -> str:
     started = datetime.fromtimestamp(run.started_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     duration = "" if run.ended_at is None else f", {fmt.seconds(run.ended_at - run.started_at)}"
     endpoint = f" at `{run.endpoint}`" if run.endpoint else ""
     canary = "" if run.canary_rate is None else f", canary {run.canary_rate:g} writes/s per workload"
+    factors = sorted(set(run.time_factors.values())) or [run.time_factor]
+    capacity = ("" if run.lab_capacity_writes_per_second is None else
+                f"; the lab sustained {run.lab_capacity_writes_per_second:.0f} writes/s at start")
     return (
         f"Stack `{run.stack}` on target `{run.target}`{endpoint}; run `{run.run_id}` started {started}{duration}. "
-        f"Time factor {run.time_factor:g} (health-check intervals scaled){canary}. "
+        f"Profile `{run.profile}`, time factor {', '.join(f'{f:g}' for f in factors)} "
+        f"(lab seconds per AWS second){canary}{capacity}. "
         f"Inventory {run.inventory_digest or 'digest not recorded'}; tool {run.tool_version}."
     )
 

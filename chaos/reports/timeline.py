@@ -3,7 +3,9 @@
 One panel per workload: acknowledged writes (seq over time, relative to the fault), split into
 those the recovered store kept, those it lost and those acknowledged after the fault; refused
 writes; the fault window shaded; the detection / runbook / failover / first-success moments; and
-the RPO gap drawn from the recovery point to the fault. Rendered with matplotlib's Agg canvas via
+the RPO gap drawn from the recovery point to the fault; the envelope (what AWS can deliver: RTO
+after the fault, RPO before it) beside the measurement. The x axis is lab seconds; each panel's
+top axis reads them as AWS-equivalent seconds (lab seconds / time factor). Rendered with matplotlib's Agg canvas via
 `Figure` (no pyplot global state, safe in any thread, no display needed).
 """
 from __future__ import annotations
@@ -11,8 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-
-from matplotlib.figure import Figure
 
 from chaos.journal import AUDIT, WRITE_ACKED, WRITE_FAILED, Event
 from chaos.measurement.results import ScenarioResult
@@ -55,13 +55,21 @@ def write_timelines(out_dir: str | Path, events: Iterable[Event], results: list[
     ]
 
 
+def preload() -> None:
+    """Import matplotlib (~1 s) now: the CLI does it while the lab starts, off the critical path."""
+    import matplotlib.figure  # noqa: F401
+
+
 def render_timeline(path: Path, scenario: str, panels: list[tuple[Timeline, ScenarioResult]]) -> Path:
-    origin = _origin(panels)
+    from matplotlib.figure import Figure  # heavy: imported on first use (see `preload`)
+
     figure = Figure(figsize=(11, 1.2 + 3.0 * len(panels)), dpi=100, layout="constrained")
-    axes = figure.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0]
+    # Each panel counts from its own fault: workloads of one scenario may run in separate waves
+    # (at their own time factors), so their faults are not one moment.
+    axes = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
     for ax, (timeline, result) in zip(axes, panels):
-        _draw_panel(ax, timeline, result, origin)
-    axes[-1].set_xlabel("seconds since the fault")
+        _draw_panel(ax, timeline, result, _origin([(timeline, result)]))
+    axes[-1].set_xlabel("lab seconds since the fault")
     figure.suptitle(f"Game day scenario: {scenario}", fontsize="large", fontweight="bold")
 
     handles, labels = [], []
@@ -130,12 +138,23 @@ def _draw_panel(ax, timeline: Timeline, result: ScenarioResult, origin: float) -
         if moment is not None:
             ax.axvline(moment - origin, color=colour, linestyle=style, linewidth=1.2, label=label)
 
+    _draw_envelope(ax, result, origin)
     _draw_rpo_gap(ax, result, origin, groups, _STYLES)
     ax.set_ylabel("write seq")
+    factor = result.time_factor or 1.0
+    if factor != 1.0:
+        top = ax.secondary_xaxis("top", functions=(lambda x: x / factor, lambda x: x * factor))
+        top.tick_params(labelsize="x-small")
+        top.set_xlabel(f"AWS-equivalent seconds (time factor {factor:g})", fontsize="x-small")
+    envelope = ""
+    if result.envelope_rto_seconds is not None or result.envelope_rpo_seconds is not None:
+        envelope = (f"; envelope RTO {fmt.seconds(result.envelope_rto_seconds)}, "
+                    f"RPO {fmt.seconds(result.envelope_rpo_seconds)}")
     ax.set_title(
-        f"{result.workload} ({result.strategy}, {result.kind}): "
+        f"{result.workload} ({result.strategy}, {result.kind}), AWS-equivalent: "
         f"RTO {fmt.rto(result)} / target {fmt.target(result.rto_target_seconds)}, "
-        f"RPO {fmt.rpo(result)} / target {fmt.target(result.rpo_target_seconds)} - {fmt.verdict_word(result)}",
+        f"RPO {fmt.rpo(result)} / target {fmt.target(result.rpo_target_seconds)}{envelope}"
+        f" - {fmt.verdict_word(result)}{' - OUTSIDE ENVELOPE' if _outside(result) else ''}",
         fontsize="medium",
         loc="left",
         color="darkgreen" if result.passed else "darkred",
@@ -143,20 +162,39 @@ def _draw_panel(ax, timeline: Timeline, result: ScenarioResult, origin: float) -
     ax.grid(alpha=0.3)
 
 
+def _outside(result: ScenarioResult) -> bool:
+    return any("outside its envelope" in finding for finding in result.findings)
+
+
+def _draw_envelope(ax, result: ScenarioResult, origin: float) -> None:
+    """The envelope in lab seconds: AWS's worst-case RTO after the fault, RPO before it."""
+    fault_time = result.marks.fault_time
+    if fault_time is None:
+        return
+    factor = result.time_factor or 1.0
+    if result.envelope_rto_seconds is not None:
+        ax.axvline(fault_time - origin + result.envelope_rto_seconds * factor, color="black",
+                   linestyle=":", linewidth=1.4, label="envelope RTO (AWS worst case)")
+    if result.envelope_rpo_seconds is not None and result.envelope_rpo_seconds > 0:
+        ax.axvline(fault_time - origin - result.envelope_rpo_seconds * factor, color="dimgray",
+                   linestyle=(0, (1, 3)), linewidth=1.4, label="envelope RPO (AWS worst case)")
+
+
 def _draw_rpo_gap(ax, result: ScenarioResult, origin: float, groups: dict, styles: dict) -> None:
     """Shade the RPO gap (recovery point to fault) and zoom on it: at game-day scale a gap of a
-    few hundred milliseconds is a sliver of a minute-long axis."""
+    few hundred milliseconds is a sliver of a minute-long axis. Drawn in lab seconds (the axis)."""
     fault_time = result.marks.fault_time
-    if fault_time is None or result.rpo_seconds is None:
+    lab_rpo = result.lab_rpo_seconds if result.lab_rpo_seconds is not None else result.rpo_seconds
+    if fault_time is None or lab_rpo is None:
         return
     lost = f"{result.lost_writes} of {result.acknowledged_writes} acknowledged writes lost"
-    if result.rpo_seconds <= 0:
+    if lab_rpo <= 0:
         ax.text(0.01, 0.96, f"RPO 0: {lost}", transform=ax.transAxes, va="top", fontsize="small", color="darkgreen")
         return
-    gap = (fault_time - result.rpo_seconds - origin, fault_time - origin)
+    gap = (fault_time - lab_rpo - origin, fault_time - origin)
     ax.axvspan(*gap, color="darkred", alpha=0.35, label="RPO gap (acknowledged data lost)")
 
-    margin = max(result.rpo_seconds, 5 * (result.resolution.median_ack_interval_seconds or 0.0))
+    margin = max(lab_rpo, 5 * (result.resolution.median_ack_interval_seconds or 0.0))
     left, right = gap[0] - margin, gap[1] + margin
     zoom = ax.inset_axes([0.08, 0.48, 0.28, 0.40])
     lowest, highest = None, None
@@ -172,7 +210,8 @@ def _draw_rpo_gap(ax, result: ScenarioResult, origin: float, groups: dict, style
     if lowest is not None and highest is not None and highest > lowest:
         zoom.set_ylim(lowest, highest)
     zoom.tick_params(labelsize="x-small")
-    zoom.set_title(f"zoom: RPO {fmt.seconds(result.rpo_seconds)}, {lost}", fontsize="x-small", color="darkred")
+    zoom.set_title(f"zoom: RPO {fmt.seconds(lab_rpo)} lab = {fmt.seconds(result.rpo_seconds)} AWS, {lost}",
+                   fontsize="x-small", color="darkred")
 
 
 def _number(seq: object, fallback: int) -> float:

@@ -13,10 +13,12 @@ TARGET_NAMES = ("lab", "localstack", "aws")
 
 
 def make_target(name: str, *, endpoint: str | None, inventory: dict[str, Any] | None,
-                replication_lag_seconds: float | None, time_factor: float) -> Target:
+                replication_lag_seconds: float | None, time_factor: float,
+                profile: str = "mechanics") -> Target:
     if name == "lab":
         from chaos.targets.lab import LabTarget
-        return LabTarget(replication_lag_seconds=replication_lag_seconds, time_factor=time_factor)
+        return LabTarget(replication_lag_seconds=replication_lag_seconds, time_factor=time_factor,
+                         profile=profile)
     if name == "localstack":
         if not endpoint:
             raise ChaosError("--endpoint: required with --target localstack; pass e.g. "

@@ -55,6 +55,9 @@ class Target(abc.ABC):
     """Sessions and clients per region, fault capabilities, and the lifecycle of one game day."""
 
     name: str = "target"
+    # True when the target compresses AWS's durations (the lab): the engine then picks a time
+    # factor per scenario wave and `reset(time_factor=...)` applies it. Others run in AWS's time.
+    scales_time: bool = False
 
     def __init__(self, endpoint_url: str | None) -> None:
         self.endpoint_url = endpoint_url

@@ -76,6 +76,7 @@ class Failover:
     routing: str
     records: tuple[FailoverRecord, ...]
     health_checks: tuple[HealthCheck, ...]
+    ttl_seconds: int | None = None   # of every record: clients keep an answer that long
 
     def record_in(self, region: str) -> FailoverRecord | None:
         return next((r for r in self.records if r.region == region), None)
@@ -137,7 +138,8 @@ def _failover(raw: Any, where: str) -> Failover | None:
     if not raw.get("record_name") or not records:
         return None
     return Failover(record_name=raw["record_name"], record_type=raw.get("record_type") or "CNAME",
-                    routing=raw.get("routing") or "failover", records=records, health_checks=checks)
+                    routing=raw.get("routing") or "failover", records=records, health_checks=checks,
+                    ttl_seconds=int(raw["ttl_seconds"]) if raw.get("ttl_seconds") else None)
 
 
 def _private_record(raw: Any) -> PrivateRecord | None:

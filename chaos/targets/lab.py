@@ -26,13 +26,17 @@ def lab_session(region: str) -> boto3.Session:
 
 class LabTarget(ChaosApiFaults, Target):
     name = "lab"
+    scales_time = True  # the lab compresses AWS's durations by a time factor (chaos.lab.timing)
 
-    def __init__(self, *, replication_lag_seconds: float | None, time_factor: float) -> None:
+    def __init__(self, *, replication_lag_seconds: float | None, time_factor: float,
+                 profile: str = "mechanics") -> None:
         super().__init__(endpoint_url=None)
         self.replication_lag_seconds = replication_lag_seconds
         self.time_factor = time_factor
+        self.profile = profile
         self._process: Any = None
         self.lab_client: Any = None
+        self._reported = False  # run.json has been told of the lab process
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -42,13 +46,26 @@ class LabTarget(ChaosApiFaults, Target):
     def _new_session(self, region: str) -> boto3.Session:
         return lab_session(region)
 
-    def start(self) -> None:
-        from chaos.lab.process import LabClient, LabProcess  # the lab is heavy: import on use
+    def spawn(self) -> None:
+        """Start the lab process without waiting: it imports moto (~1 s) while the caller
+        evaluates the stack and loads the report renderers. `start` waits for it."""
+        from chaos.lab.process import LabProcess
         if self._process is None:
             report = self._on_host_change
             self._process = LabProcess(time_factor=self.time_factor,
                                        on_spawn=(lambda lab: report({"lab": lab})) if report else None)
-            self._process.start()
+            self._process.spawn()
+            self._reported = report is not None
+
+    def start(self) -> None:
+        from chaos.lab.process import LabClient  # the lab is heavy: import on use
+        self.spawn()
+        if self.lab_client is None:
+            # Spawned early (before the engine attached its hooks)? run.json learns of it now.
+            if not self._reported and self._on_host_change is not None:
+                self._on_host_change({"lab": self._process.describe()})
+                self._reported = True
+            self._process.wait_ready()
             if self._on_lost is not None:
                 self._process.watch(self._on_lost)
             self.endpoint_url = self._process.endpoint
@@ -58,20 +75,24 @@ class LabTarget(ChaosApiFaults, Target):
         self.start()
         summary = self.lab_client.deploy(inventory,
                                          replication_lag_seconds=self.replication_lag_seconds,
-                                         time_factor=self.time_factor)
+                                         time_factor=self.time_factor, profile=self.profile)
         return _deployment(summary, inventory)
 
-    def reset(self) -> Deployment:
-        summary = self.lab_client.reset()
+    def reset(self, time_factor: float | None = None) -> Deployment:
+        """Fresh state; `time_factor` redeploys at another scale (a scenario wave's own)."""
+        if time_factor is not None:
+            self.time_factor = time_factor
+        summary = self.lab_client.reset(time_factor=time_factor)
         return _deployment(summary, None)
 
     def close(self) -> None:
         process, self._process = self._process, None
+        client, self.lab_client = self.lab_client, None
         if process is None:
             return
         try:
-            if self.lab_client is not None:
-                self.lab_client.clear_faults()
+            if client is not None:
+                client.clear_faults()
         except Exception:  # a dead lab has no faults left to clear; stopping it is what matters
             pass
         finally:

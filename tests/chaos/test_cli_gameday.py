@@ -33,6 +33,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
     (["--stack", "prod", "--scenario", "meteor-strike"], ["--scenario", "meteor-strike"]),
     (["--stack", "prod", "--rate", "-5"], ["--rate"]),
     (["--stack", "prod", "--time-factor", "0"], ["--time-factor"]),
+    (["--stack", "prod", "--profile", "fast"], ["--profile", "aws or mechanics"]),
     (["--stack", "prod", "--rto-target", "catalog"], ["--rto-target", "WORKLOAD=SECONDS"]),
     (["--stack", "prod", "--rpo-target", "catalog=soon"], ["--rpo-target"]),
     (["--stack", "prod", "--target", "aws"], ["--inventory"]),
@@ -67,8 +68,8 @@ def test_unreachable_endpoint():
 
 @pytest.fixture(scope="module")
 def prod_inventory():
-    from infra.offline import evaluate_stack
-    return evaluate_stack("prod").inventory
+    from chaos.targets.stack_inventory import stack_inventory
+    return stack_inventory("prod")
 
 
 def test_aws_refuses_a_stack_not_opted_in(tmp_path, prod_inventory):

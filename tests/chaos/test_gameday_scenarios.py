@@ -13,14 +13,14 @@ from chaos.scenarios.catalog import SCENARIOS, FaultInputs
 from chaos.targets.aws import AwsTarget
 from chaos.targets.inventory import parse_inventory
 from chaos.targets.lab import LabTarget
-from infra.offline import evaluate_stack
+from chaos.targets.stack_inventory import stack_inventory
 
 ALL = ["app-logs", "catalog", "compute", "logs", "orders", "product-images", "sessions"]
 
 
 @pytest.fixture(scope="module")
 def raw_inventory():
-    return evaluate_stack("prod").inventory
+    return stack_inventory("prod")
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import pytest
 from chaos.errors import ChaosError
 from chaos.stores.base import StoreRef
 from chaos.targets.inventory import parse_inventory
-from infra.offline import evaluate_stack
+from chaos.targets.stack_inventory import stack_inventory
 
 
 @pytest.fixture(scope="module")
 def raw():
-    return evaluate_stack("prod").inventory
+    return stack_inventory("prod")
 
 
 def test_every_prod_workload_gets_its_kinds_view(raw):

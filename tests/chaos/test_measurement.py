@@ -294,3 +294,42 @@ def test_skipped_and_exit_codes():
 def test_workload_unknown_to_the_inventory_is_a_chaos_error():
     with pytest.raises(ChaosError, match="workloads: the journal names workload 'images'"):
         measure(outage_events(workload="images"), TARGETS)
+
+
+# --- lab seconds vs AWS-equivalent seconds (issue 13) ------------------------------------------
+
+
+def test_time_scale_turns_lab_seconds_into_aws_equivalent_and_the_verdict_judges_those():
+    """The lab ran 100x faster (factor 0.01): 0.5 lab-seconds of lost writes are 50 AWS seconds,
+    which miss a 10 s RPO target that the lab figure alone would have met."""
+    from dataclasses import replace
+
+    from chaos.journal import TIME_SCALE
+
+    events = outage_events(lag=0.5) + [ev(0.0, TIME_SCALE, time_factor=0.01, profile="aws", wave=0)]
+    target = replace(TARGETS["catalog"], rto_seconds=1000.0, rpo_seconds=10.0)
+    [result] = measure(events, {"catalog": target})
+    assert result.time_factor == 0.01 and result.profile == "aws"
+    assert result.lab_rpo_seconds == pytest.approx(0.5, abs=1e-6)
+    assert result.rpo_seconds == pytest.approx(result.lab_rpo_seconds / 0.01)
+    assert result.lab_rto_seconds == pytest.approx(3.5, abs=1e-6)
+    assert result.rto_seconds == pytest.approx(350.0, abs=1e-4)
+    assert result.phases.detection_seconds == pytest.approx(100.0, abs=1e-4)
+    assert result.lab_phases.detection_seconds == pytest.approx(1.0, abs=1e-6)
+    assert not result.passed and any("RPO 50.000 s exceeds the target 10 s" in r for r in result.reasons)
+    # Resolution: one write every 10 ms = 1 AWS second, 10 % of the 10 s target: a finding.
+    assert result.rpo_resolution_seconds == pytest.approx(1.0, abs=1e-6)
+    assert any("RPO resolution" in f for f in result.findings)
+
+
+def test_a_measurement_inside_its_envelope_has_no_finding_and_outside_has_one():
+    from dataclasses import replace
+
+    inside = replace(TARGETS["catalog"], envelopes={SCENARIO: {"rto_seconds": 5.0, "rpo_seconds": 1.0}})
+    [result] = measure(outage_events(lag=0.5), {"catalog": inside})
+    assert result.envelope_rto_seconds == 5.0 and result.envelope_rpo_seconds == 1.0
+    assert not [f for f in result.findings if "envelope" in f]
+    outside = replace(inside, envelopes={SCENARIO: {"rto_seconds": 5.0, "rpo_seconds": 0.2}})
+    [result] = measure(outage_events(lag=0.5), {"catalog": outside})
+    assert any("RPO 0.500 s (AWS-equivalent) is outside its envelope 0.2 s" in f for f in result.findings)
+    assert result.passed  # a finding informs; the verdict still judges the target

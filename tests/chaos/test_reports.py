@@ -86,18 +86,42 @@ def test_junit_parses_with_failures_and_skips(tmp_path, events, results):
 def test_markdown_has_a_row_per_result_and_the_run_context(results):
     text = render_markdown(run_record(), results)
     assert text.startswith("## SecureCart DR game day: ❌ FAIL")
-    table = text.split("### Measured vs target")[1].split("###")[0]
+    table = text.split("### Measured vs envelope vs target")[1].split("###")[0]
     rows = [line for line in table.splitlines() if line.startswith("| region-outage")]
     assert len(rows) == 2
-    assert "| catalog | warm-standby | 3.500 s | 5 s | 0.500 s | 1 s | 50 / 1001 | **PASS** |" in rows[0]
+    # No time_scale event: factor 1, lab = AWS-equivalent; no envelope in the inventory: —.
+    assert ("| catalog | warm-standby | 1 | 3.500 s | 3.500 s | — | 5 s | 0.500 s | 0.500 s | — | 1 s "
+            "| 50 / 1001 | **PASS** |") in rows[0]
     assert "**FAIL**" in rows[1]
     assert "`region-outage` / `orders`: RPO 0.300 s exceeds the target 0 s" in text
     assert "`az-outage` / `catalog`: DynamoDB is regional" in text
     assert "| catalog | dynamodb | us-east-1 → us-west-2 | 0.500 s | no |" in text
     assert "- efs replication configuration (logs): moto has no EFS replication" in text
-    assert "Time factor 0.1" in text
+    assert "time factor 0.1 (lab seconds per AWS second)" in text
     phases = text.split("### RTO phases")[1].split("###")[0]
     assert "| region-outage | catalog | 1.000 s | 0.500 s | 1.500 s | 0.500 s | 3.500 s |" in phases
+
+
+def test_markdown_shows_lab_aws_equivalent_and_envelope_with_findings():
+    """A wave at factor 0.01 whose envelope is tighter than what was measured: both clocks are
+    shown, the verdict judges AWS-equivalent seconds, and the envelope breach is a finding."""
+    from dataclasses import replace
+
+    from chaos.journal import TIME_SCALE
+    from tests.chaos.test_measurement import ev
+
+    events = outage_events(workload="catalog", lag=0.5) + [
+        ev(0.0, TIME_SCALE, "catalog", time_factor=0.01, profile="aws", wave=0)]
+    targets = {"catalog": replace(TARGETS["catalog"], rto_seconds=400.0, rpo_seconds=60.0, envelopes={
+        "region-outage": {"rto_seconds": 300.0, "rpo_seconds": 900.0}})}
+    [result] = measure(events, targets)
+    text = render_markdown(run_record(), [result])
+    row = [line for line in text.splitlines() if line.startswith("| region-outage | catalog")][0]
+    assert ("| 0.01 | 3.500 s | 350.0 s | 300.0 s | 400 s | 0.500 s | 50.0 s | 900.0 s | 60 s "
+            "| 50 / 1001 | **PASS** |") in row
+    assert "### Findings" in text and "RTO 350.000 s (AWS-equivalent) is outside its envelope 300 s" in text
+    phases = text.split("### RTO phases")[1].split("###")[0]
+    assert "| 100.0 s (1.000 s lab) |" in phases
 
 
 def test_png_timeline_per_measured_scenario(tmp_path, events, results):

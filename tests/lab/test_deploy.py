@@ -62,6 +62,32 @@ def test_replication_override_applies_to_every_store(deployed):
     assert summary["replication_lag_defaults"]["s3"]["overridden"] is True
 
 
+def test_aws_profile_takes_every_duration_from_the_figures_table_scaled(deployed):
+    """Lags at AWS's typical values x time factor, pads at AWS's worst x factor, each with its
+    source; a reset at another factor rescales them; an unknown profile is a one-line 400."""
+    from infra.envelope.figures import FIGURES
+
+    _, lab, _ = deployed
+    summary = lab.deploy(inventory(), time_factor=0.01, profile="aws")
+    timing = summary["timing"]
+    assert timing["profile"] == "aws" and timing["time_factor"] == 0.01
+    ddb = timing["lags"]["dynamodb"]
+    assert ddb["aws_seconds"] == FIGURES["dynamodb.mrec_replication"].typical_seconds
+    assert ddb["lab_seconds"] == ddb["aws_seconds"] * 0.01 and "docs.aws.amazon.com" in ddb["source"]
+    assert {link["lag_seconds"] for link in summary["replication"] if link["kind"] == "dynamodb"} == {
+        ddb["lab_seconds"]}
+    promotion = timing["pads"]["rds_promotion"]
+    assert promotion["aws_seconds"] == FIGURES["rds.read_replica_promotion"].worst_seconds
+    assert promotion["lab_seconds"] == promotion["aws_seconds"] * 0.01 and "estimate" in promotion["source"]
+    rescaled = lab.reset(time_factor=0.1)["timing"]
+    assert rescaled["pads"]["rds_promotion"]["lab_seconds"] == promotion["aws_seconds"] * 0.1
+    with pytest.raises(ChaosError, match="profile: unknown profile 'fast'"):
+        lab.deploy(inventory(), time_factor=0.01, profile="fast")
+    mechanics = lab.deploy(inventory(), time_factor=0.02)  # the raw lab API's default
+    assert mechanics["timing"]["profile"] == "mechanics" and not mechanics["timing"]["pads"]
+    assert mechanics["replication_lag_defaults"]["dynamodb"]["seconds"] == 0.5
+
+
 def test_reset_gives_fresh_state_and_the_same_summary_shape(deployed):
     endpoint, lab, _ = deployed
     ddb = client(endpoint, "dynamodb", PRIMARY)

@@ -217,6 +217,26 @@ def test_cross_region_promote_loses_the_last_lag_seconds_of_commits(dataplane, l
     assert "rds_replication_dropped" in event_kinds(dataplane)
 
 
+def test_promotion_faster_than_aws_is_padded_and_labelled(dataplane):
+    """Under the aws profile a promotion takes AWS's time (scaled): the real `pg_ctl promote`
+    happens at once, then the endpoint refuses clients until the padded duration has passed."""
+    pad = 10.0  # far above a real promotion here, even on a busy machine
+    dataplane.deploy_workload("orders", rds_workload(multi_az=False, replicas=True), lag_seconds=0.1)
+    dataplane.set_pads({"rds_promotion": pad})
+    dataplane.on_region_outage("us-east-1", True)
+    dataplane.on_promote(REPLICA)
+    promoted = [e["detail"] for e in dataplane.events() if e["kind"] == "rds_promoted"][-1]
+    assert promoted["padded"] is True and promoted["padded_to_seconds"] == pad
+    assert promoted["seconds"] < pad
+    with pytest.raises(psycopg.OperationalError):
+        connect(dataplane, REPLICA).close()
+    def serving() -> bool:
+        with connect(dataplane, REPLICA) as conn:
+            return conn.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0]
+
+    wait_for(serving, seconds=pad + 30, message="the padded promotion to end")
+
+
 def test_pausing_the_link_grows_the_loss(dataplane):
     lag, pause = 0.2, 2.0
     dataplane.deploy_workload("orders", rds_workload(multi_az=False, replicas=True), lag_seconds=lag)

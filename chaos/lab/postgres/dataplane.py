@@ -81,6 +81,7 @@ class DbInstance:
     link: DelayLine | None = None  # replica: the cross-region replication link from its source
     state: str = "available"     # "available", "stopped", "deleted"
     switching: bool = False      # a reboot or failover is in progress: the endpoint refuses clients
+    available_at: float = 0.0    # epoch: until then the endpoint refuses clients (padding to AWS's time)
     crashed: set[str] = field(default_factory=set)  # names of servers a fault/outage took down
 
     @property
@@ -135,7 +136,34 @@ class PostgresDataPlane:
         self._background: list[threading.Thread] = []
         self._serial = 0
         self._closed = False
+        # Lab seconds an action takes at least (chaos.lab.timing pads; 0 = as fast as PostgreSQL).
+        self._pads: dict[str, float] = {}
         atexit.register(self.close)
+
+    # ================================================================ timing
+
+    def set_pads(self, pads: dict[str, float]) -> None:
+        """Minimum lab durations of `rds_failover`, `rds_promotion`, `rds_restore` (chaos.lab.timing)."""
+        with self._lock:
+            self._pads = {action: max(0.0, float(seconds)) for action, seconds in pads.items()}
+            # Detection is part of AWS's failover time: it must fit inside the padded duration.
+            failover = self._pads.get("rds_failover", 0.0)
+            self.failover_detection_seconds = (min(DEFAULT_FAILOVER_DETECTION_SECONDS, failover / 2)
+                                               if failover else DEFAULT_FAILOVER_DETECTION_SECONDS)
+
+    def _hold_until_padded(self, inst: DbInstance, action: str, requested_at: float) -> dict:
+        """Keep `inst` unreachable until `action`'s padded duration has passed since `requested_at`.
+
+        The real work (promotion, WAL replay) is done already; AWS would still be at it. Returns
+        what the lab event records: the real seconds and, when padded, the padded duration.
+        """
+        real = time.time() - requested_at
+        pad = self._pads.get(action, 0.0)
+        if pad <= real:
+            return {"seconds": round(real, 3)}
+        inst.available_at = requested_at + pad
+        inst.endpoint.disconnect_all()
+        return {"seconds": round(real, 3), "padded": True, "padded_to_seconds": round(pad, 3)}
 
     # ================================================================ deploy
 
@@ -289,7 +317,8 @@ class PostgresDataPlane:
         """Where the server that serves `identifier` listens now (None: nothing to connect to)."""
         instance = self._instances.get(identifier)
         if instance is None or instance.server is None or instance.state != "available" \
-                or instance.switching or instance.region in self._regions_out:
+                or instance.switching or instance.region in self._regions_out \
+                or time.time() < instance.available_at:
             return None
         server = instance.server
         return HOST, server.port
@@ -337,7 +366,8 @@ class PostgresDataPlane:
         with self._lock:
             inst = self._instance(identifier)
             if force_failover and inst.standby is not None and inst.standby.is_running():
-                self._fail_over(inst, reason="reboot-with-failover", old_stop_mode="fast")
+                self._fail_over(inst, reason="reboot-with-failover", old_stop_mode="fast",
+                                requested_at=time.time())
                 return
             assert inst.server is not None
             started = time.monotonic()
@@ -362,13 +392,13 @@ class PostgresDataPlane:
                 raise ChaosError(f"DBInstanceIdentifier: {identifier} is not running (its region is down?); "
                                  "promote a replica in a healthy region")
             dropped = inst.link.set_down(True) if inst.link else 0
-            started = time.monotonic()
+            requested = time.time()
             inst.server.promote()
-            seconds = time.monotonic() - started
             if inst.link:
                 inst.link.close()
             inst.link, inst.source, inst.role = None, None, "primary"
-            self._record("rds_promoted", {"identifier": identifier, "seconds": round(seconds, 3),
+            timing = self._hold_until_padded(inst, "rds_promotion", requested)
+            self._record("rds_promoted", {"identifier": identifier, **timing,
                                           "replication_bytes_dropped": dropped})
             # A promoted replica gets backups of its own, as RDS starts automated backups on promotion.
             self._in_background(f"{identifier}-base-backup", lambda: self._refresh_base_backup(inst))
@@ -390,16 +420,16 @@ class PostgresDataPlane:
             if target_time is not None and target_time < backup.earliest_restorable_time:
                 raise ChaosError(f"RestoreTime: {target_time:.3f} is before the earliest restorable time "
                                  f"{backup.earliest_restorable_time:.3f} of {source_identifier}; pick a later time")
-            started = time.monotonic()
+            requested = time.time()
             if source.server is not None and source.server.is_running() and source.state == "available":
                 force_archive(source.server, source.archive_dir)
             target = self._new_instance(source.workload, target_identifier, role="restored", region=source.region,
                                         zone=source.zone, db_name=source.db_name,
                                         master_username=source.master_username)
             target.server = self._recover_from_archive(target, backup, source.archive_dir, target_time)
-            seconds = time.monotonic() - started
+            timing = self._hold_until_padded(target, "rds_restore", requested)
             self._record("rds_restored", {"source": source_identifier, "target": target_identifier,
-                                          "restore_time": target_time, "seconds": round(seconds, 3)})
+                                          "restore_time": target_time, **timing})
             self._in_background(f"{target_identifier}-base-backup", lambda: self._refresh_base_backup(target))
 
     def _recover_from_archive(self, target: DbInstance, backup: BaseBackup, archive_dir: Path,
@@ -617,30 +647,42 @@ class PostgresDataPlane:
                 self._regions_out.add(region)
             else:
                 self._regions_out.discard(region)
-            for inst in self._live_instances():
-                if inst.region == region:
-                    inst.endpoint.set_down(active)
-                    if active:
-                        for server in (inst.server, inst.standby):
-                            if server is not None and server.is_running():
-                                server.crash()
-                                inst.crashed.add(server.name)
-                    else:
-                        self._recover_crashed(inst)
-                if inst.link is not None and inst.source is not None:
-                    source_region = self._instances[inst.source].region
-                    if region in (source_region, inst.region):
-                        down = bool({source_region, inst.region} & self._regions_out)
-                        dropped = inst.link.set_down(down)
-                        if down:
-                            self._record("rds_replication_dropped", {"identifier": inst.identifier,
-                                                                     "bytes_dropped": dropped})
+            # Cutting links is instant, crashing a region's servers takes a while (longer on a
+            # busy machine): WAL shipped meanwhile would shrink the measured RPO. So at the start
+            # of an outage links go first; at its end servers come back first, then the links.
+            steps = (self._region_links, self._region_servers)
+            for step in (steps if active else reversed(steps)):
+                step(region, active)
             self._record("rds_region_outage" if active else "rds_region_restored", {"region": region})
+
+    def _region_links(self, region: str, active: bool) -> None:
+        for inst in self._live_instances():
+            if inst.link is not None and inst.source is not None:
+                source_region = self._instances[inst.source].region
+                if region in (source_region, inst.region):
+                    down = bool({source_region, inst.region} & self._regions_out)
+                    dropped = inst.link.set_down(down)
+                    if down:
+                        self._record("rds_replication_dropped", {"identifier": inst.identifier,
+                                                                 "bytes_dropped": dropped})
+
+    def _region_servers(self, region: str, active: bool) -> None:
+        for inst in self._live_instances():
+            if inst.region == region:
+                inst.endpoint.set_down(active)
+                if active:
+                    for server in (inst.server, inst.standby):
+                        if server is not None and server.is_running():
+                            server.crash()
+                            inst.crashed.add(server.name)
+                else:
+                    self._recover_crashed(inst)
 
     # ---- failover and recovery internals --------------------------------------------------------
 
     def _automatic_failover(self, inst: DbInstance, zone: str) -> None:
         """Multi-AZ: after the detection delay, promote the standby if the primary is still down."""
+        lost_at = time.time()  # AWS's failover time counts from the loss of the primary
         time.sleep(self.failover_detection_seconds)
         with self._lock:
             if self._closed or inst.state != "available" or inst.server is None or inst.server.is_running():
@@ -648,12 +690,12 @@ class PostgresDataPlane:
             if inst.standby is None or not inst.standby.is_running():
                 self._record("rds_failover_impossible", {"identifier": inst.identifier, "zone": zone})
                 return
-            self._fail_over(inst, reason=f"zone-outage {zone}", old_stop_mode="immediate")
+            self._fail_over(inst, reason=f"zone-outage {zone}", old_stop_mode="immediate",
+                            requested_at=lost_at)
 
-    def _fail_over(self, inst: DbInstance, *, reason: str, old_stop_mode: str) -> None:
+    def _fail_over(self, inst: DbInstance, *, reason: str, old_stop_mode: str, requested_at: float) -> None:
         """Promote the standby; the endpoint and the cross-region replicas follow it."""
         assert inst.server is not None and inst.standby is not None
-        started = time.monotonic()
         old, old_zone = inst.server, inst.zone
         inst.switching = True
         try:
@@ -666,11 +708,11 @@ class PostgresDataPlane:
         finally:
             inst.switching = False
         inst.crashed.discard(old.name)
-        seconds = time.monotonic() - started
+        timing = self._hold_until_padded(inst, "rds_failover", requested_at)
         # Replicas reconnect through their link, which now resolves to the new primary; with
         # recovery_target_timeline='latest' they follow the new timeline.
         self._cut_replica_links(inst)
-        self._record("rds_failover", {"identifier": inst.identifier, "reason": reason, "seconds": round(seconds, 3),
+        self._record("rds_failover", {"identifier": inst.identifier, "reason": reason, **timing,
                                       "new_zone": inst.zone})
         if old_zone not in self._zones_out:
             self._in_background(f"{inst.identifier}-replace-standby", lambda: self._replace_standby(inst))

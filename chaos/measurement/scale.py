@@ -1,0 +1,69 @@
+"""Lab seconds to AWS-equivalent seconds, and what a measurement says about its envelope.
+
+The lab compresses AWS's durations by `time_factor` (lab seconds per AWS second; chaos.lab.timing),
+so a duration measured on the lab clock divided by the factor is what it would take on AWS. The
+verdict judges those AWS-equivalent values; the envelope (what AWS can deliver with what the stack
+provisions, infra.envelope) is compared with them too: a measurement outside its envelope is a
+finding (the lab or the envelope is wrong), never silently accepted.
+"""
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from chaos.journal import Event, WorkloadTarget
+from chaos.measurement.rpo import RpoMeasurement
+from chaos.measurement.rto import Phases, RtoMeasurement
+
+RESOLUTION_BOUND = 0.01   # a resolution coarser than 1 % of the target judged is a finding
+ENVELOPE_SLACK = 1.0      # no tolerance: outside is outside (the resolution finding covers noise)
+
+M = TypeVar("M", RtoMeasurement, RpoMeasurement)
+
+
+def scaled(seconds: float | None, factor: float) -> float | None:
+    return None if seconds is None else seconds / factor
+
+
+def to_aws(measurement: M, factor: float) -> M:
+    """The same measurement with its durations in AWS-equivalent seconds (times stay lab epochs)."""
+    if factor == 1.0:
+        return measurement
+    if isinstance(measurement, RtoMeasurement):
+        phases = measurement.phases
+        return replace(measurement, rto_seconds=scaled(measurement.rto_seconds, factor),
+                       phases=Phases(*(scaled(p, factor) for p in (
+                           phases.detection_seconds, phases.decision_seconds,
+                           phases.failover_seconds, phases.first_success_seconds))))
+    return replace(measurement, rpo_seconds=scaled(measurement.rpo_seconds, factor))
+
+
+def probe_interval(probes: list[Event], fault_time: float) -> float | None:
+    """Median spacing of the steady-state probes after the fault: how finely RTO is resolved."""
+    times = [p.t for p in probes if p.t >= fault_time]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    return statistics.median(gaps) if gaps else None
+
+
+def envelope_findings(rto: float | None, rpo: float | None, envelope: Mapping[str, Any]) -> list[str]:
+    findings = []
+    for label, measured, key in (("RTO", rto, "rto_seconds"), ("RPO", rpo, "rpo_seconds")):
+        bound = envelope.get(key)
+        if measured is not None and bound is not None and measured > bound * ENVELOPE_SLACK:
+            findings.append(f"{label} {measured:.3f} s (AWS-equivalent) is outside its envelope "
+                            f"{bound:g} s: the lab is slower than AWS's worst case or the envelope "
+                            "misses a term")
+    return findings
+
+
+def resolution_findings(rpo_resolution: float | None, rto_resolution: float | None,
+                        target: WorkloadTarget) -> list[str]:
+    findings = []
+    for label, resolution, goal in (("RPO", rpo_resolution, target.rpo_seconds),
+                                    ("RTO", rto_resolution, target.rto_seconds)):
+        if resolution is not None and goal > 0 and resolution > RESOLUTION_BOUND * goal:
+            findings.append(f"{label} resolution {resolution:.3f} s (AWS-equivalent) is coarser than "
+                            f"1 % of the {goal:g} s target: lower --time-factor or raise --rate")
+    return findings
