@@ -101,6 +101,29 @@ class WorkloadFailover:
 
 
 @dataclass(frozen=True)
+class Sizing:
+    """What the cost estimate assumes of a workload's data (`infra.cost`); the defaults per kind
+    are in SIZING_DEFAULTS and docs/cost.md. They size the retention simulation only."""
+
+    data_gb: float
+    daily_change_percent: float  # share of the data written or changed per day
+    monthly_growth_percent: float
+    average_object_mb: float  # S3: object size, for per-request charges (transitions)
+    overwrite_percent: float  # S3: share of daily writes that replace an existing object
+
+
+# Assumptions, not measurements: a stack states its own under workloads.<name>.sizing.
+SIZING_DEFAULTS: dict[Kind, dict[str, float]] = {
+    Kind.RDS: {"dataGb": 100, "dailyChangePercent": 2, "monthlyGrowthPercent": 2},
+    Kind.DYNAMODB: {"dataGb": 25, "dailyChangePercent": 5, "monthlyGrowthPercent": 2},
+    Kind.S3: {"dataGb": 500, "dailyChangePercent": 1, "monthlyGrowthPercent": 2,
+              "averageObjectMb": 1, "overwritePercent": 10},
+    Kind.EFS: {"dataGb": 100, "dailyChangePercent": 3, "monthlyGrowthPercent": 2},
+    Kind.EC2: {"dataGb": 16, "dailyChangePercent": 2, "monthlyGrowthPercent": 0},
+}
+
+
+@dataclass(frozen=True)
 class WorkloadConfig:
     name: str
     kind: Kind
@@ -109,6 +132,7 @@ class WorkloadConfig:
     backup_tier: str
     settings: KindSettings
     failover: WorkloadFailover | None
+    sizing: Sizing
 
 
 @dataclass(frozen=True)
@@ -449,9 +473,24 @@ def _workload(name: str, raw: Any, zone_name: str, tiers: set[str]) -> WorkloadC
         failover = WorkloadFailover(record_name=record, routing=routing)
     failover_block.finish()
     settings = _kind_settings(block, kind, name)
+    sizing = _sizing(block.block("sizing"), kind)
     block.finish()
     return WorkloadConfig(name=name, kind=kind, strategy=spec, targets=targets, backup_tier=tier,
-                          settings=settings, failover=failover)
+                          settings=settings, failover=failover, sizing=sizing)
+
+
+def _sizing(block: _Block, kind: Kind) -> Sizing:
+    defaults = {"averageObjectMb": 1, "overwritePercent": 0, **SIZING_DEFAULTS[kind]}
+    sizing = Sizing(
+        data_gb=block.number("dataGb", defaults["dataGb"], minimum=0.001, maximum=10_000_000),
+        daily_change_percent=block.number("dailyChangePercent", defaults["dailyChangePercent"], maximum=100),
+        monthly_growth_percent=block.number("monthlyGrowthPercent", defaults["monthlyGrowthPercent"], maximum=100),
+        average_object_mb=block.number("averageObjectMb", defaults["averageObjectMb"], minimum=0.001,
+                                       maximum=5_000_000),
+        overwrite_percent=block.number("overwritePercent", defaults["overwritePercent"], maximum=100),
+    )
+    block.finish()
+    return sizing
 
 
 def _backup_rule(block: _Block, name: str) -> BackupRule:

@@ -12,11 +12,11 @@ resource a property refers to). The same functions run offline over the mock run
 """
 from __future__ import annotations
 
-import fnmatch
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from infra.backup_selection import selects
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyResource, ReportViolation,
                            ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
                            StackValidationPolicy)
@@ -210,31 +210,7 @@ def _s3_versioning(args: StackValidationArgs, report: ReportViolation) -> None:
 
 def _backup_covered(store: PolicyResource, selections: list[PolicyResource]) -> list[PolicyResource]:
     """The backup selections whose resource patterns and tag conditions match `store`."""
-    arn = store.props.get("arn")
-    if not arn:
-        return []
-    store_tags = tags(store)
-    covering = []
-    for selection in selections:
-        patterns = selection.props.get("resources") or []
-        if not any(fnmatch.fnmatchcase(arn, pattern) for pattern in patterns):
-            continue
-        conditions = selection.props.get("conditions") or []
-        if all(_condition_matches(condition, store_tags) for condition in conditions):
-            covering.append(selection)
-    return covering
-
-
-def _condition_matches(condition: Mapping[str, Any], store_tags: Mapping[str, str]) -> bool:
-    for match in condition.get("stringEquals") or []:
-        key = str(match.get("key", "")).removeprefix("aws:ResourceTag/")
-        if store_tags.get(key) != match.get("value"):
-            return False
-    for match in condition.get("stringNotEquals") or []:
-        key = str(match.get("key", "")).removeprefix("aws:ResourceTag/")
-        if store_tags.get(key) == match.get("value"):
-            return False
-    return True
+    return [s for s in selections if selects(s.props, store.props.get("arn"), tags(store))]
 
 
 def data_stores(resources: list[PolicyResource]) -> list[PolicyResource]:
