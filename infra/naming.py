@@ -12,6 +12,11 @@ STRATEGY_TAG = "dr-strategy"
 # The workload's targets travel with its resources, so guard rails that see only resources (the
 # policy pack's alarm-threshold check, Resilience Hub assessments) can compare against them.
 RTO_TAG = "dr-rto-seconds"
+# What a workload resource is for, where it is not the workload's data itself: "archive" marks a
+# compliance copy (the RDS snapshot-export bucket) that no recovery restores from, so guard rails
+# (policy pack) and the cost simulation do not count it as a store to back up or replicate.
+ROLE_TAG = "dr-role"
+ARCHIVE_ROLE = "archive"
 RPO_TAG = "dr-rpo-seconds"
 CHAOS_OPT_IN_TAG = "chaos-opt-in"  # FIS templates and the chaos runner only touch resources with it
 CHAOS_OPT_IN_VALUE = "true"

@@ -51,7 +51,8 @@ WORKLOAD_TAG = "workload"
 STRATEGY_TAG = "dr-strategy"
 BACKUP_TIER_TAG = "backup-tier"
 RPO_TAG = "dr-rpo-seconds"
-NO_BACKUP = "none"  # backup-tier value of a deliberate exclusion (e.g. the snapshot-export archive)
+ROLE_TAG = "dr-role"
+ARCHIVE_ROLE = "archive"  # a compliance copy (the snapshot-export bucket): not a store to protect
 
 # Strategies that keep a live copy in the DR region (everything but backup-restore).
 REPLICATED_STRATEGIES = {"pilot-light", "warm-standby", "active-active"}
@@ -215,9 +216,11 @@ def _backup_covered(store: PolicyResource, selections: list[PolicyResource]) -> 
 
 def data_stores(resources: list[PolicyResource]) -> list[PolicyResource]:
     """Workload data: tables, databases, buckets, file systems and instances with a workload tag
-    (read replicas and replication destinations included: a region loss is recovered from them)."""
+    (read replicas and replication destinations included: a region loss is recovered from them),
+    less compliance archives (tag dr-role=archive), which no recovery restores from."""
     kinds = (DYNAMODB_TABLE, RDS_INSTANCE, EFS_FILE_SYSTEM, EC2_INSTANCE) + S3_BUCKETS
-    return [r for r in of_type(resources, *kinds) if WORKLOAD_TAG in tags(r)]
+    return [r for r in of_type(resources, *kinds)
+            if WORKLOAD_TAG in tags(r) and tags(r).get(ROLE_TAG) != ARCHIVE_ROLE]
 
 
 def _primary_stores(resources: list[PolicyResource]) -> list[PolicyResource]:
@@ -247,13 +250,10 @@ def _replication_destination_arns(resources: list[PolicyResource]) -> set[str]:
 def _backup_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
     selections = of_type(args.resources, BACKUP_SELECTION)
     for store in _primary_stores(args.resources):
-        if tags(store).get(BACKUP_TIER_TAG) == NO_BACKUP:
-            continue
         if not _backup_covered(store, selections):
             report(f"{store.resource_type.split(':')[-1]} {store.name}: no AWS Backup selection "
                    f"covers it (tag {BACKUP_TIER_TAG}={tags(store).get(BACKUP_TIER_TAG)!r}); give "
-                   f"it a tier a backup plan selects, or tag it {BACKUP_TIER_TAG}={NO_BACKUP} with "
-                   "a reason in docs/config.md", store.urn)
+                   "it a tier a backup plan selects", store.urn)
 
 
 def _copies_to_other_region(plan: PolicyResource) -> bool:
@@ -361,8 +361,6 @@ def _missing_piece(store: PolicyResource, strategy: str, resources: list[PolicyR
         covering = _backup_covered(store, of_type(resources, BACKUP_SELECTION))
         covered_plans = [plans[dep.urn] for s in covering for dep in s.property_dependencies.get("planId", [])
                          if dep.urn in plans]
-        if tags(store).get(BACKUP_TIER_TAG) == NO_BACKUP:
-            return None
         if not any(_copies_to_other_region(plan) for plan in covered_plans):
             return ("backup-restore needs a backup plan covering it whose rules copy to the DR "
                     "region's vault; none does")

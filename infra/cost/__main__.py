@@ -103,18 +103,36 @@ def print_what_if(estimate: Estimate, workload: str) -> None:
     Console(highlight=False).print(table)
 
 
+def print_prices() -> None:
+    from infra.cost.prices import MINIMUM_DAYS, PRICES, PRICED_REGIONS
+
+    print(f"prices for {', '.join(PRICED_REGIONS)} (on-demand list prices)")
+    for key, entry in sorted(PRICES.items()):
+        note = f" ({entry.note})" if entry.note else ""
+        print(f"  {key:55} ${entry.usd:<9g} per {entry.unit}{note}\n      source: {entry.source}, read {entry.read_on}")
+    print("minimum storage durations (early deletion billed as the remaining days)")
+    for key, (days, source) in sorted(MINIMUM_DAYS.items()):
+        print(f"  {key:55} {days} days; source: {source}")
+
+
 def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--stack", help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--prices", action="store_true", help="print the price table with its sources and exit")
     parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
     parser.add_argument("--what-if", metavar="WORKLOAD", help="compare the strategies for one workload")
     parser.add_argument("--out", default="cost-out", help="directory for the what-if chart (default cost-out)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when an estimate is over its budget")
     args = parser.parse_args(argv)
+    if args.prices:
+        print_prices()
+        return 0
+    if not args.stack:
+        return _fail("--stack: required; pass e.g. --stack prod (or --prices for the price table)")
     try:
         estimate = build_estimate(args.stack)
     except (ConfigError, FileNotFoundError) as err:

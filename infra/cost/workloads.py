@@ -21,6 +21,7 @@ from infra.cost import engine
 from infra.cost.engine import Growth, Ledger, Lifecycle, Point, Transition
 from infra.cost.prices import MINIMUM_DAYS
 from infra.cost.schedule import day_predicate
+from infra.naming import ARCHIVE_ROLE, ROLE_TAG
 from infra.strategies import Kind
 
 START = dt.date(2027, 1, 1)  # a fixed year, so two runs agree (2027 is not a leap year)
@@ -165,9 +166,12 @@ def simulate_rds(ledger: Ledger, declared: Declared, workload: WorkloadConfig) -
 
 def _snapshot_exports(ledger: Ledger, declared: Declared, workload: WorkloadConfig, growth: Growth) -> None:
     """Scheduled snapshot exports into the archive bucket, under that bucket's lifecycle."""
-    schedules = declared.of_workload("aws:scheduler/schedule:Schedule", workload.name)
+    # EventBridge Scheduler schedules take no tags: the RDS component names its export schedule
+    # "<workload>-export-schedule".
+    schedules = [s for s in declared.of_type("aws:scheduler/schedule:Schedule")
+                 if s.name == f"{workload.name}-export-schedule"]
     archives = [b for b in declared.of_workload("aws:s3/bucket:Bucket", workload.name)
-                if "archive" in b.name]
+                if declared.tags(b).get(ROLE_TAG) == ARCHIVE_ROLE]
     if not schedules or not archives:
         return
     archive = archives[0]
@@ -233,7 +237,7 @@ def simulate_s3(ledger: Ledger, declared: Declared, workload: WorkloadConfig) ->
     new = [gb * (1 - sizing.overwrite_percent / 100) for gb in writes]
     overwritten = [gb * sizing.overwrite_percent / 100 for gb in writes]
     for bucket in buckets:
-        if "archive" in bucket.name or bucket.outputs.get("arn") in destinations:
+        if declared.tags(bucket).get(ROLE_TAG) == ARCHIVE_ROLE or bucket.outputs.get("arn") in destinations:
             continue  # the export archive is RDS's; a replication destination is simulated below
         life = _lifecycle(declared, bucket)
         current = engine.cohorts(ledger, "versions under lifecycle", bucket.region, life,
@@ -274,7 +278,8 @@ def simulate_efs(ledger: Ledger, declared: Declared, workload: WorkloadConfig) -
         for replication in declared.of_type("aws:efs/replicationConfiguration:ReplicationConfiguration"):
             if replication.inputs.get("sourceFileSystemId") != fs.id:
                 continue
-            for destination in replication.inputs.get("destination") or []:
+            destinations = replication.inputs.get("destination") or {}
+            for destination in destinations if isinstance(destinations, list) else [destinations]:
                 region = destination.get("region") or fs.region
                 standard, infrequent = _efs_split(growth, ia_days)
                 _level(ledger, "EFS replica", "efs.STANDARD", region, standard)
