@@ -74,6 +74,13 @@ PRICES: dict[str, Price] = {
                                 "beyond 100 % of provisioned storage, which is free"),
     # --- DynamoDB ----------------------------------------------------------------------------
     "dynamodb.pitr": Price(0.20, "GB-month", _BACKUP_FM, "continuous backup (PITR)"),
+    "dynamodb.replicated_write": Price(
+        0.625, "million units",
+        "https://airbyte.com/data-engineering-resources/dynamodb-pricing (on-demand write request units, "
+        "US East, after the November 2024 reduction) and "
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html "
+        "(replicated write units are priced the same as write units)",
+        "on-demand replicated write request unit: one per KB written, per replica region"),
     # --- Route 53 ----------------------------------------------------------------------------
     "route53.health_check.aws_endpoint": Price(0.50, "month", _ROUTE53, "basic health check, AWS endpoint"),
     "route53.health_check.other_endpoint": Price(0.75, "month", _ROUTE53, "basic health check, non-AWS endpoint"),
