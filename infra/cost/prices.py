@@ -68,12 +68,20 @@ PRICES: dict[str, Price] = {
     "rds.instance.db.t4g.medium": Price(
         0.065, "hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html",
         "PostgreSQL Single-AZ on-demand; Multi-AZ is exactly double"),
+    "rds.instance.db.t4g.micro": Price(
+        0.016, "hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html",
+        "PostgreSQL Single-AZ on-demand, us-east-1 table on the page; a Multi-AZ standby is a second "
+        "instance at the same rate"),
     "rds.storage.gp3": Price(0.115, "GB-month", _RDS_USAGE, "gp3, Single-AZ; Multi-AZ bills the "
                              "standby's storage too"),
     "rds.backup_storage": Price(0.095, "GB-month", _RDS_USAGE,
                                 "beyond 100 % of provisioned storage, which is free"),
     # --- DynamoDB ----------------------------------------------------------------------------
     "dynamodb.pitr": Price(0.20, "GB-month", _BACKUP_FM, "continuous backup (PITR)"),
+    "dynamodb.storage": Price(
+        0.25, "GB-month", "https://aws.amazon.com/dynamodb/pricing/ (stored copy of AWS's page)",
+        "table storage, Standard table class: 'The first 25 GB consumed per month is free, and prices "
+        "start from $0.25 per GB-month thereafter'; the free 25 GB is not deducted here"),
     "dynamodb.replicated_write": Price(
         0.625, "million units",
         "https://airbyte.com/data-engineering-resources/dynamodb-pricing (on-demand write request units, "
@@ -81,6 +89,20 @@ PRICES: dict[str, Price] = {
         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html "
         "(replicated write units are priced the same as write units)",
         "on-demand replicated write request unit: one per KB written, per replica region"),
+    # --- EBS and EC2 ---------------------------------------------------------------------
+    "ebs.gp3": Price(
+        0.08, "GB-month", "https://cloud-bench.com/blog/aws-free-tier-ec2",
+        "gp3 volume storage, '~$0.08/GB/month' (us-east-1 list price quoted on the page); the baseline "
+        "3,000 IOPS and 125 MB/s are included"),
+    "ebs.snapshot": Price(
+        0.05, "GB-month", "https://cloud-bench.com/blog/aws-free-tier-ec2",
+        "EBS snapshot storage, '~$0.05/GB/month' (the default, standard tier; the page names no tier)"),
+    "ec2.instance.t3.micro": Price(
+        0.0104, "hour",
+        "https://jefferson-rios.medium.com/aws-pricing-model-and-free-tier-41d0e8c91e08 (quotes the AWS "
+        "EC2 On-Demand pricing list)",
+        "Linux on-demand, US East; the page is from 2020, and the AWS Price List API's description "
+        "'$0.0104 per On Demand Linux t3.micro Instance Hour' is quoted unchanged in 2026 code read here"),
     # --- Route 53 ----------------------------------------------------------------------------
     "route53.health_check.aws_endpoint": Price(0.50, "month", _ROUTE53, "basic health check, AWS endpoint"),
     "route53.health_check.other_endpoint": Price(0.75, "month", _ROUTE53, "basic health check, non-AWS endpoint"),
