@@ -1,8 +1,10 @@
 """The price table: every figure the cost estimate uses, with its source page and the date read.
 
 Prices are on-demand list prices for US East (N. Virginia), us-east-1. The shipped stacks use
-us-east-1 and us-west-2 (US West, Oregon), which AWS prices identically for every line below; a
-region listed in REGIONAL_OVERRIDES would take its own figure.
+us-east-1 and us-west-2 (US West, Oregon); the table takes AWS's us-west-2 price to equal its
+us-east-1 price for every line below (no source read here gave a us-west-2 figure that differs, but
+not every line's us-west-2 figure has been read either). A region listed in REGIONAL_OVERRIDES takes
+its own figure.
 
 AWS's own pricing pages render their tables with JavaScript, so the stored copies read here often
 lack the numbers; where they did, a page that quotes AWS's page (and says so) is the source, named
