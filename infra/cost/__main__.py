@@ -66,7 +66,7 @@ def print_table(estimate: Estimate) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=120)
     table = Table(box=box.SIMPLE_HEAD, title=f"{estimate.stack}: monthly cost (month 12 of a simulated year)")
     for column in ("Workload", "Kind", "Strategy", "Mechanism", "USD/month"):
         table.add_column(column, justify="right" if column == "USD/month" else "left")
@@ -82,6 +82,11 @@ def print_table(estimate: Estimate) -> None:
     console.print(f"total: ${estimate.total_monthly_usd:,.2f}/month; the configured lifecycles and cold "
                   f"storage save ${estimate.lifecycle_saving_usd:,.2f}/month against keeping everything in "
                   "S3 Standard and warm backup storage")
+    if estimate.unpriced:
+        console.print("[bold]not in the totals[/bold] (no sourced price in infra/cost/prices.py yet):")
+        for item in estimate.unpriced:
+            console.print(f"  {item.workload}: {item.mechanism}: {item.quantity:,.1f} {item.unit} of "
+                          f"{item.key} in {item.region}")
     for check in estimate.budgets:
         state = "OVER" if check.over else "within"
         console.print(f"budget {check.key}: ${check.estimate_usd:,.2f} estimated vs ${check.budget_usd:,.2f} "
@@ -100,7 +105,7 @@ def print_what_if(estimate: Estimate, workload: str) -> None:
         top = next(iter(option.mechanisms.items()), ("—", 0.0))
         table.add_row(option.strategy, f"{option.monthly_usd:,.2f}", _seconds(option.envelope_rto_seconds),
                       _seconds(option.envelope_rpo_seconds), f"{top[0]} ({top[1]:,.2f})")
-    Console(highlight=False).print(table)
+    Console(highlight=False, width=120).print(table)
 
 
 def print_prices() -> None:
@@ -137,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         estimate = build_estimate(args.stack)
     except (ConfigError, FileNotFoundError) as err:
         return _fail(f"--stack {args.stack}: {str(err).splitlines()[0]}")
-    except MissingPrice as err:
+    except MissingPrice as err:  # a region outside the table
         return _fail(str(err.args[0]))
     except ScheduleError as err:
         return _fail(f"a backup rule's schedule: {err}")
@@ -164,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.what_if is not None:
             print_what_if(estimate, args.what_if)
             print(f"chart: {chart}")
+    if estimate.unpriced:
+        keys = sorted({u.key for u in estimate.unpriced})
+        print(f"warning: the totals leave out {len(estimate.unpriced)} quantities with no sourced price "
+              f"({', '.join(keys)}); add them to infra/cost/prices.py with their source", file=sys.stderr)
     over = [check for check in estimate.budgets if check.over]
     for check in over:
         level = "error" if args.strict else "warning"

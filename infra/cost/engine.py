@@ -200,12 +200,17 @@ class Lifecycle:
     noncurrent_transitions: tuple[Transition, ...] = ()
     noncurrent_expire_after_days: int | None = None
 
+    def __post_init__(self) -> None:  # sorted once: class_at runs per object cohort per day
+        object.__setattr__(self, "transitions", tuple(sorted(self.transitions, key=lambda t: t.after_days)))
+        object.__setattr__(self, "noncurrent_transitions",
+                           tuple(sorted(self.noncurrent_transitions, key=lambda t: t.after_days)))
+
     def class_at(self, age: int, noncurrent: bool, start: str) -> str:
-        steps = self.noncurrent_transitions if noncurrent else self.transitions
         current = start
-        for step in sorted(steps, key=lambda s: s.after_days):
-            if age >= step.after_days:
-                current = step.storage_class
+        for step in self.noncurrent_transitions if noncurrent else self.transitions:
+            if age < step.after_days:
+                break
+            current = step.storage_class
         return current
 
 
@@ -232,6 +237,7 @@ def cohorts(ledger: Ledger, mechanism: str, region: str, lifecycle: Lifecycle, *
     """
     live: list[_Cohort] = [_Cohort(0, initial_gb, start_class, 0)] if initial_gb > 0 else []
     current_gb = []
+    levels: dict[str, list[float]] = {}  # storage class -> the ledger's daily list (looked up once)
     for day in range(ledger.days):
         if day > 0 or not live:
             if new_gb[day] > 0:
@@ -256,7 +262,10 @@ def cohorts(ledger: Ledger, mechanism: str, region: str, lifecycle: Lifecycle, *
                 requests = cohort.gb * 1024 / average_object_mb
                 ledger.flow(mechanism, f"s3.transition.{wanted}", region)[day] += requests
                 cohort.storage_class, cohort.class_since = wanted, day
-            ledger.level(mechanism, f"s3.{cohort.storage_class}", region)[day] += cohort.gb
+            level = levels.get(cohort.storage_class)
+            if level is None:
+                level = levels[cohort.storage_class] = ledger.level(mechanism, f"s3.{cohort.storage_class}", region)
+            level[day] += cohort.gb
             survivors.append(cohort)
         live = survivors
         current_gb.append(sum(c.gb for c in live if c.noncurrent_since is None))

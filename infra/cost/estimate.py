@@ -78,22 +78,53 @@ def _priced(key: str, region: str) -> tuple[float, float]:
     return found.usd, divisor
 
 
-def price_ledger(workload: str, ledger: Ledger) -> list[Line]:
-    lines = []
+@dataclass(frozen=True)
+class Unpriced:
+    """A quantity the simulation produced for which the price table has no sourced figure: shown
+    with its quantity, and left out of every total (never priced with a guess)."""
+
+    workload: str
+    mechanism: str
+    key: str
+    region: str
+    quantity: float  # in month 12: average for stored amounts, sum for flows
+    unit: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"workload": self.workload, "mechanism": self.mechanism, "key": self.key,
+                "region": self.region, "quantity": round(self.quantity, 3), "unit": self.unit}
+
+
+def _natural_unit(key: str, level: bool) -> str:
+    if level:
+        return "health checks" if key.startswith("route53.") else "GB-month"
+    if ".instance." in key:
+        return "instance-hours"
+    if ".transition." in key:
+        return "requests"
+    return "GB"
+
+
+def price_ledger(workload: str, ledger: Ledger) -> tuple[list[Line], list[Unpriced]]:
+    lines, unpriced = [], []
     months = engine.month_slices(ledger.days)
-    for (mechanism, key, region), daily in ledger.levels.items():
-        if not any(daily):
-            continue
-        usd, divisor = _priced(key, region)
-        monthly = tuple(sum(daily[m]) / len(daily[m]) * usd / divisor for m in months)
-        lines.append(Line(workload, mechanism, key, region, service_of(mechanism, key), monthly))
-    for (mechanism, key, region), daily in ledger.flows.items():
-        if not any(daily):
-            continue
-        usd, divisor = _priced(key, region)
-        monthly = tuple(sum(daily[m]) * usd / divisor for m in months)
-        lines.append(Line(workload, mechanism, key, region, service_of(mechanism, key), monthly))
-    return lines
+    steady = months[STEADY_MONTH]
+    for level, entries in ((True, ledger.levels), (False, ledger.flows)):
+        for (mechanism, key, region), daily in entries.items():
+            if not any(daily):
+                continue
+            try:
+                usd, divisor = _priced(key, region)
+            except MissingPrice:
+                amount = sum(daily[steady]) / (len(daily[steady]) if level else 1)
+                unpriced.append(Unpriced(workload, mechanism, key, region, amount, _natural_unit(key, level)))
+                continue
+            if level:
+                monthly = tuple(sum(daily[m]) / len(daily[m]) * usd / divisor for m in months)
+            else:
+                monthly = tuple(sum(daily[m]) * usd / divisor for m in months)
+            lines.append(Line(workload, mechanism, key, region, service_of(mechanism, key), monthly))
+    return lines, unpriced
 
 
 @dataclass
@@ -103,6 +134,7 @@ class WorkloadCost:
     strategy: str
     lines: list[Line]
     notes: list[str]
+    unpriced: list[Unpriced] = field(default_factory=list)
 
     @property
     def monthly_usd(self) -> float:
@@ -152,15 +184,21 @@ class Estimate:
     def total_monthly_usd(self) -> float:
         return sum(w.monthly_usd for w in self.workloads)
 
+    @property
+    def unpriced(self) -> list[Unpriced]:
+        return [u for w in self.workloads for u in w.unpriced]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
             "total_monthly_usd": round(self.total_monthly_usd, 2),
+            "complete": not self.unpriced,  # False: some quantities have no sourced price (see unpriced)
             "workloads": [{"name": w.name, "kind": w.kind, "strategy": w.strategy,
                            "monthly_usd": round(w.monthly_usd, 2),
                            "first_year_usd": round(w.first_year_usd, 2),
                            "by_mechanism": {m: round(v, 2) for m, v in w.by_mechanism().items()},
-                           "notes": w.notes} for w in self.workloads],
+                           "notes": w.notes,
+                           "unpriced": [u.to_dict() for u in w.unpriced]} for w in self.workloads],
             "lifecycle_saving_usd": round(self.lifecycle_saving_usd, 2),
             "what_if": {name: [{"strategy": o.strategy, "monthly_usd": round(o.monthly_usd, 2),
                                 "envelope_rto_seconds": o.envelope_rto_seconds,
@@ -192,9 +230,12 @@ def budgets(declared: Declared, workloads: list[WorkloadCost]) -> list[BudgetChe
 
 
 def cost_workloads(declared: Declared, config: StackConfig) -> list[WorkloadCost]:
-    ledgers = simulate_stack(declared, config)
-    return [WorkloadCost(name, config.workloads[name].kind.value, config.workloads[name].strategy.name,
-                         price_ledger(name, ledger), ledger.notes) for name, ledger in ledgers.items()]
+    costs = []
+    for name, ledger in simulate_stack(declared, config).items():
+        lines, unpriced = price_ledger(name, ledger)
+        workload = config.workloads[name]
+        costs.append(WorkloadCost(name, workload.kind.value, workload.strategy.name, lines, ledger.notes, unpriced))
+    return costs
 
 
 def what_if_overrides(config: StackConfig, strategy: str) -> dict[str, Any]:
@@ -215,8 +256,8 @@ def what_if_overrides(config: StackConfig, strategy: str) -> dict[str, Any]:
 def envelope_of(inventory: Mapping[str, Any], workload: str) -> tuple[float | None, float | None]:
     """The envelope's worst-case RTO and RPO for a region loss, as the inventory carries it."""
     entry = (inventory.get("workloads") or {}).get(workload) or {}
-    envelope = entry.get("envelope") or {}
-    region = envelope.get("region-outage") or envelope.get("region_outage") or {}
+    scenarios = (entry.get("envelope") or {}).get("scenarios") or {}
+    region = scenarios.get("region-outage") or {}
     return region.get("rto_seconds"), region.get("rpo_seconds")
 
 

@@ -125,7 +125,9 @@ def test_pricing_a_ledger_averages_levels_and_sums_flows():
     flow = ledger.flow("replica", "transfer.inter_region", "us-east-1")
     for day in range(365):
         flow[day] = 1.0
-    lines = {line.key: line for line in price_ledger("w", ledger)}
+    priced, unpriced = price_ledger("w", ledger)
+    assert unpriced == []
+    lines = {line.key: line for line in priced}
     # 100 GB-month at $0.023; December has days 334..364 (31 days) x 1 GB x $0.02.
     assert lines["s3.STANDARD"].steady_usd == pytest.approx(2.30)
     assert lines["transfer.inter_region"].steady_usd == pytest.approx(31 * 0.02)
