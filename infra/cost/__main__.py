@@ -138,7 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.stack:
         return _fail("--stack: required; pass e.g. --stack prod (or --prices for the price table)")
+    from infra.offline import load_stack_file
+
     try:
+        workloads = load_stack_config(load_stack_file(args.stack)).workloads  # cheap: check input first
+        if args.what_if is not None and args.what_if not in workloads:
+            return _fail(f"--what-if: no workload {args.what_if!r} in stack {args.stack}; choose among "
+                         f"{', '.join(workloads)}")
         estimate = build_estimate(args.stack)
     except (ConfigError, FileNotFoundError) as err:
         return _fail(f"--stack {args.stack}: {str(err).splitlines()[0]}")
@@ -146,9 +152,6 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(err.args[0]))
     except ScheduleError as err:
         return _fail(f"a backup rule's schedule: {err}")
-    if args.what_if is not None and args.what_if not in estimate.what_if:
-        return _fail(f"--what-if: no workload {args.what_if!r} in stack {args.stack}; choose among "
-                     f"{', '.join(estimate.what_if)}")
     chart = None
     if args.what_if is not None:
         from infra.cost.chart import write_what_if_chart
