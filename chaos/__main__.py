@@ -1,7 +1,7 @@
-"""`python -m chaos`: the harness's single entry point."""
+"""`python -m chaos`: the harness's single entry point (see chaos.entrypoint for why it is thin)."""
 import sys
 
-from chaos.cli import main
+from chaos.entrypoint import main
 
 if __name__ == "__main__":
     sys.exit(main())

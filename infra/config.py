@@ -132,6 +132,29 @@ class WorkloadFailover:
 
 
 @dataclass(frozen=True)
+class Sizing:
+    """What the cost estimate assumes of a workload's data (`infra.cost`); the defaults per kind
+    are in SIZING_DEFAULTS and docs/cost.md. They size the retention simulation only."""
+
+    data_gb: float
+    daily_change_percent: float  # share of the data written or changed per day
+    monthly_growth_percent: float
+    average_object_mb: float  # S3: object size, for per-request charges (transitions)
+    overwrite_percent: float  # S3: share of daily writes that replace an existing object
+
+
+# Assumptions, not measurements: a stack states its own under workloads.<name>.sizing.
+SIZING_DEFAULTS: dict[Kind, dict[str, float]] = {
+    Kind.RDS: {"dataGb": 100, "dailyChangePercent": 2, "monthlyGrowthPercent": 2},
+    Kind.DYNAMODB: {"dataGb": 25, "dailyChangePercent": 5, "monthlyGrowthPercent": 2},
+    Kind.S3: {"dataGb": 500, "dailyChangePercent": 1, "monthlyGrowthPercent": 2,
+              "averageObjectMb": 1, "overwritePercent": 10},
+    Kind.EFS: {"dataGb": 100, "dailyChangePercent": 3, "monthlyGrowthPercent": 2},
+    Kind.EC2: {"dataGb": 16, "dailyChangePercent": 2, "monthlyGrowthPercent": 0},
+}
+
+
+@dataclass(frozen=True)
 class WorkloadConfig:
     name: str
     kind: Kind
@@ -140,6 +163,7 @@ class WorkloadConfig:
     backup_tier: str
     settings: KindSettings
     failover: WorkloadFailover | None
+    sizing: Sizing  # what the cost estimate assumes of its data (infra.cost)
     # Target per scenario the strategy covers (after validation: only covered scenarios); the
     # accidental-deletion default is the kind's restore envelope, the others default to `targets`.
     scenario_targets: dict[str, Targets] = field(default_factory=dict)
@@ -593,10 +617,25 @@ def _workload(name: str, raw: Any, failover_config: FailoverConfig, tiers: set[s
                                     record_name=record)
     failover_block.finish()
     settings = _kind_settings(block, kind, name, regions)
+    sizing = _sizing(block.block("sizing"), kind)
     block.finish()
     return WorkloadConfig(name=name, kind=kind, strategy=spec, targets=targets, backup_tier=tier,
-                          settings=settings, failover=failover, scenario_targets=scenario_targets,
-                          overridden_scenarios=overridden)
+                          settings=settings, failover=failover, sizing=sizing,
+                          scenario_targets=scenario_targets, overridden_scenarios=overridden)
+
+
+def _sizing(block: _Block, kind: Kind) -> Sizing:
+    defaults = {"averageObjectMb": 1, "overwritePercent": 0, **SIZING_DEFAULTS[kind]}
+    sizing = Sizing(
+        data_gb=block.number("dataGb", defaults["dataGb"], minimum=0.001, maximum=10_000_000),
+        daily_change_percent=block.number("dailyChangePercent", defaults["dailyChangePercent"], maximum=100),
+        monthly_growth_percent=block.number("monthlyGrowthPercent", defaults["monthlyGrowthPercent"], maximum=100),
+        average_object_mb=block.number("averageObjectMb", defaults["averageObjectMb"], minimum=0.001,
+                                       maximum=5_000_000),
+        overwrite_percent=block.number("overwritePercent", defaults["overwritePercent"], maximum=100),
+    )
+    block.finish()
+    return sizing
 
 
 def _backup_rule(block: _Block, name: str) -> BackupRule:

@@ -9,6 +9,15 @@ from infra.config import StackConfig, WorkloadConfig
 BACKUP_TIER_TAG = "backup-tier"  # AWS Backup selections pick resources by this tag
 WORKLOAD_TAG = "workload"
 STRATEGY_TAG = "dr-strategy"
+# The workload's targets travel with its resources, so guard rails that see only resources (the
+# policy pack's alarm-threshold check, Resilience Hub assessments) can compare against them.
+RTO_TAG = "dr-rto-seconds"
+# What a workload resource is for, where it is not the workload's data itself: "archive" marks a
+# compliance copy (the RDS snapshot-export bucket) that no recovery restores from, so guard rails
+# (policy pack) and the cost simulation do not count it as a store to back up or replicate.
+ROLE_TAG = "dr-role"
+ARCHIVE_ROLE = "archive"
+RPO_TAG = "dr-rpo-seconds"
 CHAOS_OPT_IN_TAG = "chaos-opt-in"  # FIS templates and the chaos runner only touch resources with it
 CHAOS_OPT_IN_VALUE = "true"
 
@@ -25,6 +34,8 @@ def workload_tags(config: StackConfig, workload: WorkloadConfig) -> Mapping[str,
         WORKLOAD_TAG: workload.name,
         STRATEGY_TAG: workload.strategy.name,
         BACKUP_TIER_TAG: workload.backup_tier,
+        RTO_TAG: f"{workload.targets.rto_seconds:g}",
+        RPO_TAG: f"{workload.targets.rpo_seconds:g}",
     }
     if config.chaos.enabled:
         tags[CHAOS_OPT_IN_TAG] = CHAOS_OPT_IN_VALUE

@@ -64,6 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="override a workload's RPO target in seconds (repeatable)")
     parser.add_argument("--out", default="gameday-out", help="report directory (default gameday-out)")
     parser.add_argument("--quiet", action="store_true", help="no live progress; one summary line")
+    parser.add_argument("--history", default=None, metavar="FILE|s3://BUCKET/KEY",
+                        help="append the results to this history (default: gameday-history/<stack>.jsonl "
+                             "next to --out); read it with `chaos history`")
+    parser.add_argument("--no-history", action="store_true", help="do not append to a history")
     parser.set_defaults(func=run)
 
 
@@ -232,4 +236,29 @@ def run(args: argparse.Namespace) -> int:
                 else "lab stopped and what it left removed")
         print(f"{stopped.status}: {done} ({stopped.reason}); partial reports in {args.out}/ "
               f"(exit {summary.exit_code})", file=sys.stderr)
+    elif not args.no_history:  # a stopped run measured only part of its pairs: no trend point
+        record_history(args.history or history_location(out, args.stack), out)
     return summary.exit_code
+
+
+def history_location(out: Path, stack: str) -> str:
+    """gameday-history/<stack>.jsonl beside the report directory: the default --out gives
+    ./gameday-history/, and a run into a temporary directory keeps its history there too."""
+    return str(out.resolve().parent / "gameday-history" / f"{stack}.jsonl")
+
+
+def record_history(location: str, out: Path) -> None:
+    """Append this run's report.json to the history. The verdict stands whatever happens here: a
+    history that cannot be written is a warning, not a lost game day."""
+    import json
+    import sys
+
+    from chaos.history.entries import entry_from_report
+    from chaos.history.store import open_history
+
+    try:
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        open_history(location).append(entry_from_report(report))
+    except (OSError, ValueError, KeyError, TypeError, ChaosError) as err:
+        print(f"warning: history not updated ({str(err).splitlines()[0] if str(err) else type(err).__name__})",
+              file=sys.stderr)

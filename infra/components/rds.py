@@ -33,7 +33,7 @@ from infra.components import iam
 from infra.components.kms import regional_key
 from infra.components.s3 import PrivateBucket, Transition, declare_private_bucket
 from infra.config import RdsSettings, RegionNetwork
-from infra.naming import BACKUP_TIER_TAG
+from infra.naming import ARCHIVE_ROLE, BACKUP_TIER_TAG, ROLE_TAG
 
 REPLICA_BACKUP_RETENTION_DAYS = 7  # a promoted replica must already take backups
 # What the export role may do with the key (RDS snapshot export documents these operations).
@@ -166,8 +166,9 @@ class RelationalStore(pulumi.ComponentResource):
             noncurrent_expire_after_days=30,
             abort_incomplete_upload_days=7,
             expire_after_days=settings.export_expire_after_days,
-            # The archive is not a backup target itself: without the tier tag AWS Backup skips it.
-            tags={k: v for k, v in args.tags.items() if k != BACKUP_TIER_TAG},
+            # The archive is not a backup target itself: without the tier tag AWS Backup skips it,
+            # and its role tag tells guard rails it is a compliance copy, not the workload's data.
+            tags={**{k: v for k, v in args.tags.items() if k != BACKUP_TIER_TAG}, ROLE_TAG: ARCHIVE_ROLE},
             opts=primary_opts,
         )
         self.export_role = self._export_role(name, args, primary_opts)
