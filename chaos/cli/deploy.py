@@ -33,10 +33,10 @@ def run(args: argparse.Namespace) -> int:
 
     LocalStackTarget(args.endpoint, {})  # validates the URL's shape (one-line error)
     endpoint = args.endpoint.rstrip("/")
-    if _http_status(f"{endpoint}/_localstack/health") is None:
-        raise ChaosError(f"--endpoint: nothing answers at {endpoint}; start LocalStack there or fix the URL")
     if not args.inventory_out.parent.is_dir():
         raise ChaosError(f"--inventory-out: directory {args.inventory_out.parent} does not exist; create it")
+    if _http_status(f"{endpoint}/_localstack/health") is None:
+        raise ChaosError(f"--endpoint: nothing answers at {endpoint}; start LocalStack there or fix the URL")
     inventory = _evaluate(args.stack)
     if not inventory.get("chaos_enabled"):
         raise ChaosError(f"--stack: {args.stack} has chaos_enabled: false; set securecart-dr:chaos.enabled "

@@ -64,19 +64,28 @@ def primary_health_check_id(workload: Workload) -> str | None:
 
 
 def dns_api_missing(error: ClientError) -> bool:
-    """The endpoint has no TestDNSAnswer (HTTP 501 / NotImplemented), as opposed to a real error."""
+    """The endpoint has no TestDNSAnswer, as opposed to a real error of the call."""
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return status == 501 or error.response.get("Error", {}).get("Code") in ("NotImplemented",
-                                                                             "NotImplementedException")
+    code = error.response.get("Error", {}).get("Code")
+    # 501: LocalStack community; a bare 404 with no AWS error code: no route for the operation at
+    # all (moto). A real "no such zone" carries its own code (NoSuchHostedZone) and is not this.
+    return status == 501 or code in ("NotImplemented", "NotImplementedException") or \
+        (status == 404 and code in ("404", "NotFound"))
+
+
+# Route 53 considers an endpoint healthy when more than 18 % of its health checkers report it
+# healthy (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html,
+# read 2026-11-30).
+HEALTHY_CHECKER_SHARE = 0.18
 
 
 def _healthy(client: Any, check_id: str | None) -> bool:
-    """Route 53 treats a record without a health check as healthy; a check is healthy when most
-    of its checkers report success (here: any reported status starting with "Success")."""
+    """A record without a health check is healthy; with one, by the checkers' share reporting success."""
     if not check_id:
         return True
     observations = client.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
-    return any(o.get("StatusReport", {}).get("Status", "").startswith("Success") for o in observations)
+    ok = sum(o.get("StatusReport", {}).get("Status", "").startswith("Success") for o in observations)
+    return bool(observations) and ok / len(observations) > HEALTHY_CHECKER_SHARE
 
 
 def _region_from_record_sets(client: Any, inventory: Inventory, workload: Workload) -> str:
@@ -101,7 +110,9 @@ def _region_from_record_sets(client: Any, inventory: Inventory, workload: Worklo
     for record, _rrset, healthy in order:
         if healthy:
             return record.region
-    if order:  # every check unhealthy: Route 53 answers as if all were healthy (fail open)
+    if order:  # none healthy: Route 53 then considers all of them healthy and picks by routing policy
+        # (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-how-route-53-chooses-records.html,
+        # read 2026-11-30)
         return order[0][0].region
     raise DnsAnswerError(f"{failover.record_name}: no record set of the workload in zone "
                          f"{inventory.hosted_zone_id}")
