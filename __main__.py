@@ -40,7 +40,7 @@ if config.chaos.fis_templates:
         private_zone_id=dns.private_zone.zone_id if dns.private_zone is not None else None))
 
 pulumi.export("inventory", build_inventory(config=config, workloads=workloads, dns=dns, backup=backup,
-                                           game_day=game_day))
+                                           game_day=game_day, monitoring=monitoring))
 pulumi.export("hostedZoneNameServers", dns.zone.name_servers)
 pulumi.export("alertTopicArn", monitoring.alarm_topic.arn)
 pulumi.export("backupVaultArns", {region: vault.arn for region, vault in backup.vaults.items()})

@@ -89,18 +89,18 @@ class EndpointDeployer(Deployer):
                       lambda: deploy(name, workload, stores))
 
     def _deploy_backup(self, backup: dict[str, Any]) -> None:
-        if not backup:
-            return
-        self._attempt("backup", None, "AWS Backup vaults", lambda: self._backup_vaults(backup))
+        if backup:
+            self._attempt("backup", None, "AWS Backup vaults and plans",
+                          lambda: Deployer._deploy_backup(self, backup))
         for plan in backup.get("plans") or []:
-            self._not_created(None, f"backup-plan:{plan.get('name')}",
-                              "this deploy creates Backup vaults only; plans, selections and jobs "
-                              "need `pulumi up` against an endpoint with AWS Backup")
+            if not plan.get("rules"):
+                self._not_created(None, f"backup-plan:{plan.get('name')}",
+                                  "the inventory carries no rules for this plan; `pulumi up` creates it")
 
-    def _backup_vaults(self, backup: dict[str, Any]) -> None:
-        for region, vault in (backup.get("vaults") or {}).items():
-            self._client("backup", region).create_backup_vault(BackupVaultName=vault["name"])
-            self._created(None, "backup-vault", vault["name"], region, vault["name"])
+    def _deploy_monitoring(self, monitoring: dict[str, Any]) -> None:
+        if monitoring:
+            self._attempt("sns/cloudwatch", None, "alert topics and AWS Backup alarms",
+                          lambda: Deployer._deploy_monitoring(self, monitoring))
 
     # --- lab-only steps: nothing to wire on a real endpoint ---------------------------------------
 
