@@ -86,8 +86,10 @@ def test_deploy_then_game_day_on_the_endpoint(tmp_path, moto_endpoint):
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     block = inventory["deployed"]
     assert block["endpoint"] == moto_endpoint and block["account"].isdigit()
-    assert any(item["resource"].startswith("backup-plan:") for item in block["declared_not_created"])
-    assert "declared, not created: backup-plan:" in deployed.stdout
+    # What `chaos deploy` never creates is said so, not passed over.
+    assert any(item["resource"].startswith("rds-automated-backups-replication:")
+               for item in block["declared_not_created"])
+    assert "declared, not created: rds-automated-backups-replication:" in deployed.stdout
 
     out = tmp_path / "out"
     result = chaos("gameday", "--stack", "localstack", "--target", "localstack", "--endpoint",
@@ -99,7 +101,7 @@ def test_deploy_then_game_day_on_the_endpoint(tmp_path, moto_endpoint):
     measured = {(r["scenario"], r["workload"]) for r in report["results"] if not r["skipped"]}
     assert measured == {("accidental-deletion", "product-images"), ("accidental-deletion", "logs")}
     markdown = (out / "report.md").read_text()
-    assert "### Declared, not created" in markdown and "backup-plan:" in markdown
+    assert "### Declared, not created" in markdown and "rds-automated-backups-replication:" in markdown
     assert "TestDNSAnswer is not implemented by this endpoint" in markdown
     assert "did not reach the replica" in markdown  # moto, like LocalStack, executes no CRR
     journal = (out / "journal.jsonl").read_text()
