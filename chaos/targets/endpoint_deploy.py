@@ -57,14 +57,14 @@ class EndpointDeployer(Deployer):
     def deploy_to_endpoint(self) -> dict[str, Any]:
         """Create what the endpoint offers; return the inventory with ids, account and `deployed`."""
         summary = self.deploy()
-        inventory = _replace_account(summary.inventory, self.account)
+        inventory = dict(summary.inventory)
         inventory["deployed"] = {
             "endpoint": self.endpoint, "account": self.account,
             "created": summary.created,
             "declared_not_created": self.not_created + [
                 {"workload": item["workload"], "resource": item["resource"], "reason": item["reason"]}
                 for item in summary.declared_not_emulated]}
-        return inventory
+        return _replace_account(inventory, self.account)  # the created list names resources by ARN too
 
     # --- creation, once per service ---------------------------------------------------------------
 
