@@ -1,0 +1,132 @@
+"""ARC Region switch in the lab: a plan from the inventory, executed through the `arc-region-switch`
+API (botocore's client against the lab endpoint), each block acting on the lab.
+
+The plan here is hand-made in the inventory's shape (docs/inventory.md) around the shared test
+inventory: approval, then in Parallel the catalog record's traffic step and a scale-out of a DR
+Auto Scaling group the test creates in moto. RDS promotion is exercised end to end by the prod game
+day (tests/chaos/test_gameday.py), on the real PostgreSQL replica.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory
+
+PLAN_ARN = "arn:aws:arc-region-switch::123456789012:plan/securecart-labtest:abc123"
+GROUP = "web-dr"
+
+
+def plan() -> dict:
+    record = {"kind": "route53-record", "region": DR, "id": "catalog.securecart.example.com",
+              "hosted_zone_id": "Z-FROM-PULUMI", "set_identifier": "catalog-dr", "health_check_id": "hc-dr"}
+    group = {"kind": "autoscaling-group", "region": DR, "id": f"arn:aws:autoscaling:{DR}:1:group/{GROUP}",
+             "name": GROUP, "from_capacity": 0, "to_capacity": 2}
+    step = {"description": "", "timeout_minutes": 5, "steps": []}
+    return {
+        "arn": PLAN_ARN, "name": "securecart-labtest", "recovery_approach": "activePassive",
+        "primary_region": PRIMARY, "regions": [PRIMARY, DR], "rto_objective_minutes": 1, "no_step": [],
+        "workflows": [{"target_action": "activate", "target_region": DR, "description": "fail over", "steps": [
+            {**step, "name": "approve", "block_type": "ManualApproval", "workloads": [], "resources": []},
+            {**step, "name": "together", "block_type": "Parallel", "workloads": ["catalog", "web"], "resources": [],
+             "timeout_minutes": None, "steps": [
+                 {**step, "name": "traffic-catalog", "block_type": "Route53HealthCheck", "workloads": ["catalog"],
+                  "resources": [record]},
+                 {**step, "name": "scale-web", "block_type": "EC2AutoScaling", "workloads": ["web"],
+                  "resources": [group]}]}]}]}
+
+
+@pytest.fixture(scope="module")
+def lab_server():
+    declared = inventory()
+    declared["recovery_plan"] = plan()
+    with deployed_lab(declared=declared) as (server, lab, summary):
+        yield server.endpoint, lab
+
+
+@pytest.fixture()
+def deployed(lab_server):
+    endpoint, lab = lab_server
+    summary = lab.reset()
+    ec2, autoscaling = client(endpoint, "ec2", DR), client(endpoint, "autoscaling", DR)
+    image = ec2.describe_images(Filters=[{"Name": "name", "Values": ["amzn-ami-hvm-*"]}])["Images"][0]["ImageId"]
+    template = ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={
+        "ImageId": image, "InstanceType": "t3.micro"})["LaunchTemplate"]["LaunchTemplateId"]
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=GROUP, MinSize=0, MaxSize=2, DesiredCapacity=0, AvailabilityZones=[f"{DR}a"],
+        LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"})
+    yield endpoint, lab, summary
+    lab.clear_faults()
+
+
+def region_switch(endpoint: str):
+    return client(endpoint, "arc-region-switch", DR)  # plans execute from the region being activated
+
+
+def execution(endpoint: str, execution_id: str) -> dict:
+    return region_switch(endpoint).get_plan_execution(planArn=PLAN_ARN, executionId=execution_id)
+
+
+def test_the_deploy_points_the_plan_at_the_labs_own_health_checks(deployed):
+    endpoint, lab, summary = deployed
+    [resource] = summary["inventory"]["recovery_plan"]["workflows"][0]["steps"][1]["steps"][0]["resources"]
+    records = summary["inventory"]["workloads"]["catalog"]["failover"]["records"]
+    assert resource["health_check_id"] == next(r["health_check_id"] for r in records if r["region"] == DR)
+    assert resource["health_check_id"] != "hc-dr"
+    assert any(d["resource"].startswith("region-switch-health-checks") for d in summary["declared_not_emulated"])
+
+
+def test_an_execution_waits_for_approval_then_runs_parallel_blocks_on_the_lab(deployed):
+    endpoint, lab, _ = deployed
+    lab.add_faults([{"region": PRIMARY}])  # Route 53 moves the catalog record only when the primary is down
+    started = region_switch(endpoint).start_plan_execution(planArn=PLAN_ARN, targetRegion=DR, action="activate")
+    execution_id = started["executionId"]
+    assert started["activateRegion"] == DR and started["deactivateRegion"] == PRIMARY
+
+    eventually(lambda: execution(endpoint, execution_id)["executionState"] == "pendingManualApproval")
+    group = client(endpoint, "autoscaling", DR).describe_auto_scaling_groups(
+        AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 0, "nothing may run before the approval"
+    region_switch(endpoint).approve_plan_execution_step(planArn=PLAN_ARN, executionId=execution_id,
+                                                        stepName="approve", approval="approve")
+    eventually(lambda: execution(endpoint, execution_id)["executionState"] == "completed", timeout=30)
+
+    states = {s["name"]: s for s in execution(endpoint, execution_id)["stepStates"]}
+    assert {name: s["status"] for name, s in states.items()} == {
+        "approve": "completed", "together": "completed", "traffic-catalog": "completed", "scale-web": "completed"}
+    traffic, scale = states["traffic-catalog"], states["scale-web"]
+    assert traffic["startTime"] < scale["endTime"] and scale["startTime"] < traffic["endTime"], "not run in parallel"
+    assert states["together"]["startTime"] >= states["approve"]["endTime"]
+    group = client(endpoint, "autoscaling", DR).describe_auto_scaling_groups(
+        AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]
+    assert sum(i["LifecycleState"] == "InService" for i in group["Instances"]) == 2
+    events = region_switch(endpoint).list_plan_execution_events(planArn=PLAN_ARN, executionId=execution_id)["items"]
+    assert [e["type"] for e in events if e.get("stepName") == "scale-web"] == ["stepStarted", "stepSucceeded"]
+    assert {e["executionBlockType"] for e in events if e.get("stepName")} == {
+        "ManualApproval", "Parallel", "Route53HealthCheck", "EC2AutoScaling"}
+
+
+def test_a_failing_api_call_fails_its_step_and_pauses_the_execution(deployed):
+    endpoint, lab, _ = deployed
+    lab.add_faults([{"region": PRIMARY},
+                    {"service": "autoscaling", "operation": "UpdateAutoScalingGroup", "region": DR}])
+    execution_id = region_switch(endpoint).start_plan_execution(
+        planArn=PLAN_ARN, targetRegion=DR, action="activate")["executionId"]
+    eventually(lambda: execution(endpoint, execution_id)["executionState"] == "pendingManualApproval")
+    region_switch(endpoint).approve_plan_execution_step(planArn=PLAN_ARN, executionId=execution_id,
+                                                        stepName="approve", approval="approve")
+    eventually(lambda: execution(endpoint, execution_id)["executionState"] == "pausedByFailedStep", timeout=30)
+    states = {s["name"]: s["status"] for s in execution(endpoint, execution_id)["stepStates"]}
+    assert states["scale-web"] == "failed" and states["together"] == "failed"
+    [failed] = [e for e in region_switch(endpoint).list_plan_execution_events(
+        planArn=PLAN_ARN, executionId=execution_id)["items"] if e["type"] == "stepFailed" and e["stepName"] == "scale-web"]
+    assert "UpdateAutoScalingGroup" in failed["error"] and failed["executionBlockType"] == "EC2AutoScaling"
+
+
+def test_unknown_plans_and_second_executions_are_refused_as_aws_does(deployed):
+    endpoint, lab, _ = deployed
+    switch = region_switch(endpoint)
+    with pytest.raises(switch.exceptions.ResourceNotFoundException):
+        switch.start_plan_execution(planArn=PLAN_ARN + "x", targetRegion=DR, action="activate")
+    switch.start_plan_execution(planArn=PLAN_ARN, targetRegion=DR, action="activate")
+    with pytest.raises(switch.exceptions.ConflictException):
+        switch.start_plan_execution(planArn=PLAN_ARN, targetRegion=DR, action="activate")
