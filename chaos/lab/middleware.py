@@ -182,6 +182,8 @@ class LabMiddleware:
 
     def _rds_call(self, request: AwsRequest) -> Reply:
         status, headers, reply = self._moto(request)
+        if status == 200 and request.operation == "PromoteReadReplica":
+            rds.forget_replica_source(request)
         data_plane = self.lab.running_data_plane
         if status != 200 or data_plane is None:
             return status, headers, reply

@@ -3,7 +3,7 @@ injects, how the failure is detected and which runbook recovers.
 
 | scenario             | applies to                                   | fault                           | runbook |
 |----------------------|----------------------------------------------|---------------------------------|---------|
-| region-outage        | dynamodb/s3/rds with a DR-region replica     | primary region down             | regional failover |
+| region-outage        | dynamodb/s3/rds with a DR-region replica     | primary region down             | the stack's Region switch plan, else regional failover |
 | az-outage            | rds Multi-AZ                                 | the primary's AZ down           | await automatic Multi-AZ failover |
 | instance-failure     | rds Multi-AZ                                 | the primary instance crashes    | reboot with failover |
 | replication-pause    | dynamodb/s3/rds with a DR-region replica     | replication paused, then region down | regional failover |
@@ -19,7 +19,7 @@ from chaos.faults.base import Fault
 from chaos.faults.deletion import AccidentalDeletion
 from chaos.faults.outages import AzOutage, InstanceFailure, RegionOutage
 from chaos.faults.replication import ReplicationPause
-from chaos.runbooks import detection, multi_az, regional, restore
+from chaos.runbooks import detection, multi_az, region_switch, regional, restore
 from chaos.runbooks.context import RunbookContext
 from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE, REGION_OUTAGE,
                                 REPLICATION_PAUSE, Target)
@@ -101,7 +101,11 @@ class RegionOutageScenario(Scenario):
         return detection.by_health_check(ctx)
 
     def recover(self, ctx: RunbookContext, stream: RecordStream) -> None:
-        regional.fail_over_to_dr(ctx)
+        # The stack's own Region switch plan where it declares one: what AWS would run.
+        if region_switch.declared(ctx.inventory):
+            region_switch.fail_over_by_plan(ctx)
+        else:
+            regional.fail_over_to_dr(ctx)
 
 
 class ReplicationPauseScenario(RegionOutageScenario):
