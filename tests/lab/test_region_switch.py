@@ -130,3 +130,58 @@ def test_unknown_plans_and_second_executions_are_refused_as_aws_does(deployed):
     switch.start_plan_execution(planArn=PLAN_ARN, targetRegion=DR, action="activate")
     with pytest.raises(switch.exceptions.ConflictException):
         switch.start_plan_execution(planArn=PLAN_ARN, targetRegion=DR, action="activate")
+
+
+# --- the game day's side: the runbook that drives the plan through the API -------------------------
+# These drive `chaos.runbooks.region_switch` through the **aws** target (explicit session, endpoint
+# override) pointed at the lab: on AWS the same calls reach ARC Region switch; here they run
+# against the lab's implementation of StartPlanExecution, GetPlanExecution,
+# ApprovePlanExecutionStep and ListPlanExecutionEvents.
+
+def runbook_context(endpoint: str, deployed_inventory: dict, journal, monkeypatch):
+    from chaos.runbooks.context import RunbookContext
+    from chaos.targets.aws import AwsTarget
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    target = AwsTarget(deployed_inventory, endpoint_url=endpoint)
+    workload = deployed_inventory["workloads"]["catalog"]
+    return RunbookContext(target=target, inventory=deployed_inventory, workload_name="catalog", workload=workload,
+                          routing=None, canary=None, journal=journal, scenario="region-outage", run_id="run-1",
+                          fault_time=0.0, budget_seconds=30.0, poll_seconds=0.05)
+
+
+def test_the_aws_target_runs_the_plan_approves_it_and_journals_every_block(deployed, monkeypatch):
+    from chaos.journal import NOTE, PLAN_STARTED, PLAN_STEP, Journal
+    from chaos.runbooks.region_switch import PlanExecution
+
+    endpoint, lab, summary = deployed
+    lab.add_faults([{"region": PRIMARY}])
+    journal = Journal()
+    ctx = runbook_context(endpoint, summary["inventory"], journal, monkeypatch)
+    PlanExecution(ctx).run_or_wait(ctx)
+
+    [started] = [e for e in journal.events() if e.kind == PLAN_STARTED]
+    assert started.data["plan_arn"] == PLAN_ARN and started.data["rto_objective_seconds"] == 60.0
+    steps = {e.data["name"]: e.data for e in journal.events() if e.kind == PLAN_STEP}
+    assert {name: s["block_type"] for name, s in steps.items()} == {
+        "approve": "ManualApproval", "together": "Parallel", "traffic-catalog": "Route53HealthCheck",
+        "scale-web": "EC2AutoScaling"}
+    assert all(s["status"] == "completed" and s["started_at"] <= s["ended_at"] for s in steps.values())
+    assert any(e.kind == NOTE and "approved plan step approve" in e.data["text"] for e in journal.events())
+
+
+def test_a_failed_step_is_a_runbook_error_naming_the_step_and_its_block(deployed, monkeypatch):
+    from chaos.journal import PLAN_STEP, Journal
+    from chaos.runbooks.context import RunbookError
+    from chaos.runbooks.region_switch import PlanExecution
+
+    endpoint, lab, summary = deployed
+    lab.add_faults([{"region": PRIMARY},
+                    {"service": "autoscaling", "operation": "UpdateAutoScalingGroup", "region": DR}])
+    journal = Journal()
+    ctx = runbook_context(endpoint, summary["inventory"], journal, monkeypatch)
+    with pytest.raises(RunbookError, match=r"plan step scale-web \(EC2AutoScaling\) failed: UpdateAutoScalingGroup"):
+        PlanExecution(ctx).run_or_wait(ctx)
+    failed = {e.data["name"] for e in journal.events() if e.kind == PLAN_STEP and e.data["status"] == "failed"}
+    assert failed == {"scale-web", "together"}
