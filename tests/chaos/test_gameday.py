@@ -41,6 +41,14 @@ def test_prod_game_day_passes_on_the_lab(tmp_path):
     assert "no canary" in skipped[("region-outage", "app-logs")]
     assert "no canary" in skipped[("instance-failure", "compute")]
     assert "AWS Backup" in skipped[("region-outage", "logs")]
+    # The region outage is recovered by executing the stack's ARC Region switch plan (approved by the
+    # game day), and the report breaks the RTO down by plan step.
+    for workload in ("catalog", "sessions", "product-images", "orders"):
+        entry = results[("region-outage", workload)]
+        blocks = [step["block_type"] for step in entry["plan_steps"]]
+        assert {"ManualApproval", "RdsPromoteReadReplica", "Route53HealthCheck"} <= set(blocks), entry["plan_steps"]
+        assert entry["plan_rto_objective_seconds"] == 300.0
+    assert "### RTO by plan step: `region-outage`" in (tmp_path / "report.md").read_text()
     for name in ("run.json", "journal.jsonl", "report.md", "junit.xml",
                  "timeline-region-outage.png"):
         assert (tmp_path / name).stat().st_size > 0, name
