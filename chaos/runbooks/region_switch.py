@@ -30,7 +30,7 @@ from chaos.journal import NOTE, PLAN_STARTED, PLAN_STEP
 from chaos.probes import dns
 from chaos.runbooks import regional
 from chaos.runbooks.context import RunbookContext, RunbookError
-from chaos.workload import postgres
+from chaos.targets.inventory import Inventory, RecoveryPlan
 from chaos.workload.canary import describe_error
 
 SHARED_KEY = "region-switch-execution"
@@ -38,25 +38,23 @@ ROUTE53_HEALTH_CHECK = "Route53HealthCheck"
 DONE_STATES = frozenset({"completed", "completedWithExceptions", "completedMonitoringApplicationHealth"})
 FAILED_STATES = frozenset({"failed", "pausedByFailedStep", "pausedByOperator", "canceled", "planExecutionTimedOut"})
 ENDED_STEP_STATES = frozenset({"completed", "failed", "canceled", "skipped"})
-SECONDS_PER_MINUTE = 60.0
+PARALLEL = "Parallel"
+OUTCOME_GRACE_SECONDS = 60.0  # the starting thread's waits end within the budget; this covers its last calls
 # The execution is polled at the runbook's poll interval; ARC Region switch updates step states as
 # they happen, so a faster poll only costs API calls.
 
 
-def declared(inventory: dict[str, Any]) -> bool:
+def declared(inventory: Inventory) -> bool:
     """The stack declares a Region switch plan (inventory `recovery_plan`)."""
-    return bool(inventory.get("recovery_plan"))
+    return inventory.recovery_plan is not None
 
 
-def _steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for step in steps for s in (step, *_steps(step.get("steps") or []))]
-
-
-def activation_workflow(plan: dict[str, Any], region: str) -> dict[str, Any]:
-    for workflow in plan.get("workflows") or []:
-        if workflow.get("target_action") == "activate" and workflow.get("target_region") in (region, None):
-            return workflow
-    raise RunbookError(f"recovery_plan {plan.get('name')}: no workflow activates {region}")
+def activation_blocks(plan: RecoveryPlan, region: str) -> dict[str, str]:
+    """Step name -> block type of the workflow that activates `region` (Parallel children included)."""
+    steps = plan.steps_activating(region)
+    if not steps:
+        raise RunbookError(f"recovery_plan {plan.name}: no workflow activates {region}")
+    return {step.name: step.block_type for step in steps}
 
 
 @dataclass
@@ -73,8 +71,10 @@ class PlanExecution:
     _recorded: set[str] = field(default_factory=set)
 
     @property
-    def plan(self) -> dict[str, Any]:
-        return self.ctx.inventory["recovery_plan"]
+    def plan(self) -> RecoveryPlan:
+        plan = self.ctx.inventory.recovery_plan
+        assert plan is not None, "fail_over_by_plan runs only where the stack declares a plan"
+        return plan
 
     def run_or_wait(self, ctx: RunbookContext) -> None:
         """Start and follow the execution (first caller), or wait for it; RunbookError if it failed."""
@@ -86,11 +86,11 @@ class PlanExecution:
             except RunbookError as err:
                 self.error = err
             except Exception as err:  # an API error is the plan's failure, not a crash of the tool
-                self.error = RunbookError(f"Region switch plan {self.plan.get('name')}: {describe_error(err)}")
+                self.error = RunbookError(f"Region switch plan {self.plan.name}: {describe_error(err)}")
             finally:
                 self.done.set()
         # Bounded: the starting thread's own waits end within the budget (plus one poll).
-        if not self.done.wait(ctx.budget_seconds + SECONDS_PER_MINUTE):
+        if not self.done.wait(ctx.budget_seconds + OUTCOME_GRACE_SECONDS):
             raise RunbookError("Region switch plan execution: no outcome within the budget")
         if self.error is not None:
             raise self.error
@@ -99,26 +99,24 @@ class PlanExecution:
 
     def _client(self) -> Any:
         # Plans execute from the Region being activated (ARC's regional data plane): the DR region.
-        return self.ctx.target.client("arc-region-switch", self.ctx.workload["dr_region"])
+        return self.ctx.target.client("arc-region-switch", self.ctx.workload.dr_region)
 
     def _execute(self) -> None:
         ctx, plan = self.ctx, self.plan
-        region = ctx.workload["dr_region"]
-        workflow = activation_workflow(plan, region)
-        blocks = {s["name"]: s["block_type"] for s in _steps(workflow.get("steps") or [])}
+        region = ctx.workload.dr_region
+        blocks = activation_blocks(plan, region)
         client = self._client()
         started = client.start_plan_execution(
-            planArn=plan["arn"], targetRegion=region, action="activate",
+            planArn=plan.arn, targetRegion=region, action="activate",
             # The primary region is impaired: ungraceful, as AWS advises for an unplanned failover.
             mode="ungraceful", comment=f"chaos run {ctx.run_id}: {ctx.scenario}")
         self.execution_id = started["executionId"]
-        ctx.journal.record(PLAN_STARTED, ctx.scenario, None, plan=plan.get("name"), plan_arn=plan["arn"],
+        ctx.journal.record(PLAN_STARTED, ctx.scenario, None, plan=plan.name, plan_arn=plan.arn,
                            execution_id=self.execution_id, target_region=region,
-                           rto_objective_seconds=float(plan.get("rto_objective_minutes") or 0) * SECONDS_PER_MINUTE
-                           or None)
+                           rto_objective_seconds=plan.rto_objective_seconds)
 
         def poll() -> str:
-            execution = client.get_plan_execution(planArn=plan["arn"], executionId=self.execution_id)
+            execution = client.get_plan_execution(planArn=plan.arn, executionId=self.execution_id)
             self._record_steps(execution.get("stepStates") or [], blocks, client)
             for step in execution.get("stepStates") or []:
                 if step.get("status") == "pendingApproval":
@@ -134,7 +132,7 @@ class PlanExecution:
             last = err.last_attempt
             why = describe_error(last.exception()) if last.failed else f"still {last.result()}"
             self._cancel(client)
-            raise RunbookError(f"Region switch plan {plan.get('name')}: execution {self.execution_id} did not "
+            raise RunbookError(f"Region switch plan {plan.name}: execution {self.execution_id} did not "
                                f"end within {ctx.budget_seconds:.0f} s ({why})") from None
         self.ended_at = time.time()
         if state in FAILED_STATES:
@@ -142,7 +140,7 @@ class PlanExecution:
 
     def _approve(self, client: Any, step: str) -> None:
         """The game day is the operator: it approves at once; the step's duration is the approval time."""
-        client.approve_plan_execution_step(planArn=self.plan["arn"], executionId=self.execution_id,
+        client.approve_plan_execution_step(planArn=self.plan.arn, executionId=self.execution_id,
                                            stepName=step, approval="approve",
                                            comment=f"chaos run {self.ctx.run_id}: approved by the game day")
         self.ctx.journal.record(NOTE, self.ctx.scenario, None, text=f"game day approved plan step {step}")
@@ -160,19 +158,19 @@ class PlanExecution:
                                     status=step.get("status"), error=error)
 
     def _step_error(self, client: Any, name: str) -> str | None:
-        events = client.list_plan_execution_events(planArn=self.plan["arn"], executionId=self.execution_id,
+        events = client.list_plan_execution_events(planArn=self.plan.arn, executionId=self.execution_id,
                                                     name=name).get("items") or []
         errors = [e.get("error") for e in events if e.get("type") == "stepFailed" and e.get("error")]
         return errors[-1] if errors else None
 
     def _failure(self, state: str, blocks: dict[str, str], client: Any) -> str:
-        execution = client.get_plan_execution(planArn=self.plan["arn"], executionId=self.execution_id)
+        execution = client.get_plan_execution(planArn=self.plan.arn, executionId=self.execution_id)
         self._record_steps(execution.get("stepStates") or [], blocks, client)
         failed = [s["name"] for s in execution.get("stepStates") or [] if s.get("status") == "failed"]
         # The innermost failed step names the cause (its Parallel block fails with it).
-        leaf = [n for n in failed if blocks.get(n) != "Parallel"] or failed
+        leaf = [n for n in failed if blocks.get(n) != PARALLEL] or failed
         if not leaf:
-            return f"Region switch plan {self.plan.get('name')}: execution {self.execution_id} ended {state}"
+            return f"Region switch plan {self.plan.name}: execution {self.execution_id} ended {state}"
         name = leaf[0]
         error = self._step_error(client, name)
         return (f"Region switch plan step {name} ({blocks.get(name, 'unknown')}) failed"
@@ -180,7 +178,7 @@ class PlanExecution:
 
     def _cancel(self, client: Any) -> None:
         try:
-            client.cancel_plan_execution(planArn=self.plan["arn"], executionId=self.execution_id,
+            client.cancel_plan_execution(planArn=self.plan.arn, executionId=self.execution_id,
                                          comment=f"chaos run {self.ctx.run_id}: no outcome within the budget")
         except Exception as err:  # the runbook's error says what matters; this only explains a leftover
             self.ctx.note(f"could not cancel plan execution {self.execution_id}: {describe_error(err)}")
@@ -192,25 +190,26 @@ def _epoch(value: Any) -> float | None:
     return value.timestamp() if hasattr(value, "timestamp") else float(value)
 
 
-def _has_traffic_step(plan: dict[str, Any], workflow: dict[str, Any], workload: str) -> bool:
-    return any(s["block_type"] == ROUTE53_HEALTH_CHECK and workload in (s.get("workloads") or [])
-               for s in _steps(workflow.get("steps") or []))
+def _has_traffic_step(plan: RecoveryPlan, region: str, workload: str) -> bool:
+    return any(s.block_type == ROUTE53_HEALTH_CHECK and workload in s.workloads
+               for s in plan.steps_activating(region))
 
 
 def fail_over_by_plan(ctx: RunbookContext) -> None:
     """Run (or join) the plan's execution, then move this workload's application to its DR store."""
-    plan = ctx.inventory["recovery_plan"]
+    plan = ctx.inventory.recovery_plan
+    assert plan is not None, "the scenario checks `declared` first"
     target = regional.dr_store(ctx)
-    ctx.started(f"region-switch-plan {plan.get('name')}")
+    ctx.started(f"region-switch-plan {plan.name}")
     execution = ctx.shared.get(SHARED_KEY, lambda: PlanExecution(ctx))
     execution.run_or_wait(ctx)
-    ctx.done(f"Region switch plan {plan.get('name')} activated {target.region} "
+    ctx.done(f"Region switch plan {plan.name} activated {target.region} "
              f"(execution {execution.execution_id})", at=execution.ended_at)
-    if target.kind == "rds":  # the plan promoted it; the application checks it takes writes
-        ctx.wait_until(f"{target.name} accepting writes after the plan's promotion",
-                       lambda: postgres.available_and_writable(ctx.target, ctx.workload, target))
+    # The plan made the DR copy take over (an RDS replica promoted); the application checks it takes writes.
+    ctx.wait_until(f"{target} taking writes after the plan",
+                   lambda: ctx.workload.stores.taken_over(ctx.target, target))
     ctx.routing.switch(target)
     ctx.done(f"application switched to {target}")
-    workflow = activation_workflow(plan, target.region)
-    if dns.has_dns_failover(ctx.inventory, ctx.workload) and not _has_traffic_step(plan, workflow, ctx.workload_name):
+    if dns.has_dns_failover(ctx.inventory, ctx.workload) and not _has_traffic_step(plan, target.region,
+                                                                                   ctx.workload_name):
         regional._verify_dns(ctx, target.region)  # noqa: SLF001 the same check the hand-written runbook makes

@@ -141,12 +141,14 @@ def test_unknown_plans_and_second_executions_are_refused_as_aws_does(deployed):
 def runbook_context(endpoint: str, deployed_inventory: dict, journal, monkeypatch):
     from chaos.runbooks.context import RunbookContext
     from chaos.targets.aws import AwsTarget
+    from chaos.targets.inventory import parse_inventory
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     target = AwsTarget(deployed_inventory, endpoint_url=endpoint)
-    workload = deployed_inventory["workloads"]["catalog"]
-    return RunbookContext(target=target, inventory=deployed_inventory, workload_name="catalog", workload=workload,
+    inventory = parse_inventory(deployed_inventory)
+    return RunbookContext(target=target, inventory=inventory, workload_name="catalog",
+                          workload=inventory.workloads["catalog"],
                           routing=None, canary=None, journal=journal, scenario="region-outage", run_id="run-1",
                           fault_time=0.0, budget_seconds=30.0, poll_seconds=0.05)
 
