@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
-from chaos.lab.region_switch import RegionSwitch
+from chaos.lab.region_switch import RegionSwitch, all_steps
 from chaos.lab.replication import DEFAULT_LAG_SECONDS, LAG_SOURCES, ReplicationEngine
 from chaos.lab.route53 import Route53Answers
 from chaos.lab.faults import RequestContext
@@ -366,7 +366,7 @@ class Deployer:
                    for record in ((w.get("failover") or {}).get("records") or [])}
         zone_id = (self.inventory.get("hosted_zone") or {}).get("id")
         for workflow in plan["workflows"]:
-            for step in _steps_of(workflow.get("steps") or []):
+            for step in all_steps(workflow.get("steps") or []):
                 for resource in step.get("resources") or []:
                     if resource.get("kind") != "route53-record":
                         continue
@@ -405,11 +405,6 @@ def _lab_client(endpoint: str, service: str, region: str) -> Any:
     session = boto3.Session(aws_access_key_id="lab", aws_secret_access_key="lab", region_name=region)
     return session.client(service, endpoint_url=endpoint, config=Config(
         user_agent_extra=LAB_USER_AGENT, retries={"max_attempts": 1, "mode": "standard"}))
-
-
-def _steps_of(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every step of a workflow, Parallel children included."""
-    return [s for step in steps for s in (step, *_steps_of(step.get("steps") or []))]
 
 
 def _require(obj: Any, key: str, kind: type, where: str = "") -> Any:

@@ -27,7 +27,6 @@ out here). The plan's alarms and reports are not evaluated or written.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 import uuid
@@ -113,12 +112,12 @@ class Execution:
             self.events.append(item)
 
 
-def _all_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def all_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every step, Parallel children after their block, in plan order."""
     out: list[dict[str, Any]] = []
     for step in steps:
         out.append(step)
-        out += _all_steps(step.get("steps") or [])
+        out += all_steps(step.get("steps") or [])
     return out
 
 
@@ -212,7 +211,7 @@ class RegionSwitch:
                 execution_id=uuid.uuid4().hex[:12], plan_arn=plan["arn"], target_region=str(region),
                 action=action, mode=str(body.get("mode") or "graceful"), workflow=workflow,
                 comment=body.get("comment"), started_at=time.time(),
-                steps={s["name"]: StepRun(s["name"], s["block_type"]) for s in _all_steps(workflow.get("steps") or [])})
+                steps={s["name"]: StepRun(s["name"], s["block_type"]) for s in all_steps(workflow.get("steps") or [])})
             self._executions[execution.execution_id] = execution
         execution.event("executionStarted")
         self._on_event("region_switch_started", plan=plan["arn"], execution=execution.execution_id, region=region)
@@ -290,7 +289,9 @@ class RegionSwitch:
                 self._parallel(execution, step)
             else:
                 self._act(execution, step, run)
-        except (StepFailed, RegionSwitchRefused) as error:
+        except Exception as error:  # noqa: BLE001 any error ends the step as failed, never a stuck thread
+            if not isinstance(error, (StepFailed, RegionSwitchRefused)):
+                error = StepFailed(f"{run.name}: {type(error).__name__}: {error}")
             run.status, run.ended_at, run.error = "failed", time.time(), str(error)
             execution.event("stepFailed", run, error=str(error))
             self._on_event("region_switch_step_failed", step=run.name, block=run.block_type, error=str(error))
@@ -405,7 +406,3 @@ class RegionSwitch:
         self._wait(execution, f"Route 53 answering {record} with the {execution.target_region} record",
                    answers_target, bound)
 
-
-def reply_body(payload: dict[str, Any]) -> bytes:
-    """JSON protocol answers carry timestamps as epoch seconds (botocore parses them so)."""
-    return json.dumps(payload).encode()

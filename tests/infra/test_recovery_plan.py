@@ -183,3 +183,49 @@ def test_a_region_without_region_switch_is_refused_unless_the_plan_is_off():
         load_stack_config(config)
     config["securecart-dr:recoveryPlan"] = {"enabled": False}
     assert load_stack_config(config).recovery_plan.enabled is False
+
+
+# --- the component alone: a capacity step (no stack declares one yet: docs/recovery-plan.md) -----
+
+def test_the_component_scales_the_activated_regions_group_within_a_parallel_block():
+    import pulumi_aws as aws
+
+    from infra.components.recovery_plan import (CapacityIncrease, RecoveryPlanError, RegionSwitchPlan,
+                                                RegionSwitchPlanArgs, ReplicaPromotion, validate_plan_args)
+    from infra.offline import run_program
+
+    groups = {r: f"arn:aws:autoscaling:{r}:123456789012:autoScalingGroup:1:autoScalingGroupName/web-{r}"
+              for r in ("us-east-1", "us-west-2")}
+    capacity = CapacityIncrease("web", groups, {r: f"web-{r}" for r in groups}, standby_capacity=0,
+                                target_capacity=4, rto_seconds=900)
+    promotion = ReplicaPromotion("orders", {r: f"arn:aws:rds:{r}:123456789012:db:orders-{r}" for r in groups}, 1800)
+
+    def args(providers, **changes):
+        return RegionSwitchPlanArgs(
+            plan_name="securecart-test", primary_region="us-east-1", dr_region="us-west-2", providers=providers,
+            alarm_arns={"guardrail": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:guardrail"},
+            report_bucket="reports", report_bucket_arn="arn:aws:s3:::reports", **changes)
+
+    def program() -> None:
+        providers = {r: aws.Provider(f"aws-{r}", region=r) for r in groups}
+        RegionSwitchPlan("test", args(providers, capacity=[capacity], promotions=[promotion]))
+
+    result = run_program(program)
+    [plan] = result.of_type("aws:arcregionswitch/plan:Plan")
+    assert plan.inputs["recoveryTimeObjectiveMinutes"] == 15  # web's 900 s
+    failover = next(wf for wf in plan.inputs["workflows"] if wf["workflowTargetRegion"] == "us-west-2")
+    [parallel] = failover["steps"]
+    children = {s["executionBlockType"]: s for s in parallel["parallelConfigs"][0]["steps"]}
+    assert set(children) == {"RdsPromoteReadReplica", "EC2AutoScaling"}
+    scaling = children["EC2AutoScaling"]["ec2AsgCapacityIncreaseConfigs"][0]
+    assert [a["arn"] for a in scaling["asgs"]] == [groups["us-east-1"], groups["us-west-2"]]  # one per region
+    assert scaling["targetPercent"] == 100 and scaling["timeoutMinutes"] == 15
+    fail_back = next(wf for wf in plan.inputs["workflows"] if wf["workflowTargetRegion"] == "us-east-1")
+    assert [s["executionBlockType"] for s in fail_back["steps"]] == ["RdsPromoteReadReplica"]  # primary runs no group
+    [policy] = [r for r in result.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "test-execution-policy"]
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements["ScaleGroups"]["Resource"] == list(groups.values())
+
+    one_group = CapacityIncrease("web", {"us-west-2": groups["us-west-2"]}, {}, 0, 4, 900)
+    with pytest.raises(RecoveryPlanError, match=r"capacity\[web\].group_arns: EC2AutoScaling needs exactly one"):
+        validate_plan_args(args({r: object() for r in groups}, capacity=[one_group]))
