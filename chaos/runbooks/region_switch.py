@@ -115,9 +115,13 @@ class PlanExecution:
                            execution_id=self.execution_id, target_region=region,
                            rto_objective_seconds=plan.rto_objective_seconds)
 
+        running: list[str] = []
+
         def poll() -> str:
             execution = client.get_plan_execution(planArn=plan.arn, executionId=self.execution_id)
             self._record_steps(execution.get("stepStates") or [], blocks, client)
+            running[:] = [s["name"] for s in execution.get("stepStates") or []
+                          if s.get("status") == "running" and blocks.get(s["name"]) != PARALLEL]
             for step in execution.get("stepStates") or []:
                 if step.get("status") == "pendingApproval":
                     self._approve(client, step["name"])
@@ -131,6 +135,8 @@ class PlanExecution:
         except RetryError as err:
             last = err.last_attempt
             why = describe_error(last.exception()) if last.failed else f"still {last.result()}"
+            if running:  # the steps that held it up are the finding
+                why += "; running: " + ", ".join(f"{n} ({blocks.get(n, 'unknown')})" for n in running)
             self._cancel(client)
             raise RunbookError(f"Region switch plan {plan.name}: execution {self.execution_id} did not "
                                f"end within {ctx.budget_seconds:.0f} s ({why})") from None

@@ -187,3 +187,23 @@ def test_a_failed_step_is_a_runbook_error_naming_the_step_and_its_block(deployed
         PlanExecution(ctx).run_or_wait(ctx)
     failed = {e.data["name"] for e in journal.events() if e.kind == PLAN_STEP and e.data["status"] == "failed"}
     assert failed == {"scale-web", "together"}
+
+
+def test_an_execution_past_the_budget_is_canceled_naming_the_step_it_waits_on(deployed, monkeypatch):
+    from chaos.journal import Journal
+    from chaos.runbooks.context import RunbookError
+    from chaos.runbooks.region_switch import PlanExecution
+
+    endpoint, lab, summary = deployed
+    # No outage: Route 53 keeps answering the primary, so the traffic step cannot complete.
+    ctx = runbook_context(endpoint, summary["inventory"], Journal(), monkeypatch)
+    ctx.budget_seconds = 2.0
+    execution = PlanExecution(ctx)
+    with pytest.raises(RunbookError, match=r"did not end within 2 s \(still inProgress; running: "
+                                           r"traffic-catalog \(Route53HealthCheck\)"):
+        execution.run_or_wait(ctx)
+    assert execution_state(endpoint, execution.execution_id) == "canceled"
+
+
+def execution_state(endpoint: str, execution_id: str) -> str:
+    return execution(endpoint, execution_id)["executionState"]
