@@ -366,6 +366,12 @@ class Deployer:
                    for record in ((w.get("failover") or {}).get("records") or [])}
         zone_id = (self.inventory.get("hosted_zone") or {}).get("id")
         for workflow in plan["workflows"]:
+            dropped: list[str] = []
+            workflow["steps"] = _steps_for(workflow.get("steps") or [], set(workloads), dropped)
+            if dropped:
+                self.summary.not_emulated(None, f"region-switch-steps:{', '.join(dropped)}",
+                                          "these plan steps act only on workloads this inventory does not "
+                                          "carry (a trimmed inventory); the lab's plan runs without them")
             for step in all_steps(workflow.get("steps") or []):
                 for resource in step.get("resources") or []:
                     if resource.get("kind") != "route53-record":
@@ -405,6 +411,23 @@ def _lab_client(endpoint: str, service: str, region: str) -> Any:
     session = boto3.Session(aws_access_key_id="lab", aws_secret_access_key="lab", region_name=region)
     return session.client(service, endpoint_url=endpoint, config=Config(
         user_agent_extra=LAB_USER_AGENT, retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def _steps_for(steps: list[dict[str, Any]], present: set[str], dropped: list[str]) -> list[dict[str, Any]]:
+    """The steps that act on a deployed workload (or on none, like an approval); Parallel blocks
+    keep their remaining steps. The names of the others go to `dropped`."""
+    kept = []
+    for step in steps:
+        if step.get("steps"):
+            step["steps"] = _steps_for(step["steps"], present, dropped)
+            if step["steps"]:
+                kept.append(step)
+            continue
+        if step.get("workloads") and not set(step["workloads"]) & present:
+            dropped.append(str(step.get("name")))
+            continue
+        kept.append(step)
+    return kept
 
 
 def _require(obj: Any, key: str, kind: type, where: str = "") -> Any:

@@ -32,7 +32,10 @@ def plan() -> dict:
                  {**step, "name": "traffic-catalog", "block_type": "Route53HealthCheck", "workloads": ["catalog"],
                   "resources": [record]},
                  {**step, "name": "scale-web", "block_type": "EC2AutoScaling", "workloads": ["web"],
-                  "resources": [group]}]}]}]}
+                  "resources": [group]},
+                 # A workload this inventory does not carry (as in a trimmed inventory): dropped at deploy.
+                 {**step, "name": "promote-ledger", "block_type": "RdsPromoteReadReplica", "workloads": ["ledger"],
+                  "resources": [{"kind": "rds-instance", "region": DR, "id": f"arn:aws:rds:{DR}:1:db:ledger"}]}]}]}]}
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +76,9 @@ def test_the_deploy_points_the_plan_at_the_labs_own_health_checks(deployed):
     assert resource["health_check_id"] == next(r["health_check_id"] for r in records if r["region"] == DR)
     assert resource["health_check_id"] != "hc-dr"
     assert any(d["resource"].startswith("region-switch-health-checks") for d in summary["declared_not_emulated"])
+    parallel = summary["inventory"]["recovery_plan"]["workflows"][0]["steps"][1]
+    assert [s["name"] for s in parallel["steps"]] == ["traffic-catalog", "scale-web"]
+    assert any(d["resource"] == "region-switch-steps:promote-ledger" for d in summary["declared_not_emulated"])
 
 
 def test_an_execution_waits_for_approval_then_runs_parallel_blocks_on_the_lab(deployed):
