@@ -31,8 +31,8 @@ from chaos.lab.faults import RequestContext
 LAB_USER_AGENT = "securecart-lab-internal"
 LAB_MASTER_PASSWORD = "lab-only-not-a-secret"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
-                      "chaos_enabled", "tags", "hosted_zone", "backup", "fis", "workloads", "recovery_plan",
-                      "resiliency_policies"}
+                      "chaos_enabled", "tags", "hosted_zone", "private_zone", "application", "backup", "fis",
+                      "workloads", "recovery_plan", "resiliency_policies"}
 
 EMULATIONS = [
     "Fault gateway: LocalStack Chaos API rules (service, region, operation, probability, error) plus "
@@ -127,6 +127,9 @@ class Deployer:
             self.parts.health.endpoint(str(region))
         self._deploy_backup(inv.get("backup") or {})
         zone_id = self._deploy_hosted_zone(inv.get("hosted_zone"))
+        private_zone_id = self._deploy_hosted_zone(inv.get("private_zone"), private=True)
+        if inv.get("application"):
+            self._deploy_application(inv["application"], zone_id)
         kinds = {"dynamodb": self._deploy_dynamodb, "s3": self._deploy_s3, "rds": self._deploy_rds,
                  "efs": self._deploy_efs, "ec2": self._deploy_ec2}
         for name, workload in workloads.items():
@@ -135,8 +138,8 @@ class Deployer:
                 raise DeployError(f"inventory.workloads.{name}.kind: unknown kind {kind!r}; "
                                   f"use one of {sorted(kinds)}")
             kinds[kind](name, workload, _require(workload, "stores", dict, f"workloads.{name}"))
-            if workload.get("failover"):
-                self._deploy_failover(name, workload["failover"], zone_id)
+            if (workload.get("failover") or {}).get("private_record"):
+                self._deploy_private_record(name, workload["failover"], private_zone_id)
             for action, template in (workload.get("fis_templates") or {}).items():
                 self.summary.not_emulated(name, f"fis:{action} ({template})",
                                           "FIS experiments do not run in the lab; the harness injects "
@@ -181,12 +184,17 @@ class Deployer:
             self.summary.not_emulated(None, f"backup-report:{backup['report_bucket']}",
                                       "no Backup jobs run, so no Backup reports are written")
 
-    def _deploy_hosted_zone(self, zone: dict[str, Any] | None) -> str | None:
+    def _deploy_hosted_zone(self, zone: dict[str, Any] | None, private: bool = False) -> str | None:
         if not zone:
             return None
-        name = _require(zone, "name", str, "hosted_zone")
+        name = _require(zone, "name", str, "private_zone" if private else "hosted_zone")
+        extra: dict[str, Any] = {}
+        if private:  # moto wants the VPC a private zone answers in; the lab's default VPC stands in
+            vpc = self._client("ec2", self.inventory["primary_region"]).describe_vpcs()["Vpcs"][0]["VpcId"]
+            extra = {"VPC": {"VPCRegion": self.inventory["primary_region"], "VPCId": vpc},
+                     "HostedZoneConfig": {"PrivateZone": True, "Comment": "data-store records"}}
         created = self._client("route53", "us-east-1").create_hosted_zone(
-            Name=name, CallerReference=f"lab-{name}")["HostedZone"]
+            Name=name, CallerReference=f"lab-{name}", **extra)["HostedZone"]
         lab_id = created["Id"].split("/")[-1]
         self._created(None, "route53-hosted-zone", name, "global", lab_id)
         zone["id"] = lab_id
@@ -314,8 +322,21 @@ class Deployer:
             self.summary.not_emulated(name, f"dlm-policy:{stores['dlm_policy_id']}",
                                       f"Data Lifecycle Manager: {_probe_dlm(self.parts.endpoint)}")
 
-    def _deploy_failover(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
-        where = f"workloads.{name}.failover"
+    def _deploy_private_record(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
+        where = f"workloads.{name}.failover.private_record"
+        if zone_id is None:
+            raise DeployError(f"inventory.private_zone: missing but {where} is declared; add the zone")
+        record = failover["private_record"]
+        record["zone_id"] = zone_id
+        self._client("route53", "us-east-1").change_resource_record_sets(
+            HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+                "Name": _require(record, "name", str, where), "Type": record.get("type") or "CNAME",
+                "TTL": int(record.get("ttl") or 60), "ResourceRecords": [{"Value": str(record["value"])}]}}]})
+        self._created(name, "route53-private-record", record["name"], "global", zone_id)
+
+    def _deploy_application(self, failover: dict[str, Any], zone_id: str | None) -> None:
+        name = None
+        where = "application"
         if zone_id is None:
             raise DeployError(f"inventory.hosted_zone: missing but {where} declares records; add the zone")
         id_map: dict[str, str] = {}
@@ -339,8 +360,12 @@ class Deployer:
         changes = []
         record_type = _require(failover, "record_type", str, where)
         for record in _require(failover, "records", list, where):
-            rrset: dict[str, Any] = {"Name": failover["record_name"], "Type": record_type, "TTL": 60,
-                                     "ResourceRecords": [{"Value": str(record["value"])}]}
+            rrset: dict[str, Any] = {"Name": failover["record_name"], "Type": record_type}
+            if record.get("alias_zone_id"):  # an alias to the region's load balancer, as on AWS
+                rrset["AliasTarget"] = {"HostedZoneId": record["alias_zone_id"], "DNSName": str(record["value"]),
+                                        "EvaluateTargetHealth": True}
+            else:
+                rrset.update(TTL=60, ResourceRecords=[{"Value": str(record["value"])}])
             if record.get("set_identifier"):
                 rrset["SetIdentifier"] = record["set_identifier"]
                 self.parts.route53.record_regions[record["set_identifier"]] = record.get("region") or ""
@@ -359,12 +384,14 @@ class Deployer:
         self._created(name, "route53-records", failover["record_name"], "global", zone_id)
 
     def _deploy_recovery_plan(self, plan: dict[str, Any], workloads: dict[str, Any]) -> None:
-        """Hand the plan to the lab's Region switch, its Route 53 steps pointed at the lab's own ids."""
+        """Hand the plan to the lab's Region switch, its Route 53 steps and repoint functions pointed at
+        the lab's own zone and health-check ids (deployed before the plan)."""
         _require(plan, "arn", str, "recovery_plan")
         _require(plan, "workflows", list, "recovery_plan")
-        records = {record.get("set_identifier"): record for w in workloads.values()
-                   for record in ((w.get("failover") or {}).get("records") or [])}
+        records = {record.get("set_identifier"): record
+                   for record in ((self.inventory.get("application") or {}).get("records") or [])}
         zone_id = (self.inventory.get("hosted_zone") or {}).get("id")
+        private_zone_id = (self.inventory.get("private_zone") or {}).get("id")
         for workflow in plan["workflows"]:
             dropped: list[str] = []
             workflow["steps"] = _steps_for(workflow.get("steps") or [], set(workloads), dropped)
@@ -374,12 +401,19 @@ class Deployer:
                                           "carry (a trimmed inventory); the lab's plan runs without them")
             for step in all_steps(workflow.get("steps") or []):
                 for resource in step.get("resources") or []:
+                    if resource.get("kind") == "lambda-function":
+                        env = resource.get("environment") or {}
+                        if private_zone_id is None or not env.get("ZONE_ID"):
+                            raise DeployError(f"inventory.recovery_plan: step {step.get('name')} repoints a private "
+                                              "record but the inventory declares no private_zone; re-export it")
+                        env["ZONE_ID"] = private_zone_id
+                        continue
                     if resource.get("kind") != "route53-record":
                         continue
                     record = records.get(resource.get("set_identifier"))
                     if record is None:
                         raise DeployError(f"inventory.recovery_plan: step {step.get('name')} names record set "
-                                          f"{resource.get('set_identifier')!r} that no workload's failover declares")
+                                          f"{resource.get('set_identifier')!r} that application.records lacks")
                     resource["health_check_id"] = record.get("health_check_id")
                     resource["hosted_zone_id"] = zone_id
         self.parts.region_switch.register(plan)

@@ -12,7 +12,7 @@ the target region, one step after another, each execution block mapped to the la
 | Route53HealthCheck     | waits until the lab's Route 53 answers the record with the activated region's value (the lab's health checker moved it) |
 | ManualApproval         | waits for `ApprovePlanExecutionStep` (decline or timeout fails the step)       |
 | Parallel               | runs its steps at once; it fails when one of them fails                      |
-| CustomActionLambda     | fails: the lab runs no Lambda functions                                      |
+| CustomActionLambda     | runs the activated region's function code in-process when the program ships it (`source` infra/functions/repoint_record.py: the private record's UPSERT through the lab's Route 53, then waits for INSYNC); any other function fails the step |
 
 Each step's calls go through the lab's own endpoint like any client's, so a Chaos API rule (say on
 `rds` `PromoteReadReplica` in the DR region) fails that step, as an AWS API error fails it on AWS.
@@ -38,6 +38,7 @@ from botocore.config import Config
 from tenacity import RetryError, Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
 
 from chaos.lab import motostate
+from infra.functions import repoint_record
 
 RDS_PROMOTE = "RdsPromoteReadReplica"
 EC2_AUTOSCALING = "EC2AutoScaling"
@@ -328,7 +329,7 @@ class RegionSwitch:
         elif run.block_type == ROUTE53_HEALTH_CHECK:
             self._await_dns(execution, resource, bound)
         elif run.block_type == CUSTOM_LAMBDA:
-            raise StepFailed(f"{run.name}: the lab runs no Lambda functions")
+            self._run_function(execution, resource, bound)
         else:
             raise StepFailed(f"{run.name}: the lab has no action for {run.block_type} blocks")
 
@@ -406,3 +407,14 @@ class RegionSwitch:
         self._wait(execution, f"Route 53 answering {record} with the {execution.target_region} record",
                    answers_target, bound)
 
+    def _run_function(self, execution: Execution, resource: dict[str, Any], bound: float) -> None:
+        """The function of the activated region, as Lambda would run it: its code, its environment."""
+        if resource.get("source") != repoint_record.SOURCE_ID:
+            raise StepFailed(f"{resource.get('name') or resource.get('id')}: the lab runs only the functions the "
+                             f"program ships ({repoint_record.SOURCE_ID}), not {resource.get('source')!r}")
+        route53 = _client(self._endpoint(), "route53", "us-east-1")  # Route 53 is global
+        try:
+            repoint_record.repoint(route53, dict(resource.get("environment") or {}), deadline=time.time() + bound,
+                                   poll_seconds=POLL_SECONDS)
+        except Exception as error:  # the function's error is the step's failure, as Lambda reports it
+            raise StepFailed(f"Lambda {resource.get('name')}: {type(error).__name__}: {error}") from None

@@ -5,8 +5,10 @@ from what the stores declared:
 
 * **activate the DR region** (failover): an optional manual approval, then the data and compute
   steps side by side in a `Parallel` block (each workload's `RdsPromoteReadReplica`, the compute
-  tier's `EC2AutoScaling`), then the traffic steps (`Route53HealthCheck` per failover record, in a
-  `Parallel` block when there are several);
+  tier's `EC2AutoScaling`), then each promoted database's private record repointed at it (a
+  `CustomActionLambda` running infra/functions/repoint_record.py: writers never reach a read-only
+  replica), then one `Route53HealthCheck` step for the application's record (its health check per
+  region) once the data is ready behind it;
 * **activate the primary region again** (fail back): AWS runs an active/passive plan's fail back as
   the activation of the other Region ("one workflow per Region", AWS user guide: Region switch
   components). It undoes the failover with the regions swapped: data is made writable in the
@@ -32,7 +34,15 @@ Facts used here, read 2026-11-30:
   bucket): https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_reports.html;
 - EC2 Auto Scaling permissions (`autoscaling:DescribeAutoScalingGroups` on `*`,
   `autoscaling:UpdateAutoScalingGroup` on the groups):
-  https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_ec2_autoscaling.html.
+  https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_ec2_autoscaling.html;
+- a custom action Lambda step names "two Lambda functions for the step to execute, one in each of
+  the plan's Regions", and runs the one of the Region chosen by `regionToRun`:
+  https://docs.amazonaws.cn/en_us/r53recovery/latest/dg/custom-action-lambda-block.html; the
+  execution role needs `lambda:GetFunction` and `lambda:InvokeFunction` on both functions:
+  https://docs.amazonaws.cn/en_us/r53recovery/latest/dg/security_iam_region_switch_lambda.html;
+  pulumi-aws 7.51.1 takes no per-function payload (`PlanWorkflowStepCustomActionLambdaConfigLambdaArgs`
+  has `arn`, `cross_account_role`, `external_id`), so each Region's function carries its target in
+  its environment.
   The RDS and Route 53 statements below name the API calls those blocks make (their sample
   policies were not read in full here: an estimate to check against
   security_iam_region_switch_rds.html and security_iam_region_switch_route53.html).
@@ -43,12 +53,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.components import iam
 from infra.components.regions import check_two_regions
+from infra.functions import repoint_record
 
 SERVICE_PRINCIPAL = "arc-region-switch.amazonaws.com"
 PLAN_NAME_MAX = 32  # botocore arc-region-switch model: PlanName max 32
@@ -60,7 +72,16 @@ RDS_PROMOTE = "RdsPromoteReadReplica"
 EC2_AUTOSCALING = "EC2AutoScaling"
 ROUTE53_HEALTH_CHECK = "Route53HealthCheck"
 MANUAL_APPROVAL = "ManualApproval"
+CUSTOM_LAMBDA = "CustomActionLambda"
 PARALLEL = "Parallel"
+
+# The private-record repoint function (one per Region): its code, runtime and limits.
+REPOINT_SOURCE = Path(repoint_record.__file__)
+LAMBDA_RUNTIME = "python3.12"
+LAMBDA_MAX_TIMEOUT_SECONDS = 900  # AWS Lambda's maximum function timeout
+FUNCTION_NAME_MAX = 64  # AWS Lambda function names
+LAMBDA_RETRY_INTERVAL_MINUTES = 1.0
+ROUTE53_RECORD_NAMES_KEY = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
 
 
 class RecoveryPlanError(ValueError):
@@ -96,16 +117,32 @@ class CapacityIncrease:
 
 
 @dataclass(frozen=True)
-class TrafficShift:
-    """One failover record whose traffic moves to the activated region."""
+class PrivateRecordRepoint:
+    """An RDS workload's private record, repointed at the promoted instance after its promotion."""
 
     workload: str
+    zone_id: pulumi.Input[str]
+    """The private hosted zone (both regions' VPCs)."""
+    record_name: str
+    record_type: pulumi.Input[str]
+    ttl_seconds: int
+    values: Mapping[str, pulumi.Input[str]]
+    """Region -> what the record answers when that region is active (its DB instance's address)."""
+    rto_seconds: float
+
+
+@dataclass(frozen=True)
+class TrafficShift:
+    """The application's record: its traffic moves to the activated region (one answer per region)."""
+
+    workloads: tuple[str, ...]
+    """The workloads behind the application endpoint whose strategy fails over (their RTOs bound the step)."""
     hosted_zone_id: pulumi.Input[str]
     record_name: str
     record_set_identifiers: Mapping[str, pulumi.Input[str]]
-    """Region -> the set identifier of that region's record."""
+    """Region -> the set identifier of that region's answer."""
     health_check_ids: Mapping[str, pulumi.Input[str]]
-    """Region -> the stack's health check of that region's record (what the lab waits on)."""
+    """Region -> the stack's health check of that region's endpoint (what the lab waits on)."""
     rto_seconds: float
 
 
@@ -134,7 +171,9 @@ class RegionSwitchPlanArgs:
     report_bucket_arn: pulumi.Input[str]
     promotions: Sequence[ReplicaPromotion] = ()
     capacity: Sequence[CapacityIncrease] = ()
-    traffic: Sequence[TrafficShift] = ()
+    repoints: Sequence[PrivateRecordRepoint] = ()
+    """Private records repointed after the promotions, before traffic moves."""
+    traffic: TrafficShift | None = None
     uncovered: Sequence[Uncovered] = ()
     manual_approval: bool = False
     """Insert a ManualApproval step before each activation."""
@@ -148,12 +187,21 @@ class RegionSwitchPlanArgs:
         """Something to promote, scale or shift (a plan without steps cannot be executed)."""
         return bool(self.promotions or self.capacity or self.traffic)
 
+    @property
+    def covered(self) -> list[tuple[str, float]]:
+        """(workload, RTO) of every item the plan acts on."""
+        items: list[tuple[str, float]] = [(i.workload, i.rto_seconds)
+                                          for group in (self.promotions, self.capacity, self.repoints) for i in group]
+        if self.traffic is not None:
+            items += [(w, self.traffic.rto_seconds) for w in self.traffic.workloads]
+        return items
+
 
 @dataclass(frozen=True)
 class StepResource:
     """A resource a step acts on, as the inventory lists it."""
 
-    kind: str  # rds-instance | autoscaling-group | route53-record | iam-role
+    kind: str  # rds-instance | autoscaling-group | lambda-function | route53-record | iam-role
     region: str
     identifier: pulumi.Input[str]  # ARN, group name or record name
     detail: Mapping[str, pulumi.Input] = field(default_factory=dict)
@@ -203,6 +251,15 @@ def validate_plan_args(args: RegionSwitchPlanArgs) -> None:
         if set(item.instance_arns) != regions:
             raise RecoveryPlanError(f"RegionSwitchPlanArgs.promotions[{item.workload}].instance_arns: name the DB "
                                     f"instance in each of {sorted(regions)}")
+    promoted = {p.workload for p in args.promotions}
+    for item in args.repoints:
+        if set(item.values) != regions:
+            raise RecoveryPlanError(f"RegionSwitchPlanArgs.repoints[{item.workload}].values: name the writer's "
+                                    f"address in each of {sorted(regions)}")
+        if item.workload not in promoted:
+            raise RecoveryPlanError(f"RegionSwitchPlanArgs.repoints[{item.workload}]: no promotion of that workload "
+                                    "precedes it; a record repointed at an unpromoted replica sends writers to a "
+                                    "read-only instance")
 
 
 def _together(name: str, description: str, steps: list[PlanStep]) -> list[PlanStep]:
@@ -213,8 +270,13 @@ def _together(name: str, description: str, steps: list[PlanStep]) -> list[PlanSt
                      workloads=tuple(w for s in steps for w in s.workloads), children=tuple(steps))]
 
 
-def activation_steps(args: RegionSwitchPlanArgs, region: str, approval_role_arn: pulumi.Input[str]) -> list[PlanStep]:
-    """The steps that make `region` the active one, in the order AWS runs them."""
+def activation_steps(args: RegionSwitchPlanArgs, region: str, approval_role_arn: pulumi.Input[str],
+                     functions: Mapping[str, RepointFunctions] | None = None) -> list[PlanStep]:
+    """The steps that make `region` the active one, in the order AWS runs them.
+
+    `functions`: workload -> its repoint function per region (the component declares them; a plan
+    preview without them names placeholders).
+    """
     steps: list[PlanStep] = []
     if args.manual_approval:
         steps.append(PlanStep(
@@ -245,39 +307,76 @@ def activation_steps(args: RegionSwitchPlanArgs, region: str, approval_role_arn:
             for c in args.capacity
         ]
     steps += _together(f"activate-data-{region}", f"Data and compute made ready in {region}", data_and_compute)
-    traffic = [
-        PlanStep(name=f"traffic-{t.workload}-{region}", block_type=ROUTE53_HEALTH_CHECK,
-                 description=f"Route 53 answers {t.record_name} with the {region} record",
-                 workloads=(t.workload,), timeout_minutes=minutes(t.rto_seconds),
-                 resources=(StepResource("route53-record", region, t.record_name, {
-                     "hosted_zone_id": t.hosted_zone_id, "set_identifier": t.record_set_identifiers[region],
-                     "health_check_id": t.health_check_ids[region]}),),
-                 config={"hosted_zone_id": t.hosted_zone_id, "record_name": t.record_name,
-                         "record_sets": dict(t.record_set_identifiers)})
-        for t in args.traffic
-    ]
-    steps += _together(f"shift-traffic-{region}", f"Traffic moved to {region}", traffic)
+    # After the promotions (sequential steps run in order): a writer resolving the record then
+    # reaches an instance that accepts writes.
+    repoints = []
+    for r in args.repoints:
+        fn = (functions or {}).get(r.workload) or RepointFunctions.placeholder(r.workload, args)
+        repoints.append(PlanStep(
+            name=f"repoint-{r.workload}-{region}", block_type=CUSTOM_LAMBDA,
+            description=f"Repoint {r.record_name} at the promoted {r.workload} writer in {region}",
+            workloads=(r.workload,), timeout_minutes=minutes(r.rto_seconds),
+            resources=(StepResource("lambda-function", region, fn.arns[region], {
+                "name": fn.names[region], "source": repoint_record.SOURCE_ID, "environment": fn.environment(r, region)}),),
+            config={"lambdas": [fn.arns[reg] for reg in (args.primary_region, args.dr_region)]}))
+    steps += _together(f"repoint-records-{region}", f"Private records moved to the {region} writers", repoints)
+    t = args.traffic
+    if t is not None:
+        steps.append(PlanStep(
+            name=f"shift-traffic-{region}", block_type=ROUTE53_HEALTH_CHECK,
+            description=f"Route 53 answers {t.record_name} with the {region} endpoint",
+            workloads=t.workloads, timeout_minutes=minutes(t.rto_seconds),
+            resources=(StepResource("route53-record", region, t.record_name, {
+                "hosted_zone_id": t.hosted_zone_id, "set_identifier": t.record_set_identifiers[region],
+                "health_check_id": t.health_check_ids[region]}),),
+            config={"hosted_zone_id": t.hosted_zone_id, "record_name": t.record_name,
+                    "record_sets": dict(t.record_set_identifiers)}))
     return steps
 
 
-def workflows(args: RegionSwitchPlanArgs, approval_role_arn: pulumi.Input[str]) -> list[PlanWorkflow]:
+@dataclass(frozen=True)
+class RepointFunctions:
+    """One workload's repoint function in each region (ARC runs the activated region's)."""
+
+    names: Mapping[str, str]
+    arns: Mapping[str, pulumi.Input[str]]
+
+    @staticmethod
+    def function_name(args: RegionSwitchPlanArgs, workload: str) -> str:
+        return f"{args.plan_name}-repoint-{workload}"[:FUNCTION_NAME_MAX]
+
+    @classmethod
+    def placeholder(cls, workload: str, args: RegionSwitchPlanArgs) -> "RepointFunctions":
+        """Names without ARNs: for a plan built outside the component (tests of the step order)."""
+        name = cls.function_name(args, workload)
+        regions = (args.primary_region, args.dr_region)
+        return cls(names={r: name for r in regions}, arns={r: f"function:{r}:{name}" for r in regions})
+
+    @staticmethod
+    def environment(item: PrivateRecordRepoint, region: str) -> dict[str, pulumi.Input[str]]:
+        """What the function in `region` is told (infra/functions/repoint_record.py ENV_KEYS)."""
+        return {"ZONE_ID": item.zone_id, "RECORD_NAME": item.record_name, "RECORD_TYPE": item.record_type,
+                "RECORD_TTL": str(item.ttl_seconds), "RECORD_VALUE": item.values[region]}
+
+
+def workflows(args: RegionSwitchPlanArgs, approval_role_arn: pulumi.Input[str],
+              functions: Mapping[str, RepointFunctions] | None = None) -> list[PlanWorkflow]:
     return [
         PlanWorkflow("activate", args.dr_region, f"Fail over: make {args.dr_region} the active region",
-                     tuple(activation_steps(args, args.dr_region, approval_role_arn))),
+                     tuple(activation_steps(args, args.dr_region, approval_role_arn, functions))),
         PlanWorkflow("activate", args.primary_region,
                      f"Fail back: make {args.primary_region} the active region again (regions swapped)",
-                     tuple(activation_steps(args, args.primary_region, approval_role_arn))),
+                     tuple(activation_steps(args, args.primary_region, approval_role_arn, functions))),
     ]
 
 
 def objective_minutes(args: RegionSwitchPlanArgs) -> int:
     """The tightest RTO among the workloads the plan acts on."""
-    rtos = [item.rto_seconds for group in (args.promotions, args.capacity, args.traffic) for item in group]
-    return minutes(min(rtos))
+    return minutes(min(rto for _, rto in args.covered))
 
 
 def description(args: RegionSwitchPlanArgs) -> str:
-    covered = sorted({item.workload for group in (args.promotions, args.capacity, args.traffic) for item in group})
+    covered = sorted({workload for workload, _ in args.covered})
     lines = [f"SecureCart active/passive {args.primary_region} -> {args.dr_region}. Steps for: {', '.join(covered)}."]
     if args.uncovered:
         lines.append("No data step: " + "; ".join(f"{u.workload} ({u.reason})" for u in args.uncovered) + ".")
@@ -295,6 +394,12 @@ def _block_config(step: PlanStep, parallel_child: bool = False) -> dict[str, obj
     elif step.block_type == RDS_PROMOTE:
         base["rds_promote_read_replica_configs"] = [{"db_instance_arn_map": c["db_instance_arn_map"],
                                                      "timeout_minutes": step.timeout_minutes}]
+    elif step.block_type == CUSTOM_LAMBDA:
+        # No `ungraceful` block: its only behavior is `skip`, and an ungraceful failover (the primary
+        # is lost) must still repoint the writer's record.
+        base["custom_action_lambda_configs"] = [{
+            "lambdas": [{"arn": arn} for arn in c["lambdas"]], "region_to_run": "activatingRegion",
+            "retry_interval_minutes": LAMBDA_RETRY_INTERVAL_MINUTES, "timeout_minutes": step.timeout_minutes}]
     elif step.block_type == EC2_AUTOSCALING:
         base["ec2_asg_capacity_increase_configs"] = [{
             "asgs": [{"arn": arn} for arn in c["asgs"]], "capacity_monitoring_approach": CAPACITY_MONITORING,
@@ -313,11 +418,13 @@ def _block_config(step: PlanStep, parallel_child: bool = False) -> dict[str, obj
 
 
 class RegionSwitchPlan(pulumi.ComponentResource):
-    """The Region switch plan, its execution role and its approver role."""
+    """The Region switch plan, its execution role, its approver role and its repoint functions."""
 
     plan: aws.arcregionswitch.Plan
     execution_role: aws.iam.Role
     approver_role: aws.iam.Role
+    repoint_role: aws.iam.Role | None
+    repoint_functions: dict[str, dict[str, aws.lambda_.Function]]  # workload -> region -> function
     workflows: list[PlanWorkflow]
     objective_minutes: int
     description: str
@@ -334,13 +441,15 @@ class RegionSwitchPlan(pulumi.ComponentResource):
             f"{name}-approver", trusted={"AWS": pulumi.Output.concat("arn:aws:iam::", account, ":root")},
             description="Assumed by the operator who approves a Region switch (ManualApproval step)",
             tags=args.tags, opts=home)
+        self.repoint_role, self.repoint_functions = None, {}
+        functions = self._repoint_functions(name, account) if args.repoints else {}
         self.execution_role = iam.role(
             f"{name}-execution", trusted=iam.service(SERVICE_PRINCIPAL),
             description="Assumed by ARC Region switch to run the plan's execution blocks",
             inline_policy=self._execution_policy(), inline_policy_name=f"{name}-execution-policy",
             tags=args.tags, opts=home)
 
-        self.workflows = workflows(args, self.approver_role.arn)
+        self.workflows = workflows(args, self.approver_role.arn, functions)
         self.objective_minutes = objective_minutes(args)
         self.description = description(args)
         self.plan = aws.arcregionswitch.Plan(
@@ -383,6 +492,50 @@ class RegionSwitchPlan(pulumi.ComponentResource):
         self.register_outputs({"plan_arn": self.plan.arn, "execution_role_arn": self.execution_role.arn,
                                "recovery_time_objective_minutes": self.objective_minutes})
 
+    def _repoint_functions(self, name: str, account: pulumi.Output[str]) -> dict[str, RepointFunctions]:
+        """Each repointed record's function in both regions, and the one role they run as."""
+        args = self._args
+        home = pulumi.ResourceOptions(parent=self, provider=args.providers[args.primary_region])
+        names = {r.workload: RepointFunctions.function_name(args, r.workload) for r in args.repoints}
+        zone_ids = list({id(r.zone_id): r.zone_id for r in args.repoints}.values())
+        log_groups = [pulumi.Output.concat("arn:aws:logs:", region, ":", account, ":log-group:/aws/lambda/", fn, ":*")
+                      for fn in names.values() for region in (args.primary_region, args.dr_region)]
+        self.repoint_role = iam.role(
+            f"{name}-repoint", trusted=iam.service("lambda.amazonaws.com"),
+            description="Assumed by the Region switch repoint functions: change the private records, nothing else",
+            inline_policy=iam.policy_document([
+                iam.statement("route53:ChangeResourceRecordSets",
+                              [pulumi.Output.concat("arn:aws:route53:::hostedzone/", z) for z in zone_ids],
+                              # only the records the plan repoints (Route 53 condition key, lower case, no final dot)
+                              condition={"ForAllValues:StringEquals": {ROUTE53_RECORD_NAMES_KEY: sorted(
+                                  {r.record_name.rstrip(".").lower() for r in args.repoints})}},
+                              sid="RepointRecords"),
+                iam.statement("route53:GetChange", "arn:aws:route53:::change/*", sid="WaitForSync"),
+                iam.statement(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], log_groups,
+                              sid="Logs"),
+            ]),
+            inline_policy_name=f"{name}-repoint-policy", tags=args.tags, opts=home)
+        out: dict[str, RepointFunctions] = {}
+        for item in args.repoints:
+            fn_name = names[item.workload]
+            self.repoint_functions[item.workload] = {}
+            for region in (args.primary_region, args.dr_region):
+                self.repoint_functions[item.workload][region] = aws.lambda_.Function(
+                    f"{name}-repoint-{item.workload}-{region}",
+                    name=fn_name, runtime=LAMBDA_RUNTIME, role=self.repoint_role.arn,
+                    handler=f"{REPOINT_SOURCE.stem}.handler",
+                    code=pulumi.AssetArchive({REPOINT_SOURCE.name: pulumi.FileAsset(str(REPOINT_SOURCE))}),
+                    timeout=min(LAMBDA_MAX_TIMEOUT_SECONDS, minutes(item.rto_seconds) * 60),
+                    environment=aws.lambda_.FunctionEnvironmentArgs(
+                        variables=RepointFunctions.environment(item, region)),
+                    description=f"ARC Region switch: repoint {item.record_name} at the {region} writer",
+                    tags=dict(args.tags),
+                    opts=pulumi.ResourceOptions(parent=self, provider=args.providers[region]))
+            out[item.workload] = RepointFunctions(
+                names={region: fn_name for region in (args.primary_region, args.dr_region)},
+                arns={region: fn.arn for region, fn in self.repoint_functions[item.workload].items()})
+        return out
+
     def _execution_policy(self) -> pulumi.Output[str]:
         args = self._args
         statements = []
@@ -394,12 +547,14 @@ class RegionSwitchPlan(pulumi.ComponentResource):
         if group_arns:
             statements.append(iam.statement("autoscaling:DescribeAutoScalingGroups", "*", sid="DescribeGroups"))
             statements.append(iam.statement("autoscaling:UpdateAutoScalingGroup", group_arns, sid="ScaleGroups"))
-        # Every record lives in the stack's one zone; the same Output object is listed once.
-        zone_ids = list({id(t.hosted_zone_id): t.hosted_zone_id for t in args.traffic}.values())
-        if zone_ids:
+        function_arns = [fn.arn for fns in self.repoint_functions.values() for fn in fns.values()]
+        if function_arns:
+            statements.append(iam.statement(["lambda:GetFunction", "lambda:InvokeFunction"], function_arns,
+                                            sid="RunRepointFunctions"))
+        if args.traffic is not None:
             statements.append(iam.statement(
                 ["route53:ListResourceRecordSets", "route53:GetHostedZone"],
-                [pulumi.Output.concat("arn:aws:route53:::hostedzone/", zone_id) for zone_id in zone_ids],
+                pulumi.Output.concat("arn:aws:route53:::hostedzone/", args.traffic.hosted_zone_id),
                 sid="ReadRecords"))
             statements.append(iam.statement(["route53:GetHealthCheck", "route53:GetHealthCheckStatus"],
                                             "arn:aws:route53:::healthcheck/*", sid="ReadHealthChecks"))

@@ -48,22 +48,55 @@ def test_manual_approval_opens_the_failover_in_prod_only(evaluated):
     assert approval["executionApprovalConfigs"][0]["timeoutMinutes"] == 30  # Pulumi.prod.yaml
 
 
-def test_failover_promotes_then_shifts_traffic_and_fail_back_mirrors_it(prod):
+def test_failover_promotes_then_repoints_then_shifts_traffic_and_fail_back_mirrors_it(prod):
     inventory = prod.inventory
     workflows = {wf["target_region"]: wf for wf in inventory["recovery_plan"]["workflows"]}
     assert set(workflows) == {"us-east-1", "us-west-2"}
     assert all(wf["target_action"] == "activate" for wf in workflows.values())
+    orders = inventory["workloads"]["orders"]
+    address = {orders["stores"]["primary"]["region"]: orders["stores"]["primary"]["address"],
+               **{r["region"]: r["address"] for r in orders["stores"]["replicas"]}}
     for region, workflow in workflows.items():
+        # Promote, then repoint the writer's private record, then move the application's traffic.
         blocks = [s["block_type"] for s in workflow["steps"]]
-        assert blocks == ["ManualApproval", "RdsPromoteReadReplica", "Parallel"], (region, blocks)
-        [parallel] = [s for s in workflow["steps"] if s["block_type"] == "Parallel"]
-        # Every workload whose records fail over (failover routing) gets its traffic step.
-        routed = sorted(n for n, w in inventory["workloads"].items()
-                        if w["failover"] and w["failover"]["routing"] == "failover")
-        assert sorted(w for s in parallel["steps"] for w in s["workloads"]) == routed
-        assert {s["block_type"] for s in parallel["steps"]} == {"Route53HealthCheck"}
-        [promote] = [s for s in workflow["steps"] if s["block_type"] == "RdsPromoteReadReplica"]
+        assert blocks == ["ManualApproval", "RdsPromoteReadReplica", "CustomActionLambda", "Route53HealthCheck"], \
+            (region, blocks)
+        _, promote, repoint, traffic = workflow["steps"]
         assert [r["region"] for r in promote["resources"]] == [region]
+        [function] = repoint["resources"]
+        private = orders["failover"]["private_record"]
+        assert function["kind"] == "lambda-function" and function["region"] == region
+        assert function["source"] == "infra/functions/repoint_record.py"
+        assert function["environment"] == {"ZONE_ID": inventory["private_zone"]["id"], "RECORD_NAME": private["name"],
+                                           "RECORD_TYPE": "CNAME", "RECORD_TTL": str(private["ttl"]),
+                                           "RECORD_VALUE": address[region]}
+        # One step for the application's record, its answer and health check in the activated region.
+        [record] = traffic["resources"]
+        [answer] = [a for a in inventory["application"]["records"] if a["region"] == region]
+        assert record["id"] == inventory["application"]["record_name"]
+        assert (record["set_identifier"], record["health_check_id"]) == (answer["set_identifier"],
+                                                                         answer["health_check_id"])
+        behind = sorted(n for n, w in inventory["workloads"].items() if w["strategy"] != "backup-restore")
+        assert sorted(traffic["workloads"]) == behind
+
+
+def test_each_region_runs_its_own_repoint_function(prod):
+    functions = {f.region: f for f in prod.of_type("aws:lambda/function:Function") if "repoint-orders" in f.name}
+    assert set(functions) == {"us-east-1", "us-west-2"}
+    values = {r: f.inputs["environment"]["variables"]["RECORD_VALUE"] for r, f in functions.items()}
+    assert len(set(values.values())) == 2  # each answers its own region's writer
+    [step] = [s for s in plan_of(prod).inputs["workflows"][0]["steps"]
+              if s["executionBlockType"] == "CustomActionLambda"]
+    config = step["customActionLambdaConfigs"][0]
+    assert config["regionToRun"] == "activatingRegion"
+    assert sorted(l["arn"] for l in config["lambdas"]) == sorted(f.outputs["arn"] for f in functions.values())
+    [policy] = [r for r in prod.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("region-switch-repoint-policy")]
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    private = prod.inventory["private_zone"]["id"]
+    assert statements["RepointRecords"]["Resource"] == [f"arn:aws:route53:::hostedzone/{private}"]
+    names = statements["RepointRecords"]["Condition"]["ForAllValues:StringEquals"][
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames"]
+    assert names == [prod.inventory["workloads"]["orders"]["failover"]["private_record"]["name"].rstrip(".")]
 
 
 def test_the_objective_is_the_tightest_rto_the_plan_acts_on(evaluated):
@@ -72,7 +105,8 @@ def test_the_objective_is_the_tightest_rto_the_plan_acts_on(evaluated):
         acted_on = {w for s in steps_of(failover_workflow(inventory)["steps"]) for w in s["workloads"]}
         tightest = min(inventory["workloads"][w]["targets"]["rto_seconds"] for w in acted_on)
         assert inventory["recovery_plan"]["rto_objective_minutes"] == max(1, int(tightest // 60))
-    assert evaluated["prod"].inventory["recovery_plan"]["rto_objective_minutes"] == 5  # sessions: 300 s
+    # catalog (active-active, 60 s): its traffic moves with the application's failover record.
+    assert evaluated["prod"].inventory["recovery_plan"]["rto_objective_minutes"] == 1
 
 
 def test_workloads_without_a_step_are_listed_with_why(prod):
@@ -80,7 +114,7 @@ def test_workloads_without_a_step_are_listed_with_why(prod):
     reasons = {item["workload"]: item["reason"] for item in plan["no_step"]}
     assert "writable in both regions" in reasons["catalog"] and "writable in both regions" in reasons["sessions"]
     assert "switches buckets" in reasons["product-images"]
-    assert "AWS Backup" in reasons["logs"] and "AWS Backup" in reasons["app-logs"]
+    assert "AWS Backup" in reasons["logs"] and "read-only" in reasons["app-logs"]
     assert "Auto Scaling group in each region" in reasons["compute"]
     for workload, reason in reasons.items():
         assert f"{workload} ({reason})" in plan["description"]
@@ -93,7 +127,6 @@ def test_every_resource_a_step_names_is_declared_by_the_stack(evaluated):
         declared_arns = {r.outputs.get("arn") for r in result.resources if r.custom}
         set_ids = {r.inputs.get("setIdentifier") for r in result.of_type("aws:route53/record:Record")}
         check_ids = {r.id for r in result.of_type("aws:route53/healthCheck:HealthCheck")}
-        [zone] = result.of_type("aws:route53/zone:Zone")
         for workflow in inventory["recovery_plan"]["workflows"]:
             for step in steps_of(workflow["steps"]):
                 for resource in step["resources"]:
@@ -101,7 +134,7 @@ def test_every_resource_a_step_names_is_declared_by_the_stack(evaluated):
                     if resource["kind"] == "route53-record":
                         assert resource["set_identifier"] in set_ids, where
                         assert resource["health_check_id"] in check_ids, where
-                        assert resource["hosted_zone_id"] == zone.id, where
+                        assert resource["hosted_zone_id"] == inventory["hosted_zone"]["id"], where
                     else:
                         assert resource["id"] in declared_arns, where
         plan = inventory["recovery_plan"]
@@ -115,6 +148,9 @@ def test_the_execution_role_may_touch_only_what_the_steps_name(prod):
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     rds = {r.outputs["arn"] for r in prod.of_type("aws:rds/instance:Instance") if "orders" in r.name}
     assert set(statements["PromoteReplicas"]["Resource"]) == rds
+    functions = {f.outputs["arn"] for f in prod.of_type("aws:lambda/function:Function")}
+    assert set(statements["RunRepointFunctions"]["Resource"]) == functions
+    assert statements["RunRepointFunctions"]["Action"] == ["lambda:GetFunction", "lambda:InvokeFunction"]
     assert statements["WriteReports"]["Resource"].endswith("/region-switch/*")
     wildcard = {sid for sid, s in statements.items() if s["Resource"] == "*"}
     assert wildcard == set(), wildcard  # no EC2AutoScaling step in prod: not even DescribeAutoScalingGroups
@@ -124,10 +160,11 @@ def test_the_execution_role_may_touch_only_what_the_steps_name(prod):
 
 
 @pytest.mark.parametrize("workloads, expected", [
-    # pilot-light RDS: promote in each activation; its failover records: a traffic step.
+    # pilot-light RDS: promote, repoint its private record, then the application's traffic step.
     ({"orders": {"kind": "rds", "strategy": "pilot-light", "backupTier": "critical"}},
-     {"RdsPromoteReadReplica", "Route53HealthCheck"}),
-    # active-active DynamoDB (latency records) beside warm-standby S3: only the bucket's record moves.
+     {"RdsPromoteReadReplica", "CustomActionLambda", "Route53HealthCheck"}),
+    # active-active DynamoDB beside warm-standby S3: failover routing (not all active-active), so
+    # the application's record moves; no data step.
     ({"catalog": {"kind": "dynamodb", "strategy": "active-active", "backupTier": "standard"},
       "images": {"kind": "s3", "strategy": "warm-standby", "backupTier": "critical"}},
      {"Route53HealthCheck"}),
@@ -177,8 +214,10 @@ def test_bad_recovery_plan_config_names_the_key(change, key, words):
 
 
 def test_a_region_without_region_switch_is_refused_unless_the_plan_is_off():
-    config = {**load_stack_file("staging"), "securecart-dr:primaryRegion": "cn-north-1",
-              "securecart-dr:drRegion": "cn-northwest-1"}
+    # The whole stack moved to the China Regions (endpoints and network are keyed by region too).
+    moved = json.dumps(load_stack_file("staging")).replace("us-east-1", "cn-north-1").replace("us-west-2",
+                                                                                             "cn-northwest-1")
+    config = json.loads(moved)
     with pytest.raises(ConfigError, match=r"securecart-dr:recoveryPlan.enabled: ARC Region switch is not offered in cn-north-1"):
         load_stack_config(config)
     config["securecart-dr:recoveryPlan"] = {"enabled": False}
