@@ -2,9 +2,10 @@
 API (botocore's client against the lab endpoint), each block acting on the lab.
 
 The plan here is hand-made in the inventory's shape (docs/inventory.md) around the shared test
-inventory: approval, then in Parallel the catalog record's traffic step and a scale-out of a DR
-Auto Scaling group the test creates in moto. RDS promotion is exercised end to end by the prod game
-day (tests/chaos/test_gameday.py), on the real PostgreSQL replica.
+inventory: approval, then the repoint function of a private record (the program's own code,
+infra/functions/repoint_record.py), then in Parallel the application record's traffic step and a
+scale-out of a DR Auto Scaling group the test creates in moto. RDS promotion is exercised end to
+end by the prod game day (tests/chaos/test_gameday.py), on the real PostgreSQL replica.
 """
 from __future__ import annotations
 
@@ -14,11 +15,17 @@ from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventuall
 
 PLAN_ARN = "arn:aws:arc-region-switch::123456789012:plan/securecart-labtest:abc123"
 GROUP = "web-dr"
+PRIVATE_NAME = "catalog.labtest.securecart.internal"
+DR_WRITER = "catalog-dr.writer.internal"
 
 
 def plan() -> dict:
-    record = {"kind": "route53-record", "region": DR, "id": "catalog.securecart.example.com",
-              "hosted_zone_id": "Z-FROM-PULUMI", "set_identifier": "catalog-dr", "health_check_id": "hc-dr"}
+    record = {"kind": "route53-record", "region": DR, "id": "www.securecart.example.com",
+              "hosted_zone_id": "Z-FROM-PULUMI", "set_identifier": "application-dr", "health_check_id": "hc-dr"}
+    function = {"kind": "lambda-function", "region": DR, "id": f"arn:aws:lambda:{DR}:1:function:repoint-catalog",
+                "name": "repoint-catalog", "source": "infra/functions/repoint_record.py",
+                "environment": {"ZONE_ID": "Z-PRIVATE-FROM-PULUMI", "RECORD_NAME": PRIVATE_NAME,
+                                "RECORD_TYPE": "CNAME", "RECORD_TTL": "60", "RECORD_VALUE": DR_WRITER}}
     group = {"kind": "autoscaling-group", "region": DR, "id": f"arn:aws:autoscaling:{DR}:1:group/{GROUP}",
              "name": GROUP, "from_capacity": 0, "to_capacity": 2}
     step = {"description": "", "timeout_minutes": 5, "steps": []}
@@ -27,9 +34,11 @@ def plan() -> dict:
         "primary_region": PRIMARY, "regions": [PRIMARY, DR], "rto_objective_minutes": 1, "no_step": [],
         "workflows": [{"target_action": "activate", "target_region": DR, "description": "fail over", "steps": [
             {**step, "name": "approve", "block_type": "ManualApproval", "workloads": [], "resources": []},
+            {**step, "name": "repoint-catalog", "block_type": "CustomActionLambda", "workloads": ["catalog"],
+             "resources": [function]},
             {**step, "name": "together", "block_type": "Parallel", "workloads": ["catalog", "web"], "resources": [],
              "timeout_minutes": None, "steps": [
-                 {**step, "name": "traffic-catalog", "block_type": "Route53HealthCheck", "workloads": ["catalog"],
+                 {**step, "name": "shift-traffic", "block_type": "Route53HealthCheck", "workloads": ["catalog"],
                   "resources": [record]},
                  {**step, "name": "scale-web", "block_type": "EC2AutoScaling", "workloads": ["web"],
                   "resources": [group]},
@@ -42,6 +51,11 @@ def plan() -> dict:
 def lab_server():
     declared = inventory()
     declared["recovery_plan"] = plan()
+    # A private record for the repoint step (the lab deploys it from the workload's failover block).
+    declared["private_zone"] = {"id": "Z-PRIVATE-FROM-PULUMI", "name": "labtest.securecart.internal"}
+    declared["workloads"]["catalog"]["failover"]["private_record"] = {
+        "zone_id": "Z-PRIVATE-FROM-PULUMI", "name": PRIVATE_NAME, "type": "CNAME", "ttl": 60,
+        "value": "catalog-primary.writer.internal"}
     with deployed_lab(declared=declared) as (server, lab, summary):
         yield server.endpoint, lab
 
@@ -69,15 +83,26 @@ def execution(endpoint: str, execution_id: str) -> dict:
     return region_switch(endpoint).get_plan_execution(planArn=PLAN_ARN, executionId=execution_id)
 
 
-def test_the_deploy_points_the_plan_at_the_labs_own_health_checks(deployed):
+def private_answer(endpoint: str) -> list[str]:
+    zone = next(z["Id"] for z in client(endpoint, "route53").list_hosted_zones()["HostedZones"]
+                if z["Name"].rstrip(".") == "labtest.securecart.internal")
+    sets = client(endpoint, "route53").list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    [record] = [r for r in sets if r["Name"].rstrip(".") == PRIVATE_NAME]
+    return [v["Value"] for v in record["ResourceRecords"]]
+
+
+def test_the_deploy_points_the_plan_at_the_labs_own_zones_and_health_checks(deployed):
     endpoint, lab, summary = deployed
-    [resource] = summary["inventory"]["recovery_plan"]["workflows"][0]["steps"][1]["steps"][0]["resources"]
-    records = summary["inventory"]["workloads"]["catalog"]["failover"]["records"]
+    deployed_plan = summary["inventory"]["recovery_plan"]["workflows"][0]["steps"]
+    [resource] = deployed_plan[2]["steps"][0]["resources"]
+    records = summary["inventory"]["application"]["records"]
     assert resource["health_check_id"] == next(r["health_check_id"] for r in records if r["region"] == DR)
     assert resource["health_check_id"] != "hc-dr"
+    [function] = deployed_plan[1]["resources"]
+    assert function["environment"]["ZONE_ID"] == summary["inventory"]["private_zone"]["id"] != "Z-PRIVATE-FROM-PULUMI"
     assert any(d["resource"].startswith("region-switch-health-checks") for d in summary["declared_not_emulated"])
-    parallel = summary["inventory"]["recovery_plan"]["workflows"][0]["steps"][1]
-    assert [s["name"] for s in parallel["steps"]] == ["traffic-catalog", "scale-web"]
+    parallel = deployed_plan[2]
+    assert [s["name"] for s in parallel["steps"]] == ["shift-traffic", "scale-web"]
     assert any(d["resource"] == "region-switch-steps:promote-ledger" for d in summary["declared_not_emulated"])
 
 
@@ -98,17 +123,38 @@ def test_an_execution_waits_for_approval_then_runs_parallel_blocks_on_the_lab(de
 
     states = {s["name"]: s for s in execution(endpoint, execution_id)["stepStates"]}
     assert {name: s["status"] for name, s in states.items()} == {
-        "approve": "completed", "together": "completed", "traffic-catalog": "completed", "scale-web": "completed"}
-    traffic, scale = states["traffic-catalog"], states["scale-web"]
+        "approve": "completed", "repoint-catalog": "completed", "together": "completed",
+        "shift-traffic": "completed", "scale-web": "completed"}
+    traffic, scale = states["shift-traffic"], states["scale-web"]
     assert traffic["startTime"] < scale["endTime"] and scale["startTime"] < traffic["endTime"], "not run in parallel"
-    assert states["together"]["startTime"] >= states["approve"]["endTime"]
+    assert states["repoint-catalog"]["startTime"] >= states["approve"]["endTime"]
+    assert states["together"]["startTime"] >= states["repoint-catalog"]["endTime"]
+    assert private_answer(endpoint) == [DR_WRITER]  # the function's UPSERT, through the lab's Route 53
     group = client(endpoint, "autoscaling", DR).describe_auto_scaling_groups(
         AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]
     assert sum(i["LifecycleState"] == "InService" for i in group["Instances"]) == 2
     events = region_switch(endpoint).list_plan_execution_events(planArn=PLAN_ARN, executionId=execution_id)["items"]
     assert [e["type"] for e in events if e.get("stepName") == "scale-web"] == ["stepStarted", "stepSucceeded"]
     assert {e["executionBlockType"] for e in events if e.get("stepName")} == {
-        "ManualApproval", "Parallel", "Route53HealthCheck", "EC2AutoScaling"}
+        "ManualApproval", "CustomActionLambda", "Parallel", "Route53HealthCheck", "EC2AutoScaling"}
+
+
+def test_a_failing_repoint_fails_its_step_and_nothing_after_it_runs(deployed):
+    endpoint, lab, _ = deployed
+    lab.add_faults([{"region": PRIMARY},
+                    {"service": "route53", "operation": "ChangeResourceRecordSets"}])
+    switch = region_switch(endpoint)
+    execution_id = switch.start_plan_execution(planArn=PLAN_ARN, targetRegion=DR, action="activate")["executionId"]
+    eventually(lambda: execution(endpoint, execution_id)["executionState"] == "pendingManualApproval")
+    switch.approve_plan_execution_step(planArn=PLAN_ARN, executionId=execution_id, stepName="approve",
+                                       approval="approve")
+    eventually(lambda: execution(endpoint, execution_id)["executionState"] == "pausedByFailedStep", timeout=30)
+    states = {s["name"]: s["status"] for s in execution(endpoint, execution_id)["stepStates"]}
+    assert states["repoint-catalog"] == "failed" and states["shift-traffic"] == "notStarted"
+    [failed] = [e for e in switch.list_plan_execution_events(planArn=PLAN_ARN, executionId=execution_id)["items"]
+                if e["type"] == "stepFailed"]
+    assert failed["stepName"] == "repoint-catalog" and "ChangeResourceRecordSets" in failed["error"]
+    assert private_answer(endpoint) == ["catalog-primary.writer.internal"]
 
 
 def test_a_failing_api_call_fails_its_step_and_pauses_the_execution(deployed):
@@ -173,8 +219,8 @@ def test_the_aws_target_runs_the_plan_approves_it_and_journals_every_block(deplo
     assert started.data["plan_arn"] == PLAN_ARN and started.data["rto_objective_seconds"] == 60.0
     steps = {e.data["name"]: e.data for e in journal.events() if e.kind == PLAN_STEP}
     assert {name: s["block_type"] for name, s in steps.items()} == {
-        "approve": "ManualApproval", "together": "Parallel", "traffic-catalog": "Route53HealthCheck",
-        "scale-web": "EC2AutoScaling"}
+        "approve": "ManualApproval", "repoint-catalog": "CustomActionLambda", "together": "Parallel",
+        "shift-traffic": "Route53HealthCheck", "scale-web": "EC2AutoScaling"}
     assert all(s["status"] == "completed" and s["started_at"] <= s["ended_at"] for s in steps.values())
     assert any(e.kind == NOTE and "approved plan step approve" in e.data["text"] for e in journal.events())
 
@@ -206,7 +252,7 @@ def test_an_execution_past_the_budget_is_canceled_naming_the_step_it_waits_on(de
     ctx.budget_seconds = 2.0
     execution = PlanExecution(ctx)
     with pytest.raises(RunbookError, match=r"did not end within 2 s \(still inProgress; running: "
-                                           r"traffic-catalog \(Route53HealthCheck\)"):
+                                           r"shift-traffic \(Route53HealthCheck\)"):
         execution.run_or_wait(ctx)
     assert execution_state(endpoint, execution.execution_id) == "canceled"
 
