@@ -38,6 +38,7 @@ from botocore.config import Config
 from tenacity import RetryError, Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
 
 from chaos.lab import motostate
+from chaos.lab.route53 import answer_values
 from infra.functions import repoint_record
 
 RDS_PROMOTE = "RdsPromoteReadReplica"
@@ -398,11 +399,13 @@ class RegionSwitch:
                       if r.set_identifier == set_identifier), None)
         if rrset is None:
             raise StepFailed(f"{record}: no record set {set_identifier} in zone {zone}")
-        value = (rrset.records[0] if isinstance(rrset.records[0], str) else rrset.records[0].get("Value"))
+        # The region's answer: an alias to its load balancer, or a CNAME (the same reading Route 53's
+        # resolution in the lab uses).
+        expected = answer_values(rrset)
 
         def answers_target() -> bool:
             values, _ = self._resolve(zone, record, rrset.type)
-            return value in values
+            return bool(expected) and values == expected
 
         self._wait(execution, f"Route 53 answering {record} with the {execution.target_region} record",
                    answers_target, bound)

@@ -12,10 +12,11 @@ On the lab these calls reach the lab's Region switch (chaos/lab/region_switch.py
 they reach AWS. One execution serves every workload of the scenario: the first runbook thread
 starts it, the others wait for it. Each block that ended goes to the journal (`plan_step`, with the
 times the execution reported), so the report shows RTO by plan step; a failed or stuck execution
-is a RunbookError naming the step and its block. After the plan, each workload's application
-moves to its DR store (the plan's description lists why DynamoDB and S3 need no step of their own),
-and a workload with DNS failover but no traffic step (active-active latency records) is checked as
-before.
+is a RunbookError naming the step and its block. After the plan, an RDS workload's private record
+is read back through Route 53 (the plan's repoint step must have moved it to the promoted writer),
+each workload's application moves to its DR store (the plan's description lists why DynamoDB and
+S3 need no step of their own), and a workload with DNS failover but no traffic step (latency or
+weighted records, all active-active) is checked as before.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 
 from chaos.journal import NOTE, PLAN_STARTED, PLAN_STEP
 from chaos.probes import dns
+from chaos.probes.dns import ROUTE53_REGION
 from chaos.runbooks import regional
 from chaos.runbooks.context import RunbookContext, RunbookError
 from chaos.targets.inventory import Inventory, RecoveryPlan
@@ -214,8 +216,30 @@ def fail_over_by_plan(ctx: RunbookContext) -> None:
     # The plan made the DR copy take over (an RDS replica promoted); the application checks it takes writes.
     ctx.wait_until(f"{target} taking writes after the plan",
                    lambda: ctx.workload.stores.taken_over(ctx.target, target))
+    _check_private_record(ctx, target.region)
     ctx.routing.switch(target)
     ctx.done(f"application switched to {target}")
     if dns.has_dns_failover(ctx.inventory, ctx.workload) and not _has_traffic_step(plan, target.region,
                                                                                    ctx.workload_name):
         regional._verify_dns(ctx, target.region)  # noqa: SLF001 the same check the hand-written runbook makes
+
+
+def _check_private_record(ctx: RunbookContext, region: str) -> None:
+    """The plan repointed the writer's private record (its CustomActionLambda step): read it back."""
+    record = ctx.workload.private_record
+    if record is None:
+        return
+    address = ctx.workload.endpoints.get(region)
+    client = ctx.target.client("route53", ROUTE53_REGION)
+
+    def answers() -> list[str]:
+        sets = client.list_resource_record_sets(HostedZoneId=record.zone_id, StartRecordName=record.name,
+                                                StartRecordType=record.type, MaxItems="1")["ResourceRecordSets"]
+        return [v["Value"] for s in sets if s["Name"].rstrip(".") == record.name.rstrip(".")
+                for v in s.get("ResourceRecords") or []]
+
+    found = answers()
+    if found != [address]:
+        raise RunbookError(f"{ctx.workload_name}: after the plan {record.name} answers {found or 'nothing'}, not "
+                           f"the promoted writer {address}; the plan lacks a repoint step for it")
+    ctx.done(f"{record.name} answers the promoted writer {address} (repointed by the plan)")
