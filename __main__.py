@@ -51,7 +51,7 @@ if config.recovery_plan.enabled:
     resilience = Resilience(f"{env}-resilience", wiring.resilience_args(config, providers))
 
 pulumi.export("inventory", build_inventory(config=config, workloads=workloads, dns=dns, backup=backup,
-                                           game_day=game_day, recovery_plan=recovery_plan,
+                                           game_day=game_day, monitoring=monitoring, recovery_plan=recovery_plan,
                                            resilience=resilience))
 pulumi.export("hostedZoneNameServers", dns.zone.name_servers)
 pulumi.export("alertTopicArn", monitoring.alarm_topic.arn)

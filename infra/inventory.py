@@ -13,7 +13,8 @@ from typing import Any
 
 import pulumi
 
-from infra.components.backup import Backup
+from infra.components.backup import RESOURCE_ARN_PATTERNS, Backup
+from infra.components.monitoring import Monitoring
 from infra.components.dynamodb import GlobalTable
 from infra.components.ebs import ComputeTier
 from infra.components.efs import FileStore
@@ -69,6 +70,65 @@ def _field(item: Any, name: str) -> Any:
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
 
 
+def _pick(item: Any, snake: str) -> Any:
+    """A nested field by its Python name (`pulumi up`) or its wire name (camelCase dicts under mocks)."""
+    if item is None:
+        return None
+    if not isinstance(item, dict) or hasattr(type(item), snake):  # an SDK output class: its property
+        return getattr(item, snake, None)
+    head, *rest = snake.split("_")
+    return item.get(snake) if snake in item else item.get(head + "".join(part.title() for part in rest))
+
+
+def _days(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _lifecycle_of(lifecycle: Any) -> dict[str, int | None]:
+    return {"cold_storage_after_days": _days(_pick(lifecycle, "cold_storage_after")),
+            "delete_after_days": _days(_pick(lifecycle, "delete_after"))}
+
+
+def backup_rules_of(rules: Any, primary_region: str) -> list[dict[str, Any]]:
+    """A plan's rules as the lab's backup engine runs them (schedule, lifecycle, copies to other vaults)."""
+    out = []
+    for rule in rules or []:
+        copies = []
+        for action in _pick(rule, "copy_actions") or []:
+            arn = str(_pick(action, "destination_vault_arn") or "")
+            parts = arn.split(":")
+            copies.append({"region": parts[3] if len(parts) > 6 else None,
+                           "vault_name": parts[6] if len(parts) > 6 else None,
+                           "lifecycle": _lifecycle_of(_pick(action, "lifecycle"))})
+        out.append({"name": _pick(rule, "rule_name"), "schedule": _pick(rule, "schedule"),
+                    "vault_name": _pick(rule, "target_vault_name"), "vault_region": primary_region,
+                    "start_window_minutes": _days(_pick(rule, "start_window")),
+                    "completion_window_minutes": _days(_pick(rule, "completion_window")),
+                    "continuous": bool(_pick(rule, "enable_continuous_backup")),
+                    "lifecycle": _lifecycle_of(_pick(rule, "lifecycle")), "copy_actions": copies})
+    return out
+
+
+def resource_types_of(patterns: Any) -> list[str]:
+    """AWS Backup resource types a selection's ARN patterns cover (see RESOURCE_ARN_PATTERNS)."""
+    by_pattern = {pattern: resource_type for resource_type, pattern in RESOURCE_ARN_PATTERNS.items()}
+    return sorted({by_pattern[p] for p in patterns or [] if p in by_pattern})
+
+
+def lifecycle_rules_of(rules: Any) -> list[dict[str, Any]]:
+    """A bucket's lifecycle rules: transitions and expiry, which the lab applies on its AWS clock."""
+    out = []
+    for rule in rules or []:
+        expiration = _pick(rule, "expiration")
+        if isinstance(expiration, list):
+            expiration = expiration[0] if expiration else None
+        out.append({"id": _pick(rule, "id"), "prefix": _pick(_pick(rule, "filter"), "prefix") or "",
+                    "transitions": [{"days": _days(_pick(t, "days")), "storage_class": _pick(t, "storage_class")}
+                                    for t in _pick(rule, "transitions") or []],
+                    "expiration_days": _days(_pick(expiration, "days"))})
+    return out
+
+
 def rds_stores(store: RelationalStore) -> dict[str, Any]:
     primary = store.primary
     secret_arn = primary.master_user_secrets.apply(
@@ -107,7 +167,8 @@ def rds_stores(store: RelationalStore) -> dict[str, Any]:
             "instance_class": primary.instance_class,
         },
         "replicas": replicas,
-        "archive_bucket": {"name": archive.bucket, "arn": archive.arn, "region": archive.region},
+        "archive_bucket": {"name": archive.bucket, "arn": archive.arn, "region": archive.region,
+                           "lifecycle": store.archive.lifecycle.rules.apply(lifecycle_rules_of)},
     }
 
 
@@ -300,6 +361,18 @@ def backup_of(backup: Backup, workload: WorkloadConfig) -> dict[str, Any]:
     }
 
 
+def restore_testing_of(backup: Backup, primary_region: str) -> list[dict[str, Any]]:
+    """The restore testing plans, one per region (the primary vault's points, the DR vault's copies)."""
+    plans = []
+    for region, plan in backup.restore_testing_plans.items():
+        where = "primary-" if region == primary_region else "dr-"
+        selections = [s for key, s in backup.restore_testing_selections.items() if key.startswith(where)]
+        plans.append({"name": plan.name, "region": region, "schedule": plan.schedule_expression,
+                      "resource_types": [s.protected_resource_type for s in selections],
+                      "validation_window_hours": selections[0].validation_window_hours if selections else None})
+    return plans
+
+
 def experiments_for(store: Store) -> tuple[str, ...]:
     """The FIS experiments that act on this store (templates select it by the opt-in tag)."""
     if isinstance(store, RelationalStore):
@@ -381,6 +454,21 @@ def resiliency_policies_of(resilience: Resilience | None) -> dict[str, Any] | No
     }
 
 
+def backup_alarms(monitoring: Monitoring) -> dict[str, Any]:
+    """The AWS Backup alarms and the topics they notify (the backup-job-failure scenario times
+    the first one to fire)."""
+    alarms = [
+        {"name": alarm.name, "region": monitoring.alarm_regions[key], "namespace": alarm.namespace,
+         "metric": alarm.metric_name, "statistic": alarm.statistic, "period": alarm.period,
+         "evaluation_periods": alarm.evaluation_periods, "threshold": alarm.threshold,
+         "comparison": alarm.comparison_operator, "treat_missing_data": alarm.treat_missing_data,
+         "topic_arns": alarm.alarm_actions}
+        for key, alarm in monitoring.alarms.items() if key.startswith("backup-")
+    ]
+    return {"alert_topics": {region: topic.arn for region, topic in monitoring.alert_topics.items()},
+            "backup_alarms": alarms}
+
+
 def build_inventory(
     *,
     config: StackConfig,
@@ -390,6 +478,7 @@ def build_inventory(
     game_day: GameDay | None,
     recovery_plan: RegionSwitchPlan | None = None,
     resilience: Resilience | None = None,
+    monitoring: Monitoring | None = None,
 ) -> pulumi.Output[dict[str, Any]]:
     """The whole `inventory` output as one Output of plain JSON-able data."""
     document: dict[str, Any] = {
@@ -401,17 +490,26 @@ def build_inventory(
         "chaos_enabled": config.chaos.enabled,
         "tags": config.tags,
         "hosted_zone": {"id": dns.zone.zone_id, "name": dns.zone.name},
+        "monitoring": None if monitoring is None else backup_alarms(monitoring),
         "private_zone": (
             {"id": dns.private_zone.zone_id, "name": dns.private_zone.name} if dns.private_zone is not None else None
         ),
         "application": application_of(dns),
         "backup": {
             "vaults": {
-                region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode}
+                region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode,
+                         # what the vault lock enforces (the lab applies it; ransomware meets it)
+                         "lock": {"min_retention_days": backup.vault_locks[region].min_retention_days,
+                                  "max_retention_days": backup.vault_locks[region].max_retention_days,
+                                  "changeable_for_days": backup.vault_locks[region].changeable_for_days}}
                 for region, vault in backup.vaults.items()
             },
-            "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn} for plan in backup.plans.values()],
+            "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn,
+                       "resource_types": backup.selections[key].resources.apply(resource_types_of),
+                       "rules": plan.rules.apply(lambda rules: backup_rules_of(rules, config.primary_region))}
+                      for key, plan in backup.plans.items()],
             "report_bucket": backup.report_bucket.bucket.bucket,
+            "restore_testing": restore_testing_of(backup, config.primary_region),
         },
         "fis": (
             {
