@@ -105,8 +105,7 @@ class EndpointDeployer(Deployer):
     def _deploy_recovery_plan(self, plan: dict[str, Any], workloads: dict[str, Any]) -> None:
         """The lab runs the ARC Region switch plan itself; on an endpoint it is not created here."""
         self._not_created(None, f"region-switch-plan:{plan.get('name')}",
-                          "`chaos deploy` does not create ARC Region switch plans (`pulumi up` does); "
-                          "the region-outage runbook needs one")
+                          "`chaos deploy` does not create ARC Region switch plans; `pulumi up` does")
 
     # --- lab-only steps: nothing to wire on a real endpoint ---------------------------------------
 
