@@ -25,8 +25,10 @@ from chaos.targets.base import Target
 from chaos.targets.inventory import Inventory
 
 # How long to look for the check object at the replica. An estimate, not an AWS figure: AWS
-# promises no time without Replication Time Control (with RTC: 99.99 % within 15 minutes), so a
-# miss here says "not within this wait", and the report words it so. Tests shorten it by env.
+# promises no time without Replication Time Control (with RTC: most objects in seconds, 99.99 %
+# within 15 minutes: https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-walkthrough-5.html,
+# read 2026-11-30), so a miss here says "not within this wait", and the report words it so.
+# Tests shorten it by env.
 REPLICATION_WAIT_SECONDS = float(os.environ.get("SECURECART_REPLICATION_CHECK_SECONDS") or 10.0)
 
 
