@@ -27,6 +27,8 @@ runs on the same host, so harness and lab clocks agree):
 | `run_stopped`     | `status` (interrupted/aborted), `reason`, `exit_code` | the engine, when a signal or a dead target stopped the run; its scenario is the one in flight |
 | `recovered`       | `action`, `key`                | `chaos recover`, for each thing it put back (`key` makes a second recover a no-op) |
 | `time_scale`      | `time_factor`, `profile`, `wave` | the engine, per workload before its scenario runs: lab seconds per AWS second (measurement divides by it) |
+| `plan_started`    | `plan`, `plan_arn`, `execution_id`, `target_region`, `rto_objective_seconds` | the region-switch runbook, when it started the stack's ARC Region switch plan |
+| `plan_step`       | `name`, `block_type`, `started_at`, `ended_at`, `status`, `error` | the region-switch runbook, once per execution block that ended (Parallel blocks and their steps alike), as the plan execution reported it |
 
 `workload` is None on scenario-wide events (a region outage hits every workload); measurement of
 a workload reads its own events plus the scenario-wide ones.
@@ -79,6 +81,8 @@ COMPLETED = "completed"
 INTERRUPTED = "interrupted"
 ABORTED = "aborted"
 TIME_SCALE = "time_scale"
+PLAN_STARTED = "plan_started"
+PLAN_STEP = "plan_step"
 
 EVENT_KINDS = frozenset(
     {
@@ -97,6 +101,8 @@ EVENT_KINDS = frozenset(
         RUN_STOPPED,
         RECOVERED,
         TIME_SCALE,
+        PLAN_STARTED,
+        PLAN_STEP,
     }
 )
 

@@ -13,7 +13,7 @@ import sys
 
 from chaos.errors import EXIT_TOOL_ERROR, ChaosError, RunStopped, signal_exit_code
 
-SUBCOMMANDS = ("gameday", "lab", "plan", "report", "recover", "history")
+SUBCOMMANDS = ("gameday", "lab", "plan", "report", "recover", "deploy", "history")
 
 DESCRIPTION = "SecureCart DR chaos harness: inject failures, recover, measure RTO/RPO against targets."
 EPILOG = """\

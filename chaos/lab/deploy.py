@@ -8,6 +8,10 @@ API once per lab process; nothing is faked.
 
 Ids the lab cannot choose (hosted zone, health checks, EFS file systems, EC2 instances) are mapped:
 the summary carries the inventory with the lab's real ids in their place, which the harness uses.
+
+The AWS-API calls are shared with `python -m chaos deploy` (chaos.targets.endpoint_deploy), which
+subclasses `Deployer` for a real endpoint: every lab-only step goes through a hook (`_wire_*`,
+`_client`, `_deploy_kind`, `_health_check_config`, `_refusal`) that the subclass overrides.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
+from chaos.lab.region_switch import RegionSwitch, all_steps
 from chaos.lab.replication import ReplicationEngine
 from chaos.lab.timing import LabTiming, lab_timing
 from chaos.lab.route53 import Route53Answers
@@ -32,7 +37,7 @@ LAB_USER_AGENT = "securecart-lab-internal"
 LAB_MASTER_PASSWORD = "lab-only-not-a-secret"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
                       "chaos_enabled", "tags", "hosted_zone", "private_zone", "application", "backup", "fis",
-                      "workloads", "monitoring"}
+                      "workloads", "monitoring", "recovery_plan", "resiliency_policies", "deployed"}
 
 EMULATIONS = [
     "Fault gateway: LocalStack Chaos API rules (service, region, operation, probability, error) plus "
@@ -50,6 +55,10 @@ EMULATIONS = [
     "from that evaluation.",
     "RDS: moto holds the metadata; real PostgreSQL processes (Multi-AZ sync standby, cross-region "
     "async replica, WAL archive) serve the data; DescribeDBInstances points at them.",
+    "ARC Region switch: the inventory's plan answers StartPlanExecution, GetPlanExecution, "
+    "ListPlanExecutionEvents, ApprovePlanExecutionStep and CancelPlanExecution; each execution block "
+    "runs the lab's own action through the lab's endpoint (RDS promotion of the real PostgreSQL "
+    "replica, Auto Scaling capacity, Route 53 answers, approval) within its timeout x time_factor.",
 ]
 
 
@@ -104,11 +113,14 @@ class LabParts:
     health: HealthMonitor
     route53: Route53Answers
     context: RequestContext
+    region_switch: RegionSwitch
     data_plane: Callable[[], Any | None]  # starts it on first call; None when PostgreSQL is unavailable
     running_data_plane: Callable[[], Any | None]  # never starts it
 
 
 class Deployer:
+    caller_reference = "lab"  # CallerReference / CreationToken prefix (an endpoint deploy makes it unique)
+
     def __init__(self, parts: LabParts, inventory: dict[str, Any], settings: DeploySettings):
         self.parts = parts
         self.settings = settings
@@ -127,9 +139,7 @@ class Deployer:
     def deploy(self) -> DeploySummary:
         inv = self.inventory
         workloads = _require(inv, "workloads", dict)
-        self.parts.route53.primary_region = str(inv.get("primary_region") or "")
-        for region in {inv.get("primary_region"), inv.get("dr_region")} - {None}:
-            self.parts.health.endpoint(str(region))
+        self._wire_regions(inv)
         self._deploy_backup(inv.get("backup") or {})
         self._deploy_monitoring(inv.get("monitoring") or {})
         zone_id = self._deploy_hosted_zone(inv.get("hosted_zone"))
@@ -143,13 +153,20 @@ class Deployer:
             if kind not in kinds:
                 raise DeployError(f"inventory.workloads.{name}.kind: unknown kind {kind!r}; "
                                   f"use one of {sorted(kinds)}")
-            kinds[kind](name, workload, _require(workload, "stores", dict, f"workloads.{name}"))
+            self._deploy_kind(kinds[kind], kind, name, workload,
+                              _require(workload, "stores", dict, f"workloads.{name}"))
             if (workload.get("failover") or {}).get("private_record"):
                 self._deploy_private_record(name, workload["failover"], private_zone_id)
             for action, template in (workload.get("fis_templates") or {}).items():
                 self.summary.not_emulated(name, f"fis:{action} ({template})",
                                           "FIS experiments do not run in the lab; the harness injects "
                                           "the same fault through the Chaos API")
+        if inv.get("recovery_plan"):
+            self._deploy_recovery_plan(inv["recovery_plan"], workloads)
+        for strategy, policy in (inv.get("resiliency_policies") or {}).items():
+            self.summary.not_emulated(None, f"resiliency-policy:{policy.get('name', strategy)}",
+                                      "Resilience Hub assessments do not run in the lab; the game day judges "
+                                      "the same targets by measuring them")
         if inv.get("fis"):
             self.summary.not_emulated(None, "fis", "FIS experiment templates are declared for AWS; the "
                                       "lab's faults come from its Chaos API")
@@ -158,12 +175,80 @@ class Deployer:
                 self.summary.not_emulated(None, key, f"the lab has no emulation for the inventory's "
                                           f"'{key}' block (e.g. EventBridge->SNS alerts, Cost Explorer "
                                           f"anomaly monitors): declared, not emulated")
-        self.summary.replication = self.parts.replication.links()
-        data_plane = self.parts.running_data_plane()
-        if data_plane is not None:
-            self.summary.replication += data_plane.links()
+        self.summary.replication = self._links()
         self.summary.inventory = self.inventory
         return self.summary
+
+    # --- the lab's emulation wiring (an endpoint deploy overrides these) ------------------------------
+
+    def _wire_regions(self, inv: dict[str, Any]) -> None:
+        self.parts.route53.primary_region = str(inv.get("primary_region") or "")
+        for region in {inv.get("primary_region"), inv.get("dr_region")} - {None}:
+            self.parts.health.endpoint(str(region))
+
+    def _deploy_kind(self, deploy: Callable[..., None], kind: str, name: str, workload: dict[str, Any],
+                     stores: dict[str, Any]) -> None:
+        deploy(name, workload, stores)
+
+    def _links(self) -> list[dict[str, Any]]:
+        links = self.parts.replication.links()
+        data_plane = self.parts.running_data_plane()
+        return links + (data_plane.links() if data_plane is not None else [])
+
+    def _refusal(self, probe: str) -> str:
+        """Why the target cannot hold `probe` (a key of _REFUSAL_PROBES), found by trying once."""
+        return _REFUSAL_PROBES[probe](self.parts.endpoint)
+
+    def _wire_pitr(self, region: str, table: str) -> None:
+        self.parts.pitr.enable(region, table)
+
+    def _wire_dynamodb_replication(self, name: str, table: str, regions: list[str], strong: bool = False) -> None:
+        # Multi-region strong consistency (MRSC) replicates synchronously: a write is
+        # acknowledged once the other regions have it, so the link ships inside the write.
+        lag = 0.0 if strong and self.settings.replication_lag_seconds is None else self.settings.lag("dynamodb")
+        self.parts.replication.add_dynamodb_global_table(name, table, regions, lag)
+
+    def _wire_s3_replication(self, name: str, source: str, region: str, target: str, target_region: str) -> None:
+        self.parts.replication.add_s3_replication(name, source, region, target, target_region,
+                                                  self.settings.lag("s3"))
+
+    def _wire_bucket(self, bucket: str, region: str) -> None:
+        self.parts.context.bucket_regions[bucket] = region
+
+    def _wire_rds_data_plane(self, name: str, stores: dict[str, Any], identifier: str) -> None:
+        data_plane = self.parts.data_plane()
+        if data_plane is None:
+            self.summary.not_emulated(name, f"rds-data-plane:{identifier}",
+                                      "PostgreSQL data plane unavailable in this lab (chaos.lab.postgres "
+                                      "missing or no PostgreSQL binaries): metadata only")
+            return
+        data_plane.set_pads({action: self.settings.timing.pad(action)
+                             for action in ("rds_failover", "rds_promotion", "rds_restore")})
+        self.summary.postgres += data_plane.deploy_workload(name, stores, lag_seconds=self.settings.lag("rds"))
+
+    def _wire_zone_member(self, zone: str, instance_id: str) -> None:
+        self.parts.context.zone_members.setdefault(zone, []).append(instance_id)
+
+    def _health_check_config(self, check: dict[str, Any], region: str) -> dict[str, Any]:
+        """The lab's checks poll its loopback application endpoint of the region."""
+        port = int(self.parts.health.endpoint(region).url.rsplit(":", 1)[-1])
+        return {"IPAddress": "127.0.0.1", "Port": port, "Type": "HTTP",
+                "ResourcePath": check.get("path") or "/health",
+                "RequestInterval": int(check.get("interval_seconds") or 30),
+                "FailureThreshold": int(check.get("failure_threshold") or 3)}
+
+    def _wire_health_check(self, check_id: str, check: dict[str, Any], region: str) -> None:
+        self.parts.health.add_check(check_id, region, check.get("path") or "/health",
+                                    int(check.get("interval_seconds") or 30),
+                                    int(check.get("failure_threshold") or 3), self.settings.time_factor)
+        self.summary.health_checks.append({"id": check_id, "region": region,
+                                           "endpoint": self.parts.health.endpoint(region).url})
+
+    def _wire_record_region(self, set_identifier: str, region: str) -> None:
+        self.parts.route53.record_regions[set_identifier] = region
+
+    def _replication_role_arn(self) -> str:
+        return "arn:aws:iam::123456789012:role/lab-s3-replication"
 
     # --- per concern -----------------------------------------------------------------------------------
 
@@ -228,7 +313,7 @@ class Deployer:
             extra = {"VPC": {"VPCRegion": self.inventory["primary_region"], "VPCId": vpc},
                      "HostedZoneConfig": {"PrivateZone": True, "Comment": "data-store records"}}
         created = self._client("route53", "us-east-1").create_hosted_zone(
-            Name=name, CallerReference=f"lab-{name}", **extra)["HostedZone"]
+            Name=name, CallerReference=f"{self.caller_reference}-{name}", **extra)["HostedZone"]
         lab_id = created["Id"].split("/")[-1]
         self._created(None, "route53-hosted-zone", name, "global", lab_id)
         zone["id"] = lab_id
@@ -248,13 +333,9 @@ class Deployer:
                 self._client("dynamodb", table_region).update_continuous_backups(
                     TableName=table_name,
                     PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
-                self.parts.pitr.enable(table_region, table_name)
+                self._wire_pitr(table_region, table_name)
         if len(regions) > 1:
-            # Multi-region strong consistency (MRSC) replicates synchronously: a write is
-            # acknowledged once the other regions have it, so the link ships inside the write.
-            strong = stores.get("consistency") == "strong" and self.settings.replication_lag_seconds is None
-            self.parts.replication.add_dynamodb_global_table(name, table_name, regions,
-                                                             0.0 if strong else self.settings.lag("dynamodb"))
+            self._wire_dynamodb_replication(name, table_name, regions, strong=stores.get("consistency") == "strong")
 
     def _create_table(self, table: dict[str, Any], region: str) -> None:
         # The inventory does not carry key attribute types; SecureCart's keys are strings.
@@ -273,14 +354,13 @@ class Deployer:
         for i, replica in enumerate(stores.get("replicas") or []):
             target = self._create_bucket(name, replica, "s3-replica", f"workloads.{name}.stores.replicas[{i}]")
             self._client("s3", region).put_bucket_replication(Bucket=source, ReplicationConfiguration={
-                "Role": "arn:aws:iam::123456789012:role/lab-s3-replication",
+                "Role": self._replication_role_arn(),
                 "Rules": [{"ID": f"to-{replica['region']}", "Status": "Enabled", "Priority": i + 1,
                            "Filter": {"Prefix": ""},
                            "DeleteMarkerReplication": {"Status": "Enabled" if replica.get(
                                "delete_marker_replication", True) else "Disabled"},
                            "Destination": {"Bucket": f"arn:aws:s3:::{target}"}}]})
-            self.parts.replication.add_s3_replication(name, source, region, target, replica["region"],
-                                                      self.settings.lag("s3"))
+            self._wire_s3_replication(name, source, region, target, replica["region"])
 
     def _create_bucket(self, workload: str, spec: dict[str, Any], kind: str, where: str) -> str:
         bucket = _require(spec, "name", str, where)
@@ -291,7 +371,7 @@ class Deployer:
         else:
             client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        self.parts.context.bucket_regions[bucket] = region
+        self._wire_bucket(bucket, region)
         self._created(workload, kind, bucket, region, bucket)
         return bucket
 
@@ -328,27 +408,19 @@ class Deployer:
                 self._client("s3", region).put_bucket_lifecycle_configuration(
                     Bucket=archive, LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in rules]})
         self.summary.not_emulated(name, f"rds-automated-backups-replication:{identifier}",
-                                  f"StartDBInstanceAutomatedBackupsReplication: {_probe_rds_backup_replication(self.parts.endpoint)}")
-        data_plane = self.parts.data_plane()
-        if data_plane is None:
-            self.summary.not_emulated(name, f"rds-data-plane:{identifier}",
-                                      "PostgreSQL data plane unavailable in this lab (chaos.lab.postgres "
-                                      "missing or no PostgreSQL binaries): metadata only")
-            return
-        data_plane.set_pads({action: self.settings.timing.pad(action)
-                             for action in ("rds_failover", "rds_promotion", "rds_restore")})
-        self.summary.postgres += data_plane.deploy_workload(name, stores, lag_seconds=self.settings.lag("rds"))
+                                  f"StartDBInstanceAutomatedBackupsReplication: {self._refusal('rds-backup-replication')}")
+        self._wire_rds_data_plane(name, stores, identifier)
 
     def _deploy_efs(self, name: str, workload: dict[str, Any], stores: dict[str, Any]) -> None:
         fs = _require(stores, "file_system", dict, f"workloads.{name}.stores")
         region = _require(fs, "region", str, f"workloads.{name}.stores.file_system")
-        made = self._client("efs", region).create_file_system(CreationToken=f"lab-{name}",
+        made = self._client("efs", region).create_file_system(CreationToken=f"{self.caller_reference}-{name}",
                                                               Tags=[{"Key": "Name", "Value": name}])
         self._created(name, "efs-file-system", str(fs.get("id")), region, made["FileSystemId"])
         fs["id"] = made["FileSystemId"]
         for replica in stores.get("replicas") or []:
             self.summary.not_emulated(name, f"efs-replication:{made['FileSystemId']}->{replica.get('region')}",
-                                      f"EFS replication: {_probe_efs_replication(self.parts.endpoint)}")
+                                      f"EFS replication: {self._refusal('efs-replication')}")
 
     def _deploy_ec2(self, name: str, workload: dict[str, Any], stores: dict[str, Any]) -> None:
         for instance in stores.get("instances") or []:
@@ -362,10 +434,10 @@ class Deployer:
             self._created(name, "ec2-instance", str(instance.get("id")), region, made["InstanceId"])
             instance["id"] = made["InstanceId"]
             if instance.get("availability_zone"):
-                self.parts.context.zone_members.setdefault(instance["availability_zone"], []).append(made["InstanceId"])
+                self._wire_zone_member(instance["availability_zone"], made["InstanceId"])
         if stores.get("dlm_policy_id"):
             self.summary.not_emulated(name, f"dlm-policy:{stores['dlm_policy_id']}",
-                                      f"Data Lifecycle Manager: {_probe_dlm(self.parts.endpoint)}")
+                                      f"Data Lifecycle Manager: {self._refusal('dlm')}")
 
     def _deploy_private_record(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
         where = f"workloads.{name}.failover.private_record"
@@ -388,19 +460,11 @@ class Deployer:
         route53 = self._client("route53", "us-east-1")
         for check in failover.get("health_checks") or []:
             region = _require(check, "region", str, f"{where}.health_checks[]")
-            endpoint = self.parts.health.endpoint(region)
-            port = int(endpoint.url.rsplit(":", 1)[-1])
-            interval = int(check.get("interval_seconds") or 30)
-            threshold = int(check.get("failure_threshold") or 3)
-            made = route53.create_health_check(CallerReference=f"lab-{check.get('id')}", HealthCheckConfig={
-                "IPAddress": "127.0.0.1", "Port": port, "Type": "HTTP",
-                "ResourcePath": check.get("path") or "/health", "RequestInterval": interval,
-                "FailureThreshold": threshold})["HealthCheck"]
-            self.parts.health.add_check(made["Id"], region, check.get("path") or "/health", interval,
-                                        threshold, self.settings.time_factor)
+            made = route53.create_health_check(CallerReference=f"{self.caller_reference}-{check.get('id')}",
+                                               HealthCheckConfig=self._health_check_config(check, region))["HealthCheck"]
+            self._wire_health_check(made["Id"], check, region)
             id_map[str(check.get("id"))] = made["Id"]
             self._created(name, "route53-health-check", str(check.get("id")), region, made["Id"])
-            self.summary.health_checks.append({"id": made["Id"], "region": region, "endpoint": endpoint.url})
             check["id"] = made["Id"]
         changes = []
         record_type = _require(failover, "record_type", str, where)
@@ -414,7 +478,7 @@ class Deployer:
                              ResourceRecords=[{"Value": str(record["value"])}])
             if record.get("set_identifier"):
                 rrset["SetIdentifier"] = record["set_identifier"]
-                self.parts.route53.record_regions[record["set_identifier"]] = record.get("region") or ""
+                self._wire_record_region(record["set_identifier"], record.get("region") or "")
             routing = failover.get("routing")
             if routing == "failover":
                 rrset["Failover"] = record.get("failover") or "PRIMARY"
@@ -428,6 +492,52 @@ class Deployer:
             changes.append({"Action": "CREATE", "ResourceRecordSet": rrset})
         route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
         self._created(name, "route53-records", failover["record_name"], "global", zone_id)
+
+    def _deploy_recovery_plan(self, plan: dict[str, Any], workloads: dict[str, Any]) -> None:
+        """Hand the plan to the lab's Region switch, its Route 53 steps and repoint functions pointed at
+        the lab's own zone and health-check ids (deployed before the plan)."""
+        _require(plan, "arn", str, "recovery_plan")
+        _require(plan, "workflows", list, "recovery_plan")
+        records = {record.get("set_identifier"): record
+                   for record in ((self.inventory.get("application") or {}).get("records") or [])}
+        zone_id = (self.inventory.get("hosted_zone") or {}).get("id")
+        private_zone_id = (self.inventory.get("private_zone") or {}).get("id")
+        for workflow in plan["workflows"]:
+            dropped: list[str] = []
+            workflow["steps"] = _steps_for(workflow.get("steps") or [], set(workloads), dropped)
+            if dropped:
+                self.summary.not_emulated(None, f"region-switch-steps:{', '.join(dropped)}",
+                                          "these plan steps act only on workloads this inventory does not "
+                                          "carry (a trimmed inventory); the lab's plan runs without them")
+            for step in all_steps(workflow.get("steps") or []):
+                for resource in step.get("resources") or []:
+                    if resource.get("kind") == "lambda-function":
+                        env = resource.get("environment") or {}
+                        if private_zone_id is None or not env.get("ZONE_ID"):
+                            raise DeployError(f"inventory.recovery_plan: step {step.get('name')} repoints a private "
+                                              "record but the inventory declares no private_zone; re-export it")
+                        env["ZONE_ID"] = private_zone_id
+                        continue
+                    if resource.get("kind") != "route53-record":
+                        continue
+                    record = records.get(resource.get("set_identifier"))
+                    if record is None:
+                        raise DeployError(f"inventory.recovery_plan: step {step.get('name')} names record set "
+                                          f"{resource.get('set_identifier')!r} that application.records lacks")
+                    resource["health_check_id"] = record.get("health_check_id")
+                    resource["hosted_zone_id"] = zone_id
+        self.parts.region_switch.register(plan)
+        self._created(None, "region-switch-plan", str(plan.get("name")), "global", str(plan["arn"]))
+        self.summary.not_emulated(None, f"region-switch-alarms:{plan.get('name')}",
+                                  "the plan's application-health alarms are not evaluated (CloudWatch alarms "
+                                  "hold no metrics in the lab)")
+        if plan.get("report_bucket"):
+            self.summary.not_emulated(None, f"region-switch-reports:{plan['report_bucket']}",
+                                      "Region switch execution reports are not written; the game day's own "
+                                      "report shows RTO by plan step")
+        self.summary.not_emulated(None, f"region-switch-health-checks:{plan.get('name')}",
+                                  "Route53HealthCheck steps wait for the stack's own health checks; Region "
+                                  "switch's managed health checks (flipped by the plan on AWS) do not exist here")
 
     # --- helpers ---------------------------------------------------------------------------------------
 
@@ -450,6 +560,23 @@ def _lab_client(endpoint: str, service: str, region: str) -> Any:
     session = boto3.Session(aws_access_key_id="lab", aws_secret_access_key="lab", region_name=region)
     return session.client(service, endpoint_url=endpoint, config=Config(
         user_agent_extra=LAB_USER_AGENT, retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def _steps_for(steps: list[dict[str, Any]], present: set[str], dropped: list[str]) -> list[dict[str, Any]]:
+    """The steps that act on a deployed workload (or on none, like an approval); Parallel blocks
+    keep their remaining steps. The names of the others go to `dropped`."""
+    kept = []
+    for step in steps:
+        if step.get("steps"):
+            step["steps"] = _steps_for(step["steps"], present, dropped)
+            if step["steps"]:
+                kept.append(step)
+            continue
+        if step.get("workloads") and not set(step["workloads"]) & present:
+            dropped.append(str(step.get("name")))
+            continue
+        kept.append(step)
+    return kept
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -510,3 +637,8 @@ def _probe_dlm(endpoint: str) -> str:
 def _probe_rds_backup_replication(endpoint: str) -> str:
     return _moto_refusal(lambda: _lab_client(endpoint, "rds", "us-west-2").start_db_instance_automated_backups_replication(
         SourceDBInstanceArn="arn:aws:rds:us-east-1:123456789012:db:lab-probe"))
+
+
+_REFUSAL_PROBES: dict[str, Callable[[str], str]] = {
+    "efs-replication": _probe_efs_replication,
+    "dlm": _probe_dlm, "rds-backup-replication": _probe_rds_backup_replication}

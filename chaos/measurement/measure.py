@@ -10,6 +10,8 @@ from chaos.journal import (
     FAILOVER_DONE,
     FAULT_REVERTED,
     NOTE,
+    PLAN_STARTED,
+    PLAN_STEP,
     PROBE,
     RUN_STOPPED,
     RUNBOOK_STARTED,
@@ -22,7 +24,7 @@ from chaos.journal import (
     WorkloadTarget,
 )
 from chaos.measurement.resolution import Resolution, measure_resolution
-from chaos.measurement.results import Marks, ScenarioResult
+from chaos.measurement.results import Marks, PlanStep, ScenarioResult
 from chaos.measurement.rpo import measure_rpo
 from chaos.measurement.rto import Phases, RtoMeasurement, measure_rto
 from chaos.measurement.selection import Timeline, split_timelines
@@ -96,6 +98,13 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
     rto_resolution = None if probe_step is None else probe_step / factor
     findings = envelope_findings(rto.rto_seconds, rpo.rpo_seconds, envelope) + resolution_findings(
         rpo_resolution, rto_resolution, target)
+    plan_steps = plan_steps_of(timeline)
+    failed = [step for step in plan_steps if step.status == "failed"]
+    # A Parallel block fails with the step inside it: name the step that failed, not its container.
+    reasons += [f"Region switch plan step {step.name} ({step.block_type}) failed"
+                + (f": {step.error}" if step.error else "")
+                for step in ([s for s in failed if s.block_type != "Parallel"] or failed)]
+    plans = timeline.of(PLAN_STARTED)
 
     if rpo.everything_lost:
         notes.append("every acknowledged pre-fault write was lost: RPO counted from the first acknowledgement")
@@ -142,6 +151,8 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
         reasons=reasons,
         findings=findings,
         notes=notes,
+        plan_steps=plan_steps,
+        plan_rto_objective_seconds=plans[0].data.get("rto_objective_seconds") if plans else None,
     )
 
 
@@ -190,6 +201,14 @@ def _stopped_result(identity: dict, stop: Event, timeline: Timeline, rto: RtoMea
                     recovered_at=rto.recovered_at if rto else None),
         notes=[timing, *notes],
     )
+def plan_steps_of(timeline: Timeline) -> list[PlanStep]:
+    """The plan's blocks as the runbook journaled them, in the order they ended."""
+    return [
+        PlanStep(name=str(e.data.get("name")), block_type=str(e.data.get("block_type")),
+                 started_at=e.data.get("started_at"), ended_at=e.data.get("ended_at"),
+                 status=str(e.data.get("status") or "completed"), error=e.data.get("error"))
+        for e in timeline.of(PLAN_STEP)
+    ]
 
 
 def _target_of(timeline: Timeline, targets: Mapping[str, WorkloadTarget]) -> WorkloadTarget:

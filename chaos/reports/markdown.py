@@ -29,6 +29,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
                "`python -m chaos recover --out <this directory>`."),
             "",
         ]
+    planned = any(r.plan_rto_objective_seconds is not None for r in measured)
     lines = [
         f"## SecureCart DR game day: {_VERDICT_ICON[summary.verdict]} {summary.verdict}",
         "",
@@ -47,6 +48,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
         "",
         _table(
             ["Scenario", "Workload", "Strategy", "Factor", "RTO lab", "RTO AWS-eq", "RTO envelope", "RTO target",
+             *(["Plan RTO objective"] if planned else []),
              "RPO lab", "RPO AWS-eq", "RPO envelope", "RPO target", "Lost / acked", "Verdict"],
             [
                 [
@@ -58,6 +60,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
                     fmt.rto(r),
                     fmt.seconds(r.envelope_rto_seconds),
                     fmt.target(r.rto_target_seconds),
+                    *([fmt.seconds(r.plan_rto_objective_seconds)] if planned else []),
                     fmt.seconds(r.lab_rpo_seconds, missing=fmt.rpo(r)),
                     fmt.rpo(r),
                     fmt.seconds(r.envelope_rpo_seconds),
@@ -105,6 +108,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
                 for r in measured
             ],
         ),
+        *_plan_step_tables(measured),
         "",
         "### Measurement resolution",
         "",
@@ -155,7 +159,12 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
     else:
         lines.append("No replication link was reported by the target.")
     lines += _timing_section(run)
-    lines += ["", "### Declared, not emulated", ""]
+    # On a real endpoint nothing is emulated: what it lacks was not created at all.
+    real_endpoint = bool(run.deploy_summary.get("not_created"))
+    if run.deploy_summary.get("notes"):
+        lines += ["", "### What the endpoint does differently", ""]
+        lines += [f"- {note}" for note in run.deploy_summary["notes"]]
+    lines += ["", f"### Declared, not {'created' if real_endpoint else 'emulated'}", ""]
     if run.declared_not_emulated:
         lines += [
             f"- {item.resource}{f' ({item.workload})' if item.workload else ''}: {item.reason}"
@@ -164,6 +173,32 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
     else:
         lines.append("Nothing: every declared resource was created on the target.")
     return "\n".join(lines) + "\n"
+
+
+def _plan_step_tables(measured: list[ScenarioResult]) -> list[str]:
+    """RTO by plan step: one table per scenario recovered by the stack's Region switch plan (the
+    execution is shared by the scenario's workloads, so its steps are the same for each)."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for r in measured:
+        if not r.plan_steps or r.scenario in seen:
+            continue
+        seen.add(r.scenario)
+        fault = r.fault_window.fault_time
+
+        def since_fault(t: float | None) -> str:
+            return fmt.seconds(None if t is None or fault is None else t - fault)
+
+        steps = sorted(r.plan_steps, key=lambda s: (s.started_at is None, s.started_at or 0.0))
+        lines += ["", f"### RTO by plan step: `{r.scenario}`", "",
+                  f"The stack's ARC Region switch plan (RTO objective {fmt.seconds(r.plan_rto_objective_seconds)}) "
+                  "recovered this scenario; times count from the fault. A ManualApproval step's duration is "
+                  "the approval time.", "",
+                  _table(["Step", "Block", "Started", "Ended", "Duration", "Status"],
+                         [[s.name, s.block_type, since_fault(s.started_at), since_fault(s.ended_at),
+                           fmt.seconds(s.seconds), s.status + (f" ({s.error})" if s.error else "")]
+                          for s in steps])]
+    return lines
 
 
 def write_markdown(path: str | Path, run: RunRecord, results: list[ScenarioResult]) -> Path:
