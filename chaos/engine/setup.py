@@ -48,8 +48,7 @@ def prepare_workloads(*, target: Target, inventory: Inventory, names: list[str],
     runs = []
     for name in names:
         workload = inventory.workloads[name]
-        workload.stores.prepare(target)
-        routing = AppRouting(workload.stores.primary())
+        routing = AppRouting(workload.stores.prepare(target))
         stream = RecordStream("canary", run_id, scenario)
         canary = Canary(workload_name=name, workload=workload, target=target, routing=routing,
                         stream=stream, journal=journal, rate=settings.rate)

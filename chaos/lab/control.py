@@ -40,6 +40,7 @@ class ControlApi:
             ("GET", "/_lab/replication"): lambda r: self.lab.replication_links(),
             ("POST", "/_lab/replication"): self._configure_replication,
             ("GET", "/_lab/events"): lambda r: self.lab.lab_events(float(r.args.get("since") or 0)),
+            ("POST", "/_lab/dlm/run"): self._run_dlm,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -77,6 +78,12 @@ class ControlApi:
                           '"time_factor": ...}')
         lag = body.get("replication_lag_seconds")
         return self.lab.deploy(body["inventory"], None if lag is None else float(lag), body.get("time_factor"))
+
+    def _run_dlm(self, request: Request) -> list[dict[str, Any]]:
+        body = _json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("workload"), str):
+            raise BadBody('dlm.workload: body must be {"workload": "<name>"} (a workload with a DLM schedule)')
+        return self.lab.ebs.run_now(body["workload"])
 
     def _configure_replication(self, request: Request) -> list[dict[str, Any]]:
         body = _json(request)

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from chaos.lab import motostate
-from chaos.lab.deploy import Deployer, DeployError, DeploySettings, LabParts
+from chaos.lab.deploy import Deployer, DeployError, DeploySettings, LabParts, _lab_client
+from chaos.lab.ebs import EbsLab
+from chaos.lab.efs import EfsLab
 from chaos.lab.events import EventLog
 from chaos.lab.faults import FaultStore, OutageScopes, RequestContext
+from chaos.lab.filestore import FileShares
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
 from chaos.lab.replication import ReplicationEngine
@@ -46,6 +49,12 @@ class Lab:
         self._data_plane: Any = None
         self._data_plane_error: str | None = None
         self._scopes = OutageScopes()
+        # EFS file systems and EBS volumes: directory trees served on /_lab/files/ (filestore.py)
+        self.shares = FileShares(self.workdir / "shares", lambda: self._scopes)
+        self.efs = EfsLab(self.shares, lambda: self._scopes.regions, self.events.record)
+        self.ebs = EbsLab(self.shares, self.workdir / "ebs-snapshots",
+                          lambda service, region: _lab_client(self.endpoint, service, region),
+                          lambda: self._scopes.regions, self.events.record)
         self._last_deploy: tuple[dict[str, Any], DeploySettings] | None = None
         self._deploy_lock = threading.Lock()
         self._stop = threading.Event()
@@ -96,7 +105,8 @@ class Lab:
             parts = LabParts(endpoint=self.endpoint, replication=self.replication, pitr=self.pitr,
                              health=self.health, route53=self.route53, context=self.context,
                              data_plane=self.data_plane,
-                             running_data_plane=lambda: self._data_plane)
+                             running_data_plane=lambda: self._data_plane,
+                             efs=self.efs, ebs=self.ebs)
             try:
                 summary = Deployer(parts, inventory, settings).deploy()
             except BaseException:
@@ -125,6 +135,9 @@ class Lab:
         self.route53.record_regions.clear()
         self.context.bucket_regions.clear()
         self.context.zone_members.clear()
+        self.efs.clear()
+        self.ebs.clear()
+        self.shares.clear()
         if self._data_plane is not None:
             self._data_plane.reset()
         motostate.reset_all()
@@ -132,7 +145,7 @@ class Lab:
     # --- replication control (/_lab/replication) ----------------------------------------------------------
 
     def replication_links(self) -> list[dict[str, Any]]:
-        links = self.replication.links()
+        links = self.replication.links() + self.efs.links()
         if self._data_plane is not None:
             links += self._data_plane.links()
         return links
@@ -145,6 +158,7 @@ class Lab:
         if lag_seconds is not None and lag_seconds < 0:
             raise DeployError("lag_seconds: must be >= 0")
         self.replication.configure(workload, paused, lag_seconds)
+        self.efs.configure(workload, paused, lag_seconds)
         if self._data_plane is not None:
             if paused is not None:
                 self._data_plane.set_paused(workload, paused)
@@ -201,6 +215,8 @@ class Lab:
                 self._data_plane.close()
         finally:
             self.replication.close()
+            self.efs.close()
+            self.ebs.close()
             self.health.close()
             if self._owns_workdir:
                 shutil.rmtree(self.workdir, ignore_errors=True)

@@ -18,6 +18,8 @@ from chaos.lab.awsrequest import AwsRequest
 from chaos.lab.control import ControlApi
 from chaos.lab.core import Lab
 from chaos.lab.deploy import LAB_USER_AGENT
+from chaos.lab.ebs import EC2_DATA_OPERATIONS
+from chaos.lab.filestore import PREFIX as FILES_PREFIX
 from chaos.lab.faults import error_response
 from chaos.lab.pitr import RestoreRefused
 from chaos.lab.route53 import Route53Refused
@@ -42,10 +44,13 @@ class LabMiddleware:
             ("dynamodb", "UpdateContinuousBackups"): self._update_continuous_backups,
             **{("s3", op): self._s3_write for op in _S3_REPLICATED_OPERATIONS},
             **{("rds", op): self._rds_call for op in rds.ENDPOINT_OPERATIONS},
+            **{("ec2", op): self._ec2_data for op in EC2_DATA_OPERATIONS},
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path.startswith(FILES_PREFIX):  # the EFS/EBS data plane (chaos/lab/filestore.py)
+            return self.lab.shares(environ, start_response)
         if path.startswith("/_lab/") or path.startswith("/_localstack/"):
             return self.control(environ, start_response)
         request = AwsRequest.from_environ(environ)
@@ -59,6 +64,11 @@ class LabMiddleware:
                 request.body  # noqa: B018 - consume it, or a kept-alive connection reads it as the next request
                 message = f"lab fault rule: {request.service} {request.operation or request.method} in {request.region}"
                 return _send(start_response, error_response(request, rule.status_code, rule.error_code, message))
+        if request.service in ("efs", "elasticfilesystem"):
+            reply = self.lab.efs.call(request.method, request.path, request.query)
+            if reply is not None:
+                request.body  # noqa: B018 - consume it (keep-alive)
+                return _send(start_response, reply)
         handler = self._intercepted.get((request.service, request.operation))
         if handler is None:
             return self.moto_app(environ, start_response)
@@ -181,6 +191,30 @@ class LabMiddleware:
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(reply))))
         return status, headers, reply
+
+
+    # --- EC2: the EBS data behind snapshots and volumes ---------------------------------------------------
+
+    def _ec2_data(self, request: AwsRequest) -> Reply:
+        status, headers, reply = self._moto(request)
+        if status != 200:
+            return status, headers, reply
+        # EC2 answers in camelCase (<volumeId>); the data plane reads PascalCase like the request
+        answer = {_pascal(child.tag.rsplit("}", 1)[-1]): child.text
+                  for child in ElementTree.fromstring(reply) if len(child) == 0}
+        params = {name: request.param(name) for name in
+                  ("VolumeId", "SnapshotId", "SourceSnapshotId", "AvailabilityZone")}
+        try:
+            self.lab.ebs.after_ec2_call(request.operation, request.region, params, answer)
+        except Exception as error:  # the caller must not believe the data moved
+            log.exception("EBS data plane failed on %s", request.operation)
+            return error_response(request, 500, "InternalError",
+                                  f"lab EBS data plane failed on {request.operation}: {error}")
+        return status, headers, reply
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
 
 
 def _xml(status: int, body: bytes) -> Reply:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from chaos.faults.base import Fault
 from chaos.runbooks.context import RunbookContext
-from chaos.stores.base import RecordStream
+from chaos.journal import Journal
+from chaos.stores.base import RecordStream, StoreRef
 from chaos.targets.base import Target
-from chaos.targets.inventory import Workload
+from chaos.targets.inventory import Inventory, Workload
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class FaultInputs:
     run_id: str
     scenario: str
     workloads: dict[str, Workload]     # the applicable workloads
+    app_stores: dict[str, StoreRef]    # where each application writes when the fault hits
     primary_region: str
     pause_seconds: float
     deletion_mode: str
@@ -51,6 +53,11 @@ class Scenario(abc.ABC):
     @abc.abstractmethod
     def applies_to(self, workload: Workload) -> str | None:
         """None when the workload's protection covers this failure, else why not."""
+
+    def before_fault(self, *, target: Target, inventory: "Inventory", runs: list[Any],
+                     journal: Journal, budget_seconds: float) -> None:
+        """Set the stage once the canaries run (e.g. the DR copy a restore will need); default
+        nothing. `runs` are the engine's WorkloadRun objects."""
 
     @abc.abstractmethod
     def plan_faults(self, inputs: FaultInputs) -> FaultPlan:

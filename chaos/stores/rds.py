@@ -41,6 +41,11 @@ STATEMENT_TIMEOUT_MS = 2000
 class RdsStores(Stores):
     kind = "rds"
     deletion_modes = ("items", "table")
+    backup_resource_type = "RDS"
+    arn_format = "arn:aws:rds:{region}:{account}:db:{name}"
+
+    def restore_metadata(self, new_name: str, region: str) -> dict[str, str]:
+        return {"DBInstanceIdentifier": new_name}
 
     identifier: str
     region: str
@@ -107,10 +112,11 @@ class RdsStores(Stores):
         return instance.get("DBInstanceStatus") == "available" and self.writable(target, store)
 
     # -- canary ------------------------------------------------------------------------------
-    def prepare(self, target: "Target") -> None:
+    def prepare(self, target: "Target") -> StoreRef:
         """Create the canary table on the primary before the run (replicas receive it by WAL)."""
         with self.connect(target, self.primary(), fail_fast=False) as conn:
             conn.execute(CREATE_TABLE)
+        return self.primary()
 
     def writer(self, target: "Target", *, fail_fast: bool = True) -> "PostgresWriter":
         return PostgresWriter(target, self, fail_fast=fail_fast)

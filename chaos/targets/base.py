@@ -55,6 +55,8 @@ class Target(abc.ABC):
     """Sessions and clients per region, fault capabilities, and the lifecycle of one game day."""
 
     name: str = "target"
+    # The target serves EFS file systems and EBS volumes to the canary (`file_service_url`).
+    has_file_service: bool = False
 
     def __init__(self, endpoint_url: str | None) -> None:
         self.endpoint_url = endpoint_url
@@ -124,6 +126,11 @@ class Target(abc.ABC):
     @abc.abstractmethod
     def remove_fault(self, handle: dict[str, Any]) -> None:
         """Undo `apply_fault`; tolerate a fault already gone (expired rule, stopped experiment)."""
+
+    def file_service_url(self) -> str | None:
+        """Base URL of the file service serving EFS file systems and EBS volumes to the canary
+        (`<url><id>/<path>`), or None where the harness cannot reach file data (AWS)."""
+        return None
 
     def set_replication_paused(self, workload: str | None, paused: bool) -> None:
         raise NotImplementedError(f"{self.name} target cannot pause replication directly")

@@ -26,6 +26,7 @@ def lab_session(region: str) -> boto3.Session:
 
 class LabTarget(ChaosApiFaults, Target):
     name = "lab"
+    has_file_service = True
 
     def __init__(self, *, replication_lag_seconds: float | None, time_factor: float) -> None:
         super().__init__(endpoint_url=None)
@@ -41,6 +42,13 @@ class LabTarget(ChaosApiFaults, Target):
 
     def _new_session(self, region: str) -> boto3.Session:
         return lab_session(region)
+
+    def file_service_url(self) -> str | None:
+        return None if self.endpoint_url is None else f"{self.endpoint_url}/_lab/files/"
+
+    def run_dlm(self, workload: str) -> list[dict[str, Any]]:
+        """Fire the workload's DLM schedules now (the lab's DLM emulation, chaos/lab/ebs.py)."""
+        return self.lab_client._call("POST", "/_lab/dlm/run", {"workload": workload})
 
     def start(self) -> None:
         from chaos.lab.process import LabClient, LabProcess  # the lab is heavy: import on use
