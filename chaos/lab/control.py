@@ -41,6 +41,7 @@ class ControlApi:
             ("POST", "/_lab/replication"): self._configure_replication,
             ("GET", "/_lab/events"): lambda r: self.lab.lab_events(float(r.args.get("since") or 0)),
             ("POST", "/_lab/dlm/run"): self._run_dlm,
+            **self.lab.backup.control_routes(_json),  # /_lab/backup/* (docs/backup-lab.md)
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from chaos.lab import motostate
-from chaos.lab.deploy import Deployer, DeployError, DeploySettings, LabParts, _lab_client
+from chaos.lab.backup.lab import EMULATIONS as BACKUP_EMULATIONS, BackupLab
+from chaos.lab.deploy import Deployer, DeployError, DeploySettings, LabParts, lab_client
 from chaos.lab.ebs import EbsLab
 from chaos.lab.efs import EfsLab
 from chaos.lab.events import EventLog
@@ -53,8 +54,12 @@ class Lab:
         self.shares = FileShares(self.workdir / "shares", lambda: self._scopes)
         self.efs = EfsLab(self.shares, lambda: self._scopes.regions, self.events.record)
         self.ebs = EbsLab(self.shares, self.workdir / "ebs-snapshots",
-                          lambda service, region: _lab_client(self.endpoint, service, region),
+                          lambda service, region: lab_client(self.endpoint, service, region),
                           lambda: self._scopes.regions, self.events.record)
+        self.backup = BackupLab(self.workdir, client=lambda service, region: lab_client(self.endpoint, service, region),
+                                data_plane=lambda: self._data_plane, bucket_regions=self.context.bucket_regions,
+                                faults=self.faults, scopes=lambda: self._scopes, on_event=self.events.record,
+                                time_factor=time_factor, shares=self.shares, ebs=self.ebs)
         self._last_deploy: tuple[dict[str, Any], DeploySettings] | None = None
         self._deploy_lock = threading.Lock()
         self._stop = threading.Event()
@@ -107,8 +112,11 @@ class Lab:
                              data_plane=self.data_plane,
                              running_data_plane=lambda: self._data_plane,
                              efs=self.efs, ebs=self.ebs)
+            self.backup.clock.set_factor(settings.time_factor)  # vault-lock grace periods set during deploy use it
             try:
                 summary = Deployer(parts, inventory, settings).deploy()
+                summary.declared_not_emulated += self.backup.deploy(summary.inventory, settings.time_factor)
+                summary.emulations += BACKUP_EMULATIONS
             except BaseException:
                 self._teardown()  # no half-deployed lab; `reset` still redeploys the last good one
                 raise
@@ -138,6 +146,7 @@ class Lab:
         self.efs.clear()
         self.ebs.clear()
         self.shares.clear()
+        self.backup.clear()
         if self._data_plane is not None:
             self._data_plane.reset()
         motostate.reset_all()
@@ -211,6 +220,7 @@ class Lab:
         self._stop.set()
         self._janitor.join(timeout=5)
         try:
+            self.backup.close()
             if self._data_plane is not None:
                 self._data_plane.close()
         finally:

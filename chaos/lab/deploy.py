@@ -166,21 +166,34 @@ class Deployer:
     # --- per concern -----------------------------------------------------------------------------------
 
     def _deploy_backup(self, backup: dict[str, Any]) -> None:
+        """Vaults (with their lock) and plans in moto; jobs, points and restores run in chaos.lab.backup."""
         for region, vault in (backup.get("vaults") or {}).items():
             name = _require(vault, "name", str, f"backup.vaults.{region}")
-            self._client("backup", region).create_backup_vault(BackupVaultName=name)
+            client = self._client("backup", region)
+            client.create_backup_vault(BackupVaultName=name)
             self._created(None, "backup-vault", name, region, name)
-            if vault.get("lock_mode"):
+            lock = vault.get("lock")
+            if lock:
+                args = {key: int(lock[field]) for key, field in (
+                    ("MinRetentionDays", "min_retention_days"), ("MaxRetentionDays", "max_retention_days"),
+                    ("ChangeableForDays", "changeable_for_days")) if lock.get(field) is not None}
+                client.put_backup_vault_lock_configuration(BackupVaultName=name, **args)
+            elif vault.get("lock_mode"):
                 self.summary.not_emulated(None, f"backup-vault-lock:{name}",
-                                          "moto stores vaults but enforces no Vault Lock")
+                                          "the inventory gives the lock mode but not its retention days "
+                                          "(backup.vaults.<region>.lock); no lock is applied")
         for plan in backup.get("plans") or []:
-            reason = _probe_backup_selections(self.parts.endpoint)
-            self.summary.not_emulated(None, f"backup-plan:{plan.get('name')}",
-                                      f"AWS Backup plans, selections and jobs: {reason}; restores come "
-                                      f"from PITR logs, S3 versions and the WAL archive instead")
+            if plan.get("rules"):
+                self._client("backup", self.inventory.get("primary_region") or "us-east-1").create_backup_plan(
+                    BackupPlan={"BackupPlanName": plan["name"], "Rules": [
+                        {"RuleName": rule.get("name") or "rule", "ScheduleExpression": rule["schedule"],
+                         "TargetBackupVaultName": rule.get("vault_name") or
+                         ((backup.get("vaults") or {}).get(self.inventory.get("primary_region")) or {}).get("name", "")}
+                        for rule in plan["rules"]]})
         if backup.get("report_bucket"):
             self.summary.not_emulated(None, f"backup-report:{backup['report_bucket']}",
-                                      "no Backup jobs run, so no Backup reports are written")
+                                      "AWS Backup Audit Manager report plans: jobs run in the lab, but no "
+                                      "reports are written to the report bucket")
 
     def _deploy_hosted_zone(self, zone: dict[str, Any] | None) -> str | None:
         if not zone:
@@ -275,8 +288,12 @@ class Deployer:
                 DBInstanceClass=replica.get("instance_class") or args["DBInstanceClass"])["DBInstance"]
             self._created(name, "rds-read-replica", replica_id, replica_region, made["DBInstanceArn"])
         if stores.get("archive_bucket"):
-            self._create_bucket(name, stores["archive_bucket"], "s3-wal-archive-bucket",
-                                f"workloads.{name}.stores.archive_bucket")
+            archive = self._create_bucket(name, stores["archive_bucket"], "s3-wal-archive-bucket",
+                                          f"workloads.{name}.stores.archive_bucket")
+            rules = stores["archive_bucket"].get("lifecycle") or []
+            if rules:  # applied on the lab's AWS clock by chaos.lab.backup.archive
+                self._client("s3", region).put_bucket_lifecycle_configuration(
+                    Bucket=archive, LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in rules]})
         self.summary.not_emulated(name, f"rds-automated-backups-replication:{identifier}",
                                   f"StartDBInstanceAutomatedBackupsReplication: {_probe_rds_backup_replication(self.parts.endpoint)}")
         data_plane = self.parts.data_plane()
@@ -415,12 +432,28 @@ class Deployer:
                                      "region": region, "id": lab_id})
 
 
+def lab_client(endpoint: str, service: str, region: str) -> Any:
+    """A boto3 client on the lab for the lab's own parts (cached; faults and latency do not apply)."""
+    return _lab_client(endpoint, service, region)
+
+
 @functools.lru_cache(maxsize=None)
 def _lab_client(endpoint: str, service: str, region: str) -> Any:
     """Cached across deploys: building a botocore client costs ~0.15 s and a reset redeploys."""
     session = boto3.Session(aws_access_key_id="lab", aws_secret_access_key="lab", region_name=region)
     return session.client(service, endpoint_url=endpoint, config=Config(
         user_agent_extra=LAB_USER_AGENT, retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """An inventory lifecycle rule ({id, prefix, transitions: [{days, storage_class}], expiration_days}) for S3."""
+    out: dict[str, Any] = {"ID": str(rule.get("id") or "lifecycle"), "Status": "Enabled",
+                           "Filter": {"Prefix": str(rule.get("prefix") or "")},
+                           "Transitions": [{"Days": int(t["days"]), "StorageClass": str(t["storage_class"])}
+                                           for t in rule.get("transitions") or []]}
+    if rule.get("expiration_days"):
+        out["Expiration"] = {"Days": int(rule["expiration_days"])}
+    return out
 
 
 def _require(obj: Any, key: str, kind: type, where: str = "") -> Any:
@@ -450,13 +483,6 @@ def _moto_refusal(call: Callable[[], Any]) -> str:
         status = "HTTP 500" if "500 Internal Server Error" in str(error) else type(error).__name__
         return f"moto does not implement it ({status})"
     return "moto accepts the call but the lab does not act on it"
-
-
-@functools.lru_cache(maxsize=None)
-def _probe_backup_selections(endpoint: str) -> str:
-    return _moto_refusal(lambda: _lab_client(endpoint, "backup", "us-east-1").create_backup_selection(
-        BackupPlanId="lab-probe", BackupSelection={"SelectionName": "probe",
-                                                   "IamRoleArn": "arn:aws:iam::123456789012:role/probe"}))
 
 
 @functools.lru_cache(maxsize=None)

@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 from chaos.lab import motostate, rds
 from chaos.lab.awsrequest import AwsRequest
+from chaos.lab.backup import rds_snapshots
 from chaos.lab.control import ControlApi
 from chaos.lab.core import Lab
 from chaos.lab.deploy import LAB_USER_AGENT
@@ -45,7 +46,14 @@ class LabMiddleware:
             **{("s3", op): self._s3_write for op in _S3_REPLICATED_OPERATIONS},
             **{("rds", op): self._rds_call for op in rds.ENDPOINT_OPERATIONS},
             **{("ec2", op): self._ec2_data for op in EC2_DATA_OPERATIONS},
+            # The backup lab (chaos/lab/backup): RDS snapshots with data, archived S3 objects.
+            **{("rds", op): self._rds_snapshot_call for op in rds_snapshots.OPERATIONS},
+            **{("s3", op): self._s3_archive_call for op in ("GetObject", "HeadObject", "RestoreObject")},
         }
+        # REST-JSON services whose operation the request line alone does not name: routed by service.
+        self._by_service: dict[str, Callable[[AwsRequest], Reply]] = {
+            "backup": lambda request: self.lab.backup.backup_call(request, self._moto),
+            "efs": self._efs_call, "elasticfilesystem": self._efs_call}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -64,12 +72,7 @@ class LabMiddleware:
                 request.body  # noqa: B018 - consume it, or a kept-alive connection reads it as the next request
                 message = f"lab fault rule: {request.service} {request.operation or request.method} in {request.region}"
                 return _send(start_response, error_response(request, rule.status_code, rule.error_code, message))
-        if request.service in ("efs", "elasticfilesystem"):
-            reply = self.lab.efs.call(request.method, request.path, request.query)
-            if reply is not None:
-                request.body  # noqa: B018 - consume it (keep-alive)
-                return _send(start_response, reply)
-        handler = self._intercepted.get((request.service, request.operation))
+        handler = self._intercepted.get((request.service, request.operation)) or self._by_service.get(request.service)
         if handler is None:
             return self.moto_app(environ, start_response)
         return _send(start_response, handler(request))
@@ -192,6 +195,11 @@ class LabMiddleware:
         headers.append(("Content-Length", str(len(reply))))
         return status, headers, reply
 
+    # --- EFS replication (chaos/lab/efs.py) -----------------------------------------------------------------
+
+    def _efs_call(self, request: AwsRequest) -> Reply:
+        reply = self.lab.efs.call(request.method, request.path, request.query)
+        return self._moto(request) if reply is None else reply
 
     # --- EC2: the EBS data behind snapshots and volumes ---------------------------------------------------
 
@@ -211,6 +219,21 @@ class LabMiddleware:
             return error_response(request, 500, "InternalError",
                                   f"lab EBS data plane failed on {request.operation}: {error}")
         return status, headers, reply
+
+    # --- the backup lab -----------------------------------------------------------------------------------
+
+    def _rds_snapshot_call(self, request: AwsRequest) -> Reply:
+        status, headers, reply = self.lab.backup.rds_call(request, self._moto)
+        data_plane = self.lab.running_data_plane
+        if status != 200 or data_plane is None:
+            return status, headers, reply
+        reply = rds.rewrite_endpoints(reply, data_plane)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        return status, headers + [("Content-Length", str(len(reply)))], reply
+
+    def _s3_archive_call(self, request: AwsRequest) -> Reply:
+        answered = self.lab.backup.s3_archive_call(request, self._moto)
+        return answered if answered is not None else self._moto(request)
 
 
 def _pascal(name: str) -> str:
