@@ -37,7 +37,7 @@ if config.chaos.fis_templates:
         hosted_zone_id=dns.zone.zone_id))
 
 pulumi.export("inventory", build_inventory(config=config, workloads=workloads, dns=dns, backup=backup,
-                                           game_day=game_day))
+                                           game_day=game_day, monitoring=monitoring))
 pulumi.export("hostedZoneNameServers", dns.zone.name_servers)
 pulumi.export("alertTopicArn", monitoring.alarm_topic.arn)
 pulumi.export("backupVaultArns", {region: vault.arn for region, vault in backup.vaults.items()})

@@ -26,6 +26,7 @@ from infra.components.gameday import (
     S3_PAUSE,
     GameDay,
 )
+from infra.components.monitoring import Monitoring
 from infra.components.rds import RelationalStore
 from infra.components.s3 import ReplicatedBucket
 from infra.config import StackConfig, WorkloadConfig
@@ -289,6 +290,21 @@ def fis_templates_of(game_day: GameDay | None, store: Store) -> dict[str, Any]:
     }
 
 
+def backup_alarms(monitoring: Monitoring) -> dict[str, Any]:
+    """The AWS Backup alarms and the topics they notify (the backup-job-failure scenario times
+    the first one to fire)."""
+    alarms = [
+        {"name": alarm.name, "region": monitoring.alarm_regions[key], "namespace": alarm.namespace,
+         "metric": alarm.metric_name, "statistic": alarm.statistic, "period": alarm.period,
+         "evaluation_periods": alarm.evaluation_periods, "threshold": alarm.threshold,
+         "comparison": alarm.comparison_operator, "treat_missing_data": alarm.treat_missing_data,
+         "topic_arns": alarm.alarm_actions}
+        for key, alarm in monitoring.alarms.items() if key.startswith("backup-")
+    ]
+    return {"alert_topics": {region: topic.arn for region, topic in monitoring.alert_topics.items()},
+            "backup_alarms": alarms}
+
+
 def build_inventory(
     *,
     config: StackConfig,
@@ -296,6 +312,7 @@ def build_inventory(
     dns: DnsFailover,
     backup: Backup,
     game_day: GameDay | None,
+    monitoring: Monitoring | None = None,
 ) -> pulumi.Output[dict[str, Any]]:
     """The whole `inventory` output as one Output of plain JSON-able data."""
     document: dict[str, Any] = {
@@ -307,9 +324,14 @@ def build_inventory(
         "chaos_enabled": config.chaos.enabled,
         "tags": config.tags,
         "hosted_zone": {"id": dns.zone.zone_id, "name": dns.zone.name},
+        "monitoring": None if monitoring is None else backup_alarms(monitoring),
         "backup": {
             "vaults": {
-                region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode}
+                region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode,
+                         # what the vault lock enforces (the lab applies it; ransomware meets it)
+                         "lock": {"min_retention_days": backup.vault_locks[region].min_retention_days,
+                                  "max_retention_days": backup.vault_locks[region].max_retention_days,
+                                  "changeable_for_days": backup.vault_locks[region].changeable_for_days}}
                 for region, vault in backup.vaults.items()
             },
             "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn} for plan in backup.plans.values()],

@@ -79,7 +79,8 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
         plan = scenario.plan_faults(FaultInputs(
             target=target, run_id=run_id, scenario=scenario.name,
             workloads={r.name: r.workload for r in runs},
-            app_stores={r.name: r.routing.current for r in runs},
+            app_stores={r.name: r.routing.current for r in runs}, inventory=inventory,
+            routings={r.name: r.routing for r in runs},
             primary_region=inventory.primary_region, pause_seconds=settings.pause_seconds,
             deletion_mode=settings.deletion_mode,
             ttl_seconds=settings.budget_seconds + settings.pause_seconds + FAULT_TTL_MARGIN_SECONDS))
@@ -88,7 +89,7 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
         on_phase("recovering")
         recovery.recover_all(scenario=scenario, runs=runs, target=target, inventory=inventory,
                              journal=journal, run_id=run_id, fault_times=fault_times,
-                             settings=settings, stop=stop)
+                             settings=settings, stop=stop, injected=injected)
         on_phase("auditing")
         audit.audit_all(runs, target, journal, scenario.name)
     finally:

@@ -33,7 +33,8 @@ from chaos.lab.faults import RequestContext
 LAB_USER_AGENT = "securecart-lab-internal"
 LAB_MASTER_PASSWORD = "lab-only-not-a-secret"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
-                      "chaos_enabled", "tags", "hosted_zone", "backup", "fis", "workloads"}
+                      "chaos_enabled", "tags", "hosted_zone", "backup", "fis", "workloads",
+                      "monitoring"}
 
 EMULATIONS = [
     "Fault gateway: LocalStack Chaos API rules (service, region, operation, probability, error) plus "
@@ -131,6 +132,7 @@ class Deployer:
         for region in {inv.get("primary_region"), inv.get("dr_region")} - {None}:
             self.parts.health.endpoint(str(region))
         self._deploy_backup(inv.get("backup") or {})
+        self._deploy_monitoring(inv.get("monitoring") or {})
         zone_id = self._deploy_hosted_zone(inv.get("hosted_zone"))
         kinds = {"dynamodb": self._deploy_dynamodb, "s3": self._deploy_s3, "rds": self._deploy_rds,
                  "efs": self._deploy_efs, "ec2": self._deploy_ec2}
@@ -194,6 +196,27 @@ class Deployer:
             self.summary.not_emulated(None, f"backup-report:{backup['report_bucket']}",
                                       "AWS Backup Audit Manager report plans: jobs run in the lab, but no "
                                       "reports are written to the report bucket")
+
+    def _deploy_monitoring(self, monitoring: dict[str, Any]) -> None:
+        """The alert topics and the AWS Backup alarms (chaos.lab.backup.alarms evaluates them)."""
+        topics: dict[str, str] = {}
+        for region, arn in (monitoring.get("alert_topics") or {}).items():
+            made = self._client("sns", region).create_topic(Name=str(arn).rsplit(":", 1)[-1])["TopicArn"]
+            topics[str(arn)] = made
+            self._created(None, "sns-topic", str(arn), region, made)
+        for alarm in monitoring.get("backup_alarms") or []:
+            where = "monitoring.backup_alarms[]"
+            region = _require(alarm, "region", str, where)
+            actions = [topics.get(a, a) for a in alarm.get("topic_arns") or []]
+            self._client("cloudwatch", region).put_metric_alarm(
+                AlarmName=_require(alarm, "name", str, where), Namespace=alarm.get("namespace") or "AWS/Backup",
+                MetricName=_require(alarm, "metric", str, where), Statistic=alarm.get("statistic") or "Sum",
+                Period=int(alarm["period"]), EvaluationPeriods=int(alarm.get("evaluation_periods") or 1),
+                Threshold=float(alarm["threshold"]),
+                ComparisonOperator=alarm.get("comparison") or "GreaterThanThreshold",
+                TreatMissingData=alarm.get("treat_missing_data") or "notBreaching",
+                AlarmActions=actions, OKActions=actions)
+            self._created(None, "cloudwatch-alarm", alarm["name"], region, alarm["name"])
 
     def _deploy_hosted_zone(self, zone: dict[str, Any] | None) -> str | None:
         if not zone:

@@ -50,16 +50,24 @@ class SteadyStateProbe:
         self._writer = workload.stores.writer(target, fail_fast=True)
         self._seq = 0
         self.witness_seq: int | None = None  # set once the canary has an acknowledged write
+        # A scenario's own steady state beside read-your-write (e.g. "a backup completed since
+        # the fault"): None when it has none, else a check returning (ok, detail).
+        self.extra_check: Any = None
+        # False where the scenario repoints the application itself (a restore drill): DNS still
+        # answers the healthy primary region, which is not where the drill's copy is.
+        self.follow_dns = True
 
     def resolve_store(self) -> StoreRef:
         """Where the application's traffic lands now: DNS answer → region → store."""
         current = self.routing.current
-        if not dns.has_dns_failover(self.inventory, self.workload):
+        if not self.follow_dns or not dns.has_dns_failover(self.inventory, self.workload):
             return current
         region = dns.answered_region(self.target, self.inventory, self.workload)
         if region == current.region:
             return current  # same region: the app's store (possibly a restored one)
-        store = self.workload.stores.in_region(region)
+        # the application's latest store in that region (a restored copy), else the declared one
+        store = next((s for s in reversed(self.routing.history) if s.region == region),
+                     None) or self.workload.stores.in_region(region)
         if store is None:
             raise dns.DnsAnswerError(f"Route 53 answers {region}, where "
                                      f"{self.workload_name} has no store")
@@ -78,6 +86,10 @@ class SteadyStateProbe:
                     store, self._canary_stream, self.witness_seq):
                 return ProbeOutcome(False, f"canary record {self.witness_seq} missing from {store}",
                                     store)
+            if self.extra_check is not None:
+                ok, detail = self.extra_check()
+                if not ok:
+                    return ProbeOutcome(False, detail, store)
         except Exception as err:  # an unreachable store is exactly what a probe reports
             return ProbeOutcome(False, describe_error(err), store)
         return ProbeOutcome(True, f"read-your-write ok on {store}", store)

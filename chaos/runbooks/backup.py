@@ -45,6 +45,13 @@ def vault_in(inventory: Inventory, region: str) -> str:
     return vault.name
 
 
+def lifecycle(inventory: Inventory, region: str) -> dict[str, int]:
+    """The retention of an on-demand point: the vault lock's minimum (a job outside the lock's
+    range fails, and a game day's points need no longer), else one day."""
+    lock = ((inventory.raw.get("backup") or {}).get("vaults") or {}).get(region, {}).get("lock") or {}
+    return {"DeleteAfterDays": int(lock.get("min_retention_days") or 1)}
+
+
 def _epoch(value: Any) -> float:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
@@ -58,7 +65,8 @@ def take_copy(target: Target, inventory: Inventory, workload: Workload, store: S
     primary_vault = vault_in(inventory, store.region)
     client = target.client("backup", store.region)
     job = client.start_backup_job(BackupVaultName=primary_vault, ResourceArn=resource,
-                                  IamRoleArn=role_arn(inventory))["BackupJobId"]
+                                  IamRoleArn=role_arn(inventory),
+                                  Lifecycle=lifecycle(inventory, store.region))["BackupJobId"]
     done = wait(f"backup job {job}", lambda: _finished(client.describe_backup_job(BackupJobId=job)))
     if done["State"] != "COMPLETED":
         raise RunbookError(f"backup job {job} ended {done['State']}: {done.get('StatusMessage')}")
@@ -72,7 +80,8 @@ def take_copy(target: Target, inventory: Inventory, workload: Workload, store: S
         f"arn:aws:backup:{workload.dr_region}:{account}:backup-vault:{dr_vault}")
     copy_job = client.start_copy_job(RecoveryPointArn=point, SourceBackupVaultName=primary_vault,
                                      DestinationBackupVaultArn=dr_arn,
-                                     IamRoleArn=role_arn(inventory))["CopyJobId"]
+                                     IamRoleArn=role_arn(inventory),
+                                     Lifecycle=lifecycle(inventory, workload.dr_region))["CopyJobId"]
     copied = wait(f"copy job {copy_job}", lambda: _finished(
         client.describe_copy_job(CopyJobId=copy_job)["CopyJob"]))
     if copied["State"] != "COMPLETED":
@@ -96,6 +105,26 @@ def newest_point(target: Target, inventory: Inventory, workload: Workload, store
             BackupVaultName=vault_in(inventory, region), ByResourceArn=resource):
         points += [p for p in page.get("RecoveryPoints", []) if p.get("Status") == "COMPLETED"]
     return max(points, key=lambda p: _epoch(p["CreationDate"]), default=None)
+
+
+def source_created(target: Target, point: dict[str, Any], region: str) -> float | None:
+    """When the point a DR copy was copied from was taken: the copy job (listed in the source
+    region, `ListCopyJobs`) names its source point, whose `CreationDate` it is. None when the
+    source region does not answer (a region outage): then only the copy's own date is known."""
+    created = _epoch(point["CreationDate"])
+    source_vault = point.get("SourceBackupVaultArn")
+    if not source_vault or source_vault.split(":")[3] == region:
+        return created
+    source_region = source_vault.split(":")[3]
+    client = target.client("backup", source_region)
+    try:
+        jobs = client.list_copy_jobs(ByDestinationVaultArn=point["BackupVaultArn"])["CopyJobs"]
+        job = next(j for j in jobs if j.get("DestinationRecoveryPointArn") == point["RecoveryPointArn"])
+        source = client.describe_recovery_point(
+            BackupVaultName=source_vault.rsplit(":", 1)[-1], RecoveryPointArn=job["SourceRecoveryPointArn"])
+        return _epoch(source["CreationDate"])
+    except Exception:  # the source region is down, or the copy job has aged out
+        return None
 
 
 def restore_point(ctx: RunbookContext, point: dict[str, Any], region: str, store: StoreRef) -> StoreRef:

@@ -37,6 +37,8 @@ class RunbookContext:
     poll_seconds: float = 0.1
     stop: threading.Event = field(default_factory=threading.Event)  # Ctrl-C / scenario abort
     last_observed_at: float | None = None  # start of the check that ended the last wait_until
+    faults: list[Any] = field(default_factory=list)      # the faults injected for this workload
+    state: dict[str, Any] = field(default_factory=dict)  # what the scenario set up for it
 
     @property
     def short_run(self) -> str:

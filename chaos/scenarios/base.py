@@ -38,6 +38,8 @@ class FaultInputs:
     pause_seconds: float
     deletion_mode: str
     ttl_seconds: float
+    inventory: Inventory | None = None
+    routings: dict[str, Any] | None = None   # each workload's AppRouting (a drill switches it)
 
 
 class Scenario(abc.ABC):

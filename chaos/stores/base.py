@@ -219,6 +219,11 @@ class Stores(abc.ABC):
         """StartRestoreJob metadata that restores into a new resource named `new_name`."""
         raise NotImplementedError(f"{self.kind} has no AWS Backup restore")
 
+    def snapshots_to_attack(self, target: "Target", workload: "Workload") -> list[tuple[str, str, str, Any]]:
+        """(service, region, id, delete-call) for each snapshot of this kind outside AWS Backup
+        that an attacker with the application's credentials would try to delete; default none."""
+        return []
+
     def restored_store(self, created_arn: str, region: str) -> StoreRef:
         """The store a restore job created (from its CreatedResourceArn)."""
         return StoreRef(self.kind, region, created_arn.replace(":", "/").rsplit("/", 1)[-1])

@@ -165,6 +165,17 @@ class Ec2Stores(Stores):
                  f"{instance['InstanceId']}", at=ctx.last_observed_at)
         return restored
 
+    def snapshots_to_attack(self, target: "Target", workload: "Workload") -> list[tuple[str, str, str, Any]]:
+        found = []
+        for region in sorted({self.instances[0].region, workload.dr_region}):
+            client = target.client("ec2", region)
+            for snap in client.describe_snapshots(OwnerIds=["self"], Filters=[
+                    {"Name": "tag:workload", "Values": [workload.name]}])["Snapshots"]:
+                ident = snap["SnapshotId"]
+                found.append(("ec2", region, ident,
+                              lambda c=client, i=ident: c.delete_snapshot(SnapshotId=i)))
+        return found
+
     # -- AWS Backup --------------------------------------------------------------------------
     def restore_metadata(self, new_name: str, region: str) -> dict[str, str]:
         zone = next((i.availability_zone for i in self.instances if i.region == region), None)

@@ -157,6 +157,16 @@ class RdsStores(Stores):
         ctx.done(f"restored {source.name} as of the deletion into {restored.name}; "
                  "application switched")
 
+    def snapshots_to_attack(self, target: "Target", workload: Any) -> list[tuple[str, str, str, Any]]:
+        found = []
+        for region in sorted({self.region, workload.dr_region}):
+            client = target.client("rds", region)
+            for snap in client.describe_db_snapshots(DBInstanceIdentifier=self.identifier).get("DBSnapshots", []):
+                ident = snap["DBSnapshotIdentifier"]
+                found.append(("rds", region, ident,
+                              lambda c=client, i=ident: c.delete_db_snapshot(DBSnapshotIdentifier=i)))
+        return found
+
     # -- regional failover -------------------------------------------------------------------
     def take_over(self, ctx: "RunbookContext", dr: StoreRef) -> None:
         """Promote the cross-region read replica and wait until it takes writes."""

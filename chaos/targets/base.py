@@ -21,6 +21,7 @@ AZ_OUTAGE = "az-outage"
 INSTANCE_FAILURE = "instance-failure"
 REPLICATION_PAUSE = "replication-pause"
 ACCIDENTAL_DELETION = "accidental-deletion"
+BACKUP_JOB_FAILURE = "backup-job-failure"
 
 # The canary must see an outage as a fast failure, not as a 60 s botocore retry loop: one attempt,
 # short timeouts. Runbooks and probes may wait a little longer per call but still never retry

@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 
-from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE, REGION_OUTAGE,
-                                REPLICATION_PAUSE, Deployment, Target)
+from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, BACKUP_JOB_FAILURE, INSTANCE_FAILURE,
+                                REGION_OUTAGE, REPLICATION_PAUSE, Deployment, Target)
 from chaos.targets.chaos_api import ChaosApiFaults
 
 # The lab accepts any credentials; these are moto's conventional dummies.
@@ -38,7 +38,7 @@ class LabTarget(ChaosApiFaults, Target):
     @property
     def capabilities(self) -> frozenset[str]:
         return frozenset({REGION_OUTAGE, AZ_OUTAGE, INSTANCE_FAILURE, REPLICATION_PAUSE,
-                          ACCIDENTAL_DELETION})
+                          ACCIDENTAL_DELETION, BACKUP_JOB_FAILURE})
 
     def _new_session(self, region: str) -> boto3.Session:
         return lab_session(region)
