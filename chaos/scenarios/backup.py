@@ -4,7 +4,7 @@
 |---------------------|-----------------------------------------------|--------------------------|---------|
 | restore-drill       | the app is taken off its store for the drill  | drill start              | restore the newest point of the PRIMARY vault, validate against the canary, switch |
 | restore-drill-dr    | same                                          | drill start              | same from the DR vault (in the DR region) |
-| ransomware          | note written, records deleted, recovery points and snapshots attacked | a witness order gone | restore the newest surviving point (primary vault, else DR), switch |
+| ransomware          | note written, records deleted, recovery points and snapshots attacked | a witness order gone | point-in-time restore where the kind has one, else the newest surviving point (primary vault, else DR) |
 | backup-job-failure  | the resource's backup jobs fail; one is started | NumberOfBackupJobsFailed alarm on its SNS topic | start a new backup once the fault is cleared; steady state = a completed backup since the fault |
 
 A drill measures RTO = restore + validation, and RPO = drill start - the newest write the restored
@@ -21,7 +21,7 @@ from chaos.faults.backup import BackupJobFailure, DrillCutover, Ransomware, RANS
 from chaos.journal import NOTE, WRITE_ACKED, Journal
 from chaos.runbooks import backup, detection
 from chaos.runbooks.context import RunbookContext, RunbookError
-from chaos.scenarios.base import FaultInputs, FaultPlan, Scenario
+from chaos.scenarios.base import FaultInputs, FaultPlan, Scenario, for_each_run
 from chaos.scenarios.regional import bounded_wait
 from chaos.stores.base import RecordStream, StoreRef
 from chaos.targets.base import ACCIDENTAL_DELETION, BACKUP_JOB_FAILURE, Target
@@ -38,13 +38,14 @@ def _no_backup(workload: Workload) -> str | None:
 
 def _take_points(scenario: str, target: Target, inventory: Inventory, runs: list[Any],
                  journal: Journal, budget_seconds: float) -> None:
-    for run in runs:
+    def take(run: Any) -> None:
         started = time.time()
         made = backup.take_copy(target, inventory, run.workload, run.routing.current,
                                 wait=bounded_wait(budget_seconds))
         journal.record(NOTE, scenario, run.name, t=started,
                        text=f"recovery point made on demand before the fault (on AWS the plan's "
                             f"rule makes it on schedule): {made['point']}, DR copy {made.get('copy')}")
+    for_each_run(runs, take)
 
 
 def _validate(ctx: RunbookContext, restored: StoreRef, stream: RecordStream, created: float) -> str:
@@ -136,6 +137,13 @@ class RansomwareScenario(Scenario):
         return detection.by_missing_data(ctx, witness_missing)
 
     def recover(self, ctx: RunbookContext, stream: RecordStream) -> None:
+        """Where the kind restores to a point in time (DynamoDB and RDS PITR, S3 versions),
+        to just before the attack: the attacker deleted data, not the continuous backups.
+        Otherwise the newest recovery point that survived the attack."""
+        stores = ctx.workload.stores
+        if stores.why_no_point_in_time_restore() is None and not stores.deletion_restores_from_backup:
+            stores.restore_point_in_time(ctx, stream)
+            return
         source = ctx.routing.history[0]
         ctx.started(f"ransomware-restore-{ctx.workload.kind}")
         for region in (source.region, ctx.workload.dr_region):

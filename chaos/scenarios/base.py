@@ -6,6 +6,7 @@ A scenario never branches on store kind: it asks the workload's typed store view
 from __future__ import annotations
 
 import abc
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -40,6 +41,16 @@ class FaultInputs:
     ttl_seconds: float
     inventory: Inventory | None = None
     routings: dict[str, Any] | None = None   # each workload's AppRouting (a drill switches it)
+
+
+def for_each_run(runs: list[Any], action: Callable[[Any], None]) -> None:
+    """`action(run)` for every workload run at once (backup and copy jobs of several workloads
+    run side by side, as a plan's jobs do); the first failure is raised once all are done."""
+    if not runs:
+        return
+    with ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="stage") as pool:
+        for future in [pool.submit(action, run) for run in runs]:
+            future.result()
 
 
 class Scenario(abc.ABC):

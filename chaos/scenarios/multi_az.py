@@ -43,7 +43,7 @@ class InstanceFailureScenario(Scenario):
     requires = frozenset({INSTANCE_FAILURE})
 
     def applies_to(self, workload: Workload) -> str | None:
-        return workload.stores.why_no_multi_az_failover()
+        return workload.stores.why_no_instance_failover()
 
     def plan_faults(self, inputs: FaultInputs) -> FaultPlan:
         return FaultPlan([], [InstanceFailure(inputs.target, inputs.run_id,

@@ -21,7 +21,7 @@ from chaos.faults.replication import ReplicationPause
 from chaos.journal import NOTE, Journal
 from chaos.runbooks import detection, regional
 from chaos.runbooks.context import RunbookContext, RunbookError
-from chaos.scenarios.base import FaultInputs, FaultPlan, Scenario
+from chaos.scenarios.base import FaultInputs, FaultPlan, Scenario, for_each_run
 from chaos.stores.base import RecordStream
 from chaos.targets.base import REGION_OUTAGE, REPLICATION_PAUSE, Target
 from chaos.targets.inventory import Inventory, Workload
@@ -51,15 +51,14 @@ class RegionOutageScenario(Scenario):
 
     def before_fault(self, *, target: Target, inventory: Inventory, runs: list[Any],
                      journal: Journal, budget_seconds: float) -> None:
-        for run in runs:
-            if run.workload.dr_store is not None:
-                continue
+        def copy(run: Any) -> None:
             started = time.time()
             made = run.workload.stores.copy_to_dr_now(target, inventory, run.workload,
                                                       run.routing.current, bounded_wait(budget_seconds))
             journal.record(NOTE, self.name, run.name, t=started,
                            text=f"DR copy made on demand before the fault (on AWS the schedule "
                                 f"makes it): {made}")
+        for_each_run([run for run in runs if run.workload.dr_store is None], copy)
 
     def plan_faults(self, inputs: FaultInputs) -> FaultPlan:
         return FaultPlan([], [RegionOutage(inputs.target, inputs.run_id, inputs.primary_region,

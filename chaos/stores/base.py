@@ -158,6 +158,9 @@ class Stores(abc.ABC):
         return self.primary()
 
     # -- accidental deletion and point-in-time restore --------------------------------------
+    # True: deleted data comes back from an AWS Backup recovery point, not a point in time
+    deletion_restores_from_backup: ClassVar[bool] = False
+
     def deletion_mode(self, asked: str) -> str:
         """The deletion mode to use when `asked` is requested (a kind without tables deletes
         items)."""
@@ -237,6 +240,10 @@ class Stores(abc.ABC):
         """None when the primary has a standby in another AZ to fail over to."""
         return (f"{self.kind} is a regional service spread over AZs by AWS: there is no "
                 "instance to fail over")
+
+    def why_no_instance_failover(self) -> str | None:
+        """None when an instance failure is recovered by failing over (Multi-AZ standby)."""
+        return self.why_no_multi_az_failover()
 
     def primary_zone(self) -> str | None:
         """The availability zone of the primary instance, if the inventory gives one."""

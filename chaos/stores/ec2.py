@@ -94,9 +94,23 @@ class Ec2Stores(Stores):
                mode: str) -> int | str:
         return files.delete(target, store, stream)
 
+    # Deleted data comes back from the newest AWS Backup recovery point (no point in time):
+    # the scenario makes one before the deletion, as the plan's schedule would have.
+    deletion_restores_from_backup = True
+
     def why_no_point_in_time_restore(self) -> str | None:
-        return ("EBS has no point-in-time restore: deleted files come back only from a snapshot "
-                "(restore-drill and ransomware measure that)")
+        return None
+
+    def restore_point_in_time(self, ctx: "RunbookContext", stream: RecordStream) -> None:
+        from chaos.runbooks import backup
+        source = ctx.routing.current
+        ctx.started(f"{self.kind}-restore-from-backup")
+        ctx.routing.switch(backup.restore_newest(ctx, source.region))
+        ctx.done(f"application switched to the restored {ctx.routing.current}")
+
+    def why_no_instance_failover(self) -> str | None:
+        return ("an instance failure leaves its EBS volume intact (volumes persist independently "
+                "of instances) and EC2 recovers the instance: no data-store failover to measure")
 
     def why_no_multi_az_failover(self) -> str | None:
         return ("an EBS volume lives in one AZ and the strategy keeps no standby volume in another: "

@@ -68,9 +68,19 @@ class EfsStores(Stores):
                mode: str) -> int | str:
         return files.delete(target, store, stream)
 
+    # Deleted data comes back from the newest AWS Backup recovery point (no point in time):
+    # the scenario makes one before the deletion, as the plan's schedule would have.
+    deletion_restores_from_backup = True
+
     def why_no_point_in_time_restore(self) -> str | None:
-        return ("EFS has no point-in-time restore: deleted files come back only from an AWS Backup "
-                "recovery point (restore-drill and ransomware measure that)")
+        return None
+
+    def restore_point_in_time(self, ctx: "RunbookContext", stream: RecordStream) -> None:
+        from chaos.runbooks import backup
+        source = ctx.routing.current
+        ctx.started(f"{self.kind}-restore-from-backup")
+        ctx.routing.switch(backup.restore_newest(ctx, source.region))
+        ctx.done(f"application switched to the restored {ctx.routing.current}")
 
     # -- regional failover -------------------------------------------------------------------
     def take_over(self, ctx: "RunbookContext", dr: StoreRef) -> None:

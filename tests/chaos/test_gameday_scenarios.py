@@ -38,7 +38,11 @@ def lab():
     ("replication-pause", ["catalog", "orders", "product-images", "sessions"]),
     ("az-outage", ["orders"]),
     ("instance-failure", ["orders"]),
-    ("accidental-deletion", ["catalog", "logs", "orders", "product-images", "sessions"]),
+    ("accidental-deletion", ALL),
+    ("restore-drill", ALL),
+    ("restore-drill-dr", ALL),
+    ("ransomware", ALL),
+    ("backup-job-failure", ALL),
 ])
 def test_each_scenario_applies_to_what_its_design_says(inventory, lab, scenario, applicable):
     selection = select_workloads(SCENARIOS[scenario], inventory, ALL, lab)
