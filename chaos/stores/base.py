@@ -245,6 +245,11 @@ class Stores(abc.ABC):
         """None when an instance failure is recovered by failing over (Multi-AZ standby)."""
         return self.why_no_multi_az_failover()
 
+    def prepare_zone_failover(self, target: "Target", inventory: "Inventory", workload: "Workload",
+                              store: StoreRef, wait: Any) -> dict[str, Any] | None:
+        """What an AZ failover will need, made now (EBS: snapshots); default nothing."""
+        return None
+
     def primary_zone(self) -> str | None:
         """The availability zone of the primary instance, if the inventory gives one."""
         return None

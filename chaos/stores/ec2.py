@@ -113,8 +113,48 @@ class Ec2Stores(Stores):
                 "of instances) and EC2 recovers the instance: no data-store failover to measure")
 
     def why_no_multi_az_failover(self) -> str | None:
-        return ("an EBS volume lives in one AZ and the strategy keeps no standby volume in another: "
-                "an AZ outage is recovered like a region outage, from snapshots")
+        """An EBS volume lives in one AZ: an AZ outage is survived by an instance in another AZ
+        taking over with a volume restored from the newest snapshot of the lost one."""
+        zones = {i.availability_zone for i in self.instances if i.availability_zone}
+        if len(zones) < 2:
+            return "every instance runs in one AZ: no instance in another AZ to take over"
+        if self.snapshot_interval_hours is None:
+            return "no DLM schedule snapshots the volumes: nothing to restore in another AZ"
+        return None
+
+    def primary_zone(self) -> str | None:
+        return self.instances[0].availability_zone
+
+    def prepare_zone_failover(self, target: "Target", inventory: Any, workload: "Workload",
+                              store: StoreRef, wait: Any) -> dict[str, Any]:
+        return self.copy_to_dr_now(target, inventory, workload, store, wait)
+
+    def fail_over_within_region(self, ctx: "RunbookContext", *, forced: bool) -> None:
+        """The instance's AZ is down: the newest snapshot of its volume (this region) becomes a
+        volume in a surviving AZ, attached to the instance there; the application follows."""
+        lost = ctx.routing.history[0]
+        region = lost.region
+        ctx.started("ec2-volume-from-snapshot-in-another-az")
+        ec2 = ctx.target.client("ec2", region)
+        snapshots = ec2.describe_snapshots(OwnerIds=["self"], Filters=[
+            {"Name": "tag:dlm:source-volume", "Values": [lost.name]},
+            {"Name": "status", "Values": ["completed"]}])["Snapshots"]
+        local = [s for s in snapshots if "dlm:source-snapshot" not in
+                 {t["Key"] for t in s.get("Tags") or []}]   # not the DR copies
+        if not local:
+            raise RuntimeError(f"no completed snapshot of {lost.name} in {region}")
+        newest = max(local, key=lambda s: s["StartTime"])
+        survivor = next(i for i in self.instances if i.availability_zone != self.primary_zone())
+        volume = ec2.create_volume(SnapshotId=newest["SnapshotId"],
+                                   AvailabilityZone=survivor.availability_zone)["VolumeId"]
+        ctx.wait_until(f"volume {volume} available", lambda: ec2.describe_volumes(
+            VolumeIds=[volume])["Volumes"][0]["State"] == "available")
+        ec2.attach_volume(VolumeId=volume, InstanceId=survivor.id, Device="/dev/sdg")
+        restored = StoreRef(self.kind, region, volume)
+        ctx.wait_until(f"{volume} writable", lambda: files.writable(ctx.target, restored))
+        ctx.routing.switch(restored)
+        ctx.done(f"restored {newest['SnapshotId']} as {volume} in {survivor.availability_zone}, "
+                 f"attached to {survivor.id}; application switched", at=ctx.last_observed_at)
 
     # -- regional recovery from the DR copies ------------------------------------------------
     def why_no_regional_recovery(self, workload: "Workload") -> str | None:

@@ -36,7 +36,7 @@ def lab():
 @pytest.mark.parametrize("scenario, applicable", [
     ("region-outage", ALL),
     ("replication-pause", ["catalog", "orders", "product-images", "sessions"]),
-    ("az-outage", ["orders"]),
+    ("az-outage", ["compute", "orders"]),
     ("instance-failure", ["orders"]),
     ("accidental-deletion", ALL),
     ("restore-drill", ALL),
@@ -58,7 +58,8 @@ def test_skip_reasons_say_why(inventory, lab):
     skipped = select_workloads(SCENARIOS["az-outage"], inventory, ALL, lab).skipped
     assert "regional service" in skipped["catalog"]
     assert "regional service" in skipped["app-logs"]
-    assert "one AZ" in skipped["compute"]
+    skipped = select_workloads(SCENARIOS["instance-failure"], inventory, ALL, lab).skipped
+    assert "volume intact" in skipped["compute"]
 
 
 def test_a_target_without_the_fault_skips_the_scenario(raw_inventory):
