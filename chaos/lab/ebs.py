@@ -43,7 +43,7 @@ class DlmSchedule:
     dr_retain_days: int
     volumes: list[str]
     next_fire: float
-    taken: list[tuple[str, str]] = field(default_factory=list)   # (snapshot, DR copy), oldest first
+    taken: list[tuple[str, str, float]] = field(default_factory=list)  # (snapshot, DR copy, when), oldest first
 
 
 class EbsLab:
@@ -137,7 +137,7 @@ class EbsLab:
                 TagSpecifications=[{"ResourceType": "snapshot", "Tags": [
                     *tags, {"Key": "dlm:source-snapshot", "Value": snapshot}]}])["SnapshotId"]
             self.copy_snapshot(snapshot, copy, schedule.dr_region)
-            schedule.taken.append((snapshot, copy))
+            schedule.taken.append((snapshot, copy, taken))
             made.append({"volume": volume, "snapshot": snapshot, "copy": copy,
                          "dr_region": schedule.dr_region, "taken_at": taken})
             self._record("dlm_snapshot_copied", workload=schedule.workload, volume=volume,
@@ -146,10 +146,22 @@ class EbsLab:
         return made
 
     def _retain(self, schedule: DlmSchedule) -> None:
-        """Keep `retain_count` snapshots here; DR copies past `dr_retain_days` (lab clock) go."""
-        while len(schedule.taken) > schedule.retain_count * max(1, len(schedule.volumes)):
-            snapshot, _ = schedule.taken.pop(0)
-            self._delete(schedule.region, snapshot)
+        """Keep the newest `retain_count` snapshots per volume here; DR copies live
+        `dr_retain_days` (x time_factor on the lab's clock), each on its own."""
+        excess = sum(1 for t in schedule.taken if t[0]) - schedule.retain_count * max(1, len(schedule.volumes))
+        for index, (snapshot, copy, taken) in enumerate(list(schedule.taken)):
+            if excess <= 0:
+                break
+            if snapshot:
+                self._delete(schedule.region, snapshot)
+                schedule.taken[index] = ("", copy, taken)
+                excess -= 1
+        expiry = schedule.dr_retain_days * 86400.0 * self.time_factor
+        for entry in [t for t in schedule.taken if time.time() - t[2] > expiry]:
+            schedule.taken.remove(entry)
+            self._delete(schedule.dr_region, entry[1])
+            if entry[0]:
+                self._delete(schedule.region, entry[0])
 
     def _delete(self, region: str, snapshot: str) -> None:
         try:

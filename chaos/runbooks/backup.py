@@ -127,10 +127,11 @@ def source_created(target: Target, point: dict[str, Any], region: str) -> float 
         return None
 
 
-def restore_point(ctx: RunbookContext, point: dict[str, Any], region: str, store: StoreRef) -> StoreRef:
+def restore_point(ctx: RunbookContext, point: dict[str, Any], region: str, store: StoreRef,
+                  suffix: str = "") -> StoreRef:
     """Restore `point` (from `region`'s vault) into a new resource there; returns it."""
     client = ctx.target.client("backup", region)
-    new_name = f"{store.name}-restored-{ctx.short_run}"
+    new_name = f"{store.name}-restored-{ctx.short_run}{'-' + suffix if suffix else ''}"
     job = client.start_restore_job(
         RecoveryPointArn=point["RecoveryPointArn"], IamRoleArn=role_arn(ctx.inventory),
         Metadata=ctx.workload.stores.restore_metadata(new_name, region))["RestoreJobId"]

@@ -7,7 +7,7 @@
 | instance-failure     | rds Multi-AZ                                 | the primary instance crashes    | reboot with failover |
 | replication-pause    | workloads with a live DR-region replica      | replication paused, then region down | regional failover |
 | accidental-deletion  | dynamodb (PITR), s3 (versioned), rds (PITR)  | canary records (or table) deleted | point-in-time restore / version restore |
-| restore-drill(-dr)   | workloads in an AWS Backup plan              | app off its store for the drill | restore the newest point of the primary (DR) vault, validate |
+| restore-drill        | workloads in an AWS Backup plan              | app off its store for the drill | restore the newest point of each vault, validate |
 | ransomware           | workloads in an AWS Backup plan              | data deleted, points/snapshots attacked | restore the newest surviving point |
 | backup-job-failure   | workloads in an AWS Backup plan              | the resource's backup jobs fail | alarm -> retry the backup (chaos/scenarios/backup.py) |
 
@@ -25,7 +25,7 @@ from chaos.scenarios.regional import RegionOutageScenario, ReplicationPauseScena
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     RegionOutageScenario(), AzOutageScenario(), InstanceFailureScenario(),
     ReplicationPauseScenario(), AccidentalDeletionScenario(),
-    RestoreDrillScenario("restore-drill", "primary"), RestoreDrillScenario("restore-drill-dr", "dr"),
+    RestoreDrillScenario(),
     RansomwareScenario(), BackupJobFailureScenario())}
 
 __all__ = ["SCENARIOS", "FaultInputs", "FaultPlan", "Scenario"]

@@ -40,7 +40,6 @@ def lab():
     ("instance-failure", ["orders"]),
     ("accidental-deletion", ALL),
     ("restore-drill", ALL),
-    ("restore-drill-dr", ALL),
     ("ransomware", ALL),
     ("backup-job-failure", ALL),
 ])
