@@ -33,7 +33,11 @@ from infra.config import StackConfig, WorkloadConfig
 from infra.naming import region_of_arn
 from infra.strategies import Kind
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the application record moved to the top level; workloads fail over by config
+
+# pulumi-aws 7.51.1 takes only a boolean for a replica's PITR (`TableReplicaArgs.point_in_time_recovery`),
+# so a global-table replica keeps AWS's default recovery period, whatever the table's is.
+REPLICA_PITR_DEFAULT_DAYS = 35
 
 # AWS Backup's name for each kind (the backup component picks the plan by it).
 BACKUP_RESOURCE_TYPE: dict[Kind, str] = {
@@ -123,7 +127,10 @@ def dynamodb_stores(store: GlobalTable) -> dict[str, Any]:
         },
         "replicas": table.replicas.apply(
             lambda replicas: [
-                {"region": _field(r, "region_name"), "kms_key_arn": _field(r, "kms_key_arn")} for r in replicas or []
+                {"region": _field(r, "region_name"), "kms_key_arn": _field(r, "kms_key_arn"),
+                 "pitr": bool(_field(r, "point_in_time_recovery")),
+                 "pitr_recovery_period_days": REPLICA_PITR_DEFAULT_DAYS if _field(r, "point_in_time_recovery") else None}
+                for r in replicas or []
             ]
         ),
     }
@@ -212,15 +219,47 @@ def stores_of(workload: DeclaredWorkload) -> dict[str, Any]:
     return ec2_stores(store)
 
 
-def failover_of(dns: DnsFailover, workload: str) -> dict[str, Any] | None:
-    if workload not in dns.targets:
+def store_endpoints(config: StackConfig, store: Store) -> dict[str, Any]:
+    """What the application's configuration names in each region: the store there (its DR copy in
+    the DR region). The runbooks switch the application between these; nothing public points here."""
+    primary, dr = config.primary_region, config.dr_region
+    if isinstance(store, RelationalStore) and store.replica is not None:
+        return {primary: store.primary.address, dr: store.replica.address}
+    if isinstance(store, GlobalTable) and store.replica_regions:
+        return {region: store.table.name for region in (primary, *store.replica_regions)}
+    if isinstance(store, ReplicatedBucket) and store.replica is not None:
+        return {primary: store.source.bucket.bucket, dr: store.replica.bucket.bucket}
+    if isinstance(store, FileStore) and store.replica_file_system_id is not None:
+        return {primary: store.file_system.id, dr: store.replica_file_system_id}
+    return {}
+
+
+def failover_of(config: StackConfig, dns: DnsFailover, workload: DeclaredWorkload) -> dict[str, Any] | None:
+    """How the workload's data store fails over: the application's configuration, switched by the
+    runbook between per-region values, plus (RDS) the private record repointed after promotion."""
+    if workload.config.failover is None:
         return None
-    target = dns.targets[workload]
-    checks = dns.health_checks[workload]
-    records = dns.records[workload]
+    private = dns.private_records.get(workload.config.name)
+    return {
+        "switch": workload.config.failover.switch,
+        "endpoints": store_endpoints(config, workload.store),
+        "private_record": None if private is None else {
+            "zone_id": private.zone_id,
+            "name": private.name,
+            "type": private.type,
+            "ttl": private.ttl,
+            "value": private.records.apply(lambda values: values[0]),
+        },
+    }
+
+
+def application_of(dns: DnsFailover) -> dict[str, Any] | None:
+    """The application's record: one answer per region, each guarded by its endpoint's check."""
+    if not dns.records:
+        return None
 
     def record(region: str) -> dict[str, Any]:
-        r = records[region]
+        r = dns.records[region]
         return {
             "set_identifier": r.set_identifier,
             "region": region,
@@ -230,16 +269,18 @@ def failover_of(dns: DnsFailover, workload: str) -> dict[str, Any] | None:
             "weight": r.weighted_routing_policies.apply(
                 lambda policies: _field(policies[0], "weight") if policies else None
             ),
-            "value": r.records.apply(lambda values: values[0]),
+            "value": dns.record_values[region],
+            # The load balancer's hosted zone for an alias record; null for a CNAME.
+            "alias_zone_id": dns.endpoints[region].load_balancer_zone_id,
             "health_check_id": r.health_check_id,
         }
 
-    any_record = next(iter(records.values()))  # every region's record has the same name and type
+    any_record = next(iter(dns.records.values()))  # every region's record has the same name and type
     return {
         "record_name": any_record.name,
         "record_type": any_record.type,
-        "routing": target.routing.value,
-        "records": [record(region) for region in records],
+        "routing": dns.routing.value,
+        "records": [record(region) for region in dns.records],
         "health_checks": [
             {
                 "id": check.id,
@@ -251,7 +292,7 @@ def failover_of(dns: DnsFailover, workload: str) -> dict[str, Any] | None:
                 "interval_seconds": check.request_interval,
                 "failure_threshold": check.failure_threshold,
             }
-            for region, check in checks.items()
+            for region, check in dns.health_checks.items()
         ],
     }
 
@@ -325,6 +366,10 @@ def build_inventory(
         "tags": config.tags,
         "hosted_zone": {"id": dns.zone.zone_id, "name": dns.zone.name},
         "monitoring": None if monitoring is None else backup_alarms(monitoring),
+        "private_zone": (
+            {"id": dns.private_zone.zone_id, "name": dns.private_zone.name} if dns.private_zone is not None else None
+        ),
+        "application": application_of(dns),
         "backup": {
             "vaults": {
                 region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode,
@@ -357,7 +402,7 @@ def build_inventory(
                 "primary_region": config.primary_region,
                 "dr_region": config.dr_region,
                 "stores": stores_of(w),
-                "failover": failover_of(dns, w.config.name),
+                "failover": failover_of(config, dns, w),
                 "backup": backup_of(backup, w.config),
                 "fis_templates": fis_templates_of(game_day, w.store),
             }

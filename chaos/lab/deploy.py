@@ -33,8 +33,8 @@ from chaos.lab.faults import RequestContext
 LAB_USER_AGENT = "securecart-lab-internal"
 LAB_MASTER_PASSWORD = "lab-only-not-a-secret"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
-                      "chaos_enabled", "tags", "hosted_zone", "backup", "fis", "workloads",
-                      "monitoring"}
+                      "chaos_enabled", "tags", "hosted_zone", "private_zone", "application", "backup", "fis",
+                      "workloads", "monitoring"}
 
 EMULATIONS = [
     "Fault gateway: LocalStack Chaos API rules (service, region, operation, probability, error) plus "
@@ -134,6 +134,9 @@ class Deployer:
         self._deploy_backup(inv.get("backup") or {})
         self._deploy_monitoring(inv.get("monitoring") or {})
         zone_id = self._deploy_hosted_zone(inv.get("hosted_zone"))
+        private_zone_id = self._deploy_hosted_zone(inv.get("private_zone"), private=True)
+        if inv.get("application"):
+            self._deploy_application(inv["application"], zone_id)
         kinds = {"dynamodb": self._deploy_dynamodb, "s3": self._deploy_s3, "rds": self._deploy_rds,
                  "efs": self._deploy_efs, "ec2": self._deploy_ec2}
         for name, workload in workloads.items():
@@ -142,8 +145,8 @@ class Deployer:
                 raise DeployError(f"inventory.workloads.{name}.kind: unknown kind {kind!r}; "
                                   f"use one of {sorted(kinds)}")
             kinds[kind](name, workload, _require(workload, "stores", dict, f"workloads.{name}"))
-            if workload.get("failover"):
-                self._deploy_failover(name, workload["failover"], zone_id)
+            if (workload.get("failover") or {}).get("private_record"):
+                self._deploy_private_record(name, workload["failover"], private_zone_id)
             for action, template in (workload.get("fis_templates") or {}).items():
                 self.summary.not_emulated(name, f"fis:{action} ({template})",
                                           "FIS experiments do not run in the lab; the harness injects "
@@ -218,12 +221,17 @@ class Deployer:
                 AlarmActions=actions, OKActions=actions)
             self._created(None, "cloudwatch-alarm", alarm["name"], region, alarm["name"])
 
-    def _deploy_hosted_zone(self, zone: dict[str, Any] | None) -> str | None:
+    def _deploy_hosted_zone(self, zone: dict[str, Any] | None, private: bool = False) -> str | None:
         if not zone:
             return None
-        name = _require(zone, "name", str, "hosted_zone")
+        name = _require(zone, "name", str, "private_zone" if private else "hosted_zone")
+        extra: dict[str, Any] = {}
+        if private:  # moto wants the VPC a private zone answers in; the lab's default VPC stands in
+            vpc = self._client("ec2", self.inventory["primary_region"]).describe_vpcs()["Vpcs"][0]["VpcId"]
+            extra = {"VPC": {"VPCRegion": self.inventory["primary_region"], "VPCId": vpc},
+                     "HostedZoneConfig": {"PrivateZone": True, "Comment": "data-store records"}}
         created = self._client("route53", "us-east-1").create_hosted_zone(
-            Name=name, CallerReference=f"lab-{name}")["HostedZone"]
+            Name=name, CallerReference=f"lab-{name}", **extra)["HostedZone"]
         lab_id = created["Id"].split("/")[-1]
         self._created(None, "route53-hosted-zone", name, "global", lab_id)
         zone["id"] = lab_id
@@ -401,8 +409,21 @@ class Deployer:
             Tags=[{"Key": "workload", "Value": name, "PropagateAtLaunch": True}])
         self._created(name, "autoscaling-group", group["name"], region, group["name"])
 
-    def _deploy_failover(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
-        where = f"workloads.{name}.failover"
+    def _deploy_private_record(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
+        where = f"workloads.{name}.failover.private_record"
+        if zone_id is None:
+            raise DeployError(f"inventory.private_zone: missing but {where} is declared; add the zone")
+        record = failover["private_record"]
+        record["zone_id"] = zone_id
+        self._client("route53", "us-east-1").change_resource_record_sets(
+            HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+                "Name": _require(record, "name", str, where), "Type": record.get("type") or "CNAME",
+                "TTL": int(record.get("ttl") or 60), "ResourceRecords": [{"Value": str(record["value"])}]}}]})
+        self._created(name, "route53-private-record", record["name"], "global", zone_id)
+
+    def _deploy_application(self, failover: dict[str, Any], zone_id: str | None) -> None:
+        name = None
+        where = "application"
         if zone_id is None:
             raise DeployError(f"inventory.hosted_zone: missing but {where} declares records; add the zone")
         id_map: dict[str, str] = {}
@@ -426,8 +447,12 @@ class Deployer:
         changes = []
         record_type = _require(failover, "record_type", str, where)
         for record in _require(failover, "records", list, where):
-            rrset: dict[str, Any] = {"Name": failover["record_name"], "Type": record_type, "TTL": 60,
-                                     "ResourceRecords": [{"Value": str(record["value"])}]}
+            rrset: dict[str, Any] = {"Name": failover["record_name"], "Type": record_type}
+            if record.get("alias_zone_id"):  # an alias to the region's load balancer, as on AWS
+                rrset["AliasTarget"] = {"HostedZoneId": record["alias_zone_id"], "DNSName": str(record["value"]),
+                                        "EvaluateTargetHealth": True}
+            else:
+                rrset.update(TTL=60, ResourceRecords=[{"Value": str(record["value"])}])
             if record.get("set_identifier"):
                 rrset["SetIdentifier"] = record["set_identifier"]
                 self.parts.route53.record_regions[record["set_identifier"]] = record.get("region") or ""

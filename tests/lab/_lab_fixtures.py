@@ -19,9 +19,26 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixe
 PRIMARY, DR = "us-east-1", "us-west-2"
 
 _INVENTORY: dict[str, Any] = {
-    "schema_version": 1, "project": "securecart-dr", "stack": "labtest",
+    "schema_version": 2, "project": "securecart-dr", "stack": "labtest",
     "primary_region": PRIMARY, "dr_region": DR, "chaos_enabled": True, "tags": {},
     "hosted_zone": {"id": "Z-FROM-PULUMI", "name": "securecart.example.com"},
+    "private_zone": None,
+    # The application's record: one answer per region, each guarded by its endpoint's check.
+    "application": {
+        "record_name": "www.securecart.example.com", "record_type": "CNAME",
+        "routing": "failover",
+        "records": [
+            {"set_identifier": "application-primary", "region": PRIMARY, "failover": "PRIMARY",
+             "weight": None, "value": "shop.us-east-1.example.com", "alias_zone_id": None,
+             "health_check_id": "hc-primary"},
+            {"set_identifier": "application-dr", "region": DR, "failover": "SECONDARY",
+             "weight": None, "value": "shop.us-west-2.example.com", "alias_zone_id": None,
+             "health_check_id": "hc-dr"}],
+        "health_checks": [
+            {"id": "hc-primary", "region": PRIMARY, "type": "HTTPS", "fqdn": "a", "port": 443,
+             "path": "/health", "interval_seconds": 10, "failure_threshold": 3},
+            {"id": "hc-dr", "region": DR, "type": "HTTPS", "fqdn": "b", "port": 443,
+             "path": "/health", "interval_seconds": 10, "failure_threshold": 3}]},
     "backup": {"vaults": {PRIMARY: {"name": "vault-primary", "arn": "arn:x", "lock_mode": None},
                           DR: {"name": "vault-dr", "arn": "arn:y", "lock_mode": None}},
                "plans": [{"name": "daily", "id": "plan-1", "arn": "arn:plan"}], "report_bucket": None},
@@ -35,19 +52,8 @@ _INVENTORY: dict[str, Any] = {
                                  "region": PRIMARY, "hash_key": "pk", "range_key": "sk", "pitr": True,
                                  "pitr_recovery_period_days": 35, "deletion_protection": False},
                        "replicas": [{"region": DR, "kms_key_arn": None}]},
-            "failover": {
-                "record_name": "catalog.securecart.example.com", "record_type": "CNAME",
-                "routing": "failover",
-                "records": [
-                    {"set_identifier": "catalog-primary", "region": PRIMARY, "failover": "PRIMARY",
-                     "weight": None, "value": "catalog.us-east-1.example.com", "health_check_id": "hc-primary"},
-                    {"set_identifier": "catalog-dr", "region": DR, "failover": "SECONDARY",
-                     "weight": None, "value": "catalog.us-west-2.example.com", "health_check_id": "hc-dr"}],
-                "health_checks": [
-                    {"id": "hc-primary", "region": PRIMARY, "type": "HTTPS", "fqdn": "a", "port": 443,
-                     "path": "/health", "interval_seconds": 10, "failure_threshold": 3},
-                    {"id": "hc-dr", "region": DR, "type": "HTTPS", "fqdn": "b", "port": 443,
-                     "path": "/health", "interval_seconds": 10, "failure_threshold": 3}]},
+            "failover": {"switch": "application-config",
+                         "endpoints": {PRIMARY: "catalog", DR: "catalog"}, "private_record": None},
             "backup": {"tier": "gold", "plan_name": "daily", "continuous": True}, "fis_templates": {}},
         "images": {
             "kind": "s3", "strategy": "warm-standby",
