@@ -38,8 +38,10 @@ def test_prod_game_day_measures_every_pair_its_strategies_cover(tmp_path):
     assert all(r["passed"] for (s, _), r in results.items() if s in REPLICATION_SCENARIOS), \
         [r for (s, _), r in results.items() if s in REPLICATION_SCENARIOS and not r["passed"]]
     assert {s for s, _ in results} == REPLICATION_SCENARIOS | BACKUP_SCENARIOS
-    # Every workload survives a region outage: live replica, AWS Backup copy or DLM copy.
+    # Every workload survives a region outage: live replica (EFS replication included), AWS Backup
+    # copy (logs) or DLM copy (compute).
     assert {w for s, w in results if s == "region-outage"} == ALL_WORKLOADS
+    assert "app-logs" in {w for s, w in results if s == "replication-pause"}
     for scenario in ("accidental-deletion", *BACKUP_SCENARIOS):
         assert {w for s, w in results if s == scenario} == ALL_WORKLOADS, scenario
     assert {w for s, w in results if s == "az-outage"} == {"orders", "compute"}
@@ -51,7 +53,7 @@ def test_prod_game_day_measures_every_pair_its_strategies_cover(tmp_path):
     assert "regional service" in skipped[("az-outage", "catalog")]
     assert "volume intact" in skipped[("instance-failure", "compute")]
     assert "no replication to pause" in skipped[("replication-pause", "logs")]
-    assert len(skipped) == 14, skipped
+    assert len(skipped) == 13, skipped
     journal = (tmp_path / "journal.jsonl").read_text()
     assert "InvalidRequestException" in journal        # the vault lock refused the ransomware
     for name in ("run.json", "journal.jsonl", "report.md", "junit.xml",

@@ -35,7 +35,7 @@ def lab():
 
 @pytest.mark.parametrize("scenario, applicable", [
     ("region-outage", ALL),
-    ("replication-pause", ["catalog", "orders", "product-images", "sessions"]),
+    ("replication-pause", ["app-logs", "catalog", "orders", "product-images", "sessions"]),
     ("az-outage", ["compute", "orders"]),
     ("instance-failure", ["orders"]),
     ("accidental-deletion", ALL),
