@@ -26,7 +26,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 from chaos.lab.filestore import FileShares, Share
@@ -209,4 +208,4 @@ def _error(status: int, code: str, message: str) -> Reply:
                     ("Content-Length", str(len(body)))], body
 
 
-__all__ = ["EfsLab", "ReplicationConfig", "TYPICAL_LAG_SECONDS", "WORST_RPO_SECONDS", "Path"]
+__all__ = ["EfsLab", "ReplicationConfig", "TYPICAL_LAG_SECONDS", "WORST_RPO_SECONDS"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chaos.stores import files
-from chaos.stores.base import InventoryError, RecordStream, StoreRef, Stores, field, optional
+from chaos.stores.base import InventoryError, StoreRef, Stores, field, optional
 
 if TYPE_CHECKING:
     from chaos.runbooks.context import RunbookContext
@@ -33,10 +33,11 @@ class Instance:
 
 
 @dataclass(frozen=True)
-class Ec2Stores(Stores):
+class Ec2Stores(files.FileBacked, Stores):
     kind = "ec2"
     deletion_modes = ("items",)
     backup_resource_type = "EBS"
+    label = "EBS"
     arn_format = "arn:aws:ec2:{region}:{account}:volume/{name}"
 
     instances: tuple[Instance, ...]
@@ -71,9 +72,6 @@ class Ec2Stores(Stores):
         return StoreRef(self.kind, first.region, first.id)
 
     # -- canary ------------------------------------------------------------------------------
-    def why_not_on(self, target: "Target") -> str | None:
-        return files.no_file_service("EBS", target)
-
     def prepare(self, target: "Target") -> StoreRef:
         """The data volume of the first primary instance, found as on AWS."""
         first = self.instances[0]
@@ -82,31 +80,6 @@ class Ec2Stores(Stores):
         if not volumes:
             raise RuntimeError(f"{first.id} has no attached volume to write to")
         return StoreRef(self.kind, first.region, volumes[0]["VolumeId"])
-
-    def writer(self, target: "Target", *, fail_fast: bool = True) -> files.FileWriter:
-        return files.FileWriter(target, fail_fast=fail_fast)
-
-    def audit(self, target: "Target", store: StoreRef, stream: RecordStream) -> set[int]:
-        return files.audit(target, store, stream)
-
-    # -- deletion ----------------------------------------------------------------------------
-    def delete(self, target: "Target", store: StoreRef, stream: RecordStream,
-               mode: str) -> int | str:
-        return files.delete(target, store, stream)
-
-    # Deleted data comes back from the newest AWS Backup recovery point (no point in time):
-    # the scenario makes one before the deletion, as the plan's schedule would have.
-    deletion_restores_from_backup = True
-
-    def why_no_point_in_time_restore(self) -> str | None:
-        return None
-
-    def restore_point_in_time(self, ctx: "RunbookContext", stream: RecordStream) -> None:
-        from chaos.runbooks import backup
-        source = ctx.routing.current
-        ctx.started(f"{self.kind}-restore-from-backup")
-        ctx.routing.switch(backup.restore_newest(ctx, source.region))
-        ctx.done(f"application switched to the restored {ctx.routing.current}")
 
     def why_no_instance_failover(self) -> str | None:
         return ("an instance failure leaves its EBS volume intact (volumes persist independently "

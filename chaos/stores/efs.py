@@ -18,19 +18,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chaos.stores import files
-from chaos.stores.base import RecordStream, StoreRef, Stores, blocks, field
+from chaos.stores.base import StoreRef, Stores, blocks, field
 
 if TYPE_CHECKING:
     from chaos.runbooks.context import RunbookContext
-    from chaos.targets.base import Target
-    from chaos.targets.inventory import Workload
 
 
 @dataclass(frozen=True)
-class EfsStores(Stores):
+class EfsStores(files.FileBacked, Stores):
     kind = "efs"
     deletion_modes = ("items",)
     backup_resource_type = "EFS"
+    label = "EFS"
     arn_format = "arn:aws:elasticfilesystem:{region}:{account}:file-system/{name}"
 
     file_system_id: str
@@ -52,35 +51,6 @@ class EfsStores(Stores):
 
     def replicas(self) -> list[StoreRef]:
         return list(self.replica_file_systems)
-
-    # -- canary ------------------------------------------------------------------------------
-    def why_not_on(self, target: "Target") -> str | None:
-        return files.no_file_service("EFS", target)
-
-    def writer(self, target: "Target", *, fail_fast: bool = True) -> files.FileWriter:
-        return files.FileWriter(target, fail_fast=fail_fast)
-
-    def audit(self, target: "Target", store: StoreRef, stream: RecordStream) -> set[int]:
-        return files.audit(target, store, stream)
-
-    # -- deletion ----------------------------------------------------------------------------
-    def delete(self, target: "Target", store: StoreRef, stream: RecordStream,
-               mode: str) -> int | str:
-        return files.delete(target, store, stream)
-
-    # Deleted data comes back from the newest AWS Backup recovery point (no point in time):
-    # the scenario makes one before the deletion, as the plan's schedule would have.
-    deletion_restores_from_backup = True
-
-    def why_no_point_in_time_restore(self) -> str | None:
-        return None
-
-    def restore_point_in_time(self, ctx: "RunbookContext", stream: RecordStream) -> None:
-        from chaos.runbooks import backup
-        source = ctx.routing.current
-        ctx.started(f"{self.kind}-restore-from-backup")
-        ctx.routing.switch(backup.restore_newest(ctx, source.region))
-        ctx.done(f"application switched to the restored {ctx.routing.current}")
 
     # -- regional failover -------------------------------------------------------------------
     def take_over(self, ctx: "RunbookContext", dr: StoreRef) -> None:

@@ -17,6 +17,7 @@ import urllib3
 from chaos.stores.base import RecordStream, StoreRef
 
 if TYPE_CHECKING:
+    from chaos.runbooks.context import RunbookContext
     from chaos.targets.base import Target
 
 CANARY_TIMEOUT = urllib3.Timeout(connect=1.0, read=2.0)
@@ -130,3 +131,37 @@ def writable(target: "Target", store: StoreRef) -> bool:
         return True
     finally:
         client.close()
+
+
+class FileBacked:
+    """What EFS and EBS share as `Stores`: records are files, deletion deletes them, and deleted
+    data comes back from the newest AWS Backup recovery point (neither kind has a point in
+    time); the accidental-deletion scenario makes that point before the deletion, as the plan's
+    schedule would have. `label` names the kind in skip reasons."""
+
+    label = "file"
+    kind: str
+    deletion_modes = ("items",)
+    deletion_restores_from_backup = True
+
+    def why_not_on(self, target: "Target") -> str | None:
+        return no_file_service(self.label, target)
+
+    def writer(self, target: "Target", *, fail_fast: bool = True) -> FileWriter:
+        return FileWriter(target, fail_fast=fail_fast)
+
+    def audit(self, target: "Target", store: StoreRef, stream: RecordStream) -> set[int]:
+        return audit(target, store, stream)
+
+    def delete(self, target: "Target", store: StoreRef, stream: RecordStream, mode: str) -> int | str:
+        return delete(target, store, stream)
+
+    def why_no_point_in_time_restore(self) -> str | None:
+        return None
+
+    def restore_point_in_time(self, ctx: "RunbookContext", stream: RecordStream) -> None:
+        from chaos.runbooks import backup  # runbooks import the stores; this is the way back
+        source = ctx.routing.current
+        ctx.started(f"{self.kind}-restore-from-backup")
+        ctx.routing.switch(backup.restore_newest(ctx, source.region))
+        ctx.done(f"application switched to the restored {ctx.routing.current}")
