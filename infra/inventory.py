@@ -2,8 +2,9 @@
 
 Store names, ARNs, endpoints, replicas, health checks and records are read from resource outputs
 (`pulumi.Output.from_input` resolves the nested Outputs), so the inventory says what the program
-really declared; only what no resource carries (the RTO/RPO targets, the strategy name) comes
-from the validated config. Regions come from the ARNs and from the providers the stores used.
+really declared; only what no resource carries (the RTO/RPO targets, the strategy name, the AWS
+envelope computed from the config) comes from the validated config. Regions come from the ARNs and
+from the providers the stores used.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import pulumi
 
-from infra.components.backup import Backup
+from infra.components.backup import RESOURCE_ARN_PATTERNS, Backup
+from infra.components.monitoring import Monitoring
 from infra.components.dynamodb import GlobalTable
 from infra.components.ebs import ComputeTier
 from infra.components.efs import FileStore
@@ -26,10 +28,10 @@ from infra.components.gameday import (
     S3_PAUSE,
     GameDay,
 )
-from infra.components.monitoring import Monitoring
 from infra.components.rds import RelationalStore
 from infra.components.s3 import ReplicatedBucket
 from infra.config import StackConfig, WorkloadConfig
+from infra.envelope.provision import envelope_document, stack_envelopes
 from infra.naming import region_of_arn
 from infra.strategies import Kind
 
@@ -66,6 +68,65 @@ def _region(arn: pulumi.Output[str]) -> pulumi.Output[str]:
 def _field(item: Any, name: str) -> Any:
     """Nested outputs arrive as SDK output classes on `pulumi up` and as dicts in some paths."""
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def _pick(item: Any, snake: str) -> Any:
+    """A nested field by its Python name (`pulumi up`) or its wire name (camelCase dicts under mocks)."""
+    if item is None:
+        return None
+    if not isinstance(item, dict) or hasattr(type(item), snake):  # an SDK output class: its property
+        return getattr(item, snake, None)
+    head, *rest = snake.split("_")
+    return item.get(snake) if snake in item else item.get(head + "".join(part.title() for part in rest))
+
+
+def _days(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _lifecycle_of(lifecycle: Any) -> dict[str, int | None]:
+    return {"cold_storage_after_days": _days(_pick(lifecycle, "cold_storage_after")),
+            "delete_after_days": _days(_pick(lifecycle, "delete_after"))}
+
+
+def backup_rules_of(rules: Any, primary_region: str) -> list[dict[str, Any]]:
+    """A plan's rules as the lab's backup engine runs them (schedule, lifecycle, copies to other vaults)."""
+    out = []
+    for rule in rules or []:
+        copies = []
+        for action in _pick(rule, "copy_actions") or []:
+            arn = str(_pick(action, "destination_vault_arn") or "")
+            parts = arn.split(":")
+            copies.append({"region": parts[3] if len(parts) > 6 else None,
+                           "vault_name": parts[6] if len(parts) > 6 else None,
+                           "lifecycle": _lifecycle_of(_pick(action, "lifecycle"))})
+        out.append({"name": _pick(rule, "rule_name"), "schedule": _pick(rule, "schedule"),
+                    "vault_name": _pick(rule, "target_vault_name"), "vault_region": primary_region,
+                    "start_window_minutes": _days(_pick(rule, "start_window")),
+                    "completion_window_minutes": _days(_pick(rule, "completion_window")),
+                    "continuous": bool(_pick(rule, "enable_continuous_backup")),
+                    "lifecycle": _lifecycle_of(_pick(rule, "lifecycle")), "copy_actions": copies})
+    return out
+
+
+def resource_types_of(patterns: Any) -> list[str]:
+    """AWS Backup resource types a selection's ARN patterns cover (see RESOURCE_ARN_PATTERNS)."""
+    by_pattern = {pattern: resource_type for resource_type, pattern in RESOURCE_ARN_PATTERNS.items()}
+    return sorted({by_pattern[p] for p in patterns or [] if p in by_pattern})
+
+
+def lifecycle_rules_of(rules: Any) -> list[dict[str, Any]]:
+    """A bucket's lifecycle rules: transitions and expiry, which the lab applies on its AWS clock."""
+    out = []
+    for rule in rules or []:
+        expiration = _pick(rule, "expiration")
+        if isinstance(expiration, list):
+            expiration = expiration[0] if expiration else None
+        out.append({"id": _pick(rule, "id"), "prefix": _pick(_pick(rule, "filter"), "prefix") or "",
+                    "transitions": [{"days": _days(_pick(t, "days")), "storage_class": _pick(t, "storage_class")}
+                                    for t in _pick(rule, "transitions") or []],
+                    "expiration_days": _days(_pick(expiration, "days"))})
+    return out
 
 
 def rds_stores(store: RelationalStore) -> dict[str, Any]:
@@ -106,7 +167,8 @@ def rds_stores(store: RelationalStore) -> dict[str, Any]:
             "instance_class": primary.instance_class,
         },
         "replicas": replicas,
-        "archive_bucket": {"name": archive.bucket, "arn": archive.arn, "region": archive.region},
+        "archive_bucket": {"name": archive.bucket, "arn": archive.arn, "region": archive.region,
+                           "lifecycle": store.archive.lifecycle.rules.apply(lifecycle_rules_of)},
     }
 
 
@@ -114,6 +176,9 @@ def dynamodb_stores(store: GlobalTable) -> dict[str, Any]:
     table = store.table
     pitr = table.point_in_time_recovery
     return {
+        # eventual (MREC) or strong (MRSC: a write is acknowledged once another region has it)
+        "consistency": store.consistency,
+        "witness_region": store.witness_region,
         "table": {
             "name": table.name,
             "arn": table.arn,
@@ -308,6 +373,18 @@ def backup_of(backup: Backup, workload: WorkloadConfig) -> dict[str, Any]:
     }
 
 
+def restore_testing_of(backup: Backup, primary_region: str) -> list[dict[str, Any]]:
+    """The restore testing plans, one per region (the primary vault's points, the DR vault's copies)."""
+    plans = []
+    for region, plan in backup.restore_testing_plans.items():
+        where = "primary-" if region == primary_region else "dr-"
+        selections = [s for key, s in backup.restore_testing_selections.items() if key.startswith(where)]
+        plans.append({"name": plan.name, "region": region, "schedule": plan.schedule_expression,
+                      "resource_types": [s.protected_resource_type for s in selections],
+                      "validation_window_hours": selections[0].validation_window_hours if selections else None})
+    return plans
+
+
 def experiments_for(store: Store) -> tuple[str, ...]:
     """The FIS experiments that act on this store (templates select it by the opt-in tag)."""
     if isinstance(store, RelationalStore):
@@ -356,6 +433,7 @@ def build_inventory(
     monitoring: Monitoring | None = None,
 ) -> pulumi.Output[dict[str, Any]]:
     """The whole `inventory` output as one Output of plain JSON-able data."""
+    envelopes = stack_envelopes(config)
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "project": pulumi.get_project(),
@@ -379,8 +457,12 @@ def build_inventory(
                                   "changeable_for_days": backup.vault_locks[region].changeable_for_days}}
                 for region, vault in backup.vaults.items()
             },
-            "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn} for plan in backup.plans.values()],
+            "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn,
+                       "resource_types": backup.selections[key].resources.apply(resource_types_of),
+                       "rules": plan.rules.apply(lambda rules: backup_rules_of(rules, config.primary_region))}
+                      for key, plan in backup.plans.items()],
             "report_bucket": backup.report_bucket.bucket.bucket,
+            "restore_testing": restore_testing_of(backup, config.primary_region),
         },
         "fis": (
             {
@@ -405,6 +487,7 @@ def build_inventory(
                 "failover": failover_of(config, dns, w),
                 "backup": backup_of(backup, w.config),
                 "fis_templates": fis_templates_of(game_day, w.store),
+                "envelope": envelope_document(envelopes[w.config.name], w.config),
             }
             for w in workloads
         },

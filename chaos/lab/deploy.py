@@ -304,7 +304,9 @@ class Deployer:
             "DBInstanceClass": primary.get("instance_class") or "db.t4g.medium", "AllocatedStorage": 20,
             "MasterUsername": primary.get("master_username") or "securecart",
             "MasterUserPassword": LAB_MASTER_PASSWORD, "MultiAZ": bool(primary.get("multi_az")),
-            "BackupRetentionPeriod": int(primary.get("backup_retention_days") or 7)}
+            # 0 is meaningful (automated backups off), so only a missing value takes RDS's default.
+            "BackupRetentionPeriod": int(7 if primary.get("backup_retention_days") is None
+                                         else primary["backup_retention_days"])}
         for key, arg in (("engine_version", "EngineVersion"), ("db_name", "DBName"),
                          ("availability_zone", "AvailabilityZone")):
             if primary.get(key) and not (arg == "AvailabilityZone" and args["MultiAZ"]):

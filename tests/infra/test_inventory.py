@@ -119,3 +119,19 @@ def test_two_evaluations_of_a_stack_agree(prod):
     again = evaluate_stack("prod")
     assert again.inventory == prod.inventory
     assert len(again.resources) == len(prod.resources)
+
+
+def test_inventory_carries_what_the_lab_runs_backups_from(evaluated):
+    """Plan rules, vault lock, restore testing, the alarms and the archive lifecycle, from the resources."""
+    inv = evaluated["prod"].inventory
+    vault = next(iter(inv["backup"]["vaults"].values()))
+    assert vault["lock"]["min_retention_days"] >= 1 and vault["lock"]["changeable_for_days"] == 3
+    warm = next(p for p in inv["backup"]["plans"] if "RDS" in p["resource_types"])
+    daily = next(r for r in warm["rules"] if r["name"] == "daily")
+    assert daily["schedule"].startswith("cron(") and daily["lifecycle"]["delete_after_days"]
+    assert daily["copy_actions"][0]["region"] == inv["dr_region"]
+    assert {plan["region"] for plan in inv["backup"]["restore_testing"]} == {inv["primary_region"], inv["dr_region"]}
+    failed = [a for a in inv["monitoring"]["backup_alarms"] if a["metric"] == "NumberOfBackupJobsFailed"]
+    assert {a["region"] for a in failed} == {inv["primary_region"], inv["dr_region"]}
+    lifecycle = inv["workloads"]["orders"]["stores"]["archive_bucket"]["lifecycle"][0]
+    assert "DEEP_ARCHIVE" in {t["storage_class"] for t in lifecycle["transitions"]}

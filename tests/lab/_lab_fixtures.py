@@ -89,6 +89,43 @@ def inventory() -> dict[str, Any]:
     return copy.deepcopy(_INVENTORY)
 
 
+ARCHIVE_BUCKET = "orders-archive"
+BACKUP_ROLE = "arn:aws:iam::123456789012:role/lab-backup"
+
+
+def backup_inventory() -> dict[str, Any]:
+    """The test inventory plus what the backup lab runs: a daily rule (DynamoDB, S3) copying to the DR
+    vault, and an RDS workload with an archive bucket whose lifecycle reaches Deep Archive. Automated
+    RDS backups start off (retention 0): the test that needs them turns them on."""
+    inv = inventory()
+    inv["backup"]["plans"] = [{
+        "name": "daily", "id": "plan-1", "arn": "arn:plan", "resource_types": ["DynamoDB", "S3"],
+        "rules": [{"name": "daily", "schedule": "cron(0 5 * * ? *)", "vault_name": "vault-primary",
+                   "vault_region": PRIMARY, "start_window_minutes": 60,
+                   "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 35},
+                   "copy_actions": [{"region": DR, "vault_name": "vault-dr",
+                                     "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 90}}]}]}]
+    inv["workloads"]["orders"] = {
+        "kind": "rds", "strategy": "backup-restore", "targets": {"rto_seconds": 3600, "rpo_seconds": 3600},
+        "primary_region": PRIMARY, "dr_region": DR,
+        "stores": {
+            "primary": {"identifier": "orders-primary", "arn": "arn:aws:rds:us-east-1:1:db:orders-primary",
+                        "region": PRIMARY, "address": "orders.example", "port": 5432, "engine": "postgres",
+                        "engine_version": "15", "db_name": "orders", "master_username": "securecart",
+                        "master_secret_arn": None, "multi_az": False, "availability_zone": "us-east-1a",
+                        "backup_retention_days": 0, "instance_class": "db.t4g.medium"},
+            "replicas": [],
+            "archive_bucket": {"name": ARCHIVE_BUCKET, "arn": f"arn:aws:s3:::{ARCHIVE_BUCKET}", "region": PRIMARY,
+                               "lifecycle": [{"id": "tiering-and-expiry", "prefix": "",
+                                              "transitions": [{"days": 30, "storage_class": "STANDARD_IA"},
+                                                              {"days": 90, "storage_class": "GLACIER"},
+                                                              {"days": 180, "storage_class": "DEEP_ARCHIVE"}],
+                                              "expiration_days": 3650}]}},
+        "failover": None, "backup": {"tier": "gold", "plan_name": "daily", "continuous": False},
+        "fis_templates": {}}
+    return inv
+
+
 @functools.lru_cache(maxsize=None)
 def client(endpoint: str, service: str, region: str = PRIMARY, retries: int = 1) -> Any:
     """Cached: building a botocore client costs ~0.1 s, and polling loops ask for one each time."""
@@ -112,6 +149,16 @@ def deployed_lab(time_factor: float = TEST_TIME_FACTOR, lag: float | None = None
         lab = LabClient(server.endpoint)
         summary = lab.deploy(declared or inventory(), replication_lag_seconds=lag, time_factor=time_factor)
         yield server, lab, summary
+
+
+@contextmanager
+def backup_time_factor(lab: Any, factor: float, restore_to: float = TEST_TIME_FACTOR) -> Iterator[None]:
+    """Run the backup lab's AWS clock at `factor` (lab seconds per AWS second) inside the block."""
+    lab.set_backup_time_factor(factor)
+    try:
+        yield
+    finally:
+        lab.set_backup_time_factor(restore_to)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:

@@ -1,48 +1,44 @@
-"""The lab's AWS Backup through boto3 over HTTP: jobs, recovery points with real data, copies,
-restores, vault lock, lifecycle, scheduled rules, restore testing, and the failed-job alarm.
-
-One lab for the module. Tests that need AWS days to pass set the backup clock's factor
-(`POST /_lab/backup/clock`) and put it back; none asserts a duration.
+"""The backup lab through boto3 over HTTP, on one lab for the module:
+- AWS Backup: jobs, recovery points with real data, copies, restores in either region, vault lock,
+  lifecycle, scheduled rules, restore testing, the failed-job alarm on its SNS topic;
+- hands-on lab 1: RDS snapshots with real PostgreSQL data (manual, automated with retention);
+- hands-on lab 3: export the latest snapshot, let the bucket's lifecycle take it to Deep Archive,
+  restore it, load it into a fresh PostgreSQL and find the canary's rows.
+Tests that need AWS days to pass set the backup clock's factor (`POST /_lab/backup/clock`) and put
+it back; none asserts a duration.
 """
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
+import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory
+from chaos.lab.backup.clock import LabClock
+from chaos.lab.backup.engine import BackupEngine
+from chaos.lab.backup.providers import LabServices
+from tests.lab._lab_fixtures import (
+    ARCHIVE_BUCKET, BACKUP_ROLE, DR, PRIMARY, backup_inventory, backup_time_factor, client, deployed_lab, eventually,
+)
 
-ROLE = "arn:aws:iam::123456789012:role/lab-backup"
-DEPLOY_FACTOR = 0.02
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/lib/postgresql/15/bin/postgres").exists() and shutil.which("postgres") is None,
+    reason="PostgreSQL server binaries not installed")
 
-
-def backup_inventory() -> dict:
-    inv = inventory()
-    inv["backup"]["plans"] = [{
-        "name": "daily", "id": "plan-1", "arn": "arn:plan", "resource_types": ["DynamoDB", "S3"],
-        "rules": [{"name": "daily", "schedule": "cron(0 5 * * ? *)", "vault_name": "vault-primary",
-                   "vault_region": PRIMARY, "start_window_minutes": 60,
-                   "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 35},
-                   "copy_actions": [{"region": DR, "vault_name": "vault-dr",
-                                     "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 90}}]}]}]
-    return inv
+ROLE = BACKUP_ROLE
+ARCHIVE = ARCHIVE_BUCKET
 
 
 @pytest.fixture(scope="module")
 def lab():
-    with deployed_lab(time_factor=DEPLOY_FACTOR, declared=backup_inventory()) as (server, lab_client, summary):
+    """(endpoint, LabClient, deploy summary) of a lab running `backup_inventory()`."""
+    with deployed_lab(declared=backup_inventory()) as (server, lab_client, summary):
         yield server.endpoint, lab_client, summary
-
-
-@contextmanager
-def backup_factor(lab_client, factor: float):
-    lab_client.set_backup_time_factor(factor)
-    try:
-        yield
-    finally:
-        lab_client.set_backup_time_factor(DEPLOY_FACTOR)
 
 
 def backup(endpoint, region=PRIMARY):
@@ -108,6 +104,9 @@ def test_s3_backup_is_copied_to_the_dr_vault_and_restored_in_the_dr_region(lab):
     copy_arn = copied["DestinationRecoveryPointArn"]
     dr_point = backup(endpoint, DR).describe_recovery_point(BackupVaultName="vault-dr", RecoveryPointArn=copy_arn)
     assert dr_point["SourceBackupVaultArn"].endswith(":backup-vault:vault-primary")
+    source = backup(endpoint).describe_recovery_point(BackupVaultName="vault-primary",
+                                                      RecoveryPointArn=started["RecoveryPointArn"])
+    assert dr_point["CreationDate"] == source["CreationDate"]  # AWS: a copy keeps its source's creation date
     assert dr_point["Lifecycle"] == {"DeleteAfterDays": 90}
 
     restore = backup(endpoint, DR).start_restore_job(RecoveryPointArn=copy_arn, IamRoleArn=ROLE,
@@ -154,7 +153,7 @@ def test_vault_lock_refuses_early_deletes_and_a_compliance_lock_sets_after_its_g
     assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
-    with backup_factor(lab_client, 1e-5):  # one AWS day = 0.864 lab seconds
+    with backup_time_factor(lab_client, 1e-5):  # one AWS day = 0.864 lab seconds
         def deleted_once_old_enough():
             try:
                 api.delete_recovery_point(BackupVaultName="locked", RecoveryPointArn=started["RecoveryPointArn"])
@@ -195,7 +194,7 @@ def test_lifecycle_moves_points_to_cold_storage_and_deletes_them_when_due(lab):
             return None
 
     assert describe(cold["RecoveryPointArn"])["StorageClass"] == "WARM"
-    with backup_factor(lab_client, 1e-5):  # one AWS day = 0.864 lab seconds
+    with backup_time_factor(lab_client, 1e-5):  # one AWS day = 0.864 lab seconds
         eventually(lambda: describe(short["RecoveryPointArn"]) is None, timeout=30)
         eventually(lambda: describe(cold["RecoveryPointArn"])["StorageClass"] == "COLD", timeout=30)
     assert describe(cold["RecoveryPointArn"])["Status"] == "COMPLETED"
@@ -203,7 +202,7 @@ def test_lifecycle_moves_points_to_cold_storage_and_deletes_them_when_due(lab):
 
 def test_plan_rules_run_on_their_schedule_and_copy_to_the_dr_vault(lab):
     endpoint, lab_client, _ = lab
-    with backup_factor(lab_client, 2e-5):  # a daily rule fires within ~1.7 lab seconds
+    with backup_time_factor(lab_client, 2e-5):  # a daily rule fires within ~1.7 lab seconds
         scheduled = eventually(lambda: [j for j in backup(endpoint).list_backup_jobs()["BackupJobs"]
                                         if j.get("CreatedBy", {}).get("BackupPlanName") == "daily"
                                         and j["State"] == "COMPLETED"], timeout=30)
@@ -248,6 +247,12 @@ def test_a_failed_backup_job_raises_the_alarm_on_its_sns_topic(lab):
                                 MetricName="NumberOfBackupJobsFailed", Statistic="Sum", Period=3600,
                                 EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
                                 TreatMissingData="notBreaching", AlarmActions=[topic])
+    events = client(endpoint, "events", PRIMARY)  # the monitoring component's rule shape: failed jobs -> a target
+    events_queue = sqs.create_queue(QueueName="backup-events")["QueueUrl"]
+    events_arn = sqs.get_queue_attributes(QueueUrl=events_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="backup-job-failed", EventPattern=json.dumps(
+        {"source": ["aws.backup"], "detail-type": ["Backup Job State Change"], "detail": {"state": ["FAILED"]}}))
+    events.put_targets(Rule="backup-job-failed", Targets=[{"Id": "inbox", "Arn": events_arn}])
     lab_client.add_faults([{"service": "backup", "operation": "BackupJob", "resource": TABLE_ARN}])
     try:
         _, job = run_backup(endpoint, TABLE_ARN)
@@ -255,14 +260,17 @@ def test_a_failed_backup_job_raises_the_alarm_on_its_sns_topic(lab):
         lab_client.clear_faults()
     assert job["State"] == "FAILED" and "fault rule" in job["StatusMessage"]
 
-    with backup_factor(lab_client, 1e-4):  # 5 AWS minutes = 0.03 lab seconds
+    with backup_time_factor(lab_client, 1e-3):  # 5 AWS minutes = 0.3 lab seconds, the alarm's hour 3.6 s
         message = eventually(lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"),
                              timeout=30)[0]
+        state = cloudwatch.describe_alarms(AlarmNames=["backup-jobs-failed"])["MetricAlarms"][0]["StateValue"]
     alarm = json.loads(message["Body"])
     assert alarm["AlarmName"] == "backup-jobs-failed" and alarm["NewStateValue"] == "ALARM"
     assert alarm["Trigger"]["MetricName"] == "NumberOfBackupJobsFailed"
-    state = cloudwatch.describe_alarms(AlarmNames=["backup-jobs-failed"])["MetricAlarms"][0]["StateValue"]
     assert state == "ALARM"
+    event = json.loads(eventually(lambda: sqs.receive_message(QueueUrl=events_queue).get("Messages"))[0]["Body"])
+    assert event["source"] == "aws.backup" and event["detail-type"] == "Backup Job State Change"
+    assert event["detail"]["state"] == "FAILED" and event["detail"]["resourceArn"] == TABLE_ARN
     kinds = {e["kind"] for e in lab_client.events()}
     assert {"backup_job_failed", "backup_event_published", "alarm_notified"} <= kinds
 
@@ -271,3 +279,165 @@ def test_the_deploy_summary_lists_backup_as_emulated(lab):
     _, _, summary = lab
     assert any(text.startswith("AWS Backup:") for text in summary["emulations"])
     assert not any(row["resource"].startswith("backup-plan:") for row in summary["declared_not_emulated"])
+
+
+def test_a_plan_rule_without_a_valid_schedule_is_refused_with_the_field_named(tmp_path):
+    engine = BackupEngine(tmp_path, LabClock(1.0), LabServices(client=None, data_plane=lambda: None,
+                                                               bucket_regions={}, workdir=tmp_path),
+                          job_fault=lambda *args: None, on_event=lambda *args, **kwargs: None)
+    try:
+        for schedule in ("rate(1 day)", "cron(0 5 * * ?)", None):
+            inv = backup_inventory()
+            inv["backup"]["plans"][0]["rules"][0]["schedule"] = schedule
+            with pytest.raises(ValueError) as refused:
+                engine.configure(inv)
+            assert "schedule" in str(refused.value) and "cron(" in str(refused.value)
+    finally:
+        engine.close()
+
+
+# --- hands-on labs 1 and 3: RDS snapshots and the archive -----------------------------------------
+
+def connect(endpoint: str, identifier: str, region: str = PRIMARY) -> psycopg.Connection:
+    described = client(endpoint, "rds", region).describe_db_instances(DBInstanceIdentifier=identifier)
+    address = described["DBInstances"][0]["Endpoint"]
+    return psycopg.connect(host=address["Address"], port=address["Port"], dbname="orders", user="postgres",
+                           autocommit=True, connect_timeout=5)
+
+
+def write_orders(endpoint: str, *ids: int) -> None:
+    with connect(endpoint, "orders-primary") as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS canary (seq int PRIMARY KEY)")
+        for seq in ids:
+            conn.execute("INSERT INTO canary VALUES (%s)", (seq,))
+
+
+def orders_in(endpoint: str, identifier: str, region: str = PRIMARY) -> set[int]:
+    with connect(endpoint, identifier, region) as conn:
+        return {row[0] for row in conn.execute("SELECT seq FROM canary")}
+
+
+def test_manual_snapshot_restores_the_data_as_of_the_snapshot_and_can_be_deleted(lab):
+    endpoint, _, _ = lab
+    rds = client(endpoint, "rds", PRIMARY)
+    write_orders(endpoint, 1, 2)
+    rds.create_db_snapshot(DBInstanceIdentifier="orders-primary", DBSnapshotIdentifier="before-3")
+    write_orders(endpoint, 3)
+    described = rds.describe_db_snapshots(DBSnapshotIdentifier="before-3")["DBSnapshots"][0]
+    assert described["SnapshotType"] == "manual" and described["DBInstanceIdentifier"] == "orders-primary"
+
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="orders-from-snapshot",
+                                             DBSnapshotIdentifier="before-3")
+    assert orders_in(endpoint, "orders-from-snapshot") == {1, 2}
+
+    rds.delete_db_snapshot(DBSnapshotIdentifier="before-3")
+    with pytest.raises(ClientError) as gone:
+        rds.describe_db_snapshots(DBSnapshotIdentifier="before-3")
+    assert gone.value.response["Error"]["Code"] == "DBSnapshotNotFound"
+    with pytest.raises(ClientError) as unknown:
+        rds.create_db_snapshot(DBInstanceIdentifier="no-such-db", DBSnapshotIdentifier="x")
+    assert unknown.value.response["Error"]["Code"] == "DBInstanceNotFound"
+
+
+def test_automated_snapshots_follow_the_backup_window_and_expire_after_the_retention(lab):
+    endpoint, lab_client, _ = lab
+    rds = client(endpoint, "rds", PRIMARY)
+
+    def automated() -> list[str]:
+        return [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(
+            DBInstanceIdentifier="orders-primary", SnapshotType="automated")["DBSnapshots"]]
+
+    rds.modify_db_instance(DBInstanceIdentifier="orders-primary", BackupRetentionPeriod=1, ApplyImmediately=True)
+    try:
+        with backup_time_factor(lab_client, 2e-5):  # one AWS day = 1.7 lab seconds; retention is 1 day
+            first = eventually(automated, timeout=30)[0]
+            assert first.startswith("rds:orders-primary-")
+            with pytest.raises(ClientError) as refused:  # only the retention period removes it
+                rds.delete_db_snapshot(DBSnapshotIdentifier=first)
+            assert refused.value.response["Error"]["Code"] == "InvalidDBSnapshotState"
+            eventually(lambda: first not in automated(), timeout=30)
+    finally:  # automated backups off again, as the shared lab started
+        rds.modify_db_instance(DBInstanceIdentifier="orders-primary", BackupRetentionPeriod=0, ApplyImmediately=True)
+    kinds = [e["kind"] for e in lab_client.events()]
+    assert "rds_automated_snapshot_expired" in kinds
+
+
+def test_aws_backup_of_rds_restores_a_new_instance_from_the_postgresql_snapshot(lab):
+    endpoint, _, _ = lab
+    write_orders(endpoint, 10)
+    backup = client(endpoint, "backup", PRIMARY)
+    started = backup.start_backup_job(BackupVaultName="vault-primary", IamRoleArn=ROLE,
+                                      ResourceArn=f"arn:aws:rds:{PRIMARY}:123456789012:db:orders-primary")
+    job = eventually(lambda: (lambda j: j if j["State"] in ("COMPLETED", "FAILED") else None)(
+        backup.describe_backup_job(BackupJobId=started["BackupJobId"])), timeout=60)
+    assert job["State"] == "COMPLETED", job.get("StatusMessage")
+    write_orders(endpoint, 11)
+    restore = backup.start_restore_job(RecoveryPointArn=started["RecoveryPointArn"], IamRoleArn=ROLE,
+                                       Metadata={"DBInstanceIdentifier": "orders-from-backup"})
+    done = eventually(lambda: (lambda j: j if j["Status"] in ("COMPLETED", "FAILED") else None)(
+        backup.describe_restore_job(RestoreJobId=restore["RestoreJobId"])), timeout=60)
+    assert done["Status"] == "COMPLETED", done.get("StatusMessage")
+    restored = orders_in(endpoint, "orders-from-backup")
+    assert 10 in restored and 11 not in restored
+
+
+def test_archive_round_trip_deep_archive_restore_and_load_into_fresh_postgresql(lab, tmp_path):
+    endpoint, lab_client, _ = lab
+    s3 = client(endpoint, "s3", PRIMARY)  # automated RDS backups are off (retention 0) while months pass
+    write_orders(endpoint, 100, 101)
+    client(endpoint, "rds", PRIMARY).create_db_snapshot(DBInstanceIdentifier="orders-primary",
+                                                        DBSnapshotIdentifier="to-archive")
+    exported = lab_client.export_snapshot(PRIMARY, "orders-primary", ARCHIVE)
+    assert exported["snapshot"] == "to-archive" and exported["bytes"] > 0
+    key = exported["key"]
+
+    with backup_time_factor(lab_client, 1e-8):  # 180 AWS days = 0.16 lab seconds
+        eventually(lambda: s3.head_object(Bucket=ARCHIVE, Key=key).get("StorageClass") == "DEEP_ARCHIVE", timeout=30)
+    with pytest.raises(ClientError) as archived:
+        s3.get_object(Bucket=ARCHIVE, Key=key)
+    assert archived.value.response["Error"]["Code"] == "InvalidObjectState"
+    assert archived.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+    first = s3.restore_object(Bucket=ARCHIVE, Key=key, RestoreRequest={"Days": 30, "GlacierJobParameters": {"Tier": "Bulk"}})
+    assert first["ResponseMetadata"]["HTTPStatusCode"] == 202
+    with pytest.raises(ClientError) as again:
+        s3.restore_object(Bucket=ARCHIVE, Key=key, RestoreRequest={"Days": 2})
+    assert again.value.response["Error"]["Code"] == "RestoreAlreadyInProgress"
+    assert s3.head_object(Bucket=ARCHIVE, Key=key)["Restore"] == 'ongoing-request="true"'
+    with backup_time_factor(lab_client, 1e-6):  # Deep Archive Bulk: 48 AWS hours = 0.17 lab seconds
+        body = eventually(lambda: _readable(s3, key), timeout=30)
+    assert 'ongoing-request="false"' in s3.head_object(Bucket=ARCHIVE, Key=key)["Restore"]
+    dump = tmp_path / "orders.dump"
+    dump.write_bytes(body)
+    assert {100, 101} <= _rows_after_pg_restore(dump)
+
+
+def _readable(s3, key: str) -> bytes | None:
+    try:
+        return s3.get_object(Bucket=ARCHIVE, Key=key)["Body"].read()
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "InvalidObjectState"
+        return None
+
+
+def _rows_after_pg_restore(dump: Path) -> set[int]:
+    """A fresh PostgreSQL (its own initdb copy), the dump loaded with pg_restore, the canary read back."""
+    from chaos.lab.postgres.cluster import PgServer, make_owned_dir, require_binaries
+
+    bins = require_binaries()
+    home = make_owned_dir(Path(tempfile.mkdtemp(prefix="archive-restore-")), mode=0o755)
+    sockets = make_owned_dir(Path(tempfile.mkdtemp(prefix="scpg-")))
+    server = PgServer(name="fresh", bins=bins, data_dir=home / "data", socket_dir=sockets, log_file=home / "pg.log")
+    try:
+        server.init_from_template()
+        server.configure({})
+        server.start()
+        server.query("CREATE DATABASE orders")
+        dump.chmod(0o644)
+        subprocess.run([bins("pg_restore"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres",
+                        "-d", "orders", "--no-owner", str(dump)], check=True, capture_output=True, timeout=120)
+        return {row[0] for row in server.query("SELECT seq FROM canary", dbname="orders")}
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(sockets, ignore_errors=True)

@@ -118,15 +118,7 @@ class BackupApi:
         return {"BackupJobs": [self._backup_job_json(job) for job in jobs]}
 
     def _backup_job_json(self, job: Job) -> dict[str, Any]:
-        f = job.fields
-        out = {"AccountId": "123456789012", "BackupJobId": job.job_id, "State": job.state,
-               "CreationDate": job.created_wall, "PercentDone": "100.0" if job.completed_wall else "0.0",
-               "IsParent": False, **{k: v for k, v in f.items() if not k.startswith("_")}}
-        if job.completed_wall is not None:
-            out["CompletionDate"] = job.completed_wall
-        if job.status_message:
-            out["StatusMessage"] = job.status_message
-        return out
+        return _job_json(job, "BackupJobId", "State", percent=True)
 
     # --- recovery points -----------------------------------------------------------------------------
 
@@ -156,8 +148,10 @@ class BackupApi:
             "InitiationDate": point.created_wall, "CompletionDate": point.completed_wall,
             "BackupSizeInBytes": point.size_bytes, "Lifecycle": point.lifecycle.to_api(),
             "CalculatedLifecycle": self.engine.calculated_lifecycle(point), "IsEncrypted": True,
-            "IsParent": False, "VaultType": "BACKUP_VAULT", "CreatedBy": point.created_by,
+            "IsParent": False, "VaultType": "BACKUP_VAULT",
         }
+        if point.created_by:
+            out["CreatedBy"] = point.created_by
         if point.source_vault_arn:
             out["SourceBackupVaultArn"] = point.source_vault_arn
         if point.last_restore_wall is not None:
@@ -184,14 +178,7 @@ class BackupApi:
         return {"CopyJobs": [self._copy_job_json(job) for job in self._jobs("COPY", region, query, state_key="ByState")]}
 
     def _copy_job_json(self, job: Job) -> dict[str, Any]:
-        f = {k: v for k, v in job.fields.items() if k != "DestinationRecoveryPointLifecycle"}
-        out = {"AccountId": "123456789012", "CopyJobId": job.job_id, "State": job.state,
-               "CreationDate": job.created_wall, "IsParent": False, **f}
-        if job.completed_wall is not None:
-            out["CompletionDate"] = job.completed_wall
-        if job.status_message:
-            out["StatusMessage"] = job.status_message
-        return out
+        return _job_json(job, "CopyJobId", "State", hidden=("DestinationRecoveryPointLifecycle",))
 
     # --- restore jobs ----------------------------------------------------------------------------------
 
@@ -211,16 +198,7 @@ class BackupApi:
         return {"RestoreJobs": [self._restore_job_json(job) for job in jobs]}
 
     def _restore_job_json(self, job: Job) -> dict[str, Any]:
-        out = {"AccountId": "123456789012", "RestoreJobId": job.job_id, "Status": job.state,
-               "CreationDate": job.created_wall, "PercentDone": "100.0" if job.completed_wall else "0.0",
-               "IsParent": False, **{k: v for k, v in job.fields.items() if not k.startswith("_") and k != "CreatedBy"}}
-        if job.fields.get("CreatedBy"):
-            out["CreatedBy"] = job.fields["CreatedBy"]
-        if job.completed_wall is not None:
-            out["CompletionDate"] = job.completed_wall
-        if job.status_message:
-            out["StatusMessage"] = job.status_message
-        return out
+        return _job_json(job, "RestoreJobId", "Status", percent=True)
 
     def _put_validation(self, region, params, body, query):
         if not body.get("ValidationStatus"):
@@ -242,12 +220,28 @@ class BackupApi:
               vault_key: str | None = None) -> list[Job]:
         state = _q(query, "state") or _q(query, "status")
         vault = _q(query, "backupVaultName") if vault_key else None
-        resource = _q(query, "resourceArn")
+        resource, resource_type = _q(query, "resourceArn"), _q(query, "resourceType")
         jobs = [job for job in list(self.engine.jobs.values()) if job.kind == kind and job.region == region
                 and (state is None or job.state == state)
+                and (resource_type is None or job.fields.get("ResourceType") == resource_type)
                 and (vault is None or job.fields.get("BackupVaultName") == vault)
                 and (resource is None or resource in (job.fields.get("ResourceArn"), job.fields.get("SourceResourceArn")))]
         return sorted(jobs, key=lambda job: job.created_wall, reverse=True)
+
+
+def _job_json(job: Job, id_key: str, state_key: str, *, percent: bool = False,
+              hidden: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A job as Describe*/List* answer it: common fields, then the kind's own (empty values left out)."""
+    out: dict[str, Any] = {"AccountId": "123456789012", id_key: job.job_id, state_key: job.state,
+                           "CreationDate": job.created_wall, "IsParent": False}
+    if percent:
+        out["PercentDone"] = "100.0" if job.completed_wall else "0.0"
+    out.update({k: v for k, v in job.fields.items() if not k.startswith("_") and k not in hidden and v != {}})
+    if job.completed_wall is not None:
+        out["CompletionDate"] = job.completed_wall
+    if job.status_message:
+        out["StatusMessage"] = job.status_message
+    return out
 
 
 def _q(query: dict[str, list[str]], name: str) -> str | None:

@@ -1,6 +1,6 @@
 """The archive bucket (hands-on lab 3): lifecycle transitions, archived reads refused, RestoreObject delays.
 
-- **Export**: `export_latest_snapshot` writes the newest RDS snapshot of an instance to the archive
+- **Export** (`BackupLab.export_latest_snapshot`): writes the newest RDS snapshot of an instance to the archive
   bucket as a `pg_dump -Fc` file. AWS's "export snapshot to S3" writes Apache Parquet
   (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.html); a dump that
   `pg_restore` loads is what the lab can check end to end.
@@ -28,7 +28,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 from xml.etree import ElementTree
 
@@ -183,8 +182,3 @@ def _parse_restore_request(body: bytes) -> tuple[int, str]:
                 tier = element.text
     return days, tier
 
-
-def export_dump(data_plane: Any, identifier: str, dest: Path) -> Path:
-    """`pg_dump -Fc` of an RDS instance (the lab's stand-in for AWS's Parquet export)."""
-    data_plane.dump(identifier, dest)
-    return dest

@@ -42,9 +42,6 @@ from chaos.lab.backup.providers import (
 
 log = logging.getLogger(__name__)
 
-# The lab's own job-failure switch: a Chaos API rule with service "backup" and one of these
-# "operations" (not API operations, so it never fails an API call) makes such jobs fail.
-JOB_FAULT_OPERATIONS = ("BackupJob", "CopyJob", "RestoreJob")
 # AWS Backup's default start window when a rule or StartBackupJob gives none (botocore model doc).
 DEFAULT_START_WINDOW_MINUTES = 480
 
@@ -103,8 +100,7 @@ class RecoveryPoint:
     restore_metadata: dict[str, str]
     iam_role_arn: str
     created_by: dict[str, str] = field(default_factory=dict)
-    source_vault_arn: str | None = None
-    source_created_wall: float | None = None   # a copy: when its source point was taken (RPO)
+    source_vault_arn: str | None = None          # a copy: the vault of its source (CreationDate is the source's)
     storage_class: str = "WARM"
     status: str = "COMPLETED"
     last_restore_wall: float | None = None
@@ -149,6 +145,7 @@ class RestoreTestPlan:
     schedule: str
     resource_types: list[str]
     validation_window_hours: float
+    region: str | None = None     # the vault region whose points it tests (None: every region)
     next_fire_aws: float = 0.0
 
 
@@ -227,7 +224,15 @@ class BackupEngine:
             protected = [arn for name, w in workloads.items()
                          if (w.get("backup") or {}).get("plan_name") == plan.get("name")
                          for arn in self._resources_of(name, w) if resource_type_of(arn) in types]
-            for rule in rules:
+            for index, rule in enumerate(rules):
+                if not isinstance(rule, dict) or not isinstance(rule.get("schedule"), str):
+                    raise ValueError(f"inventory.backup.plans[{plan.get('name')}].rules[{index}].schedule: missing; "
+                                     "write an AWS cron expression such as cron(0 5 * * ? *)")
+                if rule.get("continuous"):
+                    notes.append((f"backup-continuous:{plan.get('name')}/{rule.get('name')}",
+                                  "AWS Backup continuous backup (point-in-time restore) is not emulated: the lab "
+                                  "takes a snapshot on the rule's schedule; point-in-time restores come from the "
+                                  "DynamoDB PITR logs and the RDS WAL archive"))
                 region = rule.get("vault_region") or inventory.get("primary_region")
                 copies = [(c["region"], c.get("vault_name") or vaults.get(c["region"]), Lifecycle.from_inventory(c.get("lifecycle")))
                           for c in rule.get("copy_actions") or []]
@@ -237,17 +242,23 @@ class BackupEngine:
                     vault_name=rule.get("vault_name") or vaults.get(region) or "", lifecycle=Lifecycle.from_inventory(rule.get("lifecycle")),
                     start_window_minutes=int(rule.get("start_window_minutes") or DEFAULT_START_WINDOW_MINUTES),
                     copy_actions=copies, resources=protected, next_fire_aws=next_fire(rule["schedule"], now)))
-        testing = backup.get("restore_testing")
-        if testing:
+        testing = backup.get("restore_testing") or []
+        for index, plan in enumerate([testing] if isinstance(testing, dict) else testing):
+            if not isinstance(plan, dict) or not isinstance(plan.get("schedule"), str):
+                raise ValueError(f"inventory.backup.restore_testing[{index}].schedule: missing; write an AWS cron "
+                                 "expression such as cron(0 6 ? * SAT *)")
             self.restore_tests.append(RestoreTestPlan(
-                name=testing.get("name", "restore-testing"), schedule=testing["schedule"],
-                resource_types=list(testing.get("resource_types") or self.providers),
-                validation_window_hours=float(testing.get("validation_window_hours") or 1),
-                next_fire_aws=next_fire(testing["schedule"], now)))
-        missing = sorted({resource_type_of(arn) or "?" for rule in self.rules for arn in rule.resources} - set(self.providers))
-        for resource_type in missing:
-            notes.append((f"backup-provider:{resource_type}", "no lab backup provider is registered for this "
-                          "resource type; its backup jobs end FAILED"))
+                name=plan.get("name", "restore-testing"), schedule=plan["schedule"],
+                resource_types=list(plan.get("resource_types") or self.providers),
+                validation_window_hours=float(plan.get("validation_window_hours") or 1),
+                region=plan.get("region"), next_fire_aws=next_fire(plan["schedule"], now)))
+        kinds = {"dynamodb": ("DynamoDB",), "s3": ("S3",), "rds": ("RDS",), "efs": ("EFS",), "ec2": ("EC2", "EBS")}
+        planned = {plan.get("name") for plan in backup.get("plans") or [] if plan.get("rules")}
+        for name, workload in workloads.items():
+            types = kinds.get(str(workload.get("kind")), ())
+            if (workload.get("backup") or {}).get("plan_name") in planned and not set(types) & set(self.providers):
+                notes.append((f"backup-provider:{name}", f"no lab backup provider is registered for "
+                              f"{'/'.join(types) or workload.get('kind')}: its scheduled backups are not taken"))
         return notes
 
     def _resources_of(self, workload: str, spec: dict[str, Any]) -> list[str]:
@@ -294,7 +305,7 @@ class BackupEngine:
             "RecoveryPointArn": point_arn, "ResourceArn": resource_arn, "ResourceType": resource_type,
             "ResourceName": arn_name(resource_arn), "IamRoleArn": iam_role_arn,
             "CreatedBy": created_by or {}, "RecoveryPointLifecycle": lifecycle.to_api(),
-            "StartBy": self.clock.wall_at(self.clock.aws_now() + window * 60.0), "BackupType": "",
+            "StartBy": self.clock.wall_at(self.clock.aws_now() + window * 60.0),
         })
         with self._lock:
             self.jobs[job.job_id] = job
@@ -378,6 +389,9 @@ class BackupEngine:
         job.state = "RUNNING"
         dest = self.root / dest_region / dest_vault / copy_arn.rsplit(":", 1)[-1]
         try:
+            if source.storage_class != "WARM":  # same Developer Guide page: cold backups cannot be copied
+                raise RuntimeError(f"Recovery point {source.arn} is in cold storage; backups in cold storage "
+                                   "cannot be copied")
             self._check_lock(dest_region, dest_vault, lifecycle)
             for region in (source.region, dest_region):
                 fault = self._job_fault("CopyJob", region, source.resource_arn)
@@ -386,13 +400,16 @@ class BackupEngine:
             dest.parent.mkdir(parents=True, exist_ok=True)
             # `cp -a` keeps ownership (PostgreSQL data belongs to `postgres`), unlike shutil.copytree.
             subprocess.run(["cp", "-a", str(source.path), str(dest)], check=True, capture_output=True, timeout=300)
+            # AWS: "Copies retain their source configuration, including creation dates ... The creation date
+            # refers to when the source was created" and expiry counts from it (AWS Backup Developer Guide,
+            # "Copy a backup", https://docs.aws.amazon.com/aws-backup/latest/devguide/recov-point-create-a-copy.html,
+            # read 2026-11-30). So a copy's CreationDate is its source's, and RPO reads straight off it.
             copy = RecoveryPoint(
                 arn=copy_arn, vault_name=dest_vault, region=dest_region, resource_arn=source.resource_arn,
-                resource_type=source.resource_type, path=dest, created_wall=self.clock.wall_now(),
-                created_aws=self.clock.aws_now(), completed_wall=self.clock.wall_now(), lifecycle=lifecycle,
+                resource_type=source.resource_type, path=dest, created_wall=source.created_wall,
+                created_aws=source.created_aws, completed_wall=self.clock.wall_now(), lifecycle=lifecycle,
                 size_bytes=source.size_bytes, restore_metadata=dict(source.restore_metadata),
-                iam_role_arn=job.fields["IamRoleArn"], source_vault_arn=source.vault_arn,
-                source_created_wall=source.source_created_wall or source.created_wall)
+                iam_role_arn=job.fields["IamRoleArn"], source_vault_arn=source.vault_arn)
             with self._lock:
                 self.points[copy.arn] = copy
             job.fields["BackupSizeInBytes"] = source.size_bytes
@@ -429,7 +446,7 @@ class BackupEngine:
                 raise RuntimeError(fault)
             created = self._provider(point.resource_type).restore(
                 RecoveryPointData(point.path, point.resource_arn, point.resource_type, point.region,
-                                  dict(point.restore_metadata), point.source_created_wall or point.created_wall),
+                                  dict(point.restore_metadata), point.created_wall),
                 point.region, metadata)
             job.fields["CreatedResourceArn"] = created
             point.last_restore_wall = self.clock.wall_now()
@@ -494,11 +511,12 @@ class BackupEngine:
     def run_restore_tests(self, plan: RestoreTestPlan | None = None) -> list[Job]:
         """One restore test per protected resource: its newest point in each region's vault (AWS picks
         the latest point by default)."""
-        plan = plan or (self.restore_tests[0] if self.restore_tests else _ON_DEMAND_TEST)
+        plan = plan or _ON_DEMAND_TEST
         newest: dict[tuple[str, str], RecoveryPoint] = {}
         with self._lock:
             for point in self.points.values():
-                if point.resource_type in plan.resource_types and point.status == "COMPLETED":
+                if point.resource_type in plan.resource_types and point.status == "COMPLETED" \
+                        and plan.region in (None, point.region):
                     key = (point.resource_arn, point.region)
                     if key not in newest or point.created_wall > newest[key].created_wall:
                         newest[key] = point

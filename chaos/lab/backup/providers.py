@@ -22,8 +22,10 @@ register_provider("EFS", EfsBackup)
 
 Rules every provider keeps: `snapshot` copies the resource's data as it is now into `dest` (a
 fresh, empty directory the engine owns; it copies it to other regions with `shutil.copytree`), and
-raises on failure (the job becomes FAILED with the message); `restore` creates a NEW resource in
-`region` from `point.path` (named by `metadata` when given, else a fresh name) and returns its ARN.
+raises on failure (the job becomes FAILED with the message); `restore` recreates the resource in
+`region` from `point.path`, named by `metadata` when given, and returns its ARN. Without a name in
+`metadata` it must create a NEW resource with a fresh name: restore testing passes no metadata
+and then deletes what was restored.
 Neither talks to moto except through `services.client(...)` or `chaos.lab.motostate`.
 """
 from __future__ import annotations

@@ -71,7 +71,7 @@ class RdsSnapshots:
     def _adopt(self, snapshots: list[tuple[str, str, str]], now: float) -> None:
         for region, identifier, snapshot_id in snapshots:
             try:
-                self._take(region, identifier, snapshot_id)
+                self._take(region, identifier, snapshot_id, from_base_backup=True)
                 with self._lock:
                     self.automated[(region, snapshot_id)] = now
             except Exception as error:  # noqa: BLE001 - without data the snapshot cannot stay listed
@@ -92,7 +92,15 @@ class RdsSnapshots:
     # --- the API hooks (called by the middleware around moto's answer) ------------------------------
 
     def before(self, operation: str, region: str, params: Callable[[str], str | None]) -> None:
-        """CreateDBSnapshot: take the data first (so a refused snapshot leaves no metadata behind)."""
+        """CreateDBSnapshot: take the data first (so a refused snapshot leaves no metadata behind).
+        DeleteDBSnapshot of an automated snapshot: refused, as RDS does (moto would delete it)."""
+        if operation == "DeleteDBSnapshot":
+            snapshot = motostate.rds_backend(region).database_snapshots.get(params("DBSnapshotIdentifier") or "")
+            if snapshot is not None and snapshot.snapshot_type == "automated":
+                # RDS's answer, as reported verbatim in hashicorp/terraform-provider-aws#13800 (2020-06-17)
+                # and cloud-custodian/cloud-custodian#7838 (2022-10-04), read 2026-11-30.
+                raise SnapshotRefused(400, "InvalidDBSnapshotState", "automated snapshots cannot be deleted.")
+            return
         if operation != "CreateDBSnapshot":
             return
         identifier, snapshot_id = params("DBInstanceIdentifier") or "", params("DBSnapshotIdentifier") or ""
@@ -116,11 +124,11 @@ class RdsSnapshots:
             self._record("rds_snapshot_restored", region=region, snapshot=snapshot_id,
                          target=params("DBInstanceIdentifier"))
 
-    def _take(self, region: str, identifier: str, snapshot_id: str) -> Path:
+    def _take(self, region: str, identifier: str, snapshot_id: str, from_base_backup: bool = False) -> Path:
         dest = self.root / region / snapshot_id.replace(":", "_")
         dest.mkdir(parents=True, exist_ok=False)
         try:
-            snapshot_instance(self.services, identifier, region, dest)
+            snapshot_instance(self.services, identifier, region, dest, from_base_backup=from_base_backup)
         except Exception as error:
             shutil.rmtree(dest, ignore_errors=True)
             raise SnapshotRefused(400, "InvalidDBInstanceState",

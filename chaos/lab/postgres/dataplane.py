@@ -518,6 +518,20 @@ class PostgresDataPlane:
                                                         "seconds": round(time.monotonic() - started, 3)})
             self._in_background(f"{target_identifier}-base-backup", lambda: self._refresh_base_backup(target))
 
+    def copy_base_backup(self, identifier: str, dest: Path) -> float | None:
+        """Copy the instance's newest base backup (taken at deploy, promotion or restore) to `dest`.
+
+        RDS's first automated snapshot is taken when the instance is created; the deploy's base
+        backup is exactly that, so copying it avoids a second backup (and its checkpoint) while a
+        scenario starts. Returns the time the copy is consistent at, or None if there is none yet.
+        """
+        inst = self._instance(identifier)
+        backup = inst.base_backup
+        if backup is None:
+            return None
+        run_as_postgres(["cp", "-a", str(backup.path), str(dest)])
+        return backup.earliest_restorable_time
+
     def describe(self, identifier: str) -> dict:
         """What a snapshot records about its instance: `{workload, region, db_name, master_username}`."""
         inst = self._instance(identifier)
@@ -535,6 +549,8 @@ class PostgresDataPlane:
         home = make_owned_dir(self.root / "_exports", mode=0o755)
         server = PgServer(name=name, bins=self.bins, data_dir=home / name, socket_dir=self.socket_dir,
                           log_file=home / f"{name}.log")
+        with self._lock:
+            self._servers.append(server)  # stopped by teardown too, should the lab stop mid-export
         try:
             server.init_from_copy(snapshot_dir)
             server.configure({})
@@ -546,6 +562,8 @@ class PostgresDataPlane:
                 raise ChaosError(f"postgresql: pg_dump of the snapshot failed: {result.stderr.strip()[-200:]}")
         finally:
             server.stop("immediate")
+            with self._lock:
+                self._servers.remove(server)
             shutil.rmtree(home / name, ignore_errors=True)
 
     # ================================================================ faults

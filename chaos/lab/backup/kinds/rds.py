@@ -9,11 +9,11 @@ from typing import Any
 
 from chaos.errors import ChaosError
 from chaos.lab.backup.providers import LabServices, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider
+from chaos.lab.deploy import LAB_MASTER_PASSWORD
 from chaos.lab.postgres.cluster import give_to_postgres
 
 DATA_DIR = "pgdata"
 INFO_FILE = "instance.json"
-LAB_MASTER_PASSWORD = "lab-only-not-a-secret"
 
 
 class RdsBackup:
@@ -48,8 +48,13 @@ def db_arn(region: str, identifier: str) -> str:
     return f"arn:aws:rds:{region}:123456789012:db:{identifier}"
 
 
-def snapshot_instance(services: LabServices, identifier: str, region: str, dest: Path) -> Snapshot:
-    """Snapshot a DB instance into `dest` (existing, empty): PostgreSQL data plus what a restore needs."""
+def snapshot_instance(services: LabServices, identifier: str, region: str, dest: Path,
+                      from_base_backup: bool = False) -> Snapshot:
+    """Snapshot a DB instance into `dest` (existing, empty): PostgreSQL data plus what a restore needs.
+
+    `from_base_backup`: copy the instance's newest base backup instead of taking one (RDS's initial
+    automated snapshot, taken at creation, is the deploy's base backup).
+    """
     data_plane = services.data_plane()
     if data_plane is None:
         raise ChaosError("rds: the lab's PostgreSQL data plane is not running; no data to snapshot")
@@ -59,7 +64,8 @@ def snapshot_instance(services: LabServices, identifier: str, region: str, dest:
             "identifier": identifier}
     dest.chmod(0o700)
     give_to_postgres(dest)
-    data_plane.snapshot(identifier, dest / DATA_DIR)
+    if not from_base_backup or data_plane.copy_base_backup(identifier, dest / DATA_DIR) is None:
+        data_plane.snapshot(identifier, dest / DATA_DIR)
     (dest / INFO_FILE).write_text(json.dumps(info))
     size = sum(f.stat().st_size for f in (dest / DATA_DIR).rglob("*") if f.is_file())
     return Snapshot(size, {"DBInstanceIdentifier": identifier, "Engine": info["engine"],

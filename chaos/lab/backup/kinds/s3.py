@@ -1,6 +1,6 @@
 """S3: a recovery point holds a copy of every object version (and delete marker) of the bucket, as
-AWS Backup's S3 backups do; a restore writes the versions that were current at backup time into a
-new (or named) bucket in the target region."""
+AWS Backup's S3 backups do; a restore writes the versions that were current at backup time into the
+bucket named by `DestinationBucketName` (created if missing, e.g. in the DR region) or a new one."""
 from __future__ import annotations
 
 import json
@@ -46,9 +46,8 @@ class S3Backup:
         return Snapshot(size, {"DestinationBucketName": bucket, "versions": str(len(manifest))})
 
     def restore(self, point: RecoveryPointData, region: str, metadata: dict[str, str]) -> str:
-        bucket = metadata.get("DestinationBucketName")
-        if not bucket or bucket == arn_name(point.resource_arn):
-            bucket = f"{arn_name(point.resource_arn)}-restored-{uuid.uuid4().hex[:6]}"
+        # A named bucket (the source included: AWS restores into an existing bucket too); none: a new one.
+        bucket = metadata.get("DestinationBucketName") or f"{arn_name(point.resource_arn)}-restored-{uuid.uuid4().hex[:6]}"
         client = self.services.client("s3", region)
         if bucket not in self.services.bucket_regions:
             if region == "us-east-1":
