@@ -9,8 +9,10 @@ moto holds the file systems' metadata (CreateFileSystem); it has no replication
   destination, one thread for all configurations; it ships nothing into or out of a region under
   outage and nothing while paused (the replication-pause fault);
 - `DeleteReplicationConfiguration` stops replication and makes the destination writable: the
-  failover step AWS documents ("Failing over to the destination file system": delete the
-  replication configuration, the destination becomes writable), answered 204 as AWS does;
+  failover step AWS documents (https://docs.aws.amazon.com/efs/latest/ug/delete-replications.html),
+  answered 204, and 404 `ReplicationNotFound` when there is none, as the API reference lists
+  (https://docs.aws.amazon.com/efs/latest/ug/API_DeleteReplicationConfiguration.html; both read
+  2026-11-30);
 - `DescribeReplicationConfigurations` lists them in AWS's shape, with `LastReplicatedTimestamp`.
 
 Lag: "most changes are replicated within a minute, with an overall Recovery Point Objective (RPO)

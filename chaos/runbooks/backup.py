@@ -9,9 +9,9 @@
 - `restore_newest`: `StartRestoreJob` of that point into a new resource in the vault's region,
   wait COMPLETED (`DescribeRestoreJob`), switch the application to `CreatedResourceArn`.
 
-The IAM role jobs run as is the inventory's `backup.role_arn` when it declares one, else AWS's
-default service role name, `AWSBackupDefaultServiceRole` (https://docs.aws.amazon.com/aws-backup/
-latest/devguide/iam-service-roles.html, read 2026-11-30).
+The IAM role jobs run as is the inventory's `backup.role_arn` when it declares one, else the
+console's default role name `service-role/AWSBackupDefaultServiceRole` (not verified on an AWS page
+read here; the lab ignores the role: declare `backup.role_arn` for a real account).
 """
 from __future__ import annotations
 

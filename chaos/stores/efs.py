@@ -4,8 +4,10 @@ keeps one: pilot-light, warm-standby), backed up by AWS Backup.
 Canary records are files `<role>/<run>/<scenario>/%08d` (chaos/stores/files.py).
 - deletion: `items` deletes the stream's files (a file system has no "table");
 - regional failover with a replica: `DeleteReplicationConfiguration`, the documented failover
-  (the destination becomes writable; https://docs.aws.amazon.com/efs/latest/ug/efs-replication.html,
-  read 2026-11-30), then wait until it takes writes;
+  ("If you need to fail over to the destination file system, delete the replication configuration
+  ... the destination file system becomes writeable", https://docs.aws.amazon.com/efs/latest/ug/
+  delete-replications.html, read 2026-11-30; AWS adds it "can take several minutes"), then wait
+  until it takes writes;
 - backup restore: AWS Backup restores a recovery point into a NEW file system
   (`newFileSystem=true`); AWS itself restores into a recovery directory off the root
   (https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-efs.html, read 2026-11-30):
