@@ -261,6 +261,15 @@ def ec2_stores(store: ComputeTier) -> dict[str, Any]:
         ],
         "dlm_policy_id": store.dlm_policy.id,
         "dr_capacity": store.dr_group.desired_capacity,
+        # What a pilot-light failover needs: the DR group to scale from zero, and what DLM copies
+        # there (how often, how long copies live) for the harness and the lab's DLM.
+        "dr_group": {"name": store.dr_group.name, "region": store._args.dr_region,
+                     "max_size": store.dr_group.max_size},
+        "snapshot_schedules": [
+            {"name": s.name, "interval_hours": s.interval_hours, "retain_count": s.retain_count,
+             "dr_region": store._args.dr_region, "dr_retain_days": s.dr_retain_days}
+            for s in store._args.schedules
+        ],
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from chaos.faults.base import Fault
 from chaos.journal import Journal
 from chaos.runbooks.context import RunbookContext, Shared
 from chaos.scenarios.base import Scenario
@@ -41,7 +42,8 @@ def _probe_loop(run: WorkloadRun, journal: Journal, settings: EngineSettings) ->
 
 def recover_all(*, scenario: Scenario, runs: list[WorkloadRun], target: Target,
                 inventory: Inventory, journal: Journal, run_id: str, fault_times: FaultTimes,
-                settings: EngineSettings, stop: threading.Event) -> None:
+                settings: EngineSettings, stop: threading.Event,
+                injected: list[Fault] | None = None) -> None:
     threads = []
     shared = Shared()  # e.g. the one Region switch plan execution every workload's runbook joins
     for run in runs:
@@ -49,7 +51,8 @@ def recover_all(*, scenario: Scenario, runs: list[WorkloadRun], target: Target,
                              workload=run.workload, routing=run.routing, canary=run.canary,
                              journal=journal, scenario=scenario.name, run_id=run_id,
                              fault_time=fault_times.of(run.name), budget_seconds=settings.budget_seconds,
-                             stop=stop, shared=shared)
+                             stop=stop, shared=shared, state=run.state,
+                             faults=[f for f in injected or [] if f.workload_name == run.name])
         # The probe and the runbook each get their own writer/clients: no sharing across threads.
         threads.append(threading.Thread(target=_runbook, args=(scenario, ctx, run),
                                         name=f"runbook-{run.name}", daemon=True))

@@ -41,7 +41,7 @@ def select_workloads(scenario: Scenario, inventory: Inventory, names: list[str],
         if missing:
             skipped[name] = f"the {target.name} target cannot inject {', '.join(missing)}"
             continue
-        reason = scenario.skip_reason(workload)
+        reason = workload.stores.why_not_on(target) or scenario.skip_reason(workload)
         if reason is None:
             applicable.append(name)
         else:
@@ -78,9 +78,14 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
         steady_state.gate(runs, journal, settings)
         on_phase("canaries warming up")
         _warm_up(runs, settings, _longest_lag(deployment.summary, selection.applicable), stop)
+        on_phase("setting the stage")
+        scenario.before_fault(target=target, inventory=inventory, runs=runs, journal=journal,
+                              budget_seconds=settings.budget_seconds)
         plan = scenario.plan_faults(FaultInputs(
             target=target, run_id=run_id, scenario=scenario.name,
             workloads={r.name: r.workload for r in runs},
+            app_stores={r.name: r.routing.current for r in runs}, inventory=inventory,
+            routings={r.name: r.routing for r in runs},
             primary_region=inventory.primary_region, pause_seconds=settings.pause_seconds,
             deletion_mode=settings.deletion_mode,
             ttl_seconds=settings.budget_seconds + settings.pause_seconds + FAULT_TTL_MARGIN_SECONDS))
@@ -89,7 +94,7 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
         on_phase("recovering")
         recovery.recover_all(scenario=scenario, runs=runs, target=target, inventory=inventory,
                              journal=journal, run_id=run_id, fault_times=fault_times,
-                             settings=settings, stop=stop)
+                             settings=settings, stop=stop, injected=injected)
         on_phase("auditing")
         audit.audit_all(runs, target, journal, scenario.name)
     except BaseException as err:  # a signal, a dead lab, a tool failure: revert, then re-raise it

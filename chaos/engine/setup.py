@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 from chaos.journal import Journal
 from chaos.probes.steady_state import SteadyStateProbe
 from chaos.stores.base import RecordStream
@@ -40,6 +41,7 @@ class WorkloadRun:
     probe: SteadyStateProbe      # the steady-state probe loop's
     detector: SteadyStateProbe   # the runbook thread's (data-loss detection), never shared
     stop: threading.Event = field(default_factory=threading.Event)
+    state: dict[str, Any] = field(default_factory=dict)  # what the scenario set up (before_fault)
 
 
 def prepare_workloads(*, target: Target, inventory: Inventory, names: list[str],
@@ -49,8 +51,7 @@ def prepare_workloads(*, target: Target, inventory: Inventory, names: list[str],
     runs = []
     for name in names:
         workload = inventory.workloads[name]
-        workload.stores.prepare(target)
-        routing = AppRouting(workload.stores.primary())
+        routing = AppRouting(workload.stores.prepare(target))
         stream = RecordStream("canary", run_id, scenario)
         canary = Canary(workload_name=name, workload=workload, target=target, routing=routing,
                         stream=stream, journal=journal, rate=settings.rate)

@@ -28,6 +28,9 @@ class Fault(abc.ABC):
     and `_revert`, and name the state they touch with `key`."""
 
     name: str = "fault"
+    # The target capability the fault needs (default: its own name). Faults played through the
+    # AWS APIs alone (deletion, ransomware, a restore drill) need only API access.
+    capability: str | None = None
 
     def __init__(self, target: Target, run_id: str) -> None:
         self.target = target
@@ -56,7 +59,7 @@ class Fault(abc.ABC):
         return False
 
     def inject(self) -> dict[str, Any]:
-        if self.name not in self.target.capabilities:
+        if (self.capability or self.name) not in self.target.capabilities:
             raise ChaosError(f"--scenario: the {self.target.name} target cannot inject {self.name}; "
                              "run it on the lab (or a target that can)")
         with _ACTIVE_LOCK:

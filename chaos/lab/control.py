@@ -40,6 +40,7 @@ class ControlApi:
             ("GET", "/_lab/replication"): lambda r: self.lab.replication_links(),
             ("POST", "/_lab/replication"): self._configure_replication,
             ("GET", "/_lab/events"): lambda r: self.lab.lab_events(float(r.args.get("since") or 0)),
+            ("POST", "/_lab/dlm/run"): self._run_dlm,
             **self.lab.backup.control_routes(_json),  # /_lab/backup/* (docs/backup-lab.md)
         }
 
@@ -89,6 +90,12 @@ class ControlApi:
         if factor is not None and (not isinstance(factor, (int, float)) or isinstance(factor, bool) or factor <= 0):
             raise BadBody("reset.time_factor: must be a number > 0, e.g. 0.01")
         return self.lab.reset(None if factor is None else float(factor))
+
+    def _run_dlm(self, request: Request) -> list[dict[str, Any]]:
+        body = _json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("workload"), str):
+            raise BadBody('dlm.workload: body must be {"workload": "<name>"} (a workload with a DLM schedule)')
+        return self.lab.ebs.run_now(body["workload"])
 
     def _configure_replication(self, request: Request) -> list[dict[str, Any]]:
         body = _json(request)

@@ -19,8 +19,11 @@ from typing import Any
 from chaos.lab import motostate
 from chaos.lab.backup.lab import EMULATIONS as BACKUP_EMULATIONS, BackupLab
 from chaos.lab.deploy import Deployer, DeployError, DeploySettings, LabParts, lab_client
+from chaos.lab.ebs import EbsLab
+from chaos.lab.efs import EfsLab
 from chaos.lab.events import EventLog
 from chaos.lab.faults import FaultStore, OutageScopes, RequestContext
+from chaos.lab.filestore import FileShares
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
 from chaos.lab.region_switch import RegionSwitch
@@ -53,10 +56,16 @@ class Lab:
         self._data_plane: Any = None
         self._data_plane_error: str | None = None
         self._scopes = OutageScopes()
+        # EFS file systems and EBS volumes: directory trees served on /_lab/files/ (filestore.py)
+        self.shares = FileShares(self.workdir / "shares", lambda: self._scopes)
+        self.efs = EfsLab(self.shares, lambda: self._scopes.regions, self.events.record)
+        self.ebs = EbsLab(self.shares, self.workdir / "ebs-snapshots",
+                          lambda service, region: lab_client(self.endpoint, service, region),
+                          lambda: self._scopes.regions, self.events.record)
         self.backup = BackupLab(self.workdir, client=lambda service, region: lab_client(self.endpoint, service, region),
                                 data_plane=lambda: self._data_plane, bucket_regions=self.context.bucket_regions,
                                 faults=self.faults, scopes=lambda: self._scopes, on_event=self.events.record,
-                                time_factor=time_factor)
+                                time_factor=time_factor, shares=self.shares, ebs=self.ebs)
         self._last_deploy: tuple[dict[str, Any], DeploySettings] | None = None
         self.timing = DeploySettings().timing  # of the current deployment (chaos.lab.timing)
         self._restoring_tables: dict[tuple[str, str], float] = {}  # (region, table) -> ACTIVE at
@@ -115,7 +124,8 @@ class Lab:
                              health=self.health, route53=self.route53, context=self.context,
                              region_switch=self.region_switch,
                              data_plane=self.data_plane,
-                             running_data_plane=lambda: self._data_plane)
+                             running_data_plane=lambda: self._data_plane,
+                             efs=self.efs, ebs=self.ebs)
             self.backup.clock.set_factor(settings.time_factor)  # vault-lock grace periods set during deploy use it
             try:
                 summary = Deployer(parts, inventory, settings).deploy()
@@ -152,6 +162,9 @@ class Lab:
         self.context.bucket_regions.clear()
         self.context.zone_members.clear()
         self._restoring_tables.clear()
+        self.efs.clear()
+        self.ebs.clear()
+        self.shares.clear()
         self.backup.clear()
         if self._data_plane is not None:
             self._data_plane.reset()
@@ -175,7 +188,7 @@ class Lab:
     # --- replication control (/_lab/replication) ----------------------------------------------------------
 
     def replication_links(self) -> list[dict[str, Any]]:
-        links = self.replication.links()
+        links = self.replication.links() + self.efs.links()
         if self._data_plane is not None:
             links += self._data_plane.links()
         return links
@@ -188,6 +201,7 @@ class Lab:
         if lag_seconds is not None and lag_seconds < 0:
             raise DeployError("lag_seconds: must be >= 0")
         self.replication.configure(workload, paused, lag_seconds)
+        self.efs.configure(workload, paused, lag_seconds)
         if self._data_plane is not None:
             if paused is not None:
                 self._data_plane.set_paused(workload, paused)
@@ -245,6 +259,8 @@ class Lab:
                 self._data_plane.close()
         finally:
             self.replication.close()
+            self.efs.close()
+            self.ebs.close()
             self.health.close()
             if self._owns_workdir:
                 shutil.rmtree(self.workdir, ignore_errors=True)

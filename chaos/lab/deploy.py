@@ -24,6 +24,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from chaos.lab.ebs import EbsLab
+from chaos.lab.efs import EfsLab
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
 from chaos.lab.region_switch import RegionSwitch, all_steps
@@ -59,6 +61,13 @@ EMULATIONS = [
     "ListPlanExecutionEvents, ApprovePlanExecutionStep and CancelPlanExecution; each execution block "
     "runs the lab's own action through the lab's endpoint (RDS promotion of the real PostgreSQL "
     "replica, Auto Scaling capacity, Route 53 answers, approval) within its timeout x time_factor.",
+    "EFS: each file system is a directory tree served on the lab endpoint (/_lab/files/<id>/), down "
+    "with its region; replication ships files older than the lag to a read-only destination; "
+    "DeleteReplicationConfiguration stops it and makes the destination writable (failover).",
+    "EBS/EC2: each instance's volume is a directory tree, down with its region or zone; "
+    "CreateSnapshot/CopySnapshot/CreateVolume carry the files; DLM schedules snapshot the volumes "
+    "every interval (x time_factor) and copy them to the DR region with their tags; the DR Auto "
+    "Scaling group exists at its declared capacity (0 for pilot-light).",
 ]
 
 
@@ -116,6 +125,8 @@ class LabParts:
     region_switch: RegionSwitch
     data_plane: Callable[[], Any | None]  # starts it on first call; None when PostgreSQL is unavailable
     running_data_plane: Callable[[], Any | None]  # never starts it
+    efs: EfsLab | None = None
+    ebs: EbsLab | None = None
 
 
 class Deployer:
@@ -192,8 +203,18 @@ class Deployer:
 
     def _links(self) -> list[dict[str, Any]]:
         links = self.parts.replication.links()
+        if self.parts.efs is not None:
+            links += self.parts.efs.links()
         data_plane = self.parts.running_data_plane()
         return links + (data_plane.links() if data_plane is not None else [])
+
+    def _lab_efs(self) -> Any:
+        """The lab's EFS emulation (None where the target has none: a real endpoint)."""
+        return self.parts.efs
+
+    def _lab_ebs(self) -> Any:
+        """The lab's EBS/DLM emulation (None where the target has none: a real endpoint)."""
+        return self.parts.ebs
 
     def _refusal(self, probe: str) -> str:
         """Why the target cannot hold `probe` (a key of _REFUSAL_PROBES), found by trying once."""
@@ -418,11 +439,26 @@ class Deployer:
                                                               Tags=[{"Key": "Name", "Value": name}])
         self._created(name, "efs-file-system", str(fs.get("id")), region, made["FileSystemId"])
         fs["id"] = made["FileSystemId"]
+        efs = self._lab_efs()
+        if efs is not None:
+            efs.add_file_system(fs["id"], region, name)
         for replica in stores.get("replicas") or []:
-            self.summary.not_emulated(name, f"efs-replication:{made['FileSystemId']}->{replica.get('region')}",
-                                      f"EFS replication: {self._refusal('efs-replication')}")
+            dr_region = _require(replica, "region", str, f"workloads.{name}.stores.replicas[]")
+            if efs is None:
+                self.summary.not_emulated(name, f"efs-replication:{made['FileSystemId']}->{dr_region}",
+                                          f"EFS replication: {self._refusal('efs-replication')}")
+                continue
+            dest = self._client("efs", dr_region).create_file_system(
+                CreationToken=f"lab-{name}-{dr_region}", Tags=[{"Key": "Name", "Value": f"{name}-replica"}])
+            self._created(name, "efs-file-system", str(replica.get("file_system_id")), dr_region,
+                          dest["FileSystemId"])
+            replica["file_system_id"] = dest["FileSystemId"]
+            efs.add_file_system(dest["FileSystemId"], dr_region, name, read_only=True)
+            efs.replicate(name, fs["id"], dest["FileSystemId"], self.settings.lag("efs"))
 
     def _deploy_ec2(self, name: str, workload: dict[str, Any], stores: dict[str, Any]) -> None:
+        by_region: dict[str, list[str]] = {}
+        ebs = self._lab_ebs()
         for instance in stores.get("instances") or []:
             region = _require(instance, "region", str, f"workloads.{name}.stores.instances[]")
             ec2 = self._client("ec2", region)
@@ -435,9 +471,39 @@ class Deployer:
             instance["id"] = made["InstanceId"]
             if instance.get("availability_zone"):
                 self._wire_zone_member(instance["availability_zone"], made["InstanceId"])
-        if stores.get("dlm_policy_id"):
+            if ebs is not None:
+                volumes = ebs.add_instance_volumes(name, made["InstanceId"], region)
+                by_region.setdefault(region, []).extend(volumes)
+        if stores.get("dr_group") and ebs is not None:
+            self._deploy_dr_group(name, stores)
+        schedules = stores.get("snapshot_schedules") or []
+        if stores.get("dlm_policy_id") and (ebs is None or not schedules):
             self.summary.not_emulated(name, f"dlm-policy:{stores['dlm_policy_id']}",
                                       f"Data Lifecycle Manager: {self._refusal('dlm')}")
+        elif ebs is not None:
+            ebs.time_factor = self.settings.time_factor
+            for region, volumes in by_region.items():
+                for schedule in schedules:
+                    ebs.add_schedule(name, region, schedule, volumes)
+
+    def _deploy_dr_group(self, name: str, stores: dict[str, Any]) -> None:
+        """The DR Auto Scaling group at its declared capacity (pilot-light: zero), from a launch
+        template in the DR region, as the stack declares it."""
+        group = stores["dr_group"]
+        region = _require(group, "region", str, f"workloads.{name}.stores.dr_group")
+        ec2 = self._client("ec2", region)
+        image = ec2.describe_images(Filters=[{"Name": "name", "Values": ["amzn-ami-hvm-*"]}])["Images"][0]["ImageId"]
+        template = ec2.create_launch_template(
+            LaunchTemplateName=f"{name}-dr-{region}",
+            LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"})["LaunchTemplate"]
+        zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+        capacity = int(stores.get("dr_capacity") or 0)
+        self._client("autoscaling", region).create_auto_scaling_group(
+            AutoScalingGroupName=group["name"], MinSize=capacity, DesiredCapacity=capacity,
+            MaxSize=max(capacity, int(group.get("max_size") or 1)), AvailabilityZones=zones,
+            LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"], "Version": "$Latest"},
+            Tags=[{"Key": "workload", "Value": name, "PropagateAtLaunch": True}])
+        self._created(name, "autoscaling-group", group["name"], region, group["name"])
 
     def _deploy_private_record(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
         where = f"workloads.{name}.failover.private_record"

@@ -20,6 +20,8 @@ from chaos.lab.backup import rds_snapshots
 from chaos.lab.control import ControlApi
 from chaos.lab.core import Lab
 from chaos.lab.deploy import LAB_USER_AGENT
+from chaos.lab.ebs import EC2_DATA_OPERATIONS
+from chaos.lab.filestore import PREFIX as FILES_PREFIX
 from chaos.lab.faults import error_response
 from chaos.lab.pitr import RestoreRefused
 from chaos.lab.region_switch import RegionSwitchRefused
@@ -49,16 +51,20 @@ class LabMiddleware:
             **{("s3", op): self._s3_write for op in _S3_REPLICATED_OPERATIONS},
             **{("rds", op): self._rds_call for op in rds.ENDPOINT_OPERATIONS},
             **{("arc-region-switch", op): self._region_switch for op in REGION_SWITCH_OPERATIONS},
+            **{("ec2", op): self._ec2_data for op in EC2_DATA_OPERATIONS},
             # The backup lab (chaos/lab/backup): RDS snapshots with data, archived S3 objects.
             **{("rds", op): self._rds_snapshot_call for op in rds_snapshots.OPERATIONS},
             **{("s3", op): self._s3_archive_call for op in ("GetObject", "HeadObject", "RestoreObject")},
         }
         # REST-JSON services whose operation the request line alone does not name: routed by service.
         self._by_service: dict[str, Callable[[AwsRequest], Reply]] = {
-            "backup": lambda request: self.lab.backup.backup_call(request, self._moto)}
+            "backup": lambda request: self.lab.backup.backup_call(request, self._moto),
+            "efs": self._efs_call, "elasticfilesystem": self._efs_call}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path.startswith(FILES_PREFIX):  # the EFS/EBS data plane (chaos/lab/filestore.py)
+            return self.lab.shares(environ, start_response)
         if path.startswith("/_lab/") or path.startswith("/_localstack/"):
             return self.control(environ, start_response)
         request = AwsRequest.from_environ(environ)
@@ -218,6 +224,30 @@ class LabMiddleware:
         headers.append(("Content-Length", str(len(reply))))
         return status, headers, reply
 
+    # --- EFS replication (chaos/lab/efs.py) -----------------------------------------------------------------
+
+    def _efs_call(self, request: AwsRequest) -> Reply:
+        reply = self.lab.efs.call(request.method, request.path, request.query)
+        return self._moto(request) if reply is None else reply
+
+    # --- EC2: the EBS data behind snapshots and volumes ---------------------------------------------------
+
+    def _ec2_data(self, request: AwsRequest) -> Reply:
+        status, headers, reply = self._moto(request)
+        if status != 200:
+            return status, headers, reply
+        # EC2 answers in camelCase (<volumeId>); the data plane reads PascalCase like the request
+        answer = {_pascal(child.tag.rsplit("}", 1)[-1]): child.text
+                  for child in ElementTree.fromstring(reply) if len(child) == 0}
+        params = {name: request.param(name) for name in
+                  ("VolumeId", "SnapshotId", "SourceSnapshotId", "AvailabilityZone")}
+        try:
+            self.lab.ebs.after_ec2_call(request.operation, request.region, params, answer)
+        except Exception as error:  # the caller must not believe the data moved
+            log.exception("EBS data plane failed on %s", request.operation)
+            return error_response(request, 500, "InternalError",
+                                  f"lab EBS data plane failed on {request.operation}: {error}")
+        return status, headers, reply
 
     # --- the backup lab -----------------------------------------------------------------------------------
 
@@ -233,6 +263,10 @@ class LabMiddleware:
     def _s3_archive_call(self, request: AwsRequest) -> Reply:
         answered = self.lab.backup.s3_archive_call(request, self._moto)
         return answered if answered is not None else self._moto(request)
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
 
 
 def _xml(status: int, body: bytes) -> Reply:

@@ -27,18 +27,19 @@ from infra.envelope.figures import FIGURES
 PROFILES = ("aws", "mechanics")
 
 # The lab's mechanics lags (real seconds), for the `mechanics` profile and calibration.
-MECHANICS_LAG_SECONDS = {"dynamodb": 0.5, "s3": 2.0, "rds": 1.0}
+MECHANICS_LAG_SECONDS = {"dynamodb": 0.5, "s3": 2.0, "rds": 1.0, "efs": 2.0}
 MECHANICS_LAG_SOURCES = {
     "dynamodb": "mechanics profile: fixed 0.5 s (real time), for calibration",
     "s3": "mechanics profile: fixed 2 s (real time), for calibration",
     "rds": "mechanics profile: fixed 1 s (real time), for calibration",
+    "efs": "mechanics profile: fixed 2 s (real time), for calibration",
 }
 
 # Replication lag per store kind under `aws`: the figure and which side of it the lab applies.
 # RDS: AWS publishes no typical cross-region lag ("asynchronous"; the ReplicaLag alarm bounds it);
 # the lab applies 1 AWS-second, labelled an estimate.
 AWS_LAG_FIGURES = {"dynamodb": "dynamodb.mrec_replication", "s3": "s3.rtc_replication",
-                   "rds": "rds.cross_region_replica_lag"}
+                   "rds": "rds.cross_region_replica_lag", "efs": "efs.replication"}
 RDS_LAG_ESTIMATE_SECONDS = 1.0
 
 # Actions padded to AWS's worst case under `aws` (figure key per action).

@@ -52,16 +52,24 @@ class SteadyStateProbe:
         self.witness_seq: int | None = None  # set once the canary has an acknowledged write
         # The lab under the aws profile: traffic moves only a TTL (scaled) after Route 53's answer.
         self._resolver = dns.CachingResolver(dns.record_ttl_seconds(workload) * dns_time_factor)
+        # A scenario's own steady state beside read-your-write (e.g. "a backup completed since
+        # the fault"): None when it has none, else a check returning (ok, detail).
+        self.extra_check: Any = None
+        # False where the scenario repoints the application itself (a restore drill): DNS still
+        # answers the healthy primary region, which is not where the drill's copy is.
+        self.follow_dns = True
 
     def resolve_store(self) -> StoreRef:
         """Where the application's traffic lands now: DNS answer → region → store."""
         current = self.routing.current
-        if not dns.has_dns_failover(self.inventory, self.workload):
+        if not self.follow_dns or not dns.has_dns_failover(self.inventory, self.workload):
             return current
         region = self._resolver.answer(dns.answered_region(self.target, self.inventory, self.workload))
         if region == current.region:
             return current  # same region: the app's store (possibly a restored one)
-        store = self.workload.stores.in_region(region)
+        # the application's latest store in that region (a restored copy), else the declared one
+        store = next((s for s in reversed(self.routing.history) if s.region == region),
+                     None) or self.workload.stores.in_region(region)
         if store is None:
             raise dns.DnsAnswerError(f"Route 53 answers {region}, where "
                                      f"{self.workload_name} has no store")
@@ -80,6 +88,10 @@ class SteadyStateProbe:
                     store, self._canary_stream, self.witness_seq):
                 return ProbeOutcome(False, f"canary record {self.witness_seq} missing from {store}",
                                     store)
+            if self.extra_check is not None:
+                ok, detail = self.extra_check()
+                if not ok:
+                    return ProbeOutcome(False, detail, store)
         except Exception as err:  # an unreachable store is exactly what a probe reports
             return ProbeOutcome(False, describe_error(err), store)
         return ProbeOutcome(True, f"read-your-write ok on {store}", store)

@@ -53,6 +53,8 @@ class RunbookContext:
     stop: threading.Event = field(default_factory=threading.Event)  # Ctrl-C / scenario abort
     last_observed_at: float | None = None  # start of the check that ended the last wait_until
     shared: Shared = field(default_factory=Shared)  # one per scenario run, across its workloads
+    faults: list[Any] = field(default_factory=list)      # the faults injected for this workload
+    state: dict[str, Any] = field(default_factory=dict)  # what the scenario set up for it
 
     @property
     def short_run(self) -> str:

@@ -57,6 +57,43 @@ def by_missing_data(ctx: RunbookContext, witness_missing: Callable[[], bool]) ->
     return _detected(ctx, "steady-state probe: an acknowledged order is no longer readable")
 
 
+def announced(ctx: RunbookContext, how: str) -> str:
+    """A failure the operator starts (a restore drill): known at the fault."""
+    return _detected(ctx, how, at=ctx.fault_time)
+
+
+def by_alarm(ctx: RunbookContext) -> str:
+    """A CloudWatch alarm's notification reaches the SNS topic the operator is subscribed to: the
+    scenario subscribed an SQS queue (`ctx.state["alarm_queue"]`); detection is when SNS
+    delivered the ALARM message (SQS `SentTimestamp`)."""
+    name, region, queue = ctx.state["alarm_watch"]
+    sqs = ctx.target.client("sqs", region)
+
+    def alarm_message() -> tuple[float, str] | None:
+        answer = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
+                                     AttributeNames=["SentTimestamp"], WaitTimeSeconds=0)
+        for message in answer.get("Messages", []):
+            body = _json(message.get("Body", ""))
+            if body.get("NewStateValue") == "ALARM":
+                return int(message["Attributes"]["SentTimestamp"]) / 1000.0, body.get("AlarmName", name)
+        return None
+
+    sent, alarm = ctx.wait_until(f"alarm {name} notification", alarm_message)
+    return _detected(ctx, f"CloudWatch alarm {alarm} (NumberOfBackupJobsFailed) notified its SNS topic",
+                     at=sent)
+
+
+def _json(text: str) -> dict:
+    import json
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    if isinstance(value, dict) and "Message" in value and isinstance(value["Message"], str):
+        return _json(value["Message"])  # an SNS envelope (raw delivery off)
+    return value if isinstance(value, dict) else {}
+
+
 def _detected(ctx: RunbookContext, how: str, *, at: float | None = None) -> str:
     at = ctx.last_observed_at if at is None else at
     ctx.journal.record(DETECTED, ctx.scenario, ctx.workload_name, t=at, how=how)

@@ -213,6 +213,8 @@ def fail_over_by_plan(ctx: RunbookContext) -> None:
     execution.run_or_wait(ctx)
     ctx.done(f"Region switch plan {plan.name} activated {target.region} "
              f"(execution {execution.execution_id})", at=execution.ended_at)
+    if ctx.workload.stores.takes_over_outside_plan:
+        ctx.workload.stores.take_over(ctx, target)
     # The plan made the DR copy take over (an RDS replica promoted); the application checks it takes writes.
     ctx.wait_until(f"{target} taking writes after the plan",
                    lambda: ctx.workload.stores.taken_over(ctx.target, target))

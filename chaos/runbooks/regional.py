@@ -33,6 +33,19 @@ def fail_over_to_dr(ctx: RunbookContext) -> None:
     ctx.started(f"regional-failover-{target.kind}")
     ctx.workload.stores.take_over(ctx, target)
     _repoint_private_record(ctx, target.region)
+    _repoint(ctx, target)
+
+
+def recover_in_dr(ctx: RunbookContext) -> None:
+    """No live replica (backup-restore, pilot-light compute): bring the workload up in the DR
+    region from the copy kept there (an AWS Backup copy, a DLM snapshot copy), then repoint.
+    RTO = detection + restore + repoint."""
+    region = ctx.workload.dr_region
+    ctx.started(f"regional-restore-{ctx.workload.kind}")
+    _repoint(ctx, ctx.workload.stores.recover_in(ctx, region))
+
+
+def _repoint(ctx: RunbookContext, target: StoreRef) -> None:
     ctx.routing.switch(target)
     ctx.done(f"application switched to {target}")
     if dns.has_dns_failover(ctx.inventory, ctx.workload):

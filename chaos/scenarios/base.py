@@ -6,14 +6,16 @@ A scenario never branches on store kind: it asks the workload's typed store view
 from __future__ import annotations
 
 import abc
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from chaos.faults.base import Fault
 from chaos.runbooks.context import RunbookContext
-from chaos.stores.base import RecordStream
+from chaos.journal import Journal
+from chaos.stores.base import RecordStream, StoreRef
 from chaos.targets.base import Target
-from chaos.targets.inventory import Workload
+from chaos.targets.inventory import Inventory, Workload
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,23 @@ class FaultInputs:
     run_id: str
     scenario: str
     workloads: dict[str, Workload]     # the applicable workloads
+    app_stores: dict[str, StoreRef]    # where each application writes when the fault hits
     primary_region: str
     pause_seconds: float
     deletion_mode: str
     ttl_seconds: float
+    inventory: Inventory | None = None
+    routings: dict[str, Any] | None = None   # each workload's AppRouting (a drill switches it)
+
+
+def for_each_run(runs: list[Any], action: Callable[[Any], None]) -> None:
+    """`action(run)` for every workload run at once (backup and copy jobs of several workloads
+    run side by side, as a plan's jobs do); the first failure is raised once all are done."""
+    if not runs:
+        return
+    with ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="stage") as pool:
+        for future in [pool.submit(action, run) for run in runs]:
+            future.result()
 
 
 class Scenario(abc.ABC):
@@ -51,6 +66,11 @@ class Scenario(abc.ABC):
     @abc.abstractmethod
     def applies_to(self, workload: Workload) -> str | None:
         """None when the workload's protection covers this failure, else why not."""
+
+    def before_fault(self, *, target: Target, inventory: "Inventory", runs: list[Any],
+                     journal: Journal, budget_seconds: float) -> None:
+        """Set the stage once the canaries run (e.g. the DR copy a restore will need); default
+        nothing. `runs` are the engine's WorkloadRun objects."""
 
     @abc.abstractmethod
     def plan_faults(self, inputs: FaultInputs) -> FaultPlan:

@@ -7,11 +7,16 @@
 | instance-failure     | rds Multi-AZ                                 | the primary instance crashes    | reboot with failover |
 | replication-pause    | workloads with a live DR-region replica      | replication paused, then region down | regional failover |
 | accidental-deletion  | dynamodb (PITR), s3 (versioned), rds (PITR)  | canary records (or table) deleted | point-in-time restore / version restore |
+| restore-drill        | workloads in an AWS Backup plan              | app off its store for the drill | restore the newest point of each vault, validate |
+| ransomware           | workloads in an AWS Backup plan              | data deleted, points/snapshots attacked | restore the newest surviving point |
+| backup-job-failure   | workloads in an AWS Backup plan              | the resource's backup jobs fail | alarm -> retry the backup (chaos/scenarios/backup.py) |
 
 Which workload a scenario applies to is its store's answer (chaos/stores/), never a kind test here.
 """
 from __future__ import annotations
 
+from chaos.scenarios.backup import (BackupJobFailureScenario, RansomwareScenario,
+                                    RestoreDrillScenario)
 from chaos.scenarios.base import FaultInputs, FaultPlan, Scenario
 from chaos.scenarios.deletion import AccidentalDeletionScenario
 from chaos.scenarios.multi_az import AzOutageScenario, InstanceFailureScenario
@@ -19,6 +24,8 @@ from chaos.scenarios.regional import RegionOutageScenario, ReplicationPauseScena
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     RegionOutageScenario(), AzOutageScenario(), InstanceFailureScenario(),
-    ReplicationPauseScenario(), AccidentalDeletionScenario())}
+    ReplicationPauseScenario(), AccidentalDeletionScenario(),
+    RestoreDrillScenario(),
+    RansomwareScenario(), BackupJobFailureScenario())}
 
 __all__ = ["SCENARIOS", "FaultInputs", "FaultPlan", "Scenario"]

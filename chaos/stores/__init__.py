@@ -7,30 +7,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from chaos.stores.base import InventoryError, RecordStream, StoreRef, Stores, Undriven, Writer, field
+from chaos.stores.base import InventoryError, RecordStream, StoreRef, Stores, Writer
 from chaos.stores.dynamodb import DynamoDbStores
+from chaos.stores.ec2 import Ec2Stores
+from chaos.stores.efs import EfsStores
 from chaos.stores.rds import RdsStores
 from chaos.stores.s3 import S3Stores
 
-
-def _efs(raw: dict[str, Any], where: str) -> Stores:
-    fs = field(raw, "file_system", where, dict)
-    return Undriven("efs", field(fs, "region", f"{where}.file_system"),
-                    field(fs, "id", f"{where}.file_system"))
-
-
-def _ec2(raw: dict[str, Any], where: str) -> Stores:
-    instances = field(raw, "instances", where, list)
-    if not instances:
-        raise InventoryError(f"{where}.instances", "empty")
-    first = instances[0]
-    return Undriven("ec2", field(first, "region", f"{where}.instances[0]"),
-                    field(first, "id", f"{where}.instances[0]"))
-
-
 PARSERS: dict[str, Callable[[dict[str, Any], str], Stores]] = {
-    "dynamodb": DynamoDbStores.parse, "s3": S3Stores.parse, "rds": RdsStores.parse,
-    "efs": _efs, "ec2": _ec2}
+    kind.kind: kind.parse
+    for kind in (DynamoDbStores, S3Stores, RdsStores, EfsStores, Ec2Stores)}
 
 
 def parse_stores(kind: str, raw: Any, where: str) -> Stores:

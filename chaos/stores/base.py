@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 if TYPE_CHECKING:  # imported for annotations only: runbooks import the stores, not the reverse
     from chaos.runbooks.context import RunbookContext
     from chaos.targets.base import Target
-    from chaos.targets.inventory import Workload
+    from chaos.targets.inventory import Inventory, Workload
 
 
 class InventoryError(ValueError):
@@ -115,6 +115,9 @@ class Stores(abc.ABC):
 
     kind: ClassVar[str]
     deletion_modes: ClassVar[tuple[str, ...]] = ("items",)
+    # AWS Backup's resource type for this kind (StartBackupJob, recovery points), None: not backed up
+    backup_resource_type: ClassVar[str | None] = None
+    arn_format: ClassVar[str] = ""   # ARN of one store: {region} {account} {name}
 
     # -- where the data is ------------------------------------------------------------------
     @abc.abstractmethod
@@ -137,6 +140,10 @@ class Stores(abc.ABC):
         """None when the harness can write and audit this kind's data (every scenario needs it)."""
         return None
 
+    def why_not_on(self, target: "Target") -> str | None:
+        """None when the harness reaches this kind's data on `target`."""
+        return None
+
     @abc.abstractmethod
     def writer(self, target: "Target", *, fail_fast: bool = True) -> Writer:
         """A writer for this workload (its own clients or connection)."""
@@ -145,10 +152,15 @@ class Stores(abc.ABC):
     def audit(self, target: "Target", store: StoreRef, stream: RecordStream) -> set[int]:
         """Which sequence numbers of `stream` exist in `store`."""
 
-    def prepare(self, target: "Target") -> None:
-        """Make the primary ready for the canary (e.g. create its table); default nothing."""
+    def prepare(self, target: "Target") -> StoreRef:
+        """Make the primary ready for the canary (e.g. create its table); return the store the
+        application writes to (default the primary)."""
+        return self.primary()
 
     # -- accidental deletion and point-in-time restore --------------------------------------
+    # True: deleted data comes back from an AWS Backup recovery point, not a point in time
+    deletion_restores_from_backup: ClassVar[bool] = False
+
     def deletion_mode(self, asked: str) -> str:
         """The deletion mode to use when `asked` is requested (a kind without tables deletes
         items)."""
@@ -173,9 +185,51 @@ class Stores(abc.ABC):
     def why_no_regional_failover(self, workload: "Workload") -> str | None:
         """None when a live replica in the DR region can take the application over."""
         if self.in_region(workload.dr_region) is None or workload.dr_region == self.primary().region:
-            return (f"{workload.strategy} keeps no live replica in {workload.dr_region}: it "
-                    "recovers from AWS Backup copies, which the lab declares but does not emulate")
+            return (f"{workload.strategy} keeps no live replica of {self.kind} in "
+                    f"{workload.dr_region}: there is no replication to pause or fail over to (it "
+                    "recovers from the copies it keeps there)")
         return None
+
+    def why_no_regional_recovery(self, workload: "Workload") -> str | None:
+        """Without a live replica: None when a copy kept in the DR region (an AWS Backup copy in
+        the DR vault, by default) can be restored there."""
+        if self.backup_resource_type is None:
+            return f"AWS Backup does not protect {self.kind}: nothing to restore in {workload.dr_region}"
+        if not workload.backup_plan:
+            return (f"{workload.name} is in no AWS Backup plan: no recovery point is copied to "
+                    f"{workload.dr_region}")
+        return None
+
+    def copy_to_dr_now(self, target: "Target", inventory: "Inventory", workload: "Workload",
+                       store: StoreRef, wait: Any) -> dict[str, Any]:
+        """Make the copy the strategy keeps in the DR region now (default: an on-demand AWS Backup
+        job into the primary vault and a copy job to the DR vault, as the plan's rule and copy
+        action do on schedule); returns what was made."""
+        from chaos.runbooks import backup
+        return backup.take_copy(target, inventory, workload, store, wait=wait)
+
+    def recover_in(self, ctx: "RunbookContext", region: str) -> StoreRef:
+        """Bring up a writable copy in `region` from what the strategy keeps there (default: the
+        newest AWS Backup recovery point of the region's vault); return it."""
+        from chaos.runbooks import backup  # runbooks import the stores; this is the way back
+        return backup.restore_newest(ctx, region)
+
+    def resource_arn(self, store: StoreRef, account: str) -> str:
+        """The ARN AWS Backup knows `store` by."""
+        return self.arn_format.format(region=store.region, account=account, name=store.name)
+
+    def restore_metadata(self, new_name: str, region: str) -> dict[str, str]:
+        """StartRestoreJob metadata that restores into a new resource named `new_name`."""
+        raise NotImplementedError(f"{self.kind} has no AWS Backup restore")
+
+    def snapshots_to_attack(self, target: "Target", workload: "Workload") -> list[tuple[str, str, str, Any]]:
+        """(service, region, id, delete-call) for each snapshot of this kind outside AWS Backup
+        that an attacker with the application's credentials would try to delete; default none."""
+        return []
+
+    def restored_store(self, created_arn: str, region: str) -> StoreRef:
+        """The store a restore job created (from its CreatedResourceArn)."""
+        return StoreRef(self.kind, region, created_arn.replace(":", "/").rsplit("/", 1)[-1])
 
     def take_over(self, ctx: "RunbookContext", dr: StoreRef) -> None:
         """Make the DR copy `dr` take writes (promote it, break replication...); the runbook then
@@ -186,11 +240,24 @@ class Stores(abc.ABC):
         Region switch plan). Default: a replica that already takes writes."""
         return True
 
+    # True when no ARC Region switch execution block makes this kind's DR copy take over (EFS:
+    # the plan has no EFS block), so the runbook runs `take_over` itself after the plan.
+    takes_over_outside_plan: bool = False
+
     # -- failover inside a region ------------------------------------------------------------
     def why_no_multi_az_failover(self) -> str | None:
         """None when the primary has a standby in another AZ to fail over to."""
         return (f"{self.kind} is a regional service spread over AZs by AWS: there is no "
                 "instance to fail over")
+
+    def why_no_instance_failover(self) -> str | None:
+        """None when an instance failure is recovered by failing over (Multi-AZ standby)."""
+        return self.why_no_multi_az_failover()
+
+    def prepare_zone_failover(self, target: "Target", inventory: "Inventory", workload: "Workload",
+                              store: StoreRef, wait: Any) -> dict[str, Any] | None:
+        """What an AZ failover will need, made now (EBS: snapshots); default nothing."""
+        return None
 
     def primary_zone(self) -> str | None:
         """The availability zone of the primary instance, if the inventory gives one."""
@@ -199,27 +266,3 @@ class Stores(abc.ABC):
     def fail_over_within_region(self, ctx: "RunbookContext", *, forced: bool) -> None:
         """Multi-AZ recovery: `forced` reboots with failover, otherwise await AWS's own."""
         raise NotImplementedError(f"{self.kind} has no failover inside a region")
-
-
-@dataclass(frozen=True)
-class Undriven(Stores):
-    """A kind the inventory declares that the harness has no data plane for (yet): every
-    scenario skips it with that reason."""
-
-    kind: str  # type: ignore[misc]  # per instance: the kind's own name
-    region: str
-    name: str
-
-    def why_no_canary(self) -> str:
-        return (f"{self.kind} has no canary (the canaries write DynamoDB items, S3 objects "
-                f"and PostgreSQL rows; the lab has no {self.kind.upper()} data plane "
-                "either), so there is nothing to measure")
-
-    def primary(self) -> StoreRef:
-        return StoreRef(self.kind, self.region, self.name)
-
-    def writer(self, target: "Target", *, fail_fast: bool = True) -> Writer:
-        raise NotImplementedError(self.why_no_canary())
-
-    def audit(self, target: "Target", store: StoreRef, stream: RecordStream) -> set[int]:
-        raise NotImplementedError(self.why_no_canary())

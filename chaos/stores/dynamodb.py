@@ -28,6 +28,11 @@ BATCH = 25  # BatchWriteItem limit
 class DynamoDbStores(Stores):
     kind = "dynamodb"
     deletion_modes = ("items", "table")
+    backup_resource_type = "DynamoDB"
+    arn_format = "arn:aws:dynamodb:{region}:{account}:table/{name}"
+
+    def restore_metadata(self, new_name: str, region: str) -> dict[str, str]:
+        return {"targetTableName": new_name}
 
     table: str
     region: str

@@ -41,6 +41,11 @@ STATEMENT_TIMEOUT_MS = 2000
 class RdsStores(Stores):
     kind = "rds"
     deletion_modes = ("items", "table")
+    backup_resource_type = "RDS"
+    arn_format = "arn:aws:rds:{region}:{account}:db:{name}"
+
+    def restore_metadata(self, new_name: str, region: str) -> dict[str, str]:
+        return {"DBInstanceIdentifier": new_name}
 
     identifier: str
     region: str
@@ -111,10 +116,11 @@ class RdsStores(Stores):
         return self.available_and_writable(target, dr)
 
     # -- canary ------------------------------------------------------------------------------
-    def prepare(self, target: "Target") -> None:
+    def prepare(self, target: "Target") -> StoreRef:
         """Create the canary table on the primary before the run (replicas receive it by WAL)."""
         with self.connect(target, self.primary(), fail_fast=False) as conn:
             conn.execute(CREATE_TABLE)
+        return self.primary()
 
     def writer(self, target: "Target", *, fail_fast: bool = True) -> "PostgresWriter":
         return PostgresWriter(target, self, fail_fast=fail_fast)
@@ -154,6 +160,16 @@ class RdsStores(Stores):
         ctx.routing.switch(restored)
         ctx.done(f"restored {source.name} as of the deletion into {restored.name}; "
                  "application switched")
+
+    def snapshots_to_attack(self, target: "Target", workload: Any) -> list[tuple[str, str, str, Any]]:
+        found = []
+        for region in sorted({self.region, workload.dr_region}):
+            client = target.client("rds", region)
+            for snap in client.describe_db_snapshots(DBInstanceIdentifier=self.identifier).get("DBSnapshots", []):
+                ident = snap["DBSnapshotIdentifier"]
+                found.append(("rds", region, ident,
+                              lambda c=client, i=ident: c.delete_db_snapshot(DBSnapshotIdentifier=i)))
+        return found
 
     # -- regional failover -------------------------------------------------------------------
     def take_over(self, ctx: "RunbookContext", dr: StoreRef) -> None:

@@ -27,6 +27,11 @@ BATCH = 1000  # DeleteObjects limit
 class S3Stores(Stores):
     kind = "s3"
     deletion_modes = ("items",)
+    backup_resource_type = "S3"
+    arn_format = "arn:aws:s3:::{name}"
+
+    def restore_metadata(self, new_name: str, region: str) -> dict[str, str]:
+        return {"DestinationBucketName": new_name, "NewBucket": "true", "Encrypted": "false"}
 
     bucket: str
     region: str

@@ -21,6 +21,7 @@ AZ_OUTAGE = "az-outage"
 INSTANCE_FAILURE = "instance-failure"
 REPLICATION_PAUSE = "replication-pause"
 ACCIDENTAL_DELETION = "accidental-deletion"
+BACKUP_JOB_FAILURE = "backup-job-failure"
 
 # The canary must see an outage as a fast failure, not as a 60 s botocore retry loop: one attempt,
 # short timeouts. Runbooks and probes may wait a little longer per call but still never retry
@@ -58,6 +59,8 @@ class Target(abc.ABC):
     # True when the target compresses AWS's durations (the lab): the engine then picks a time
     # factor per scenario wave and `reset(time_factor=...)` applies it. Others run in AWS's time.
     scales_time: bool = False
+    # The target serves EFS file systems and EBS volumes to the canary (`file_service_url`).
+    has_file_service: bool = False
 
     def __init__(self, endpoint_url: str | None) -> None:
         self.endpoint_url = endpoint_url
@@ -143,6 +146,11 @@ class Target(abc.ABC):
     @abc.abstractmethod
     def remove_fault(self, handle: dict[str, Any]) -> None:
         """Undo `apply_fault`; tolerate a fault already gone (expired rule, stopped experiment)."""
+
+    def file_service_url(self) -> str | None:
+        """Base URL of the file service serving EFS file systems and EBS volumes to the canary
+        (`<url><id>/<path>`), or None where the harness cannot reach file data (AWS)."""
+        return None
 
     def set_replication_paused(self, workload: str | None, paused: bool) -> None:
         raise NotImplementedError(f"{self.name} target cannot pause replication directly")

@@ -143,6 +143,12 @@ class EndpointDeployer(Deployer):
     def _links(self) -> list[dict[str, Any]]:
         return list(self.summary.replication)
 
+    def _lab_efs(self) -> Any:
+        return None  # no EFS data plane on a real endpoint: replication is "declared, not created"
+
+    def _lab_ebs(self) -> Any:
+        return None
+
     def _wire_regions(self, inv: dict[str, Any]) -> None: ...
     def _wire_pitr(self, region: str, table: str) -> None: ...
     def _wire_dynamodb_replication(self, name: str, table: str, regions: list[str], strong: bool = False) -> None: ...

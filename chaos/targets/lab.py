@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 
-from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE, REGION_OUTAGE,
-                                REPLICATION_PAUSE, Deployment, Target)
+from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, BACKUP_JOB_FAILURE, INSTANCE_FAILURE,
+                                REGION_OUTAGE, REPLICATION_PAUSE, Deployment, Target)
 from chaos.targets.chaos_api import ChaosApiFaults
 
 # The lab accepts any credentials; these are moto's conventional dummies.
@@ -27,6 +27,7 @@ def lab_session(region: str) -> boto3.Session:
 class LabTarget(ChaosApiFaults, Target):
     name = "lab"
     scales_time = True  # the lab compresses AWS's durations by a time factor (chaos.lab.timing)
+    has_file_service = True
 
     def __init__(self, *, replication_lag_seconds: float | None, time_factor: float,
                  profile: str = "mechanics") -> None:
@@ -41,10 +42,17 @@ class LabTarget(ChaosApiFaults, Target):
     @property
     def capabilities(self) -> frozenset[str]:
         return frozenset({REGION_OUTAGE, AZ_OUTAGE, INSTANCE_FAILURE, REPLICATION_PAUSE,
-                          ACCIDENTAL_DELETION})
+                          ACCIDENTAL_DELETION, BACKUP_JOB_FAILURE})
 
     def _new_session(self, region: str) -> boto3.Session:
         return lab_session(region)
+
+    def file_service_url(self) -> str | None:
+        return None if self.endpoint_url is None else f"{self.endpoint_url}/_lab/files/"
+
+    def run_dlm(self, workload: str) -> list[dict[str, Any]]:
+        """Fire the workload's DLM schedules now (the lab's DLM emulation, chaos/lab/ebs.py)."""
+        return self.lab_client._call("POST", "/_lab/dlm/run", {"workload": workload})
 
     def spawn(self) -> None:
         """Start the lab process without waiting: it imports moto (~1 s) while the caller

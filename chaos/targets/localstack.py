@@ -61,6 +61,9 @@ class LocalStackTarget(ChaosApiFaults, Target):
         self._unavailable: dict[str, str] = {}
         self._summary: dict[str, Any] = {}
 
+    def file_service_url(self) -> str | None:
+        return f"{self.endpoint_url}/_lab/files/" if self.has_file_service else None
+
     def _new_session(self, region: str) -> boto3.Session:
         return boto3.Session(region_name=region, **LOCALSTACK_CREDENTIALS)
 
@@ -76,6 +79,7 @@ class LocalStackTarget(ChaosApiFaults, Target):
                              "or `python -m chaos lab` there, or fix the URL")
         self.has_chaos_api = chaos_status == 200
         self.has_lab_api = _http_status(f"{self.endpoint_url}/_lab/health") == 200
+        self.has_file_service = self.has_lab_api  # a standalone lab serves EFS/EBS data too
         if self.has_chaos_api:
             from chaos.lab.process import LabClient  # speaks the Chaos API (+ /_lab when there)
             self.lab_client = LabClient(self.endpoint_url)

@@ -34,11 +34,14 @@ def lab():
 
 
 @pytest.mark.parametrize("scenario, applicable", [
-    ("region-outage", ["catalog", "orders", "product-images", "sessions"]),
-    ("replication-pause", ["catalog", "orders", "product-images", "sessions"]),
-    ("az-outage", ["orders"]),
+    ("region-outage", ALL),
+    ("replication-pause", ["app-logs", "catalog", "orders", "product-images", "sessions"]),
+    ("az-outage", ["compute", "orders"]),
     ("instance-failure", ["orders"]),
-    ("accidental-deletion", ["catalog", "logs", "orders", "product-images", "sessions"]),
+    ("accidental-deletion", ALL),
+    ("restore-drill", ALL),
+    ("ransomware", ALL),
+    ("backup-job-failure", ALL),
 ])
 def test_each_scenario_applies_to_what_its_design_says(inventory, lab, scenario, applicable):
     selection = select_workloads(SCENARIOS[scenario], inventory, ALL, lab)
@@ -48,13 +51,14 @@ def test_each_scenario_applies_to_what_its_design_says(inventory, lab, scenario,
 
 
 def test_skip_reasons_say_why(inventory, lab):
-    skipped = select_workloads(SCENARIOS["region-outage"], inventory, ALL, lab).skipped
-    assert "AWS Backup" in skipped["logs"]            # backup-restore: no live replica
-    assert "no EFS data plane" in skipped["app-logs"]
-    assert "no EC2 data plane" in skipped["compute"]
+    skipped = select_workloads(SCENARIOS["replication-pause"], inventory, ALL, lab).skipped
+    assert "no replication to pause" in skipped["logs"]      # backup-restore: no live replica
+    assert "no replication to pause" in skipped["compute"]   # pilot-light compute: DLM copies
     skipped = select_workloads(SCENARIOS["az-outage"], inventory, ALL, lab).skipped
     assert "regional service" in skipped["catalog"]
-    assert "no canary" in skipped["compute"]          # EC2 has instances, but nothing to measure
+    assert "regional service" in skipped["app-logs"]
+    skipped = select_workloads(SCENARIOS["instance-failure"], inventory, ALL, lab).skipped
+    assert "volume intact" in skipped["compute"]
 
 
 def test_a_target_without_the_fault_skips_the_scenario(raw_inventory):
@@ -99,6 +103,7 @@ def _inputs(lab, inventory, names, scenario):
     return FaultInputs(target=lab, run_id="run", scenario=scenario,
                        workloads={n: inventory.workloads[n] for n in names},
                        primary_region=inventory.primary_region, pause_seconds=3.0,
+                       app_stores={n: inventory.workloads[n].stores.primary() for n in names},
                        deletion_mode="items", ttl_seconds=100.0)
 
 

@@ -50,13 +50,14 @@ EMULATIONS = [
 class BackupLab:
     def __init__(self, workdir: Path, *, client: Callable[[str, str], Any], data_plane: Callable[[], Any | None],
                  bucket_regions: dict[str, str], faults: Any, scopes: Callable[[], Any],
-                 on_event: Callable[..., None], time_factor: float = 1.0):
+                 on_event: Callable[..., None], time_factor: float = 1.0, shares: Any = None,
+                 ebs: Any = None):
         self.root = workdir / "backup"
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         self.clock = LabClock(time_factor)
         self.services = LabServices(client=client, data_plane=data_plane, bucket_regions=bucket_regions,
-                                    workdir=self.root / "scratch")
+                                    workdir=self.root / "scratch", shares=shares, ebs=ebs)
         self._faults = faults
         self._scopes = scopes
         self._record = on_event

@@ -48,6 +48,8 @@ class LabServices:
     data_plane: Callable[[], Any | None]         # the PostgreSQL data plane, if running
     bucket_regions: dict[str, str]               # S3 bucket -> region (filled by deploy)
     workdir: Path                                # scratch space for providers
+    shares: Any = None                           # EFS file systems / EBS volumes (chaos/lab/filestore.py)
+    ebs: Any = None                              # EBS snapshots' data (chaos/lab/ebs.py)
 
 
 @dataclass(frozen=True)
