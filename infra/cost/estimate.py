@@ -229,9 +229,10 @@ def budgets(declared: Declared, workloads: list[WorkloadCost]) -> list[BudgetChe
     return checks
 
 
-def cost_workloads(declared: Declared, config: StackConfig) -> list[WorkloadCost]:
+def cost_workloads(declared: Declared, config: StackConfig, only: set[str] | None = None) -> list[WorkloadCost]:
+    """Cost per workload (`only`: just these, e.g. the ones a what-if variant changed)."""
     costs = []
-    for name, ledger in simulate_stack(declared, config).items():
+    for name, ledger in simulate_stack(declared, config, only).items():
         lines, unpriced = price_ledger(name, ledger)
         workload = config.workloads[name]
         costs.append(WorkloadCost(name, workload.kind.value, workload.strategy.name, lines, ledger.notes, unpriced))

@@ -37,6 +37,23 @@ S3_MINIMUM_DAYS = {key.split(".", 1)[1]: days for key, (days, _) in MINIMUM_DAYS
 
 
 @dataclass(frozen=True)
+class Resource:
+    """What the simulation reads of one declared resource (plain data: cacheable as JSON)."""
+
+    type: str
+    name: str
+    id: str
+    region: str | None
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+    @classmethod
+    def of(cls, declared: Any) -> "Resource":
+        """From an `infra.offline.DeclaredResource`."""
+        return cls(declared.type, declared.name, declared.id, declared.region, declared.inputs, declared.outputs)
+
+
+@dataclass(frozen=True)
 class Declared:
     """The offline evaluation's resources, indexed the ways the simulation looks them up."""
 
@@ -412,5 +429,6 @@ def simulate_workload(declared: Declared, workload: WorkloadConfig) -> Ledger:
     return ledger
 
 
-def simulate_stack(declared: Declared, config: StackConfig) -> dict[str, Ledger]:
-    return {name: simulate_workload(declared, workload) for name, workload in config.workloads.items()}
+def simulate_stack(declared: Declared, config: StackConfig, only: set[str] | None = None) -> dict[str, Ledger]:
+    return {name: simulate_workload(declared, workload) for name, workload in config.workloads.items()
+            if only is None or name in only}
