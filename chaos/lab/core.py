@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from chaos.lab import motostate
-from chaos.lab.deploy import Deployer, DeployError, DeploySettings, LabParts
+from chaos.lab.auth import LabCredentials
+from chaos.lab.deploy import (MAX_REPLICATION_LAG_SECONDS, Deployer, DeployError, DeploySettings, LabParts,
+                              check_deploy_request, check_duration)
 from chaos.lab.events import EventLog
 from chaos.lab.faults import FaultStore, OutageScopes, RequestContext
 from chaos.lab.health import HealthMonitor
@@ -35,6 +37,7 @@ class Lab:
         if self._owns_workdir:  # PostgreSQL runs as `postgres` and must traverse into it
             self.workdir.chmod(0o755)
         self.default_time_factor = time_factor
+        self.credentials = LabCredentials.generate()  # chaos.lab.auth: token + AWS keys of this lab
         self.endpoint = ""  # set by the server once it listens
         self.events = EventLog()
         self.faults = FaultStore()
@@ -83,17 +86,16 @@ class Lab:
 
     # --- deploy / reset -----------------------------------------------------------------------------------
 
-    def deploy(self, inventory: dict[str, Any], replication_lag_seconds: float | None,
-               time_factor: float | None) -> dict[str, Any]:
-        if not isinstance(inventory, dict):
-            raise DeployError("inventory: must be a JSON object; follow docs/inventory.md")
-        settings = DeploySettings(replication_lag_seconds,
-                                  self.default_time_factor if time_factor is None else float(time_factor))
-        if settings.time_factor <= 0:
-            raise DeployError("time_factor: must be > 0; e.g. 1.0 (real time) or 0.1 (10x faster)")
+    def deploy(self, inventory: Any, replication_lag_seconds: Any, time_factor: Any) -> dict[str, Any]:
+        """Replace whatever is deployed with `inventory`. Everything is checked first (schema, names
+        that become paths or identifiers, settings): a refused deploy leaves the running lab as it was."""
+        settings = check_deploy_request(inventory, replication_lag_seconds,
+                                        self.default_time_factor if time_factor is None else time_factor)
         with self._deploy_lock:
             self._teardown()
-            parts = LabParts(endpoint=self.endpoint, replication=self.replication, pitr=self.pitr,
+            parts = LabParts(endpoint=self.endpoint,
+                             keys=(self.credentials.aws_access_key_id, self.credentials.aws_secret_access_key),
+                             replication=self.replication, pitr=self.pitr,
                              health=self.health, route53=self.route53, context=self.context,
                              data_plane=self.data_plane,
                              running_data_plane=lambda: self._data_plane)
@@ -140,10 +142,10 @@ class Lab:
     def configure_replication(self, workload: str | None, paused: bool | None,
                               lag_seconds: float | None) -> list[dict[str, Any]]:
         known = self.replication.workloads() | {l["workload"] for l in self.replication_links()}
-        if workload is not None and workload not in known:
-            raise DeployError(f"workload: no replicated workload {workload!r}; use one of {sorted(known)}")
-        if lag_seconds is not None and lag_seconds < 0:
-            raise DeployError("lag_seconds: must be >= 0")
+        if workload is not None and (not isinstance(workload, str) or workload not in known):
+            raise DeployError(f"workload: no replicated workload {str(workload)[:64]!r}; use one of {sorted(known)}")
+        if lag_seconds is not None:
+            lag_seconds = check_duration("lag_seconds", lag_seconds, MAX_REPLICATION_LAG_SECONDS)
         self.replication.configure(workload, paused, lag_seconds)
         if self._data_plane is not None:
             if paused is not None:

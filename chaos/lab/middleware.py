@@ -1,19 +1,23 @@
 """`LabMiddleware`: the WSGI layer in front of moto.
 
-Per AWS request, in order: the Chaos API's latency effect, the fault rules (an error in the
+Per request, first who may make it (chaos.lab.auth): the lab token on `/_lab/*`,
+`/_localstack/chaos/*` and `/moto-api/*`, a SigV4 signature with the lab's keys on everything else.
+Then, per AWS request, in order: the Chaos API's latency effect, the fault rules (an error in the
 protocol's shape instead of moto's answer), then the few operations the lab answers itself or must
 observe (Route 53 health answers, DynamoDB PITR, S3 writes to replicated buckets, RDS calls that
-reach PostgreSQL). Everything else goes straight to moto: the hot path is one regex on the
-`Authorization` header, one empty-list check and one dict look-up.
+reach PostgreSQL). Everything else goes straight to moto: the hot path is the signature check
+(one HMAC chain), one regex on the `Authorization` header, one empty-list check and one dict look-up.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any, Callable, Iterable
 from xml.etree import ElementTree
 
 from chaos.lab import motostate, rds
+from chaos.lab.auth import TOKEN_HEADER
 from chaos.lab.awsrequest import AwsRequest
 from chaos.lab.control import ControlApi
 from chaos.lab.core import Lab
@@ -24,8 +28,12 @@ from chaos.lab.route53 import Route53Refused
 
 log = logging.getLogger(__name__)
 Reply = tuple[int, list[tuple[str, str]], bytes]
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 404: "Not Found",
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+            403: "Forbidden", 404: "Not Found",
             500: "Internal Server Error", 503: "Service Unavailable"}
+# Paths that need the lab token (docs/lab.md, Threat model); the rest is AWS and needs SigV4.
+_TOKEN_PATHS = ("/_lab/", "/_localstack/", "/moto-api")
+_PUBLIC_PATHS = frozenset({"/_localstack/health"})  # LocalStack's liveness probe: no state in it
 _S3_REPLICATED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload",
                                        "DeleteObject", "DeleteObjects"})
 
@@ -46,11 +54,26 @@ class LabMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path.startswith(_TOKEN_PATHS) and path not in _PUBLIC_PATHS:
+            if not self.lab.credentials.token_ok(environ):
+                return _send(start_response, _json(401, {
+                    "error": f"{path}: missing or wrong {TOKEN_HEADER} header; the token is in the "
+                             "lab's ready file (docs/lab.md, Threat model)"}))
+            if path.startswith("/moto-api"):  # moto's own state dump and reset: the token's too
+                return self.moto_app(environ, start_response)
         if path.startswith("/_lab/") or path.startswith("/_localstack/"):
             return self.control(environ, start_response)
         request = AwsRequest.from_environ(environ)
-        if not request.is_aws:
-            return self.moto_app(environ, start_response)
+        # S3 signs its payload hash in a header; other services sign the body itself.
+        body = b"" if "HTTP_X_AMZ_CONTENT_SHA256" in environ else request.body
+        problem = self.lab.credentials.signature_problem(environ, body)
+        if problem is not None:
+            request.body  # noqa: B018 - consume it, or a kept-alive connection reads it as the next request
+            if not request.is_aws:
+                return _send(start_response, _json(403, {"error": f"{path}: {problem}"}))
+            code = "AuthFailure" if request.service == "ec2" else "InvalidClientTokenId" \
+                if "access key id" in problem else "SignatureDoesNotMatch"
+            return _send(start_response, error_response(request, 403, code, f"lab: {problem}"))
         if LAB_USER_AGENT not in environ.get("HTTP_USER_AGENT", ""):
             if self.lab.faults.latency_ms:
                 time.sleep(self.lab.faults.latency_ms / 1000.0)
@@ -181,6 +204,11 @@ class LabMiddleware:
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(reply))))
         return status, headers, reply
+
+
+def _json(status: int, payload: dict[str, Any]) -> Reply:
+    body = json.dumps(payload).encode()
+    return status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
 
 
 def _xml(status: int, body: bytes) -> Reply:

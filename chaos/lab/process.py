@@ -20,6 +20,7 @@ from typing import Any
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from chaos.errors import ChaosError
+from chaos.lab.auth import TOKEN_HEADER, LabCredentials, read_ready_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 60.0
@@ -43,6 +44,7 @@ class LabProcess:
         self.workdir = workdir
         self.ready_timeout = ready_timeout
         self.endpoint = ""
+        self.credentials: LabCredentials | None = None  # read from the ready file (mode 0600)
         self._process: subprocess.Popen | None = None
         self._rundir: Path | None = None
 
@@ -51,12 +53,17 @@ class LabProcess:
         return self._process.pid if self._process else None
 
     @property
+    def ready_file(self) -> Path | None:
+        """The lab's ready file (mode 0600): endpoint, pid, token and AWS keys."""
+        return self._rundir / "ready.json" if self._rundir else None
+
+    @property
     def log_path(self) -> Path | None:
         return self._rundir / "lab.log" if self._rundir else None
 
     def start(self) -> "LabProcess":
         self._rundir = Path(tempfile.mkdtemp(prefix="securecart-labproc-"))
-        ready_file = self._rundir / "ready.json"
+        ready_file = self.ready_file
         command = [sys.executable, "-m", "chaos", "lab", "--port", str(self.port),
                    "--ready-file", str(ready_file), "--time-factor", str(self.time_factor)]
         if self.stack:
@@ -72,23 +79,27 @@ class LabProcess:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                              cwd=REPO_ROOT, env=env, start_new_session=True)
         try:
-            self.endpoint = self._wait_ready(ready_file)
-            LabClient(self.endpoint).health()
+            self.endpoint, self.credentials = self._wait_ready(ready_file)
+            self.client().health()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wait_ready(self, ready_file: Path) -> str:
+    def client(self) -> "LabClient":
+        """A LabClient carrying this lab's token."""
+        return LabClient(self.endpoint, token=self.credentials.token if self.credentials else None)
+
+    def _wait_ready(self, ready_file: Path) -> tuple[str, LabCredentials]:
         @retry(stop=stop_after_delay(self.ready_timeout), wait=wait_fixed(0.05),
                retry=retry_if_exception_type(_NotReady), reraise=True)
-        def endpoint() -> str:
+        def endpoint() -> tuple[str, LabCredentials]:
             if self._process.poll() is not None:
                 raise ChaosError(f"lab: exited with code {self._process.returncode} before it was ready; "
                                  f"see its log: {self._log_tail()}")
             if not ready_file.exists():
                 raise _NotReady()
-            return json.loads(ready_file.read_text())["endpoint"]
+            return read_ready_file(ready_file)
 
         try:
             return endpoint()
@@ -128,8 +139,10 @@ class LabProcess:
 class LabClient:
     """Every `/_lab` call and the Chaos API, over stdlib HTTP. Errors are one-line `ChaosError`s."""
 
-    def __init__(self, endpoint: str, timeout: float = 30.0, deploy_timeout: float = 300.0):
+    def __init__(self, endpoint: str, timeout: float = 30.0, deploy_timeout: float = 300.0, *,
+                 token: str | None = None):
         self.endpoint = endpoint.rstrip("/")
+        self.token = token  # the lab's X-Lab-Token (LocalStack itself needs none)
         self.timeout = timeout
         self.deploy_timeout = deploy_timeout
 
@@ -186,15 +199,18 @@ class LabClient:
 
     def _call(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.endpoint + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers[TOKEN_HEADER] = self.token
+        request = urllib.request.Request(self.endpoint + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as reply:
                 return json.loads(reply.read() or b"null")
         except urllib.error.HTTPError as error:
             try:
-                message = json.loads(error.read()).get("error")
-            except ValueError:
+                answer = json.loads(error.read())
+                message = answer.get("error") or answer.get("message")  # the lab's, LocalStack's
+            except (ValueError, AttributeError):
                 message = None
             raise ChaosError(f"lab {self.endpoint}{path}: {message or f'HTTP {error.code}'}") from None
         except (urllib.error.URLError, OSError) as error:

@@ -63,8 +63,12 @@ class LabServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="lab-http", daemon=True)
 
     @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    @property
     def endpoint(self) -> str:
-        return f"http://{HOST}:{self._server.server_port}"
+        return f"http://{HOST}:{self.port}"
 
     def start(self) -> "LabServer":
         self._thread.start()

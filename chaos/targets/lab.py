@@ -16,14 +16,6 @@ from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE
                                 REPLICATION_PAUSE, Deployment, Target)
 from chaos.targets.chaos_api import ChaosApiFaults
 
-# The lab accepts any credentials; these are moto's conventional dummies.
-LAB_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def lab_session(region: str) -> boto3.Session:
-    return boto3.Session(region_name=region, **LAB_CREDENTIALS)
-
-
 class LabTarget(ChaosApiFaults, Target):
     name = "lab"
 
@@ -40,15 +32,18 @@ class LabTarget(ChaosApiFaults, Target):
                           ACCIDENTAL_DELETION})
 
     def _new_session(self, region: str) -> boto3.Session:
-        return lab_session(region)
+        # The lab's own keys, from its ready file: it refuses AWS requests signed with any other.
+        if self._process is None or self._process.credentials is None:
+            raise RuntimeError("the lab is not started; call start() first")
+        return boto3.Session(region_name=region, **self._process.credentials.boto3)
 
     def start(self) -> None:
-        from chaos.lab.process import LabClient, LabProcess  # the lab is heavy: import on use
+        from chaos.lab.process import LabProcess  # the lab is heavy: import on use
         if self._process is None:
             self._process = LabProcess(time_factor=self.time_factor)
             self._process.start()
             self.endpoint_url = self._process.endpoint
-            self.lab_client = LabClient(self.endpoint_url)
+            self.lab_client = self._process.client()
 
     def prepare(self, inventory: dict[str, Any]) -> Deployment:
         self.start()

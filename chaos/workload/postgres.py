@@ -8,6 +8,8 @@ application using the instance endpoint does.
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from typing import Any
 
 import psycopg
@@ -36,15 +38,31 @@ def resolve_endpoint(target: Target, store: StoreRef, *, fail_fast: bool = True)
     return endpoint["Address"], int(endpoint["Port"])
 
 
+# target -> {secret ARN: password}; weak, so a finished game day's target takes its passwords along.
+_PASSWORDS: "weakref.WeakKeyDictionary[Target, dict[str, str]]" = weakref.WeakKeyDictionary()
+_PASSWORDS_LOCK = threading.Lock()
+
+
 def _password(target: Target, workload: dict[str, Any]) -> str | None:
-    """On AWS the master password lives in Secrets Manager (RDS-managed); the lab trusts loopback
-    connections and ignores it (docs/postgres-lab.md)."""
+    """The master password from the Secrets Manager secret the inventory names (RDS-managed on
+    AWS; the lab's own, with a random password per lab: docs/postgres-lab.md).
+
+    Read once per target and secret, then kept, as an application reads its database secret at
+    start: the secret lives in the primary region, and a region outage must not take the password
+    away from a writer that fails over to the DR replica."""
     secret_arn = workload["stores"]["primary"].get("master_secret_arn")
-    if target.name != "aws" or not secret_arn:
+    if not secret_arn:
         return None
+    with _PASSWORDS_LOCK:
+        known = _PASSWORDS.get(target, {}).get(secret_arn)
+    if known is not None:
+        return known
     region = workload["stores"]["primary"]["region"]
     secret = target.client("secretsmanager", region).get_secret_value(SecretId=secret_arn)
-    return json.loads(secret["SecretString"])["password"]
+    password = json.loads(secret["SecretString"])["password"]
+    with _PASSWORDS_LOCK:
+        _PASSWORDS.setdefault(target, {})[secret_arn] = password
+    return password
 
 
 def connect(target: Target, workload: dict[str, Any], store: StoreRef, *,

@@ -137,7 +137,7 @@ def test_ctrl_c_mid_fault_reverts_and_stops_the_lab(tmp_path):
                                    text=True).stdout.split()
             argv = open(f"/proc/{pid}/cmdline").read().split("\0")
             ready = json.loads(Path(argv[argv.index("--ready-file") + 1]).read_text())
-            assert LabClient(ready["endpoint"]).faults(), "no fault injected yet"
+            assert LabClient(ready["endpoint"], token=ready["token"]).faults(), "no fault injected yet"
             return int(pid)
 
         lab_pid = Retrying(stop=stop_after_delay(120), wait=wait_fixed(0.2), reraise=True,

@@ -22,16 +22,16 @@ _INVENTORY: dict[str, Any] = {
     "schema_version": 1, "project": "securecart-dr", "stack": "labtest",
     "primary_region": PRIMARY, "dr_region": DR, "chaos_enabled": True, "tags": {},
     "hosted_zone": {"id": "Z-FROM-PULUMI", "name": "securecart.example.com"},
-    "backup": {"vaults": {PRIMARY: {"name": "vault-primary", "arn": "arn:x", "lock_mode": None},
-                          DR: {"name": "vault-dr", "arn": "arn:y", "lock_mode": None}},
-               "plans": [{"name": "daily", "id": "plan-1", "arn": "arn:plan"}], "report_bucket": None},
+    "backup": {"vaults": {PRIMARY: {"name": "vault-primary", "arn": "arn:aws:backup:us-east-1:123456789012:backup-vault:vault-primary", "lock_mode": None},
+                          DR: {"name": "vault-dr", "arn": "arn:aws:backup:us-west-2:123456789012:backup-vault:vault-dr", "lock_mode": None}},
+               "plans": [{"name": "daily", "id": "plan-1", "arn": "arn:aws:backup:us-east-1:123456789012:backup-plan:plan-1"}], "report_bucket": None},
     "fis": None,
     "workloads": {
         "catalog": {
             "kind": "dynamodb", "strategy": "active-active",
             "targets": {"rto_seconds": 60, "rpo_seconds": 1},
             "primary_region": PRIMARY, "dr_region": DR,
-            "stores": {"table": {"name": "catalog", "arn": "arn:t", "stream_arn": "arn:s",
+            "stores": {"table": {"name": "catalog", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/catalog", "stream_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/catalog/stream/2026-01-01T00:00:00.000",
                                  "region": PRIMARY, "hash_key": "pk", "range_key": "sk", "pitr": True,
                                  "pitr_recovery_period_days": 35, "deletion_protection": False},
                        "replicas": [{"region": DR, "kms_key_arn": None}]},
@@ -53,8 +53,8 @@ _INVENTORY: dict[str, Any] = {
             "kind": "s3", "strategy": "warm-standby",
             "targets": {"rto_seconds": 300, "rpo_seconds": 900},
             "primary_region": PRIMARY, "dr_region": DR,
-            "stores": {"bucket": {"name": "images-primary", "arn": "arn:b", "region": PRIMARY, "versioning": True},
-                       "replicas": [{"name": "images-dr", "arn": "arn:r", "region": DR,
+            "stores": {"bucket": {"name": "images-primary", "arn": "arn:aws:s3:::images-primary", "region": PRIMARY, "versioning": True},
+                       "replicas": [{"name": "images-dr", "arn": "arn:aws:s3:::images-dr", "region": DR,
                                      "replication_time_control": True, "delete_marker_replication": True}]},
             "failover": None, "backup": {"tier": "silver", "plan_name": "daily", "continuous": False},
             "fis_templates": {}},
@@ -62,7 +62,7 @@ _INVENTORY: dict[str, Any] = {
             "kind": "efs", "strategy": "backup-restore",
             "targets": {"rto_seconds": 3600, "rpo_seconds": 3600},
             "primary_region": PRIMARY, "dr_region": DR,
-            "stores": {"file_system": {"id": "fs-pulumi", "arn": "arn:fs", "region": PRIMARY},
+            "stores": {"file_system": {"id": "fs-pulumi", "arn": "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-pulumi", "region": PRIMARY},
                        "replicas": [{"region": DR, "file_system_id": "fs-dr"}]},
             "failover": None, "backup": {"tier": "bronze", "plan_name": "daily", "continuous": False},
             "fis_templates": {}},
@@ -83,10 +83,14 @@ def inventory() -> dict[str, Any]:
     return copy.deepcopy(_INVENTORY)
 
 
+# The AWS keys of each lab a test started (chaos.lab.auth): the lab refuses any other signature.
+LAB_KEYS: dict[str, dict[str, str]] = {}
+
+
 @functools.lru_cache(maxsize=None)
 def client(endpoint: str, service: str, region: str = PRIMARY, retries: int = 1) -> Any:
     """Cached: building a botocore client costs ~0.1 s, and polling loops ask for one each time."""
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+    session = boto3.Session(region_name=region, **LAB_KEYS[endpoint])
     return session.client(service, endpoint_url=endpoint,
                           config=Config(retries={"max_attempts": retries, "mode": "standard"}))
 
@@ -103,7 +107,8 @@ def deployed_lab(time_factor: float = TEST_TIME_FACTOR, lag: float | None = None
     from chaos.lab.server import LabServer
 
     with LabServer(time_factor=time_factor) as server:
-        lab = LabClient(server.endpoint)
+        LAB_KEYS[server.endpoint] = server.lab.credentials.boto3
+        lab = LabClient(server.endpoint, token=server.lab.credentials.token)
         summary = lab.deploy(declared or inventory(), replication_lag_seconds=lag, time_factor=time_factor)
         yield server, lab, summary
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import re
+import secrets
 import shutil
 import tempfile
 import threading
@@ -33,7 +34,8 @@ from chaos.lab.postgres.backup import (
     BaseBackup, archive_settings, force_archive, recovery_ended_early, recovery_settings, take_base_backup,
 )
 from chaos.lab.postgres.cluster import (
-    ADMIN_ROLE, PgBinaries, PgServer, make_owned_dir, memory_backed_dir, quote, require_binaries, run_as_postgres,
+    ADMIN_PASSWORD, ADMIN_ROLE, TEMPLATES, PgBinaries, PgServer, make_owned_dir, memory_backed_dir, quote,
+    require_binaries, run_as_postgres,
 )
 from chaos.lab.postgres.delayline import DelayLine
 
@@ -115,13 +117,17 @@ class PostgresDataPlane:
             parent.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(prefix="postgres-", dir=parent))
         try:
-            make_owned_dir(self.root)
+            make_owned_dir(self.root, within=self.root)
             _check_reachable_by_servers(self.root)
         except Exception:
             shutil.rmtree(self.root, ignore_errors=True)
             raise
         # Unix socket paths are limited to ~107 bytes: keep the socket directory short.
-        self.socket_dir = make_owned_dir(Path(tempfile.mkdtemp(prefix="scpg-")))
+        socket_dir = Path(tempfile.mkdtemp(prefix="scpg-"))
+        self.socket_dir = make_owned_dir(socket_dir, within=socket_dir)
+        # The RDS master user's password (every instance of this lab): what RDS keeps in Secrets
+        # Manager; the lab core stores it in the lab's own secret named by the inventory.
+        self.master_password = secrets.token_urlsafe(24)
         self._instances: dict[str, DbInstance] = {}
         self._servers: list[PgServer] = []
         self._zones_out: set[str] = set()
@@ -132,6 +138,10 @@ class PostgresDataPlane:
         self._serial = 0
         self._closed = False
         atexit.register(self.close)
+
+    def master_password_for(self, username: str) -> str:
+        """The password of an instance's master user (the superuser's when the master is it)."""
+        return ADMIN_PASSWORD if username == ADMIN_ROLE else self.master_password
 
     # ================================================================ deploy
 
@@ -171,7 +181,7 @@ class PostgresDataPlane:
             return self.servers(workload)
 
     def _new_instance(self, workload: str, identifier: str, **fields: object) -> DbInstance:
-        archive_dir = make_owned_dir(self._workload_dir(workload) / f"{identifier}.archive")
+        archive_dir = make_owned_dir(self._workload_dir(workload) / f"{identifier}.archive", within=self.root)
         endpoint = DelayLine(f"{identifier}-endpoint", lambda: self._serving_address(identifier))
         instance = DbInstance(identifier=identifier, workload=workload, archive_dir=archive_dir, endpoint=endpoint,
                               **fields)  # type: ignore[arg-type]
@@ -190,8 +200,8 @@ class PostgresDataPlane:
         assert instance.server is not None
         with instance.server.connect() as conn:
             if instance.master_username != ADMIN_ROLE:
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE").format(
-                    sql.Identifier(instance.master_username)))
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
+                    sql.Identifier(instance.master_username), sql.Literal(self.master_password)))
             if instance.db_name != "postgres":
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
                     sql.Identifier(instance.db_name), sql.Identifier(instance.master_username)))
@@ -245,7 +255,7 @@ class PostgresDataPlane:
         return server
 
     def _workload_dir(self, workload: str) -> Path:
-        return make_owned_dir(self.root / workload, mode=0o755)
+        return make_owned_dir(self.root / workload, mode=0o755, within=self.root)
 
     def _wait_replication(self, upstream: PgServer, application_name: str, *, want_sync: bool) -> None:
         @retry(stop=stop_after_delay(REPLICATION_WAIT_SECONDS), wait=wait_fixed(0.05),
@@ -711,8 +721,8 @@ class PostgresDataPlane:
 
 def _conninfo(port: int, application_name: str) -> str:
     # sslmode/gssencmode disabled: the link's protocol framing must see plain messages.
-    return (f"host={HOST} port={port} user={ADMIN_ROLE} application_name={application_name} "
-            f"sslmode=disable gssencmode=disable connect_timeout=2")
+    return (f"host={HOST} port={port} user={ADMIN_ROLE} passfile={TEMPLATES.passfile()} "
+            f"application_name={application_name} sslmode=disable gssencmode=disable connect_timeout=2")
 
 
 def _check_reachable_by_servers(root: Path) -> None:
