@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from chaos.cli.output import writable_dir
 from chaos.journal import load_run
 from chaos.measurement import measure
 from chaos.reports import FORMATS, parse_formats, print_results, write_reports
@@ -35,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     run_record, events = load_run(args.run_dir)
+    out = writable_dir("--out" if args.out else "run-dir", Path(args.out or args.run_dir))
     results = measure(events, run_record.workloads)
-    written = write_reports(Path(args.out or args.run_dir), run_record, events, results, formats)
+    written = write_reports(out, run_record, events, results, formats)
     console = make_console()
     summary = print_results(results, console=console, quiet=args.quiet)
     if not args.quiet:
