@@ -24,9 +24,10 @@ sys.path.insert(0, str(REPO))
 
 from chaos.journal import WRITE_ACKED, Journal  # noqa: E402
 from chaos.targets.lab import LabTarget  # noqa: E402
-from chaos.workload import postgres  # noqa: E402
+from chaos.stores.base import RecordStream  # noqa: E402
+from chaos.targets.inventory import parse_inventory  # noqa: E402
 from chaos.workload.canary import Canary  # noqa: E402
-from chaos.workload.stores import AppRouting, RecordStream, primary_store  # noqa: E402
+from chaos.workload.routing import AppRouting  # noqa: E402
 from infra.offline import evaluate_stack  # noqa: E402
 
 UNPACED_RATE = 100_000.0  # far above what any store sustains: measures the ceiling
@@ -39,12 +40,11 @@ def canary_ceiling(seconds: float) -> dict[str, float]:
     figures: dict[str, float] = {}
     target = LabTarget(replication_lag_seconds=None, time_factor=1.0)
     try:
-        deployed = target.prepare(inventory).inventory
+        deployed = parse_inventory(target.prepare(inventory).inventory)
         for kind, name in picks.items():
-            workload = deployed["workloads"][name]
-            store = primary_store(workload)
-            if kind == "rds":
-                postgres.ensure_table(target, workload, store)
+            workload = deployed.workloads[name]
+            store = workload.stores.primary()
+            workload.stores.prepare(target)
             journal = Journal()
             canary = Canary(workload_name=name, workload=workload, target=target,
                             routing=AppRouting(store), stream=RecordStream("canary", "bench", kind),

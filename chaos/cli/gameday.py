@@ -17,9 +17,9 @@ from chaos.cli.output import writable_dir
 from chaos.errors import ChaosError
 from chaos.reports import print_results
 from chaos.reports.console import make_console
+from chaos.engine.gameday import GameDayPlan, run_gameday
+from chaos.engine.setup import EngineSettings
 from chaos.scenarios.catalog import SCENARIOS
-from chaos.scenarios.gameday import GameDayPlan, run_gameday
-from chaos.scenarios.setup import EngineSettings
 from chaos.targets import TARGET_NAMES, make_target
 from chaos.targets.inventory import validate_inventory
 from chaos.targets.localstack import load_inventory_file

@@ -6,9 +6,8 @@ for us-east-1, as on AWS.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from chaos.targets.base import Target
+from chaos.targets.inventory import Inventory, Workload
 
 ROUTE53_REGION = "us-east-1"
 
@@ -17,41 +16,36 @@ class DnsAnswerError(RuntimeError):
     """Route 53 answered something that matches none of the workload's records."""
 
 
-def zone_id(inventory: dict[str, Any]) -> str | None:
-    zone = inventory.get("hosted_zone") or {}
-    raw = zone.get("id")
-    return raw.rsplit("/", 1)[-1] if raw else None
+def has_dns_failover(inventory: Inventory, workload: Workload) -> bool:
+    return bool(inventory.hosted_zone_id and workload.failover)
 
 
-def has_dns_failover(inventory: dict[str, Any], workload: dict[str, Any]) -> bool:
-    failover = workload.get("failover") or {}
-    return bool(zone_id(inventory) and failover.get("record_name") and failover.get("records"))
-
-
-def answered_region(target: Target, inventory: dict[str, Any], workload: dict[str, Any], *,
+def answered_region(target: Target, inventory: Inventory, workload: Workload, *,
                     fail_fast: bool = True) -> str:
     """The region of the record Route 53 answers for the workload's name right now."""
-    failover = workload["failover"]
+    failover = workload.failover
+    assert failover is not None, "answered_region needs a workload with DNS failover"
     client = target.client("route53", ROUTE53_REGION, fail_fast=fail_fast)
-    answer = client.test_dns_answer(HostedZoneId=zone_id(inventory),
-                                    RecordName=failover["record_name"],
-                                    RecordType=failover.get("record_type") or "CNAME")
+    answer = client.test_dns_answer(HostedZoneId=inventory.hosted_zone_id,
+                                    RecordName=failover.record_name,
+                                    RecordType=failover.record_type)
     values = {value.rstrip(".") for value in answer.get("RecordData", [])}
-    for record in failover["records"]:
-        if str(record.get("value", "")).rstrip(".") in values:
-            return record["region"]
-    raise DnsAnswerError(f"{failover['record_name']} answered {sorted(values)}, "
+    for record in failover.records:
+        if record.value.rstrip(".") in values:
+            return record.region
+    raise DnsAnswerError(f"{failover.record_name} answered {sorted(values)}, "
                          "matching none of the workload's records")
 
 
-def primary_health_check_id(workload: dict[str, Any]) -> str | None:
+def primary_health_check_id(workload: Workload) -> str | None:
     """The health check guarding the workload's primary-region endpoint, if it declares one."""
-    failover = workload.get("failover") or {}
-    primary = workload["primary_region"]
-    for record in failover.get("records") or []:
-        if record.get("region") == primary and record.get("health_check_id"):
-            return record["health_check_id"]
-    for check in failover.get("health_checks") or []:
-        if check.get("region") == primary and check.get("id"):
-            return check["id"]
+    if workload.failover is None:
+        return None
+    primary = workload.primary_region
+    for record in workload.failover.records:
+        if record.region == primary and record.health_check_id:
+            return record.health_check_id
+    for check in workload.failover.health_checks:
+        if check.region == primary:
+            return check.id
     return None

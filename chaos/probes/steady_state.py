@@ -19,9 +19,11 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 
 from chaos.journal import PROBE, Journal
 from chaos.probes import dns
+from chaos.stores.base import RecordStream, StoreRef
 from chaos.targets.base import Target
-from chaos.workload.canary import describe_error, make_writer
-from chaos.workload.stores import AppRouting, RecordStream, StoreRef, store_in_region
+from chaos.targets.inventory import Inventory, Workload
+from chaos.workload.canary import describe_error
+from chaos.workload.routing import AppRouting
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,8 @@ class ProbeOutcome:
 class SteadyStateProbe:
     """Read-your-write checks of one workload; not thread-safe (one probe loop at a time)."""
 
-    def __init__(self, *, target: Target, inventory: dict[str, Any], workload_name: str,
-                 workload: dict[str, Any], routing: AppRouting, run_id: str, scenario: str,
+    def __init__(self, *, target: Target, inventory: Inventory, workload_name: str,
+                 workload: Workload, routing: AppRouting, run_id: str, scenario: str,
                  canary_stream: RecordStream) -> None:
         self.target = target
         self.inventory = inventory
@@ -45,7 +47,7 @@ class SteadyStateProbe:
         self.scenario = scenario
         self._stream = RecordStream("probe", run_id, scenario)
         self._canary_stream = canary_stream
-        self._writer = make_writer(target, workload, fail_fast=True)
+        self._writer = workload.stores.writer(target, fail_fast=True)
         self._seq = 0
         self.witness_seq: int | None = None  # set once the canary has an acknowledged write
 
@@ -57,7 +59,7 @@ class SteadyStateProbe:
         region = dns.answered_region(self.target, self.inventory, self.workload)
         if region == current.region:
             return current  # same region: the app's store (possibly a restored one)
-        store = store_in_region(self.workload, region)
+        store = self.workload.stores.in_region(region)
         if store is None:
             raise dns.DnsAnswerError(f"Route 53 answers {region}, where "
                                      f"{self.workload_name} has no store")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from tenacity import (RetryError, Retrying, retry_if_exception_type, retry_if_result,
                       stop_after_delay, wait_fixed)
 
 from chaos.journal import FAILOVER_DONE, NOTE, RUNBOOK_STARTED, Journal
 from chaos.targets.base import Target
+from chaos.targets.inventory import Inventory, Workload
 from chaos.workload.canary import Canary, describe_error
-from chaos.workload.stores import AppRouting
+from chaos.workload.routing import AppRouting
 
 
 class RunbookError(RuntimeError):
@@ -23,11 +24,11 @@ class RunbookError(RuntimeError):
 @dataclass
 class RunbookContext:
     target: Target
-    inventory: dict[str, Any]
+    inventory: Inventory
     workload_name: str
-    workload: dict[str, Any]
+    workload: Workload
     routing: AppRouting
-    canary: Canary
+    canary: Optional[Canary]
     journal: Journal
     scenario: str
     run_id: str

@@ -1,11 +1,8 @@
 """Regional failover: the primary region is gone, run the workload from its DR region.
 
-Per kind, as the strategies prescribe:
-- dynamodb (global table replica): switch the application to the replica region (same table name);
-- s3 (CRR replica bucket): switch the application to the replica bucket;
-- rds (cross-region read replica): `PromoteReadReplica`, wait until it is available and accepts
-  writes, then switch the application to it.
-Then, for a workload with DNS failover, verify that Route 53 answers the DR record (the health
+The DR copy first takes over (its store's `take_over`, chaos/stores/: nothing for a global-table
+replica or a CRR bucket, `PromoteReadReplica` for an RDS read replica), then the application is
+switched to it. Then, for a workload with DNS failover, verify that Route 53 answers the DR record (the health
 check fails it over by itself); if it does not within the bound, change the record by hand
 (UPSERT the PRIMARY record set to the DR value), as the runbook on AWS would.
 """
@@ -16,36 +13,27 @@ from typing import Any
 from chaos.probes import dns
 from chaos.probes.dns import ROUTE53_REGION
 from chaos.runbooks.context import RunbookContext, RunbookError
-from chaos.workload import postgres
-from chaos.workload.stores import StoreRef, replica_stores
+from chaos.stores.base import StoreRef
 
 DNS_FAILOVER_BOUND_SECONDS = 30.0
 
 
 def dr_store(ctx: RunbookContext) -> StoreRef:
-    for store in replica_stores(ctx.workload):
-        if store.region == ctx.workload["dr_region"]:
-            return store
-    raise RunbookError(f"{ctx.workload_name}: no replica in {ctx.workload['dr_region']} to fail over to")
+    store = ctx.workload.dr_store
+    if store is None:
+        raise RunbookError(f"{ctx.workload_name}: no replica in {ctx.workload.dr_region} "
+                           "to fail over to")
+    return store
 
 
 def fail_over_to_dr(ctx: RunbookContext) -> None:
     target = dr_store(ctx)
     ctx.started(f"regional-failover-{target.kind}")
-    if target.kind == "rds":
-        _promote_replica(ctx, target)
+    ctx.workload.stores.take_over(ctx, target)
     ctx.routing.switch(target)
     ctx.done(f"application switched to {target}")
     if dns.has_dns_failover(ctx.inventory, ctx.workload):
         _verify_dns(ctx, target.region)
-
-
-def _promote_replica(ctx: RunbookContext, replica: StoreRef) -> None:
-    client = ctx.target.client("rds", replica.region)
-    client.promote_read_replica(DBInstanceIdentifier=replica.name)
-    ctx.wait_until(f"promotion of {replica.name}",
-                   lambda: postgres.available_and_writable(ctx.target, ctx.workload, replica))
-    ctx.done(f"promoted read replica {replica.name}", at=ctx.last_observed_at)
 
 
 def _verify_dns(ctx: RunbookContext, region: str) -> None:
@@ -66,22 +54,23 @@ def _verify_dns(ctx: RunbookContext, region: str) -> None:
 
 
 def _point_primary_record_at(ctx: RunbookContext, region: str) -> None:
-    failover = ctx.workload["failover"]
-    records = failover["records"]
-    dr_value = next(r["value"] for r in records if r["region"] == region)
-    primary = next(r for r in records if r["region"] == ctx.workload["primary_region"])
+    failover = ctx.workload.failover
+    dr, primary = failover.record_in(region), failover.record_in(ctx.workload.primary_region)
+    if dr is None or primary is None:
+        raise RunbookError(f"{ctx.workload_name}: no Route 53 record for {region} or "
+                           f"{ctx.workload.primary_region} to change")
     record_set: dict[str, Any] = {
-        "Name": failover["record_name"], "Type": failover.get("record_type") or "CNAME",
-        "TTL": 60, "ResourceRecords": [{"Value": dr_value}],
-        "SetIdentifier": primary["set_identifier"]}
-    if primary.get("failover"):
-        record_set["Failover"] = primary["failover"]
-    elif primary.get("weight") is not None:
-        record_set["Weight"] = primary["weight"]
-    elif failover.get("routing") == "latency":
-        record_set["Region"] = primary["region"]
+        "Name": failover.record_name, "Type": failover.record_type,
+        "TTL": 60, "ResourceRecords": [{"Value": dr.value}],
+        "SetIdentifier": primary.set_identifier}
+    if primary.failover:
+        record_set["Failover"] = primary.failover
+    elif primary.weight is not None:
+        record_set["Weight"] = primary.weight
+    elif failover.routing == "latency":
+        record_set["Region"] = primary.region
     client = ctx.target.client("route53", ROUTE53_REGION)
     client.change_resource_record_sets(
-        HostedZoneId=dns.zone_id(ctx.inventory),
+        HostedZoneId=ctx.inventory.hosted_zone_id,
         ChangeBatch={"Comment": f"chaos run {ctx.run_id}: manual failover",
                      "Changes": [{"Action": "UPSERT", "ResourceRecordSet": record_set}]})

@@ -1,12 +1,16 @@
-"""Check an inventory against `infra/inventory.schema.json` before a game day touches anything.
+"""The inventory at the harness's boundary: checked against `infra/inventory.schema.json`, then
+parsed once into typed views (`Inventory`, `Workload`, each with its kind's `Stores`).
 
 A game day may be handed an inventory file from another tool version or a hand-edited one; the
 first field that does not match the contract (docs/inventory.md) is reported as one line.
+Past this module nothing reads the inventory's JSON: the phases work with the views.
 The validator is `jsonschema` (installed with moto[server]); see the lead's notes on pinning it.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from chaos.errors import ChaosError
+from chaos.stores import InventoryError, StoreRef, Stores, parse_stores
+from chaos.stores.base import blocks, field
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "infra" / "inventory.schema.json"
 # prod's inventory is ~40 KB and 8 levels deep; these leave room for a stack many times larger
@@ -67,3 +73,132 @@ def validate_inventory(inventory: Any, source: str) -> None:
     message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
     raise ChaosError(f"{where}: {message} (in {source}); re-export it with "
                      "`pulumi stack output inventory --json` (docs/inventory.md)")
+
+
+# -- typed views: the inventory is parsed once, here, and travels as these ----------------------
+
+@dataclass(frozen=True)
+class FailoverRecord:
+    set_identifier: str
+    region: str
+    value: str
+    failover: str | None = None    # PRIMARY / SECONDARY for failover routing
+    weight: int | None = None
+    health_check_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Failover:
+    """The workload's Route 53 failover records (docs/inventory.md, `failover`)."""
+
+    record_name: str
+    record_type: str
+    routing: str
+    records: tuple[FailoverRecord, ...]
+    health_checks: tuple[HealthCheck, ...]
+
+    def record_in(self, region: str) -> FailoverRecord | None:
+        return next((r for r in self.records if r.region == region), None)
+
+
+@dataclass(frozen=True)
+class BackupVault:
+    name: str
+    arn: str | None
+    lock_mode: str | None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload: what every phase reads, with its `stores` as the kind's typed view."""
+
+    name: str
+    kind: str
+    strategy: str
+    primary_region: str
+    dr_region: str
+    stores: Stores
+    failover: Failover | None = None
+    backup_plan: str | None = None
+    continuous_backup: bool = False
+    fis_templates: dict[str, str] = dataclass_field(default_factory=dict)
+
+    @property
+    def dr_store(self) -> StoreRef | None:
+        """The live copy in the DR region, if the strategy keeps one."""
+        store = self.stores.in_region(self.dr_region)
+        return None if store is None or store == self.stores.primary() else store
+
+
+@dataclass(frozen=True)
+class Inventory:
+    primary_region: str
+    dr_region: str
+    hosted_zone_id: str | None
+    workloads: dict[str, Workload]
+    vaults: dict[str, BackupVault]     # by region
+    raw: dict[str, Any]                # the JSON as exported (the lab deploys it; digests hash it)
+
+
+def _failover(raw: Any, where: str) -> Failover | None:
+    if not raw:
+        return None
+    records = tuple(
+        FailoverRecord(set_identifier=str(r.get("set_identifier") or ""),
+                       region=field(r, "region", f"{where}.records[{i}]"),
+                       value=str(r.get("value") or ""), failover=r.get("failover"),
+                       weight=r.get("weight"), health_check_id=r.get("health_check_id"))
+        for i, r in enumerate(blocks(raw, "records", where)))
+    checks = tuple(HealthCheck(id=c["id"], region=c["region"])
+                   for c in blocks(raw, "health_checks", where) if c.get("id") and c.get("region"))
+    if not raw.get("record_name") or not records:
+        return None
+    return Failover(record_name=raw["record_name"], record_type=raw.get("record_type") or "CNAME",
+                    routing=raw.get("routing") or "failover", records=records, health_checks=checks)
+
+
+def parse_workload(name: str, raw: Any, *, where: str | None = None) -> Workload:
+    """The typed view of one inventory workload; InventoryError naming the field otherwise."""
+    where = where or f"inventory.workloads.{name}"
+    if not isinstance(raw, dict):
+        raise InventoryError(where, "expected an object")
+    kind = field(raw, "kind", where)
+    primary = raw.get("primary_region") or ""
+    stores = parse_stores(kind, raw.get("stores"), f"{where}.stores")
+    backup = raw.get("backup") or {}
+    return Workload(name=name, kind=kind, strategy=str(raw.get("strategy") or "unknown"),
+                    primary_region=primary or stores.primary().region,
+                    dr_region=str(raw.get("dr_region") or ""), stores=stores,
+                    failover=_failover(raw.get("failover"), f"{where}.failover"),
+                    backup_plan=backup.get("plan_name"),
+                    continuous_backup=bool(backup.get("continuous")),
+                    fis_templates=dict(raw.get("fis_templates") or {}))
+
+
+def parse_inventory(raw: Any, source: str = "the inventory") -> Inventory:
+    """Parse an inventory (already schema-checked, or from the offline program) into typed views;
+    ChaosError naming the first bad field."""
+    try:
+        if not isinstance(raw, dict):
+            raise InventoryError("inventory", "expected an object")
+        workloads = raw.get("workloads") or {}
+        if not isinstance(workloads, dict):
+            raise InventoryError("inventory.workloads", "expected an object")
+        zone = (raw.get("hosted_zone") or {}).get("id")
+        vaults = {region: BackupVault(v.get("name") or "", v.get("arn"), v.get("lock_mode"))
+                  for region, v in ((raw.get("backup") or {}).get("vaults") or {}).items()
+                  if isinstance(v, dict)}
+        return Inventory(primary_region=str(raw.get("primary_region") or ""),
+                         dr_region=str(raw.get("dr_region") or ""),
+                         hosted_zone_id=zone.rsplit("/", 1)[-1] if zone else None,
+                         workloads={n: parse_workload(n, w) for n, w in workloads.items()},
+                         vaults=vaults, raw=raw)
+    except InventoryError as err:
+        raise ChaosError(f"{err} (in {source}); re-export it with "
+                         "`pulumi stack output inventory --json` (docs/inventory.md)") from None

@@ -10,37 +10,17 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING
 
 from chaos.journal import WRITE_ACKED, WRITE_FAILED, Journal
+from chaos.stores.base import RecordStream
 from chaos.targets.base import Target
-from chaos.workload import dynamodb, postgres, s3
-from chaos.workload.stores import AppRouting, RecordStream, StoreRef
+from chaos.workload.routing import AppRouting
+
+if TYPE_CHECKING:
+    from chaos.targets.inventory import Workload
 
 DEFAULT_RATE = 50.0  # writes/s per workload; bench/gameday.py measures what one canary sustains
-
-
-class StoreWriter(Protocol):
-    def write(self, store: StoreRef, stream: RecordStream, seq: int, written_at: float) -> None: ...
-    def read(self, store: StoreRef, stream: RecordStream, seq: int) -> bool: ...
-    def close(self) -> None: ...
-
-
-_WRITERS: dict[str, Callable[..., StoreWriter]] = {
-    "dynamodb": dynamodb.DynamoDbWriter, "s3": s3.S3Writer, "rds": postgres.PostgresWriter}
-_AUDITS: dict[str, Callable[[Target, dict[str, Any], StoreRef, RecordStream], set[int]]] = {
-    "dynamodb": dynamodb.audit, "s3": s3.audit, "rds": postgres.audit}
-
-
-def make_writer(target: Target, workload: dict[str, Any], *, fail_fast: bool = True) -> StoreWriter:
-    """The writer for the workload's kind (dynamodb, s3 or rds)."""
-    return _WRITERS[workload["kind"]](target, workload, fail_fast=fail_fast)
-
-
-def audit_store(target: Target, workload: dict[str, Any], store: StoreRef,
-                stream: RecordStream) -> set[int]:
-    """Which sequence numbers of `stream` exist in `store`."""
-    return _AUDITS[workload["kind"]](target, workload, store, stream)
 
 
 def describe_error(err: BaseException) -> str:
@@ -55,12 +35,12 @@ def describe_error(err: BaseException) -> str:
 class Canary:
     """Writes one workload's canary stream in a background thread until `stop()`."""
 
-    def __init__(self, *, workload_name: str, workload: dict[str, Any], target: Target,
+    def __init__(self, *, workload_name: str, workload: "Workload", target: Target,
                  routing: AppRouting, stream: RecordStream, journal: Journal, rate: float) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.workload_name = workload_name
-        self._writer = make_writer(target, workload, fail_fast=True)
+        self._writer = workload.stores.writer(target, fail_fast=True)
         self._routing = routing
         self._stream = stream
         self._journal = journal

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from chaos.scenarios.gameday import GameDayPlan, run_gameday
-from chaos.scenarios.setup import EngineSettings
+from chaos.engine.gameday import GameDayPlan, run_gameday
+from chaos.engine.setup import EngineSettings
 from chaos.targets.lab import LabTarget
 from infra.offline import evaluate_stack
 

@@ -13,10 +13,12 @@ from moto.server import ThreadedMotoServer
 from chaos.journal import WRITE_ACKED, WRITE_FAILED, Journal
 from chaos.targets.base import ACCIDENTAL_DELETION
 from chaos.targets.localstack import LocalStackTarget
-from chaos.workload.canary import Canary, audit_store
-from chaos.workload.stores import AppRouting, RecordStream, StoreRef
+from chaos.stores.base import RecordStream, StoreRef
+from chaos.targets.inventory import parse_workload
+from chaos.workload.canary import Canary
+from chaos.workload.routing import AppRouting
 
-WORKLOADS = {
+RAW_WORKLOADS = {
     "catalog": {"kind": "dynamodb", "strategy": "active-active", "primary_region": "us-east-1",
                 "dr_region": "us-west-2", "failover": None,
                 "stores": {"table": {"name": "catalog", "region": "us-east-1", "hash_key": "pk",
@@ -27,6 +29,11 @@ WORKLOADS = {
                "stores": {"bucket": {"name": "images", "region": "us-east-1", "versioning": True},
                           "replicas": [{"name": "images-dr", "region": "us-west-2"}]}},
 }
+WORKLOADS = {name: parse_workload(name, raw) for name, raw in RAW_WORKLOADS.items()}
+
+
+def audit_store(target, workload, store, stream):
+    return workload.stores.audit(target, store, stream)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +46,7 @@ def target():
         # left tables and buckets of the same names behind. Start from empty, over moto's own API.
         urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset",
                                                       method="POST"), timeout=10).close()
-        target = LocalStackTarget(f"http://{host}:{port}", {"workloads": WORKLOADS})
+        target = LocalStackTarget(f"http://{host}:{port}", {"workloads": RAW_WORKLOADS})
         target.discover()
         for region in ("us-east-1", "us-west-2"):
             target.client("dynamodb", region).create_table(
@@ -81,7 +88,7 @@ def _wait_for_acks(canary, count):
 def test_every_acknowledged_write_is_in_the_store_and_nothing_else(target, name):
     journal = Journal()
     stream = RecordStream("canary", "run-ack", name)
-    routing = AppRouting(StoreRef(WORKLOADS[name]["kind"], "us-east-1", name))
+    routing = AppRouting(StoreRef(WORKLOADS[name].kind, "us-east-1", name))
     _run_canary(target, name, journal, routing, stream)
     acked = {e.data["seq"] for e in journal.events() if e.kind == WRITE_ACKED}
     assert len(acked) >= 20

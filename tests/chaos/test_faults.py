@@ -18,14 +18,15 @@ from chaos.faults.outages import InstanceFailure, RegionOutage
 from chaos.faults.replication import ReplicationPause
 from chaos.journal import Journal
 from chaos.runbooks.context import RunbookContext
-from chaos.runbooks.restore import remove_s3_delete_markers
 from chaos.targets import aws as aws_target_module
 from chaos.targets.aws import AwsTarget
 from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE, REGION_OUTAGE,
                                 REPLICATION_PAUSE, Deployment, FaultSpec, Target)
 from chaos.targets.localstack import LocalStackTarget
-from chaos.workload.canary import audit_store, make_writer
-from chaos.workload.stores import AppRouting, RecordStream, StoreRef
+from chaos.stores.base import RecordStream, StoreRef
+from chaos.stores.s3 import remove_delete_markers
+from chaos.targets.inventory import parse_inventory, parse_workload
+from chaos.workload.routing import AppRouting
 
 
 class RecordingTarget(Target):
@@ -121,16 +122,20 @@ def moto_target():
         server.stop()
 
 
+def audit_store(target, workload, store, stream):
+    return workload.stores.audit(target, store, stream)
+
+
 def _write(target, workload, store, stream, seqs):
-    writer = make_writer(target, workload, fail_fast=False)
+    writer = workload.stores.writer(target, fail_fast=False)
     for seq in seqs:
         writer.write(store, stream, seq, 1.0 + seq)
     writer.close()
 
 
 def test_dynamodb_item_deletion_removes_only_the_canary_stream(moto_target):
-    workload = {"kind": "dynamodb", "stores": {"table": {"name": "t-del", "region": "us-east-1",
-                                                         "hash_key": "pk", "range_key": "sk"}}}
+    workload = parse_workload("w", {"kind": "dynamodb", "stores": {"table": {
+        "name": "t-del", "region": "us-east-1", "hash_key": "pk", "range_key": "sk"}}})
     moto_target.client("dynamodb", "us-east-1").create_table(
         TableName="t-del", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -151,7 +156,8 @@ def test_s3_deletion_writes_delete_markers_and_the_runbook_removes_them(moto_tar
     s3 = moto_target.client("s3", "us-east-1")
     s3.create_bucket(Bucket="b-del")
     s3.put_bucket_versioning(Bucket="b-del", VersioningConfiguration={"Status": "Enabled"})
-    workload = {"kind": "s3", "stores": {"bucket": {"name": "b-del", "region": "us-east-1"}}}
+    workload = parse_workload("w", {"kind": "s3", "stores": {"bucket": {"name": "b-del",
+                                                                        "region": "us-east-1"}}})
     store, stream = StoreRef("s3", "us-east-1", "b-del"), RecordStream("canary", "r", "s")
     _write(moto_target, workload, store, stream, range(30))
     fault = AccidentalDeletion(moto_target, "r", workload_name="w", workload=workload, store=store,
@@ -159,10 +165,10 @@ def test_s3_deletion_writes_delete_markers_and_the_runbook_removes_them(moto_tar
     fault.inject()
     assert audit_store(moto_target, workload, store, stream) == set()
     journal = Journal()
-    ctx = RunbookContext(target=moto_target, inventory={}, workload_name="w", workload=workload,
+    ctx = RunbookContext(target=moto_target, inventory=parse_inventory({}), workload_name="w", workload=workload,
                          routing=AppRouting(store), canary=None, journal=journal, scenario="s",
                          run_id="r", fault_time=0.0, budget_seconds=10)
-    remove_s3_delete_markers(ctx, stream)
+    remove_delete_markers(ctx, stream)
     assert audit_store(moto_target, workload, store, stream) == set(range(30))
     assert [e.kind for e in journal.events()] == ["runbook_started", "failover_done"]
     fault.revert()

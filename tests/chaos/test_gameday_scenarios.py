@@ -7,10 +7,11 @@ import pytest
 from chaos.errors import ChaosError
 from chaos.faults.outages import AzOutage, RegionOutage
 from chaos.faults.replication import ReplicationPause
+from chaos.engine.gameday import GameDayPlan, check_plan, workload_targets
+from chaos.engine.run import select_workloads
 from chaos.scenarios.catalog import SCENARIOS, FaultInputs
-from chaos.scenarios.gameday import GameDayPlan, check_plan, workload_targets
-from chaos.scenarios.run import select_workloads
 from chaos.targets.aws import AwsTarget
+from chaos.targets.inventory import parse_inventory
 from chaos.targets.lab import LabTarget
 from infra.offline import evaluate_stack
 
@@ -18,8 +19,13 @@ ALL = ["app-logs", "catalog", "compute", "logs", "orders", "product-images", "se
 
 
 @pytest.fixture(scope="module")
-def inventory():
+def raw_inventory():
     return evaluate_stack("prod").inventory
+
+
+@pytest.fixture(scope="module")
+def inventory(raw_inventory):
+    return parse_inventory(raw_inventory)
 
 
 @pytest.fixture
@@ -51,19 +57,21 @@ def test_skip_reasons_say_why(inventory, lab):
     assert "no canary" in skipped["compute"]          # EC2 has instances, but nothing to measure
 
 
-def test_a_target_without_the_fault_skips_the_scenario(inventory):
-    staging_like = {**inventory, "chaos_enabled": True,
+def test_a_target_without_the_fault_skips_the_scenario(raw_inventory):
+    staging_like = {**raw_inventory, "chaos_enabled": True,
                     "fis": {"role_arn": "arn", "templates": {"rds-reboot-failover": "EXT1",
                                                             "dynamodb-pause-replication": "EXT2"}}}
     aws = AwsTarget(staging_like)
     for scenario in ("region-outage", "replication-pause"):  # both need a whole-region outage
-        selection = select_workloads(SCENARIOS[scenario], staging_like, ALL, aws)
+        selection = select_workloads(SCENARIOS[scenario], parse_inventory(staging_like), ALL, aws)
         assert not selection.applicable
         assert "cannot inject region-outage" in selection.skipped["catalog"]
-    assert select_workloads(SCENARIOS["instance-failure"], staging_like, ALL, aws).applicable == ["orders"]
+    assert select_workloads(SCENARIOS["instance-failure"], parse_inventory(staging_like), ALL,
+                            aws).applicable == ["orders"]
 
 
-def test_plan_names_are_checked_before_anything_runs(inventory, lab):
+def test_plan_names_are_checked_before_anything_runs(raw_inventory, lab):
+    inventory = raw_inventory
     with pytest.raises(ChaosError, match="--workload: no workload 'ledger'"):
         check_plan(GameDayPlan(stack="prod", scenarios=["region-outage"], workloads=["ledger"]),
                    inventory, lab)
@@ -75,7 +83,8 @@ def test_plan_names_are_checked_before_anything_runs(inventory, lab):
                       inventory, lab) == ["catalog"]
 
 
-def test_target_overrides_apply_to_one_workload_only(inventory):
+def test_target_overrides_apply_to_one_workload_only(raw_inventory):
+    inventory = raw_inventory
     plan = GameDayPlan(stack="prod", scenarios=[], rpo_targets={"catalog": 0.1},
                        rto_targets={"orders": 5.0})
     targets = workload_targets(inventory, plan)
@@ -88,8 +97,8 @@ def test_target_overrides_apply_to_one_workload_only(inventory):
 
 def _inputs(lab, inventory, names, scenario):
     return FaultInputs(target=lab, run_id="run", scenario=scenario,
-                       workloads={n: inventory["workloads"][n] for n in names},
-                       primary_region=inventory["primary_region"], pause_seconds=3.0,
+                       workloads={n: inventory.workloads[n] for n in names},
+                       primary_region=inventory.primary_region, pause_seconds=3.0,
                        deletion_mode="items", ttl_seconds=100.0)
 
 
@@ -107,4 +116,4 @@ def test_az_outage_takes_the_primary_instance_zone_down(inventory, lab):
     plan = SCENARIOS["az-outage"].plan_faults(_inputs(lab, inventory, ["orders"], "az-outage"))
     [fault] = plan.interrupting
     assert isinstance(fault, AzOutage)
-    assert fault.zone == inventory["workloads"]["orders"]["stores"]["primary"]["availability_zone"]
+    assert fault.zone == inventory.raw["workloads"]["orders"]["stores"]["primary"]["availability_zone"]

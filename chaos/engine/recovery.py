@@ -8,14 +8,14 @@ note and ends that workload's probe loop: unless a probe passed already, measure
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from chaos.journal import Journal
 from chaos.runbooks.context import RunbookContext
-from chaos.scenarios.catalog import Scenario
-from chaos.scenarios.method import FaultTimes
-from chaos.scenarios.setup import EngineSettings, WorkloadRun
+from chaos.scenarios.base import Scenario
+from chaos.engine.method import FaultTimes
+from chaos.engine.setup import EngineSettings, WorkloadRun
 from chaos.targets.base import Target
+from chaos.targets.inventory import Inventory
 from chaos.workload.canary import describe_error
 
 JOIN_GRACE_SECONDS = 15.0
@@ -40,7 +40,7 @@ def _probe_loop(run: WorkloadRun, journal: Journal, settings: EngineSettings) ->
 
 
 def recover_all(*, scenario: Scenario, runs: list[WorkloadRun], target: Target,
-                inventory: dict[str, Any], journal: Journal, run_id: str, fault_times: FaultTimes,
+                inventory: Inventory, journal: Journal, run_id: str, fault_times: FaultTimes,
                 settings: EngineSettings, stop: threading.Event) -> None:
     threads = []
     for run in runs:

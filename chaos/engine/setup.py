@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
-
 from chaos.journal import Journal
 from chaos.probes.steady_state import SteadyStateProbe
+from chaos.stores.base import RecordStream
 from chaos.targets.base import Target
-from chaos.workload import postgres
+from chaos.targets.inventory import Inventory, Workload
 from chaos.workload.canary import Canary
-from chaos.workload.stores import AppRouting, RecordStream, primary_store
+from chaos.workload.routing import AppRouting
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class EngineSettings:
 @dataclass
 class WorkloadRun:
     name: str
-    workload: dict[str, Any]
+    workload: Workload
     routing: AppRouting
     stream: RecordStream
     canary: Canary
@@ -42,17 +41,15 @@ class WorkloadRun:
     stop: threading.Event = field(default_factory=threading.Event)
 
 
-def prepare_workloads(*, target: Target, inventory: dict[str, Any], names: list[str],
+def prepare_workloads(*, target: Target, inventory: Inventory, names: list[str],
                       run_id: str, scenario: str, journal: Journal,
                       settings: EngineSettings) -> list[WorkloadRun]:
     """Canary, probe and routing for each applicable workload (nothing started yet)."""
     runs = []
     for name in names:
-        workload = inventory["workloads"][name]
-        store = primary_store(workload)
-        if store.kind == "rds":
-            postgres.ensure_table(target, workload, store)
-        routing = AppRouting(store)
+        workload = inventory.workloads[name]
+        workload.stores.prepare(target)
+        routing = AppRouting(workload.stores.primary())
         stream = RecordStream("canary", run_id, scenario)
         canary = Canary(workload_name=name, workload=workload, target=target, routing=routing,
                         stream=stream, journal=journal, rate=settings.rate)

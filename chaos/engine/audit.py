@@ -7,16 +7,15 @@ region is back, replication would ship the writes that were lost at the moment o
 from __future__ import annotations
 
 from chaos.journal import AUDIT, NOTE, Journal
-from chaos.scenarios.setup import WorkloadRun
+from chaos.engine.setup import WorkloadRun
 from chaos.targets.base import Target
-from chaos.workload.canary import audit_store
 
 
 def audit_all(runs: list[WorkloadRun], target: Target, journal: Journal, scenario: str) -> None:
     for run in runs:
         store = run.routing.current
         try:
-            present = audit_store(target, run.workload, store, run.stream)
+            present = run.workload.stores.audit(target, store, run.stream)
         except Exception as err:  # no audit event: measurement reports the RPO as unknown
             journal.record(NOTE, scenario, run.name, text=f"audit of {store} failed: {err}")
             continue

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from chaos.faults.base import Fault
 from chaos.journal import FAULT_INJECTED, NOTE, Journal
-from chaos.scenarios.catalog import FaultPlan
+from chaos.scenarios.base import FaultPlan
 
 
 def _inject(fault: Fault, journal: Journal, scenario: str, injected: list[Fault]) -> float:

@@ -16,10 +16,11 @@ from chaos.journal import (Journal, ReplicationLag, RunRecord, WorkloadTarget, i
                            save_run, targets_from_inventory)
 from chaos.measurement import ScenarioResult, measure
 from chaos.reports import write_reports
+from chaos.engine.run import run_scenario, select_workloads
+from chaos.engine.setup import EngineSettings
 from chaos.scenarios.catalog import SCENARIOS
-from chaos.scenarios.run import run_scenario, select_workloads
-from chaos.scenarios.setup import EngineSettings
 from chaos.targets.base import Deployment, Target
+from chaos.targets.inventory import parse_inventory
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def workload_targets(inventory: dict[str, Any], plan: GameDayPlan) -> dict[str, 
 
 def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> list[str]:
     """Validate names against the inventory before anything is started; returns the workloads."""
-    available = sorted(inventory.get("workloads") or {})
+    views = parse_inventory(inventory, f"stack {plan.stack}")
+    available = sorted(views.workloads)
     names = plan.workloads or available
     for name in names:
         if name not in available:
@@ -73,7 +75,7 @@ def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> 
             raise ChaosError(f"--scenario: unknown scenario {scenario_name!r}; choose among "
                              f"{', '.join(SCENARIOS)}")
         if plan.scenarios_explicit:
-            selection = select_workloads(SCENARIOS[scenario_name], inventory, names, target)
+            selection = select_workloads(SCENARIOS[scenario_name], views, names, target)
             if not selection.applicable:
                 why = "; ".join(f"{n}: {r}" for n, r in selection.skipped.items())
                 raise ChaosError(f"--scenario: {scenario_name} applies to none of the selected "

@@ -13,10 +13,11 @@ from typing import Any, Callable
 from chaos.errors import ChaosError
 from chaos.faults.base import Fault
 from chaos.journal import SKIPPED, Journal
-from chaos.scenarios import audit, method, recovery, rollback, steady_state
-from chaos.scenarios.catalog import FaultInputs, Scenario
-from chaos.scenarios.setup import EngineSettings, WorkloadRun, prepare_workloads
+from chaos.engine import audit, method, recovery, rollback, steady_state
+from chaos.engine.setup import EngineSettings, WorkloadRun, prepare_workloads
+from chaos.scenarios.base import FaultInputs, Scenario
 from chaos.targets.base import Deployment, Target
+from chaos.targets.inventory import Inventory, parse_inventory
 
 FAULT_TTL_MARGIN_SECONDS = 60.0
 
@@ -27,11 +28,11 @@ class Selection:
     skipped: dict[str, str]  # workload -> reason
 
 
-def select_workloads(scenario: Scenario, inventory: dict[str, Any], names: list[str],
+def select_workloads(scenario: Scenario, inventory: Inventory, names: list[str],
                      target: Target) -> Selection:
     applicable, skipped = [], {}
     for name in names:
-        workload = inventory["workloads"][name]
+        workload = inventory.workloads[name]
         missing = sorted(scenario.requires - target.capabilities)
         if missing:
             skipped[name] = f"the {target.name} target cannot inject {', '.join(missing)}"
@@ -55,7 +56,7 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
                  settings: EngineSettings, on_phase: Callable[[str], None] = lambda _: None) -> None:
     """Run `scenario` over the applicable workloads of `workload_names`; everything it does is in
     the journal. Raises ChaosError when the steady-state gate fails (a tool/input problem)."""
-    inventory = deployment.inventory
+    inventory = parse_inventory(deployment.inventory, f"the {target.name} deployment")
     selection = select_workloads(scenario, inventory, workload_names, target)
     for name, reason in selection.skipped.items():
         journal.record(SKIPPED, scenario.name, name, reason=reason)
@@ -75,7 +76,7 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
         plan = scenario.plan_faults(FaultInputs(
             target=target, run_id=run_id, scenario=scenario.name,
             workloads={r.name: r.workload for r in runs},
-            primary_region=inventory["primary_region"], pause_seconds=settings.pause_seconds,
+            primary_region=inventory.primary_region, pause_seconds=settings.pause_seconds,
             deletion_mode=settings.deletion_mode,
             ttl_seconds=settings.budget_seconds + settings.pause_seconds + FAULT_TTL_MARGIN_SECONDS))
         on_phase("injecting faults")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from chaos.errors import ChaosError
 from chaos.journal import NOTE, Journal
-from chaos.scenarios.setup import EngineSettings, WorkloadRun
+from chaos.engine.setup import EngineSettings, WorkloadRun
 
 
 def gate(runs: list[WorkloadRun], journal: Journal, settings: EngineSettings) -> None:
