@@ -32,7 +32,7 @@ DEFAULT_TIME_FACTOR = 0.1  # lab health checks at 1/10 of their interval: a game
 MAX_RATE = 2000.0
 # A duration longer than one scenario's recovery budget cannot be carried by a scenario: the
 # warm-up waits out the longest replication lag before the fault, and every recovery wait is
-# bounded by the budget (chaos.scenarios.setup.EngineSettings.budget_seconds).
+# bounded by the budget (chaos.engine.setup.EngineSettings.budget_seconds).
 MAX_DURATION_SECONDS = EngineSettings().budget_seconds
 MAX_TIME_FACTOR = 10.0  # as the lab's own bound (chaos.lab.deploy.MAX_TIME_FACTOR)
 MAX_TARGET_SECONDS = 7 * 86_400.0

@@ -66,8 +66,11 @@ MAX_REPLICATION_LAG_SECONDS = 900.0
 MAX_TIME_FACTOR = 10.0
 # Names that become directory names, server names or ports' owners in the lab (workload names,
 # RDS identifiers, availability zones): lowercase letters, digits and dashes, starting with a
-# letter, at most 63 characters (RDS's own identifier limit), so no "..", "/" or NUL ever
-# reaches a path. infra/inventory.schema.json carries the same patterns.
+# letter, at most 63 characters, so no "..", "/" or NUL ever reaches a path. RDS's own rule for
+# DBInstanceIdentifier: "1 to 63 letters, numbers, or hyphens; first character must be a letter;
+# stored as a lowercase string" (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/rds/
+# aws.sdk.kotlin.services.rds.model/-create-db-instance-request/db-instance-identifier.html, read
+# 2026-11-30). infra/inventory.schema.json carries the same patterns.
 SAFE_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 SAFE_ZONE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9][a-z]")
 

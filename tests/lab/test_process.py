@@ -77,3 +77,22 @@ def test_cli_refuses_bad_options_with_exit_2_and_one_line():
     result = run_cli("--inventory-out", "x.json")
     assert result.returncode == 2
     assert "--inventory-out: needs --stack" in result.stderr
+
+
+def test_ready_file_is_private_and_the_printed_hint_carries_no_secret():
+    import json
+    import stat
+
+    with LabProcess(time_factor=0.02) as lab:
+        ready = lab.ready_file
+        assert stat.S_IMODE(ready.stat().st_mode) == 0o600
+        assert stat.S_IMODE(ready.parent.stat().st_mode) == 0o700
+        content = json.loads(ready.read_text())
+        assert set(content) == {"endpoint", "pid", "token", "aws_access_key_id", "aws_secret_access_key"}
+        assert len(content["token"]) >= 32
+        printed = eventually(lambda: "Ctrl-C" in lab.log_path.read_text() and lab.log_path.read_text())
+        assert str(ready) in printed and "X-Lab-Token" in printed
+        for secret in (content["token"], content["aws_secret_access_key"]):
+            assert secret not in printed
+        with pytest.raises(ChaosError, match="X-Lab-Token"):  # no token, no lab
+            LabClient(lab.endpoint).health()
