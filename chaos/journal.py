@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -94,6 +95,10 @@ DATA_FIELDS: dict[str, dict[str, str]] = {
 # A journal line is one event; the longest legitimate one is an audit listing every acknowledged
 # seq of a scenario (a few MB at most at the canary's top rate).
 MAX_LINE_BYTES = 16 * 1024 * 1024
+# A whole journal: 10^6 events (hours of canaries at the top rate) are ~100 MB; past this bound
+# the events would not fit in memory as objects, so the file is refused up front.
+MAX_JOURNAL_BYTES = 1024 * 1024 * 1024
+MAX_RUN_FILE_BYTES = 16 * 1024 * 1024  # run.json: settings and the deploy summary, ~100 KB
 
 
 def _whole(value: Any) -> bool:
@@ -250,6 +255,10 @@ def read_jsonl(path: str | Path) -> list[Event]:
     events: list[Event] = []
     try:
         with open(path, encoding="utf-8") as lines:
+            size = os.fstat(lines.fileno()).st_size
+            if size > MAX_JOURNAL_BYTES:
+                raise ChaosError(f"{path}: {size} bytes, more than the {MAX_JOURNAL_BYTES} a journal may "
+                                 "have; it is not a game day's journal")
             for number, line in enumerate(_bounded_lines(lines, path), start=1):
                 if not line.strip():
                     continue
@@ -270,6 +279,8 @@ def read_jsonl(path: str | Path) -> list[Event]:
         raise ChaosError(f"{path}: no journal here; pass a run directory written by `gameday --out`") from None
     except UnicodeDecodeError:
         raise ChaosError(f"{path}: not a UTF-8 text journal; the run directory is corrupt") from None
+    except OSError as err:
+        raise ChaosError(f"{path}: cannot be read ({err.strerror}); pass a readable run directory") from None
     return events
 
 
@@ -428,10 +439,22 @@ def load_run(run_dir: str | Path) -> tuple[RunRecord, list[Event]]:
         raise ChaosError(f"run-dir: {run_dir} is not a directory; pass the --out directory of a game day")
     run_path = run_dir / RUN_FILE
     try:
-        raw = json.loads(run_path.read_text(encoding="utf-8"))
+        with open(run_path, "rb") as handle:
+            text = handle.read(MAX_RUN_FILE_BYTES + 1)
+        if len(text) > MAX_RUN_FILE_BYTES:
+            raise ChaosError(f"{run_path}: larger than {MAX_RUN_FILE_BYTES} bytes; not a run record, "
+                             "the run directory is corrupt")
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise TypeError("not a JSON object")
         run = RunRecord.from_dict(raw)
     except FileNotFoundError:
         raise ChaosError(f"run-dir: {run_path} is missing; pass the --out directory of a game day") from None
+    except RecursionError:
+        raise ChaosError(f"{run_path}: JSON nested too deeply; not a run record, the run directory is "
+                         "corrupt") from None
+    except OSError as err:
+        raise ChaosError(f"{run_path}: cannot be read ({err.strerror}); pass a readable run directory") from None
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
         raise ChaosError(f"{run_path}: not a run record ({err!r}); the run directory is corrupt") from None
     return run, read_jsonl(run_dir / JOURNAL_FILE)
