@@ -1,6 +1,7 @@
 """RDS calls through the lab reach the real PostgreSQL data plane, and endpoints point at it."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def rds_inventory() -> dict:
                         "engine_version": "15", "db_name": "orders", "master_username": "securecart",
                         "master_secret_arn": None, "multi_az": True, "availability_zone": "us-east-1a",
                         "backup_retention_days": 35, "instance_class": "db.r6g.large"},
-            "replicas": [{"identifier": "orders-replica-us-west-2", "arn": "arn:replica", "region": DR,
+            "replicas": [{"identifier": "orders-replica-us-west-2", "arn": "arn:aws:rds:us-west-2:1:db:orders-replica-us-west-2", "region": DR,
                           "address": "replica.example", "port": 5432, "role": "cross-region-read-replica",
                           "instance_class": "db.t4g.medium"}],
             "archive_bucket": None},
@@ -38,6 +39,13 @@ def rds_inventory() -> dict:
 def rds_lab():
     with deployed_lab(declared=rds_inventory()) as (server, lab, summary):
         yield server.endpoint, lab, summary
+
+
+def master_password(endpoint: str, summary: dict) -> str:
+    """From the secret the deployed inventory names, as a canary reads it."""
+    arn = summary["inventory"]["workloads"]["orders"]["stores"]["primary"]["master_secret_arn"]
+    secret = client(endpoint, "secretsmanager", PRIMARY).get_secret_value(SecretId=arn)
+    return json.loads(secret["SecretString"])["password"]
 
 
 def endpoint_of(endpoint: str, region: str, identifier: str) -> dict:
@@ -54,15 +62,17 @@ def test_describe_points_at_the_live_postgresql_processes(rds_lab):
     assert primary == {"Address": "127.0.0.1", "Port": ports[("orders-primary", "primary")]}
     assert replica["Port"] == ports[("orders-replica-us-west-2", "replica")]
     with psycopg.connect(host=primary["Address"], port=primary["Port"], dbname="orders",
-                         user="securecart", connect_timeout=5) as conn:
+                         user="securecart", password=master_password(endpoint, summary),
+                         connect_timeout=5) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
 
 
 def test_forced_failover_reboot_reaches_the_data_plane(rds_lab):
-    endpoint, lab, _ = rds_lab
+    endpoint, lab, summary = rds_lab
     client(endpoint, "rds", PRIMARY).reboot_db_instance(DBInstanceIdentifier="orders-primary", ForceFailover=True)
     eventually(lambda: any(e["kind"] == "rds_failover" for e in lab.events()), timeout=60)
     primary = endpoint_of(endpoint, PRIMARY, "orders-primary")
     with psycopg.connect(host=primary["Address"], port=primary["Port"], dbname="orders",
-                         user="securecart", connect_timeout=5) as conn:
+                         user="securecart", password=master_password(endpoint, summary),
+                         connect_timeout=5) as conn:
         assert conn.execute("select pg_is_in_recovery()").fetchone() == (False,)
