@@ -93,10 +93,35 @@ def check_deploy_request(inventory: Any, replication_lag_seconds: Any, time_fact
     except ChaosError as error:
         raise DeployError(str(error)) from None
     _check_safe_names(inventory)
+    _check_consistency(inventory)
     lag = None if replication_lag_seconds is None else check_duration(
         "replication_lag_seconds", replication_lag_seconds, MAX_REPLICATION_LAG_SECONDS)
     factor = check_duration("time_factor", time_factor, MAX_TIME_FACTOR, positive=True)
     return DeploySettings(lag, factor)
+
+
+def _check_consistency(inventory: dict[str, Any]) -> None:
+    """What the schema cannot say and the deploy would otherwise find half-way, after tearing the
+    running lab down: records without a zone, an AZ outside its region, an identifier twice."""
+    identifiers: set[str] = set()
+    for name, workload in inventory["workloads"].items():
+        if (workload.get("failover") or {}).get("records") and not inventory.get("hosted_zone"):
+            raise DeployError(f"inventory.hosted_zone: missing but workloads.{name}.failover declares "
+                              "records; add the zone")
+        if workload.get("kind") != "rds":
+            continue
+        stores = workload["stores"]
+        primary = stores["primary"]
+        zone = primary.get("availability_zone")
+        if zone and zone[:-1] != primary["region"]:
+            raise DeployError(f"inventory.workloads.{name}.stores.primary.availability_zone: {zone} is not "
+                              f"in region {primary['region']}; fix the inventory")
+        for where, identifier in [("primary", primary["identifier"])] + [
+                (f"replicas[{i}]", replica["identifier"]) for i, replica in enumerate(stores.get("replicas") or [])]:
+            if identifier in identifiers:
+                raise DeployError(f"inventory.workloads.{name}.stores.{where}.identifier: {identifier} is "
+                                  "used twice; RDS identifiers are unique per account and region")
+            identifiers.add(identifier)
 
 
 def _check_safe_names(inventory: dict[str, Any]) -> None:

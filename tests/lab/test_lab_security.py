@@ -142,7 +142,13 @@ def test_a_refused_deploy_leaves_the_running_lab_as_it_was(lab_with_rds):
     try:
         broken = with_rds()
         broken["workloads"]["orders"]["stores"]["primary"]["identifier"] = "../escape"
-        for bad in (broken, {"workloads": []}, "not an object"):
+        wrong_zone = with_rds()
+        wrong_zone["workloads"]["orders"]["stores"]["primary"]["availability_zone"] = "us-west-2a"
+        twice = with_rds()
+        twice["workloads"]["orders"]["stores"]["replicas"][0]["identifier"] = "orders-primary"
+        no_zone = with_rds()
+        no_zone["hosted_zone"] = None  # catalog declares failover records
+        for bad in (broken, wrong_zone, twice, no_zone, {"workloads": []}, "not an object"):
             with pytest.raises(ChaosError):
                 lab.deploy(bad)
         with pytest.raises(ChaosError, match="replication_lag_seconds"):
