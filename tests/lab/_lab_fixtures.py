@@ -83,6 +83,27 @@ def inventory() -> dict[str, Any]:
     return copy.deepcopy(_INVENTORY)
 
 
+def rds_workload(*, multi_az: bool) -> dict[str, Any]:
+    """An RDS workload entry by the contract: `orders-primary` in us-east-1a, one DR replica
+    `orders-replica-us-west-2` (the lab runs real PostgreSQL for it)."""
+    return {
+        "kind": "rds", "strategy": "warm-standby", "targets": {"rto_seconds": 60, "rpo_seconds": 5},
+        "primary_region": PRIMARY, "dr_region": DR,
+        "stores": {
+            "primary": {"identifier": "orders-primary", "arn": "arn:aws:rds:us-east-1:1:db:orders-primary",
+                        "region": PRIMARY, "address": "orders.example", "port": 5432, "engine": "postgres",
+                        "engine_version": "15", "db_name": "orders", "master_username": "securecart",
+                        "master_secret_arn": None, "multi_az": multi_az, "availability_zone": "us-east-1a",
+                        "backup_retention_days": 35, "instance_class": "db.r6g.large"},
+            "replicas": [{"identifier": "orders-replica-us-west-2",
+                          "arn": "arn:aws:rds:us-west-2:1:db:orders-replica-us-west-2", "region": DR,
+                          "address": "replica.example", "port": 5432, "role": "cross-region-read-replica",
+                          "instance_class": "db.t4g.medium"}],
+            "archive_bucket": None},
+        "failover": None, "backup": {"tier": "gold", "plan_name": "daily", "continuous": True},
+        "fis_templates": {}}
+
+
 # The AWS keys of each lab a test started (chaos.lab.auth): the lab refuses any other signature.
 LAB_KEYS: dict[str, dict[str, str]] = {}
 

@@ -15,30 +15,16 @@ import pytest
 
 from chaos.errors import ChaosError
 from chaos.lab.postgres.cluster import find_binaries, make_owned_dir
-from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, inventory
+from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, inventory, rds_workload
 
 pytestmark = pytest.mark.skipif(find_binaries() is None, reason="PostgreSQL server binaries not found")
 AS_ROOT = os.geteuid() == 0
 
 
 def with_rds() -> dict:
-    """The lab test inventory plus one RDS workload (primary in us-east-1a, a DR replica)."""
+    """The lab test inventory plus one RDS workload (real PostgreSQL: primary, DR replica)."""
     inv = inventory()
-    inv["workloads"]["orders"] = {
-        "kind": "rds", "strategy": "pilot-light", "targets": {"rto_seconds": 600, "rpo_seconds": 60},
-        "primary_region": PRIMARY, "dr_region": DR,
-        "stores": {
-            "primary": {"identifier": "orders-primary", "arn": "arn:aws:rds:us-east-1:123456789012:db:orders-primary",
-                        "region": PRIMARY, "address": "orders.example.com", "port": 5432, "engine": "postgres",
-                        "engine_version": "15", "db_name": "orders", "master_username": "securecart",
-                        "master_secret_arn": None, "multi_az": False, "availability_zone": "us-east-1a",
-                        "backup_retention_days": 7, "instance_class": "db.t4g.medium"},
-            "replicas": [{"identifier": "orders-replica", "arn": "arn:aws:rds:us-west-2:123456789012:db:orders-replica",
-                          "region": DR, "address": "orders-dr.example.com", "port": 5432,
-                          "role": "cross-region-read-replica", "instance_class": "db.t4g.medium"}],
-            "archive_bucket": None},
-        "failover": None, "backup": {"tier": "gold", "plan_name": "daily", "continuous": True},
-        "fis_templates": {}}
+    inv["workloads"]["orders"] = rds_workload(multi_az=False)
     return inv
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory
+from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory, rds_workload
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/lib/postgresql/15/bin/postgres").exists() and shutil.which("postgres") is None,
@@ -17,21 +17,7 @@ pytestmark = pytest.mark.skipif(
 
 def rds_inventory() -> dict:
     inv = inventory()
-    inv["workloads"] = {"orders": {
-        "kind": "rds", "strategy": "warm-standby", "targets": {"rto_seconds": 60, "rpo_seconds": 5},
-        "primary_region": PRIMARY, "dr_region": DR,
-        "stores": {
-            "primary": {"identifier": "orders-primary", "arn": "arn:aws:rds:us-east-1:1:db:orders-primary",
-                        "region": PRIMARY, "address": "orders.example", "port": 5432, "engine": "postgres",
-                        "engine_version": "15", "db_name": "orders", "master_username": "securecart",
-                        "master_secret_arn": None, "multi_az": True, "availability_zone": "us-east-1a",
-                        "backup_retention_days": 35, "instance_class": "db.r6g.large"},
-            "replicas": [{"identifier": "orders-replica-us-west-2", "arn": "arn:aws:rds:us-west-2:1:db:orders-replica-us-west-2", "region": DR,
-                          "address": "replica.example", "port": 5432, "role": "cross-region-read-replica",
-                          "instance_class": "db.t4g.medium"}],
-            "archive_bucket": None},
-        "failover": None, "backup": {"tier": "gold", "plan_name": "daily", "continuous": True},
-        "fis_templates": {}}}
+    inv["workloads"] = {"orders": rds_workload(multi_az=True)}
     return inv
 
 
