@@ -114,14 +114,15 @@ def _print_summary(stack: str, summary: dict[str, Any]) -> None:
 def _print_usage(endpoint: str, ready_file: Path, inventory_out: Path | None) -> None:
     """How to reach the lab. The secrets themselves are never printed (a terminal log or a CI log
     is readable by more people than the 0600 ready file)."""
-    field = f"python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))[sys.argv[2]])' {ready_file}"
+    reader = f"python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))[sys.argv[2]])' {ready_file} \"$1\""
     print(f"lab ready at {endpoint}")
     print(f"  credentials: {ready_file} (mode 0600: token + AWS keys of this lab; docs/lab.md)")
-    print(f"  AWS CLI:  AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=$({field} aws_access_key_id) "
-          f"AWS_SECRET_ACCESS_KEY=$({field} aws_secret_access_key) aws dynamodb list-tables --region us-east-1")
-    print(f"  faults:   curl -H \"X-Lab-Token: $({field} token)\" {endpoint}/_localstack/chaos/faults"
+    print(f"  read them:   field() {{ {reader}; }}")
+    print(f"  AWS CLI:     AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=$(field aws_access_key_id) "
+          "AWS_SECRET_ACCESS_KEY=$(field aws_secret_access_key) aws dynamodb list-tables --region us-east-1")
+    print(f"  faults:      curl -H \"X-Lab-Token: $(field token)\" {endpoint}/_localstack/chaos/faults"
           "   (LocalStack Chaos API)")
     if inventory_out:
-        print(f"  game day: python -m chaos gameday --stack <stack> --target localstack "
+        print(f"  game day:    python -m chaos gameday --stack <stack> --target localstack "
               f"--endpoint {endpoint} --inventory {inventory_out}")
     print("Ctrl-C stops the lab", flush=True)
