@@ -24,7 +24,7 @@ import string
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -69,8 +69,10 @@ class LabCredentials:
     def token_ok(self, environ: dict[str, Any]) -> bool:
         return hmac.compare_digest(environ.get(_TOKEN_ENVIRON, "").encode(), self.token.encode())
 
-    def signature_problem(self, environ: dict[str, Any], body: bytes) -> str | None:
-        """None when the request is SigV4-signed with the lab's keys; else why not (one line)."""
+    def signature_problem(self, environ: dict[str, Any], body: Callable[[], bytes]) -> str | None:
+        """None when the request is SigV4-signed with the lab's keys; else why not (one line).
+
+        `body` is called (the payload read) only once the key id is known to be the lab's."""
         authorization = environ.get("HTTP_AUTHORIZATION", "")
         match = _AUTHORIZATION.match(authorization)
         if match is None:
@@ -91,7 +93,7 @@ class LabCredentials:
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
         request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"),
                              url=f"http://{headers.get('host') or 'localhost'}{raw_uri}",
-                             data=body, headers=headers)
+                             data=body(), headers=headers)
         request.context["timestamp"] = timestamp
         signer_class = S3SigV4Auth if match["service"] == "s3" else SigV4Auth
         signer = signer_class(Credentials(self.aws_access_key_id, self.aws_secret_access_key),

@@ -34,6 +34,7 @@ _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 40
 # Paths that need the lab token (docs/lab.md, Threat model); the rest is AWS and needs SigV4.
 _TOKEN_PATHS = ("/_lab/", "/_localstack/", "/moto-api")
 _PUBLIC_PATHS = frozenset({"/_localstack/health"})  # LocalStack's liveness probe: no state in it
+_DRAIN_LIMIT_BYTES = 1024 * 1024
 _S3_REPLICATED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload",
                                        "DeleteObject", "DeleteObjects"})
 
@@ -56,24 +57,24 @@ class LabMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith(_TOKEN_PATHS) and path not in _PUBLIC_PATHS:
             if not self.lab.credentials.token_ok(environ):
-                return _send(start_response, _json(401, {
+                return _send(start_response, _refused(environ, _json(401, {
                     "error": f"{path}: missing or wrong {TOKEN_HEADER} header; the token is in the "
-                             "lab's ready file (docs/lab.md, Threat model)"}))
+                             "lab's ready file (docs/lab.md, Threat model)"})))
             if path.startswith("/moto-api"):  # moto's own state dump and reset: the token's too
                 return self.moto_app(environ, start_response)
         if path.startswith("/_lab/") or path.startswith("/_localstack/"):
             return self.control(environ, start_response)
         request = AwsRequest.from_environ(environ)
-        # S3 signs its payload hash in a header; other services sign the body itself.
-        body = b"" if "HTTP_X_AMZ_CONTENT_SHA256" in environ else request.body
-        problem = self.lab.credentials.signature_problem(environ, body)
+        # S3 signs its payload hash in a header; other services sign the body itself, which is
+        # read only once the key id is the lab's (no buffering for strangers).
+        problem = self.lab.credentials.signature_problem(
+            environ, lambda: b"" if "HTTP_X_AMZ_CONTENT_SHA256" in environ else request.body)
         if problem is not None:
-            request.body  # noqa: B018 - consume it, or a kept-alive connection reads it as the next request
             if not request.is_aws:
-                return _send(start_response, _json(403, {"error": f"{path}: {problem}"}))
+                return _send(start_response, _refused(environ, _json(403, {"error": f"{path}: {problem}"})))
             code = "AuthFailure" if request.service == "ec2" else "InvalidClientTokenId" \
                 if "access key id" in problem else "SignatureDoesNotMatch"
-            return _send(start_response, error_response(request, 403, code, f"lab: {problem}"))
+            return _send(start_response, _refused(environ, error_response(request, 403, code, f"lab: {problem}")))
         if LAB_USER_AGENT not in environ.get("HTTP_USER_AGENT", ""):
             if self.lab.faults.latency_ms:
                 time.sleep(self.lab.faults.latency_ms / 1000.0)
@@ -204,6 +205,29 @@ class LabMiddleware:
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(reply))))
         return status, headers, reply
+
+
+def _refused(environ: dict[str, Any], reply: Reply) -> Reply:
+    """A refusal of an unauthenticated request. Its body is drained (a kept-alive connection would
+    read it as the next request) up to a bound, never buffered: past the bound the connection is
+    closed instead, so nobody without credentials can make the lab hold a large body in memory."""
+    stream, left = environ["wsgi.input"], _content_length(environ)
+    while 0 < left <= _DRAIN_LIMIT_BYTES:
+        chunk = stream.read(min(left, 64 * 1024))
+        if not chunk:
+            break
+        left -= len(chunk)
+    status, headers, body = reply
+    if left or environ.get("wsgi.input_terminated") and not environ.get("CONTENT_LENGTH"):
+        headers = headers + [("Connection", "close")]
+    return status, headers, body
+
+
+def _content_length(environ: dict[str, Any]) -> int:
+    try:
+        return max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
 
 
 def _json(status: int, payload: dict[str, Any]) -> Reply:

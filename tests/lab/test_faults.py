@@ -256,3 +256,24 @@ def test_aws_apis_refuse_unsigned_and_foreign_signatures(endpoint):
         "s3", endpoint_url=endpoint, config=Config(signature_version=UNSIGNED))
     assert error_code(lambda: unsigned.list_objects_v2(Bucket="images-primary")) in ("403", "Forbidden")
     assert client(endpoint, "dynamodb", PRIMARY).list_tables()["TableNames"]  # the lab's keys work
+
+
+def test_refused_requests_do_not_poison_a_kept_alive_connection(running, endpoint):
+    """A refused request's body is drained, so the next request on the same connection is read
+    as a request (not as the leftovers of the refused body)."""
+    import http.client
+
+    host, port = endpoint.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        for _ in range(2):
+            connection.request("POST", "/_lab/deploy", body=b'{"inventory": {}}' * 100,
+                               headers={"Content-Type": "application/json"})
+            reply = connection.getresponse()
+            assert reply.status == 401, reply.read()
+            reply.read()
+        connection.request("GET", "/_localstack/chaos/faults", headers={"X-Lab-Token": running[1].token})
+        reply = connection.getresponse()
+        assert (reply.status, json.loads(reply.read())) == (200, [])
+    finally:
+        connection.close()
