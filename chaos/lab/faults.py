@@ -28,16 +28,19 @@ DEFAULT_TTL_SECONDS = 600.0
 # Bounds of the Chaos API (docs/ARCHITECTURE.md). A rule is a safety net around one fault of one
 # game day: the longest scenario budget is minutes, so a day is generous and still "expires".
 MAX_TTL_SECONDS = 86_400.0
-# LocalStack accepts any latency; the lab refuses what would make every call time out instead of
-# answer late (botocore's default read timeout is 60 s).
+# More latency would make every call time out instead of answering late (botocore's default read
+# timeout is 60 s).
 MAX_LATENCY_MS = 60_000.0
 MAX_RULES_PER_REQUEST = 100
 MAX_RULES_TOTAL = 1_000
 MAX_BODY_BYTES = 256 * 1024
 _RULE_KEYS = {"service", "region", "operation", "probability", "error", "zone", "resource",
               "expires_at", "ttl_seconds"}
-_OPERATION = re.compile(r"[A-Z][A-Za-z0-9]{0,127}")  # LocalStack's schema refuses e.g. "Put42Items"; we allow digits
+# An operation name. LocalStack's own schema refuses digits ("Put42Items", in its Chaos API tests);
+# the lab allows them and refuses anything else that is not a letter.
+_OPERATION = re.compile(r"[A-Z][A-Za-z0-9]{0,127}")
 _ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,127}")
+_ZONE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9][a-z]")  # an AZ name: its region plus a letter
 _RESOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+=-]{0,255}")
 
 
@@ -123,7 +126,7 @@ class FaultRule:
         if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
             raise RuleError(f"{where}.error.statusCode: {status!r} must be an HTTP error code (400-599)")
         code = _name(error, "code", f"{where}.error", _ERROR_CODE) or "ServiceUnavailable"
-        zone = _name(raw, "zone", where, re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9][a-z]"))
+        zone = _name(raw, "zone", where, _ZONE)
         if zone is not None and zone[:-1] not in regions:
             raise RuleError(f"{where}.zone: {zone!r} is not in a region botocore knows; use e.g. us-east-1a")
         if raw.get("expires_at") is not None and raw.get("ttl_seconds") is not None:

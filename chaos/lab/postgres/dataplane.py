@@ -528,13 +528,20 @@ class PostgresDataPlane:
                                             lambda inst=inst: self._automatic_failover(inst, zone))
 
     def on_region_outage(self, region: str, active: bool) -> None:
-        """A region outage: its servers stop answering (crash), links into/out of it drop what they hold."""
+        """A region outage: its servers stop answering (crash), links into/out of it drop what they hold.
+
+        Links drop first: that is instant, while crashing a server runs `pg_ctl` (tens to hundreds of
+        milliseconds on a loaded machine), and WAL a link delivered meanwhile would reach the replica
+        after the outage began, shrinking the measured RPO below the lag."""
         with self._lock:
             if active:
                 self._regions_out.add(region)
             else:
                 self._regions_out.discard(region)
-            for inst in self._live_instances():
+            instances = self._live_instances()
+            if active:
+                self._set_links_touching(region, instances)
+            for inst in instances:
                 if inst.region == region:
                     inst.endpoint.set_down(active)
                     if active:
@@ -544,15 +551,21 @@ class PostgresDataPlane:
                                 inst.crashed.add(server.name)
                     else:
                         self._recover_crashed(inst)
-                if inst.link is not None and inst.source is not None:
-                    source_region = self._instances[inst.source].region
-                    if region in (source_region, inst.region):
-                        down = bool({source_region, inst.region} & self._regions_out)
-                        dropped = inst.link.set_down(down)
-                        if down:
-                            self._record("rds_replication_dropped", {"identifier": inst.identifier,
-                                                                     "bytes_dropped": dropped})
+            if not active:
+                self._set_links_touching(region, instances)
             self._record("rds_region_outage" if active else "rds_region_restored", {"region": region})
+
+    def _set_links_touching(self, region: str, instances: list[DbInstance]) -> None:
+        """Links into or out of `region`: down while either end's region is out, else up."""
+        for inst in instances:
+            if inst.link is not None and inst.source is not None:
+                source_region = self._instances[inst.source].region
+                if region in (source_region, inst.region):
+                    down = bool({source_region, inst.region} & self._regions_out)
+                    dropped = inst.link.set_down(down)
+                    if down:
+                        self._record("rds_replication_dropped", {"identifier": inst.identifier,
+                                                                 "bytes_dropped": dropped})
 
     # ---- failover and recovery internals --------------------------------------------------------
 
