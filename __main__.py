@@ -1,6 +1,7 @@
 """SecureCart DR topology: the wiring diagram.
 
-config -> one provider per region -> one component per workload store -> DNS failover ->
+config -> one provider per region -> one component per workload store -> DNS failover (the
+application's record, the data stores' private records) ->
 AWS Backup, monitoring, cost, game days -> the `inventory` output (docs/inventory.md).
 All validation happened in `load_stack_config`, before the first resource below; how config
 values reach each component's Args is in `infra/wiring.py`.
@@ -33,11 +34,15 @@ game_day = None
 if config.chaos.fis_templates:
     game_day = GameDay(f"{env}-gameday", wiring.game_day_args(
         config, providers, workloads,
-        stop_condition_alarm_arn=monitoring.guardrail_alarms[config.primary_region].arn,
-        hosted_zone_id=dns.zone.zone_id))
+        # Without the replication-latency alarms: a replication pause trips them on purpose.
+        stop_condition_alarm_arn=monitoring.experiment_guardrail_alarms[config.primary_region].arn,
+        hosted_zone_id=dns.zone.zone_id,
+        private_zone_id=dns.private_zone.zone_id if dns.private_zone is not None else None))
 
 pulumi.export("inventory", build_inventory(config=config, workloads=workloads, dns=dns, backup=backup,
-                                           game_day=game_day))
+                                           game_day=game_day, monitoring=monitoring))
 pulumi.export("hostedZoneNameServers", dns.zone.name_servers)
 pulumi.export("alertTopicArn", monitoring.alarm_topic.arn)
 pulumi.export("backupVaultArns", {region: vault.arn for region, vault in backup.vaults.items()})
+# For a chat integration (AWS Chatbot / Q Developer) that subscribes to the vault events itself.
+pulumi.export("backupEventTopicArns", {region: topic.arn for region, topic in backup.notification_topics.items()})

@@ -8,18 +8,29 @@ The reference for every key is docs/config.md.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 from pulumi.runtime import config as pulumi_config
 
 from infra.strategies import STRATEGIES, Kind, Routing, StrategySpec
 
 NAMESPACE = "securecart-dr"
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+# The regions pulumi-aws 7.51.1 knows (its `Region` enum): a typo like us-east-9 is refused here,
+# not by AWS halfway through an update.
+KNOWN_REGIONS = frozenset(region.value for region in aws.Region)
+# The default VPC has public subnets and the default security group: only for these stacks.
+DEFAULT_VPC_ENVIRONMENTS = ("lab", "localstack")
+AWS_ID_PATTERNS = {"vpc": re.compile(r"^vpc-[0-9a-f]{8,17}$"), "subnet": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
+                   "sg": re.compile(r"^sg-[0-9a-f]{8,17}$"), "ami": re.compile(r"^ami-[0-9a-f]{8,17}$")}
+NETWORK_ROLES = ("database", "compute", "fileSystem")
+AUDIT_MODES = ("off", "with-recorder", "existing-recorder")
+NOTIFY_PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 COLD_STORAGE_MINIMUM_DAYS = 90  # AWS Backup keeps cold recovery points at least 90 days
 CONTINUOUS_BACKUP_MAX_DAYS = 35
@@ -59,6 +70,8 @@ class RdsSettings:
     export_glacier_after_days: int = 30
     export_deep_archive_after_days: int = 180
     export_expire_after_days: int = 2555
+    # EventBridge Scheduler expression of the snapshot export to the archive bucket (weekly).
+    export_schedule: str = "cron(0 8 ? * SUN *)"
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,11 @@ class Ec2Settings:
     snapshot_interval_hours: int = 12
     snapshot_retain_count: int = 14
     dr_copy_retain_days: int = 7
+    # The application image, the same in both regions: an SSM parameter an image pipeline writes
+    # in each region (read per region), or AMI ids per region. Exactly one of the two.
+    image_parameter: str | None = None
+    ami_ids: Mapping[str, str] | None = None
+    user_data: str | None = None  # the boot script both regions' launch templates carry
 
 
 KindSettings = RdsSettings | DynamoDbSettings | S3Settings | EfsSettings | Ec2Settings
@@ -94,10 +112,15 @@ KindSettings = RdsSettings | DynamoDbSettings | S3Settings | EfsSettings | Ec2Se
 
 @dataclass(frozen=True)
 class WorkloadFailover:
-    """DNS failover for one workload (only for strategies with routing)."""
+    """How one workload's data store fails over (only for strategies that keep a DR copy).
 
-    record_name: str  # fully qualified
-    routing: Routing
+    The application's configuration names the store per region (table, bucket, file system); the
+    runbook switches it. RDS adds a private record (`record_name`) the runbook repoints after it
+    has promoted the replica, so writers never reach an unpromoted, read-only database.
+    """
+
+    switch: str  # "private-record" (rds) or "application-config"
+    record_name: str | None  # FQDN in the private zone; rds only
 
 
 @dataclass(frozen=True)
@@ -150,6 +173,10 @@ class BackupConfig:
     tiers: dict[str, BackupTier]
     # AWS Backup region settings are account-wide: exactly one stack per account should manage them.
     manage_region_settings: bool
+    # The audit framework needs AWS Config recording: "off", "with-recorder" (declare one) or
+    # "existing-recorder" (the account already records).
+    audit_mode: str = "off"
+    notify: tuple[tuple[str, str], ...] = ()  # (protocol, endpoint) subscribed to the vault topics
 
 
 @dataclass(frozen=True)
@@ -162,11 +189,39 @@ class HealthCheckConfig:
 
 
 @dataclass(frozen=True)
+class AppEndpoint:
+    """The application's entry point in one region: it exists before this program runs."""
+
+    host_name: str  # a load balancer's DNS name, or an existing host name
+    load_balancer_zone_id: str | None  # given: an alias record to the load balancer; else a CNAME
+
+
+@dataclass(frozen=True)
 class FailoverConfig:
-    zone_name: str
+    zone_name: str  # public hosted zone (a person delegates it from the parent domain)
+    record_name: str  # the application's name, e.g. www.<zone>
+    routing: Routing
     ttl_seconds: int
     health_check: HealthCheckConfig
-    endpoints: dict[str, str]  # region -> application endpoint FQDN the health checks probe
+    endpoints: dict[str, AppEndpoint]  # region -> endpoint; empty when no workload routes
+    private_zone_name: str  # private zone of the data-store records the runbooks repoint
+
+
+@dataclass(frozen=True)
+class RegionNetwork:
+    vpc_id: str | None  # None: the region's default VPC (lab and localstack only)
+    subnets: Mapping[str, str]  # zone -> private subnet id
+    security_groups: Mapping[str, tuple[str, ...]]  # role (database, compute, fileSystem) -> ids
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    default_vpc: bool
+    regions: Mapping[str, RegionNetwork]
+
+    def zones(self, region: str) -> list[str]:
+        """The zones the stores spread over: the configured subnets' (a and b in the default VPC)."""
+        return sorted(self.regions[region].subnets) or [f"{region}a", f"{region}b"]
 
 
 @dataclass(frozen=True)
@@ -189,8 +244,12 @@ class BudgetConfig:
     backup_monthly_usd: float
     thresholds: tuple[BudgetThreshold, ...]
     anomaly_threshold_usd: float
-    # AWS allows one SERVICE anomaly monitor per account: a second stack reuses the first one's.
+    # AWS allows one SERVICE anomaly monitor per account: by default no monitor is created; a
+    # stack either reuses one (`anomaly_monitor_arn`) or opts in to creating it.
     anomaly_monitor_arn: str | None
+    create_anomaly_monitor: bool = False
+    # Tag keys can be activated only once they appear in billing data (~24 h after first use).
+    activate_cost_allocation_tags: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +270,7 @@ class StackConfig:
     monitoring: MonitoringConfig
     budgets: BudgetConfig
     chaos: ChaosConfig
+    network: NetworkConfig
 
     @property
     def regions(self) -> tuple[str, str]:
@@ -318,8 +378,16 @@ class _Block:
 
 def _region(block: _Block, name: str) -> str:
     value = block.text(name)
-    if not REGION_PATTERN.match(value):
-        raise _fail(block.key(name), f"{value!r} is not an AWS region name", "use a name like us-east-1")
+    if value not in KNOWN_REGIONS:
+        raise _fail(block.key(name), f"{value!r} is not a region pulumi-aws knows",
+                    "use a region name like us-east-1 (pulumi_aws.Region lists them)")
+    return value
+
+
+def _aws_id(block: _Block, name: str, kind: str, value: Any = None) -> str:
+    value = block.text(name) if value is None else value
+    if not isinstance(value, str) or not AWS_ID_PATTERNS[kind].match(value):
+        raise _fail(block.key(name), f"{value!r} is not a {kind} id", f"write it like {kind}-0123456789abcdef0")
     return value
 
 
@@ -357,7 +425,11 @@ def _rds_settings(block: _Block, workload: str) -> RdsSettings:
         export_glacier_after_days=block.whole("exportGlacierAfterDays", d.export_glacier_after_days, minimum=1),
         export_deep_archive_after_days=block.whole("exportDeepArchiveAfterDays", d.export_deep_archive_after_days, minimum=1),
         export_expire_after_days=block.whole("exportExpireAfterDays", d.export_expire_after_days, minimum=1),
+        export_schedule=block.text("exportSchedule", d.export_schedule),
     )
+    if not re.match(r"^(cron|rate)\(.+\)$", settings.export_schedule):
+        raise _fail(block.key("exportSchedule"), f"{settings.export_schedule!r} is not a schedule expression",
+                    'write e.g. "cron(0 8 ? * SUN *)" or "rate(7 days)"')
     if settings.export_deep_archive_after_days < settings.export_glacier_after_days + 90:
         raise _fail(block.key("exportDeepArchiveAfterDays"),
                     "exports must stay 90 days in Glacier (its minimum storage duration) before Deep Archive",
@@ -387,7 +459,24 @@ def _s3_settings(block: _Block) -> S3Settings:
     return settings
 
 
-def _kind_settings(block: _Block, kind: Kind, workload: str) -> KindSettings:
+def _ec2_image(block: _Block, regions: tuple[str, ...]) -> tuple[str | None, dict[str, str] | None]:
+    parameter = block.value("imageParameter")
+    ami_block = block.block("amiIds")
+    if (parameter is None) == (not ami_block.raw):
+        raise _fail(block.key("imageParameter"), "give the application image as imageParameter or amiIds (one of them)",
+                    "set imageParameter to the SSM parameter your image pipeline writes in both regions")
+    if parameter is not None:
+        parameter = block.text("imageParameter")
+        if not parameter.startswith("/"):
+            raise _fail(block.key("imageParameter"), f"{parameter!r} is not an SSM parameter name", "start it with /")
+        ami_block.finish()
+        return parameter, None
+    amis = {region: _aws_id(ami_block, region, "ami") for region in regions}
+    ami_block.finish()
+    return None, amis
+
+
+def _kind_settings(block: _Block, kind: Kind, workload: str, regions: tuple[str, ...] = ()) -> KindSettings:
     if kind is Kind.RDS:
         return _rds_settings(block, workload)
     if kind is Kind.DYNAMODB:
@@ -406,7 +495,12 @@ def _kind_settings(block: _Block, kind: Kind, workload: str) -> KindSettings:
     if hours not in DLM_INTERVAL_HOURS:
         raise _fail(block.key("snapshotIntervalHours"), f"DLM has no {hours}-hour interval",
                     f"use one of {', '.join(map(str, DLM_INTERVAL_HOURS))}")
+    image_parameter, ami_ids = _ec2_image(block, regions)
+    user_data = block.value("userData")
+    if user_data is not None and (not isinstance(user_data, str) or not user_data.strip()):
+        raise _fail(block.key("userData"), "expected the boot script as text", "write it as a YAML block (userData: |)")
     return Ec2Settings(
+        image_parameter=image_parameter, ami_ids=ami_ids, user_data=user_data,
         instance_type=block.text("instanceType", d.instance_type),
         instance_count=block.whole("instanceCount", d.instance_count, minimum=1, maximum=20),
         snapshot_interval_hours=hours,
@@ -415,7 +509,8 @@ def _kind_settings(block: _Block, kind: Kind, workload: str) -> KindSettings:
     )
 
 
-def _workload(name: str, raw: Any, zone_name: str, tiers: set[str]) -> WorkloadConfig:
+def _workload(name: str, raw: Any, failover_config: FailoverConfig, tiers: set[str],
+              regions: tuple[str, ...] = ()) -> WorkloadConfig:
     block = _Block(f"workloads.{name}", raw)
     if not NAME_PATTERN.match(name):
         raise _fail(block.path, "workload names are lowercase letters, digits and dashes (2-40)", "rename it")
@@ -434,21 +529,23 @@ def _workload(name: str, raw: Any, zone_name: str, tiers: set[str]) -> WorkloadC
     failover_block = block.block("failover")
     failover = None
     if spec.routing is None and failover_block.raw:
-        raise _fail(failover_block.path, f"{spec.name} has no DNS failover (recovery restores, then repoints)",
+        raise _fail(failover_block.path, f"{spec.name} keeps no DR copy to fail over to (recovery restores, then repoints)",
                     "remove the failover block or choose pilot-light or stronger")
-    if spec.routing is not None:
-        routing_name = failover_block.text("routing", spec.routing.value, choices=tuple(r.value for r in Routing))
-        routing = Routing(routing_name)
-        if not spec.allows_routing(routing):
-            raise _fail(failover_block.key("routing"), f"{spec.name} does not route with {routing.value} records",
-                        "use failover for pilot-light/warm-standby, latency or weighted for active-active")
-        record = failover_block.text("recordName", f"{name}.{zone_name}")
-        if not (record == zone_name or record.endswith("." + zone_name)):
-            raise _fail(failover_block.key("recordName"), f"{record!r} is outside the hosted zone {zone_name}",
-                        f"use a name ending in .{zone_name}")
-        failover = WorkloadFailover(record_name=record, routing=routing)
+    if "routing" in failover_block.raw:
+        raise _fail(failover_block.key("routing"), "DNS routing belongs to the application, not to a data store",
+                    "remove it; set failover.routing (the application's record) instead")
+    if spec.routing is not None and kind is not Kind.EC2:
+        record = None
+        if kind is Kind.RDS:
+            zone = failover_config.private_zone_name
+            record = failover_block.text("recordName", f"{name}.{zone}")
+            if not record.endswith("." + zone):
+                raise _fail(failover_block.key("recordName"), f"{record!r} is outside the private zone {zone}",
+                            f"use a name ending in .{zone}")
+        failover = WorkloadFailover(switch="private-record" if kind is Kind.RDS else "application-config",
+                                    record_name=record)
     failover_block.finish()
-    settings = _kind_settings(block, kind, name)
+    settings = _kind_settings(block, kind, name, regions)
     block.finish()
     return WorkloadConfig(name=name, kind=kind, strategy=spec, targets=targets, backup_tier=tier,
                           settings=settings, failover=failover)
@@ -490,14 +587,14 @@ def _vault_lock(block: _Block) -> VaultLock:
 
 
 def _tier(block: _Block, name: str, kinds: frozenset[Kind], vault_lock: VaultLock) -> BackupTier:
-    continuous = block.flag("continuous", False)
-    continuous_days = block.whole("continuousRetentionDays", CONTINUOUS_BACKUP_MAX_DAYS, minimum=1,
-                                  maximum=CONTINUOUS_BACKUP_MAX_DAYS)
+    for removed in ("continuous", "continuousRetentionDays"):
+        if removed in block.raw:
+            # docs/protection.md: AWS Backup continuous backup duplicated what the stores already do.
+            raise _fail(block.key(removed), "AWS Backup continuous backup is no longer declared: RDS point-in-time "
+                        "restore comes from its automated backups (backupRetentionDays, replicated to the DR region), "
+                        "S3 from versioning", "remove the key (docs/protection.md)")
+    continuous, continuous_days = False, CONTINUOUS_BACKUP_MAX_DAYS
     restore_testing = block.flag("restoreTesting", False)
-    if continuous and continuous_days < vault_lock.min_retention_days:
-        raise _fail(block.key("continuousRetentionDays"),
-                    f"below the vault lock minimum {vault_lock.min_retention_days} days",
-                    "raise it or lower backup.vaultLock.minRetentionDays")
     rules_block = block.block("rules", required=True)
     if not rules_block.raw:
         raise _fail(rules_block.path, "a tier needs at least one rule", "add e.g. a daily rule")
@@ -537,12 +634,90 @@ def _failover(block: _Block, regions: tuple[str, str]) -> FailoverConfig:
         raise _fail(check_block.key("intervalSeconds"), f"Route 53 checks every 10 or 30 seconds, not {check.interval_seconds}",
                     "use 10 (fast, extra cost) or 30")
     check_block.finish()
+    record = block.text("recordName", f"www.{zone}").rstrip(".")
+    if not record.endswith("." + zone):
+        raise _fail(block.key("recordName"), f"{record!r} is outside the hosted zone {zone}",
+                    f"use a name ending in .{zone} (a CNAME cannot sit at the zone apex)")
+    routing = Routing(block.text("routing", Routing.FAILOVER.value, choices=tuple(r.value for r in Routing)))
     endpoints_block = block.block("endpoints")
-    endpoints = {region: endpoints_block.text(region, f"app.{region}.{zone}") for region in regions}
+    endpoints = {}
+    for region in endpoints_block.raw:
+        if region not in regions:
+            raise _fail(endpoints_block.key(region), "not one of the stack's regions", f"use {' and '.join(regions)}")
+        item = endpoints_block.block(region)
+        host = item.text("hostName").rstrip(".")
+        if "." not in host:
+            raise _fail(item.key("hostName"), f"{host!r} is not an existing endpoint",
+                        "give the region's load balancer DNS name or an existing host name")
+        lb_zone = item.value("loadBalancerZoneId")
+        if lb_zone is not None:
+            lb_zone = item.text("loadBalancerZoneId")
+            if not re.match(r"^Z[A-Z0-9]{5,31}$", lb_zone):
+                raise _fail(item.key("loadBalancerZoneId"), f"{lb_zone!r} is not a hosted zone id",
+                            "use the load balancer's CanonicalHostedZoneId (e.g. Z35SXDOTRQ7X7K)")
+        item.finish()
+        endpoints[region] = AppEndpoint(host_name=host, load_balancer_zone_id=lb_zone)
     endpoints_block.finish()
+    private_zone = block.text("privateZoneName", "").rstrip(".")
     ttl = block.whole("ttlSeconds", 60, minimum=1, maximum=86400)
     block.finish()
-    return FailoverConfig(zone_name=zone, ttl_seconds=ttl, health_check=check, endpoints=endpoints)
+    return FailoverConfig(zone_name=zone, record_name=record, routing=routing, ttl_seconds=ttl, health_check=check,
+                          endpoints=endpoints, private_zone_name=private_zone)
+
+
+def _application_routing(failover: FailoverConfig, workloads: Mapping[str, WorkloadConfig],
+                         regions: tuple[str, str]) -> None:
+    """One record for the shop: every workload with a DR copy must accept the routing it implies."""
+    routed = [w for w in workloads.values() if w.strategy.routing is not None]
+    if routed and set(failover.endpoints) != set(regions):
+        missing = next(r for r in regions if r not in failover.endpoints)
+        raise _fail(f"failover.endpoints.{missing}.hostName", "missing: the application record fails over between "
+                    "both regions' endpoints", "give the region's load balancer DNS name (and loadBalancerZoneId)")
+    for w in routed:
+        # Failover routing suits every strategy (one region serves at a time); latency or weighted
+        # routing sends writers to both regions, which only multi-writer (active-active) data takes.
+        if failover.routing is not Routing.FAILOVER and not w.strategy.allows_routing(failover.routing):
+            raise _fail("failover.routing", f"{failover.routing.value} sends writers to both regions, but "
+                        f"{w.name} ({w.strategy.name}) has one writable region",
+                        "use failover, or make every workload active-active")
+
+
+def _network(block: _Block, environment: str, regions: tuple[str, str]) -> NetworkConfig:
+    default_vpc = block.flag("defaultVpc", False)
+    if default_vpc and environment not in DEFAULT_VPC_ENVIRONMENTS:
+        raise _fail(block.key("defaultVpc"), "the default VPC has public subnets and the default security group",
+                    f"only the {' and '.join(DEFAULT_VPC_ENVIRONMENTS)} stacks may use it; give network.<region> ids")
+    per_region: dict[str, RegionNetwork] = {}
+    for region in regions:
+        item = block.block(region, required=not default_vpc)
+        if default_vpc:
+            if item.raw:
+                raise _fail(item.path, "given together with defaultVpc: true", "remove one of them")
+            per_region[region] = RegionNetwork(vpc_id=None, subnets={}, security_groups={})
+            continue
+        vpc = _aws_id(item, "vpcId", "vpc")
+        subnets_block = item.block("subnets", required=True)
+        subnets = {}
+        for zone in subnets_block.raw:
+            if not re.match(rf"^{re.escape(region)}[a-z]$", zone):
+                raise _fail(subnets_block.key(zone), f"not an availability zone of {region}", f"use e.g. {region}a")
+            subnets[zone] = _aws_id(subnets_block, zone, "subnet")
+        if len(subnets) < 2:
+            raise _fail(subnets_block.path, "RDS subnet groups and Multi-AZ need subnets in two zones",
+                        f"give a private subnet in {region}a and {region}b")
+        subnets_block.finish()
+        groups_block = item.block("securityGroups", required=True)
+        groups = {}
+        for role in NETWORK_ROLES:
+            ids = groups_block.strings(role)
+            if not ids:
+                raise _fail(groups_block.key(role), "missing", "give the security group ids for this role")
+            groups[role] = tuple(_aws_id(groups_block, role, "sg", value) for value in ids)
+        groups_block.finish()
+        item.finish()
+        per_region[region] = RegionNetwork(vpc_id=vpc, subnets=subnets, security_groups=groups)
+    block.finish()
+    return NetworkConfig(default_vpc=default_vpc, regions=per_region)
 
 
 def _monitoring(block: _Block) -> MonitoringConfig:
@@ -582,9 +757,45 @@ def _budgets(block: _Block) -> BudgetConfig:
         thresholds=tuple(thresholds),
         anomaly_threshold_usd=block.number("anomalyThresholdUsd", 100, minimum=1),
         anomaly_monitor_arn=block.text("anomalyMonitorArn", "") or None,
+        create_anomaly_monitor=block.flag("createAnomalyMonitor", False),
+        activate_cost_allocation_tags=block.flag("activateCostAllocationTags", False),
     )
+    if config.create_anomaly_monitor and config.anomaly_monitor_arn:
+        raise _fail(block.key("createAnomalyMonitor"), "given together with anomalyMonitorArn",
+                    "reuse the existing monitor (drop createAnomalyMonitor) or create one (drop anomalyMonitorArn)")
+    if config.anomaly_monitor_arn and not config.anomaly_monitor_arn.startswith("arn:aws:ce::"):
+        raise _fail(block.key("anomalyMonitorArn"), f"{config.anomaly_monitor_arn!r} is not a Cost Explorer monitor ARN",
+                    "copy it from `aws ce get-anomaly-monitors` (arn:aws:ce::<account>:anomalymonitor/<id>)")
     block.finish()
     return config
+
+
+def _backup_notify(block: _Block, alert_emails: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Who hears the vault events; the alert e-mails when not given. Refused when nobody would."""
+    raw = block.value("notify")
+    if raw is None:
+        subscribers = tuple(("email", email) for email in alert_emails)
+    else:
+        if not isinstance(raw, list):
+            raise _fail(block.key("notify"), "expected a list", "write e.g. [{protocol: email, endpoint: ops@example.com}]")
+        subscribers = []
+        for index, item_raw in enumerate(raw):
+            item = _Block(f"{block.key('notify')}[{index}]", item_raw)
+            protocol = item.text("protocol", choices=NOTIFY_PROTOCOLS)
+            endpoint = item.text("endpoint")
+            if protocol.startswith("email") and "@" not in endpoint:
+                raise _fail(item.key("endpoint"), f"{endpoint!r} is not an e-mail address", "fix the address")
+            if protocol in ("sqs", "lambda") and not endpoint.startswith("arn:"):
+                raise _fail(item.key("endpoint"), f"{protocol} subscribers are named by ARN", "give the queue or function ARN")
+            if protocol == "https" and not endpoint.startswith("https://"):
+                raise _fail(item.key("endpoint"), f"{endpoint!r} is not an https URL", "give the https:// endpoint")
+            item.finish()
+            subscribers.append((protocol, endpoint))
+        subscribers = tuple(subscribers)
+    if not subscribers:
+        raise _fail(block.key("notify"), "AWS Backup vault events would reach nobody",
+                    "add monitoring.alertEmails or backup.notify subscribers (email, https, sqs, lambda)")
+    return subscribers
 
 
 def _chaos(block: _Block) -> ChaosConfig:
@@ -596,7 +807,7 @@ def _chaos(block: _Block) -> ChaosConfig:
     return ChaosConfig(enabled=enabled, fis_templates=fis)
 
 
-_OBJECT_KEYS = ("tags", "workloads", "backup", "failover", "monitoring", "budgets", "chaos")
+_OBJECT_KEYS = ("tags", "workloads", "backup", "failover", "monitoring", "budgets", "chaos", "network")
 _TEXT_KEYS = ("environment", "primaryRegion", "drRegion")
 
 
@@ -642,6 +853,10 @@ def load_stack_config(cfg: pulumi.Config | Mapping[str, Any]) -> StackConfig:
     tags_block.finish()
 
     failover = _failover(top.block("failover", required=True), (primary, dr))
+    if not failover.private_zone_name:
+        failover = dataclasses.replace(failover, private_zone_name=f"{environment}.securecart.internal")
+    network = _network(top.block("network"), environment, (primary, dr))
+    monitoring = _monitoring(top.block("monitoring"))
 
     workloads_block = top.block("workloads", required=True)
     if not workloads_block.raw:
@@ -650,10 +865,13 @@ def load_stack_config(cfg: pulumi.Config | Mapping[str, Any]) -> StackConfig:
     vault_lock = _vault_lock(backup_block.block("vaultLock"))
     tiers_block = backup_block.block("tiers", required=True)
     manage_region_settings = backup_block.flag("manageRegionSettings", True)
+    audit_mode = backup_block.text("auditFramework", "off", choices=AUDIT_MODES)
+    notify = _backup_notify(backup_block, monitoring.alert_emails)
     workloads = {
-        name: _workload(name, workloads_block.block(name).raw, failover.zone_name, set(tiers_block.raw))
+        name: _workload(name, workloads_block.block(name).raw, failover, set(tiers_block.raw), (primary, dr))
         for name in workloads_block.raw
     }
+    _application_routing(failover, workloads, (primary, dr))
     tiers = {
         name: _tier(tiers_block.block(name), name,
                     frozenset(w.kind for w in workloads.values() if w.backup_tier == name), vault_lock)
@@ -667,11 +885,13 @@ def load_stack_config(cfg: pulumi.Config | Mapping[str, Any]) -> StackConfig:
         dr_region=dr,
         tags={"project": "securecart", "environment": environment, "managed-by": "pulumi", **tags},
         workloads=workloads,
-        backup=BackupConfig(vault_lock=vault_lock, tiers=tiers, manage_region_settings=manage_region_settings),
+        backup=BackupConfig(vault_lock=vault_lock, tiers=tiers, manage_region_settings=manage_region_settings,
+                            audit_mode=audit_mode, notify=notify),
         failover=failover,
-        monitoring=_monitoring(top.block("monitoring")),
+        monitoring=monitoring,
         budgets=_budgets(top.block("budgets", required=True)),
         chaos=_chaos(top.block("chaos")),
+        network=network,
     )
     top.finish()
     return config

@@ -13,7 +13,8 @@ from typing import Any
 
 import pulumi
 
-from infra.components.backup import Backup
+from infra.components.backup import RESOURCE_ARN_PATTERNS, Backup
+from infra.components.monitoring import Monitoring
 from infra.components.dynamodb import GlobalTable
 from infra.components.ebs import ComputeTier
 from infra.components.efs import FileStore
@@ -32,7 +33,11 @@ from infra.config import StackConfig, WorkloadConfig
 from infra.naming import region_of_arn
 from infra.strategies import Kind
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the application record moved to the top level; workloads fail over by config
+
+# pulumi-aws 7.51.1 takes only a boolean for a replica's PITR (`TableReplicaArgs.point_in_time_recovery`),
+# so a global-table replica keeps AWS's default recovery period, whatever the table's is.
+REPLICA_PITR_DEFAULT_DAYS = 35
 
 # AWS Backup's name for each kind (the backup component picks the plan by it).
 BACKUP_RESOURCE_TYPE: dict[Kind, str] = {
@@ -61,6 +66,65 @@ def _region(arn: pulumi.Output[str]) -> pulumi.Output[str]:
 def _field(item: Any, name: str) -> Any:
     """Nested outputs arrive as SDK output classes on `pulumi up` and as dicts in some paths."""
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def _pick(item: Any, snake: str) -> Any:
+    """A nested field by its Python name (`pulumi up`) or its wire name (camelCase dicts under mocks)."""
+    if item is None:
+        return None
+    if not isinstance(item, dict) or hasattr(type(item), snake):  # an SDK output class: its property
+        return getattr(item, snake, None)
+    head, *rest = snake.split("_")
+    return item.get(snake) if snake in item else item.get(head + "".join(part.title() for part in rest))
+
+
+def _days(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _lifecycle_of(lifecycle: Any) -> dict[str, int | None]:
+    return {"cold_storage_after_days": _days(_pick(lifecycle, "cold_storage_after")),
+            "delete_after_days": _days(_pick(lifecycle, "delete_after"))}
+
+
+def backup_rules_of(rules: Any, primary_region: str) -> list[dict[str, Any]]:
+    """A plan's rules as the lab's backup engine runs them (schedule, lifecycle, copies to other vaults)."""
+    out = []
+    for rule in rules or []:
+        copies = []
+        for action in _pick(rule, "copy_actions") or []:
+            arn = str(_pick(action, "destination_vault_arn") or "")
+            parts = arn.split(":")
+            copies.append({"region": parts[3] if len(parts) > 6 else None,
+                           "vault_name": parts[6] if len(parts) > 6 else None,
+                           "lifecycle": _lifecycle_of(_pick(action, "lifecycle"))})
+        out.append({"name": _pick(rule, "rule_name"), "schedule": _pick(rule, "schedule"),
+                    "vault_name": _pick(rule, "target_vault_name"), "vault_region": primary_region,
+                    "start_window_minutes": _days(_pick(rule, "start_window")),
+                    "completion_window_minutes": _days(_pick(rule, "completion_window")),
+                    "continuous": bool(_pick(rule, "enable_continuous_backup")),
+                    "lifecycle": _lifecycle_of(_pick(rule, "lifecycle")), "copy_actions": copies})
+    return out
+
+
+def resource_types_of(patterns: Any) -> list[str]:
+    """AWS Backup resource types a selection's ARN patterns cover (see RESOURCE_ARN_PATTERNS)."""
+    by_pattern = {pattern: resource_type for resource_type, pattern in RESOURCE_ARN_PATTERNS.items()}
+    return sorted({by_pattern[p] for p in patterns or [] if p in by_pattern})
+
+
+def lifecycle_rules_of(rules: Any) -> list[dict[str, Any]]:
+    """A bucket's lifecycle rules: transitions and expiry, which the lab applies on its AWS clock."""
+    out = []
+    for rule in rules or []:
+        expiration = _pick(rule, "expiration")
+        if isinstance(expiration, list):
+            expiration = expiration[0] if expiration else None
+        out.append({"id": _pick(rule, "id"), "prefix": _pick(_pick(rule, "filter"), "prefix") or "",
+                    "transitions": [{"days": _days(_pick(t, "days")), "storage_class": _pick(t, "storage_class")}
+                                    for t in _pick(rule, "transitions") or []],
+                    "expiration_days": _days(_pick(expiration, "days"))})
+    return out
 
 
 def rds_stores(store: RelationalStore) -> dict[str, Any]:
@@ -101,7 +165,8 @@ def rds_stores(store: RelationalStore) -> dict[str, Any]:
             "instance_class": primary.instance_class,
         },
         "replicas": replicas,
-        "archive_bucket": {"name": archive.bucket, "arn": archive.arn, "region": archive.region},
+        "archive_bucket": {"name": archive.bucket, "arn": archive.arn, "region": archive.region,
+                           "lifecycle": store.archive.lifecycle.rules.apply(lifecycle_rules_of)},
     }
 
 
@@ -122,7 +187,10 @@ def dynamodb_stores(store: GlobalTable) -> dict[str, Any]:
         },
         "replicas": table.replicas.apply(
             lambda replicas: [
-                {"region": _field(r, "region_name"), "kms_key_arn": _field(r, "kms_key_arn")} for r in replicas or []
+                {"region": _field(r, "region_name"), "kms_key_arn": _field(r, "kms_key_arn"),
+                 "pitr": bool(_field(r, "point_in_time_recovery")),
+                 "pitr_recovery_period_days": REPLICA_PITR_DEFAULT_DAYS if _field(r, "point_in_time_recovery") else None}
+                for r in replicas or []
             ]
         ),
     }
@@ -202,15 +270,47 @@ def stores_of(workload: DeclaredWorkload) -> dict[str, Any]:
     return ec2_stores(store)
 
 
-def failover_of(dns: DnsFailover, workload: str) -> dict[str, Any] | None:
-    if workload not in dns.targets:
+def store_endpoints(config: StackConfig, store: Store) -> dict[str, Any]:
+    """What the application's configuration names in each region: the store there (its DR copy in
+    the DR region). The runbooks switch the application between these; nothing public points here."""
+    primary, dr = config.primary_region, config.dr_region
+    if isinstance(store, RelationalStore) and store.replica is not None:
+        return {primary: store.primary.address, dr: store.replica.address}
+    if isinstance(store, GlobalTable) and store.replica_regions:
+        return {region: store.table.name for region in (primary, *store.replica_regions)}
+    if isinstance(store, ReplicatedBucket) and store.replica is not None:
+        return {primary: store.source.bucket.bucket, dr: store.replica.bucket.bucket}
+    if isinstance(store, FileStore) and store.replica_file_system_id is not None:
+        return {primary: store.file_system.id, dr: store.replica_file_system_id}
+    return {}
+
+
+def failover_of(config: StackConfig, dns: DnsFailover, workload: DeclaredWorkload) -> dict[str, Any] | None:
+    """How the workload's data store fails over: the application's configuration, switched by the
+    runbook between per-region values, plus (RDS) the private record repointed after promotion."""
+    if workload.config.failover is None:
         return None
-    target = dns.targets[workload]
-    checks = dns.health_checks[workload]
-    records = dns.records[workload]
+    private = dns.private_records.get(workload.config.name)
+    return {
+        "switch": workload.config.failover.switch,
+        "endpoints": store_endpoints(config, workload.store),
+        "private_record": None if private is None else {
+            "zone_id": private.zone_id,
+            "name": private.name,
+            "type": private.type,
+            "ttl": private.ttl,
+            "value": private.records.apply(lambda values: values[0]),
+        },
+    }
+
+
+def application_of(dns: DnsFailover) -> dict[str, Any] | None:
+    """The application's record: one answer per region, each guarded by its endpoint's check."""
+    if not dns.records:
+        return None
 
     def record(region: str) -> dict[str, Any]:
-        r = records[region]
+        r = dns.records[region]
         return {
             "set_identifier": r.set_identifier,
             "region": region,
@@ -220,16 +320,18 @@ def failover_of(dns: DnsFailover, workload: str) -> dict[str, Any] | None:
             "weight": r.weighted_routing_policies.apply(
                 lambda policies: _field(policies[0], "weight") if policies else None
             ),
-            "value": r.records.apply(lambda values: values[0]),
+            "value": dns.record_values[region],
+            # The load balancer's hosted zone for an alias record; null for a CNAME.
+            "alias_zone_id": dns.endpoints[region].load_balancer_zone_id,
             "health_check_id": r.health_check_id,
         }
 
-    any_record = next(iter(records.values()))  # every region's record has the same name and type
+    any_record = next(iter(dns.records.values()))  # every region's record has the same name and type
     return {
         "record_name": any_record.name,
         "record_type": any_record.type,
-        "routing": target.routing.value,
-        "records": [record(region) for region in records],
+        "routing": dns.routing.value,
+        "records": [record(region) for region in dns.records],
         "health_checks": [
             {
                 "id": check.id,
@@ -241,7 +343,7 @@ def failover_of(dns: DnsFailover, workload: str) -> dict[str, Any] | None:
                 "interval_seconds": check.request_interval,
                 "failure_threshold": check.failure_threshold,
             }
-            for region, check in checks.items()
+            for region, check in dns.health_checks.items()
         ],
     }
 
@@ -255,6 +357,18 @@ def backup_of(backup: Backup, workload: WorkloadConfig) -> dict[str, Any]:
             lambda rules: any(bool(_field(rule, "enable_continuous_backup")) for rule in rules or [])
         ),
     }
+
+
+def restore_testing_of(backup: Backup, primary_region: str) -> list[dict[str, Any]]:
+    """The restore testing plans, one per region (the primary vault's points, the DR vault's copies)."""
+    plans = []
+    for region, plan in backup.restore_testing_plans.items():
+        where = "primary-" if region == primary_region else "dr-"
+        selections = [s for key, s in backup.restore_testing_selections.items() if key.startswith(where)]
+        plans.append({"name": plan.name, "region": region, "schedule": plan.schedule_expression,
+                      "resource_types": [s.protected_resource_type for s in selections],
+                      "validation_window_hours": selections[0].validation_window_hours if selections else None})
+    return plans
 
 
 def experiments_for(store: Store) -> tuple[str, ...]:
@@ -280,6 +394,21 @@ def fis_templates_of(game_day: GameDay | None, store: Store) -> dict[str, Any]:
     }
 
 
+def backup_alarms(monitoring: Monitoring) -> dict[str, Any]:
+    """The AWS Backup alarms and the topics they notify (the backup-job-failure scenario times
+    the first one to fire)."""
+    alarms = [
+        {"name": alarm.name, "region": monitoring.alarm_regions[key], "namespace": alarm.namespace,
+         "metric": alarm.metric_name, "statistic": alarm.statistic, "period": alarm.period,
+         "evaluation_periods": alarm.evaluation_periods, "threshold": alarm.threshold,
+         "comparison": alarm.comparison_operator, "treat_missing_data": alarm.treat_missing_data,
+         "topic_arns": alarm.alarm_actions}
+        for key, alarm in monitoring.alarms.items() if key.startswith("backup-")
+    ]
+    return {"alert_topics": {region: topic.arn for region, topic in monitoring.alert_topics.items()},
+            "backup_alarms": alarms}
+
+
 def build_inventory(
     *,
     config: StackConfig,
@@ -287,6 +416,7 @@ def build_inventory(
     dns: DnsFailover,
     backup: Backup,
     game_day: GameDay | None,
+    monitoring: Monitoring | None = None,
 ) -> pulumi.Output[dict[str, Any]]:
     """The whole `inventory` output as one Output of plain JSON-able data."""
     document: dict[str, Any] = {
@@ -298,13 +428,26 @@ def build_inventory(
         "chaos_enabled": config.chaos.enabled,
         "tags": config.tags,
         "hosted_zone": {"id": dns.zone.zone_id, "name": dns.zone.name},
+        "monitoring": None if monitoring is None else backup_alarms(monitoring),
+        "private_zone": (
+            {"id": dns.private_zone.zone_id, "name": dns.private_zone.name} if dns.private_zone is not None else None
+        ),
+        "application": application_of(dns),
         "backup": {
             "vaults": {
-                region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode}
+                region: {"name": vault.name, "arn": vault.arn, "lock_mode": backup.lock_mode,
+                         # what the vault lock enforces (the lab applies it; ransomware meets it)
+                         "lock": {"min_retention_days": backup.vault_locks[region].min_retention_days,
+                                  "max_retention_days": backup.vault_locks[region].max_retention_days,
+                                  "changeable_for_days": backup.vault_locks[region].changeable_for_days}}
                 for region, vault in backup.vaults.items()
             },
-            "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn} for plan in backup.plans.values()],
+            "plans": [{"name": plan.name, "id": plan.id, "arn": plan.arn,
+                       "resource_types": backup.selections[key].resources.apply(resource_types_of),
+                       "rules": plan.rules.apply(lambda rules: backup_rules_of(rules, config.primary_region))}
+                      for key, plan in backup.plans.items()],
             "report_bucket": backup.report_bucket.bucket.bucket,
+            "restore_testing": restore_testing_of(backup, config.primary_region),
         },
         "fis": (
             {
@@ -326,7 +469,7 @@ def build_inventory(
                 "primary_region": config.primary_region,
                 "dr_region": config.dr_region,
                 "stores": stores_of(w),
-                "failover": failover_of(dns, w.config.name),
+                "failover": failover_of(config, dns, w),
                 "backup": backup_of(backup, w.config),
                 "fis_templates": fis_templates_of(game_day, w.store),
             }

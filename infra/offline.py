@@ -62,6 +62,8 @@ class DeclaredResource:
     region: str | None  # region of the aws.Provider that manages it; None for components
     parent: str | None  # parent URN; None under the root stack
     provider: str | None  # name of the explicit provider, None for the default provider
+    dependencies: tuple[str, ...] = ()  # URNs of explicit `depends_on` (and of Outputs it read)
+    ignore_changes: tuple[str, ...] = ()  # `ignore_changes` resource option
 
     @property
     def custom(self) -> bool:
@@ -102,6 +104,8 @@ class OfflineResult:
 class _Pending:
     urn: str = ""
     parent: str = ""
+    dependencies: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
 
 
 def _hex(seed: str, length: int) -> str:
@@ -177,6 +181,8 @@ class TopologyMocks(pulumi_mocks.Mocks):
             region=region,
             parent=None if _is_stack_urn(pending.parent) else pending.parent,
             provider=provider_name,
+            dependencies=pending.dependencies,
+            ignore_changes=pending.ignore_changes,
         )
         with self._lock:
             self.resources.append(record)
@@ -209,7 +215,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         self.mocks._pending.value = _Pending(
-            urn=self.make_urn(request.parent, request.type, request.name), parent=request.parent
+            urn=self.make_urn(request.parent, request.type, request.name), parent=request.parent,
+            dependencies=tuple(request.dependencies), ignore_changes=tuple(request.ignoreChanges),
         )
         try:
             return super().RegisterResource(request)

@@ -25,7 +25,7 @@ _PASS_THROUGH_FLAGS = (
     "skipRegionValidation",
     "s3UsePathStyle",
 )
-_PASS_THROUGH_TEXT = ("accessKey", "secretKey", "profile")
+_PASS_THROUGH_TEXT = ("accessKey", "profile")  # plus aws:secretKey, read as a secret
 
 
 def _snake(name: str) -> str:
@@ -53,7 +53,7 @@ class ProviderSettings:
 
     endpoints: list[aws.ProviderEndpointArgs] | None
     flags: dict[str, bool]
-    text: dict[str, str]
+    text: dict[str, Any]  # secret_key is a secret Output
 
     @staticmethod
     def from_config(aws_config: pulumi.Config) -> ProviderSettings:
@@ -71,7 +71,11 @@ class ProviderSettings:
                 raise ConfigError(f"aws:{key}: expected true or false; fix the stack file") from None
             if value is not None:
                 flags[_snake(key)] = value
-        text = {_snake(key): value for key in _PASS_THROUGH_TEXT if (value := aws_config.get(key))}
+        text: dict[str, Any] = {_snake(key): value for key in _PASS_THROUGH_TEXT if (value := aws_config.get(key))}
+        # The secret key must stay a secret Output (encrypted in state, masked in logs), never text.
+        secret_key = aws_config.get_secret("secretKey")
+        if secret_key is not None:
+            text["secret_key"] = secret_key
         return ProviderSettings(endpoints=endpoints, flags=flags, text=text)
 
 

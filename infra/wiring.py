@@ -8,6 +8,7 @@ config values and other components' outputs to the Args field that takes them.
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws as aws
 
 from infra import naming
 from infra.components.backup import BackupArgs, BackupRuleSpec, BackupTierSpec
@@ -15,20 +16,19 @@ from infra.components.cost import BudgetThreshold, CostArgs
 from infra.components.dynamodb import GlobalTable, GlobalTableArgs
 from infra.components.ebs import ComputeTier, ComputeTierArgs, SnapshotScheduleSpec
 from infra.components.efs import FileStore, FileStoreArgs
-from infra.components.failover import DnsFailoverArgs, FailoverTarget
-from infra.components.gameday import ALL_EXPERIMENTS, GameDayArgs
+from infra.components.failover import DnsFailoverArgs, PrivateRecord
+from infra.components.gameday import ALL_EXPERIMENTS, NETWORK_DISRUPT, GameDayArgs
 from infra.components.monitoring import DynamoReplicationWatch, MonitoringArgs, RdsReplicaWatch, S3ReplicationWatch
 from infra.components.rds import RelationalStore, RelationalStoreArgs
 from infra.components.s3 import REPLICATION_RULE_ID, ReplicatedBucket, ReplicatedBucketArgs
-from infra.config import BackupTier, ConfigError, StackConfig, WorkloadConfig
+from infra.config import BackupTier, StackConfig, WorkloadConfig
 from infra.inventory import DeclaredWorkload, Store, experiments_for
 from infra.providers import RegionalProviders
 from infra.strategies import Kind, dr_instance_count
 
-
-def zones(region: str) -> list[str]:
-    """The zones the compute tier spreads over: zones a and b exist in every commercial region."""
-    return [f"{region}a", f"{region}b"]
+# AWS Backup's name for each kind (restore testing selects by it).
+BACKUP_TYPES: dict[Kind, str] = {Kind.RDS: "RDS", Kind.DYNAMODB: "DynamoDB", Kind.S3: "S3", Kind.EFS: "EFS",
+                                 Kind.EC2: "EC2"}
 
 
 def efs_transition(days: int) -> str:
@@ -45,10 +45,11 @@ def declare_store(config: StackConfig, providers: RegionalProviders, w: Workload
     spec, s = w.strategy, w.settings
     primary, dr = config.primary_region, config.dr_region
     common = dict(workload=w.name, primary_region=primary, providers=providers.by_region)  # every store's Args
+    network = config.network.regions
     if w.kind is Kind.RDS:
         return RelationalStore(w.name, RelationalStoreArgs(
             **common, dr_region=dr, identifier=naming.physical_name(config, w.name), settings=s,
-            cross_region_replica=spec.rds_cross_region_replica, tags=tags))
+            cross_region_replica=spec.rds_cross_region_replica, networks=network, tags=tags))
     if w.kind is Kind.DYNAMODB:
         return GlobalTable(w.name, GlobalTableArgs(
             **common, table_name=naming.physical_name(config, w.name),
@@ -60,51 +61,51 @@ def declare_store(config: StackConfig, providers: RegionalProviders, w: Workload
     if w.kind is Kind.EFS:
         return FileStore(w.name, FileStoreArgs(
             **common, dr_region=dr, replicate=spec.efs_replication, backup_tier=w.backup_tier,
-            transition_to_ia=efs_transition(s.transition_to_ia_days), tags=tags))
+            transition_to_ia=efs_transition(s.transition_to_ia_days),
+            mount_target_subnets=network[primary].subnets, dr_mount_target_subnets=network[dr].subnets,
+            security_group_ids={r: network[r].security_groups.get("fileSystem", ()) for r in config.regions},
+            tags=tags))
     return ComputeTier(w.name, ComputeTierArgs(
-        **common, dr_region=dr, primary_zones=zones(primary), dr_zones=zones(dr),
+        **common, dr_region=dr, primary_zones=config.network.zones(primary), dr_zones=config.network.zones(dr),
         instance_count=s.instance_count, dr_capacity=dr_instance_count(spec, s.instance_count),
         schedules=[SnapshotScheduleSpec(name="scheduled", interval_hours=s.snapshot_interval_hours,
                                         retain_count=s.snapshot_retain_count, dr_retain_days=s.dr_copy_retain_days)],
-        instance_type=s.instance_type, instance_tags=tags, tags=tags))
+        instance_type=s.instance_type, instance_tags=tags,
+        subnet_ids={**network[primary].subnets, **network[dr].subnets},
+        security_group_ids={r: network[r].security_groups.get("compute", ()) for r in config.regions},
+        ami_parameter=s.image_parameter, ami_ids=s.ami_ids, user_data=s.user_data, tags=tags))
 
 
 # ----- DNS failover ---------------------------------------------------------------------------------
 
 
-def failover_values(config: StackConfig, workload: DeclaredWorkload) -> dict[str, pulumi.Input[str]]:
-    """What each region's record answers: the store's endpoint there (its DR copy in the DR region)."""
-    primary, dr, store = config.primary_region, config.dr_region, workload.store
-    if isinstance(store, RelationalStore) and store.replica is not None:
-        return {primary: store.primary.address, dr: store.replica.address}
-    if isinstance(store, GlobalTable):
-        return {region: f"dynamodb.{region}.amazonaws.com" for region in config.regions}
-    if isinstance(store, ReplicatedBucket) and store.replica is not None:
-        return {primary: store.source.bucket.bucket_regional_domain_name,
-                dr: store.replica.bucket.bucket_regional_domain_name}
-    if isinstance(store, FileStore) and store.replica_file_system_id is not None:
-        return {primary: store.file_system.dns_name,
-                dr: store.replica_file_system_id.apply(lambda fs: f"{fs}.efs.{dr}.amazonaws.com")}
-    if isinstance(store, ComputeTier):
-        return dict(config.failover.endpoints)  # compute answers at the regional application endpoint
-    # Unreachable with today's strategy table (every routing strategy keeps a DR copy); a new
-    # strategy that routes without one must say so here rather than publish a dangling record.
-    raise ConfigError(f"workloads.{workload.config.name}.failover: {workload.config.strategy.name} keeps no DR "
-                      "copy for the DR record to answer with; remove the failover block")
+def _vpc_id(config: StackConfig, providers: RegionalProviders, region: str) -> pulumi.Input[str]:
+    configured = config.network.regions[region].vpc_id
+    if configured is not None:
+        return configured
+    # lab / localstack: the region's default VPC
+    return aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOutputOptions(provider=providers[region])).id
 
 
 def dns_failover_args(
     config: StackConfig, providers: RegionalProviders, workloads: list[DeclaredWorkload]
 ) -> DnsFailoverArgs:
-    """The zone, health checks and one record pair per workload whose strategy routes."""
+    """The application record (one per region, health-checked) and the private data-store records."""
     failover = config.failover
+    private = [PrivateRecord(workload=w.config.name, record_name=w.config.failover.record_name,
+                             value=w.store.primary.address)
+               for w in workloads
+               if w.config.failover is not None and w.config.failover.record_name is not None
+               and isinstance(w.store, RelationalStore) and w.store.replica is not None]
     return DnsFailoverArgs(
-        zone_name=failover.zone_name, primary_region=config.primary_region, dr_region=config.dr_region,
-        provider=providers.primary, health_check=failover.health_check, endpoints=failover.endpoints,
-        ttl_seconds=failover.ttl_seconds,
-        targets=[FailoverTarget(workload=w.config.name, record_name=w.config.failover.record_name,
-                                routing=w.config.failover.routing, values=failover_values(config, w))
-                 for w in workloads if w.config.failover is not None])
+        zone_name=failover.zone_name, record_name=failover.record_name, routing=failover.routing,
+        primary_region=config.primary_region, dr_region=config.dr_region,
+        provider=providers.primary, health_check=failover.health_check,
+        # No workload with a DR copy or DR compute: nothing to fail over to, no application record.
+        endpoints=failover.endpoints if any(w.config.strategy.routing is not None for w in workloads) else {},
+        ttl_seconds=failover.ttl_seconds, private_zone_name=failover.private_zone_name,
+        private_zone_vpcs={region: _vpc_id(config, providers, region) for region in config.regions} if private else {},
+        private_records=private)
 
 
 # ----- AWS Backup -----------------------------------------------------------------------------------
@@ -121,7 +122,8 @@ def backup_tier(tier: BackupTier) -> BackupTierSpec:
             start_window_minutes=r.start_window_minutes, completion_window_minutes=r.completion_window_minutes)
             for r in tier.rules],
         continuous_backup_days=tier.continuous_retention_days if tier.continuous else None,
-        restore_testing=tier.restore_testing)
+        restore_testing=tier.restore_testing,
+        resource_types=tuple(sorted(BACKUP_TYPES[kind] for kind in tier.kinds)))
 
 
 def backup_args(config: StackConfig, providers: RegionalProviders) -> BackupArgs:
@@ -131,7 +133,10 @@ def backup_args(config: StackConfig, providers: RegionalProviders) -> BackupArgs
         tiers=[backup_tier(tier) for tier in config.backup.tiers.values()],
         lock_mode=lock.mode, lock_min_retention_days=lock.min_retention_days,
         lock_max_retention_days=lock.max_retention_days, lock_changeable_for_days=lock.changeable_for_days or 3,
-        manage_region_settings=config.backup.manage_region_settings)
+        manage_region_settings=config.backup.manage_region_settings,
+        audit_framework=config.backup.audit_mode != "off",
+        declare_config_recorder=config.backup.audit_mode == "with-recorder",
+        notification_subscribers=list(config.backup.notify))
 
 
 # ----- monitoring, cost, game days ------------------------------------------------------------------
@@ -169,8 +174,10 @@ def cost_args(config: StackConfig, providers: RegionalProviders, alert_topic_arn
         alert_emails=config.monitoring.alert_emails,
         thresholds=[BudgetThreshold(t.percent, t.notification_type) for t in budgets.thresholds],
         alert_topic_arn=alert_topic_arn, anomaly_threshold_usd=budgets.anomaly_threshold_usd,
-        anomaly_monitor_arn=budgets.anomaly_monitor_arn,
-        cost_allocation_tags=sorted({*config.tags, naming.WORKLOAD_TAG, naming.STRATEGY_TAG, naming.BACKUP_TIER_TAG}),
+        anomaly_monitor_arn=budgets.anomaly_monitor_arn, create_anomaly_monitor=budgets.create_anomaly_monitor,
+        # Second step, ~24 h after the first deploy (docs/config.md): keys must be in billing data first.
+        cost_allocation_tags=(sorted({*config.tags, naming.WORKLOAD_TAG, naming.STRATEGY_TAG, naming.BACKUP_TIER_TAG})
+                              if budgets.activate_cost_allocation_tags else []),
         name_prefix=f"securecart-{config.environment}")
 
 
@@ -181,16 +188,23 @@ def game_day_args(
     *,
     stop_condition_alarm_arn: pulumi.Input[str],
     hosted_zone_id: pulumi.Input[str],
+    private_zone_id: pulumi.Input[str] | None = None,
 ) -> GameDayArgs:
     """FIS templates for the experiments the declared stores can undergo, and the roles around them."""
     stores = [w.store for w in workloads]
     wanted = {experiment for store in stores for experiment in experiments_for(store)}
+    outage_zone = config.network.zones(config.primary_region)[0]
     return GameDayArgs(
         primary_region=config.primary_region, dr_region=config.dr_region, providers=providers.by_region,
-        stop_condition_alarm_arn=stop_condition_alarm_arn, az_outage_zone=zones(config.primary_region)[0],
+        stop_condition_alarm_arn=stop_condition_alarm_arn, az_outage_zone=outage_zone,
+        # The subnet of the outage zone by id: it is ours by config, and a tag nobody sets would
+        # leave the experiment with no target.
+        disrupted_subnet_ids=[s for z, s in config.network.regions[config.primary_region].subnets.items()
+                              if z == outage_zone],
         chaos_tag_key=naming.CHAOS_OPT_IN_TAG, chaos_tag_value=naming.CHAOS_OPT_IN_VALUE,
-        experiments=[e for e in ALL_EXPERIMENTS if e in wanted],
+        experiments=[e for e in ALL_EXPERIMENTS if e in wanted
+                     and (e != NETWORK_DISRUPT or config.network.regions[config.primary_region].subnets)],
         dynamodb_table_names=[s.table.name for s in stores if isinstance(s, GlobalTable) and s.replica_regions],
         s3_bucket_names=[s.source.bucket.bucket for s in stores
                          if isinstance(s, ReplicatedBucket) and s.replica is not None],
-        hosted_zone_id=hosted_zone_id)
+        hosted_zone_id=hosted_zone_id, private_zone_id=private_zone_id)

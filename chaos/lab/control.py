@@ -46,6 +46,7 @@ class ControlApi:
             ("GET", "/_lab/replication"): lambda r: self.lab.replication_links(),
             ("POST", "/_lab/replication"): self._configure_replication,
             ("GET", "/_lab/events"): lambda r: self.lab.lab_events(float(r.args.get("since") or 0)),
+            **self.lab.backup.control_routes(_json),  # /_lab/backup/* (docs/backup-lab.md)
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:

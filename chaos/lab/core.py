@@ -17,8 +17,9 @@ from typing import Any
 
 from chaos.lab import motostate
 from chaos.lab.auth import LabCredentials
+from chaos.lab.backup.lab import EMULATIONS as BACKUP_EMULATIONS, BackupLab
 from chaos.lab.deploy import (MAX_REPLICATION_LAG_SECONDS, Deployer, DeployError, DeploySettings, LabParts,
-                              check_deploy_request, check_duration)
+                              check_deploy_request, check_duration, lab_client)
 from chaos.lab.events import EventLog
 from chaos.lab.faults import FaultStore, OutageScopes, RequestContext
 from chaos.lab.health import HealthMonitor
@@ -49,6 +50,11 @@ class Lab:
         self._data_plane: Any = None
         self._data_plane_error: str | None = None
         self._scopes = OutageScopes()
+        keys = (self.credentials.aws_access_key_id, self.credentials.aws_secret_access_key)
+        self.backup = BackupLab(self.workdir, client=lambda service, region: lab_client(self.endpoint, keys, service, region),
+                                data_plane=lambda: self._data_plane, bucket_regions=self.context.bucket_regions,
+                                faults=self.faults, scopes=lambda: self._scopes, on_event=self.events.record,
+                                time_factor=time_factor)
         self._last_deploy: tuple[dict[str, Any], DeploySettings] | None = None
         self._deploy_lock = threading.Lock()
         self._stop = threading.Event()
@@ -99,8 +105,11 @@ class Lab:
                              health=self.health, route53=self.route53, context=self.context,
                              data_plane=self.data_plane,
                              running_data_plane=lambda: self._data_plane)
+            self.backup.clock.set_factor(settings.time_factor)  # vault-lock grace periods set during deploy use it
             try:
                 summary = Deployer(parts, inventory, settings).deploy()
+                summary.declared_not_emulated += self.backup.deploy(summary.inventory, settings.time_factor)
+                summary.emulations += BACKUP_EMULATIONS
             except BaseException:
                 self._teardown()  # no half-deployed lab; `reset` still redeploys the last good one
                 raise
@@ -127,6 +136,7 @@ class Lab:
         self.route53.record_regions.clear()
         self.context.bucket_regions.clear()
         self.context.zone_members.clear()
+        self.backup.clear()
         if self._data_plane is not None:
             self._data_plane.reset()
         motostate.reset_all()
@@ -199,6 +209,7 @@ class Lab:
         self._stop.set()
         self._janitor.join(timeout=5)
         try:
+            self.backup.close()
             if self._data_plane is not None:
                 self._data_plane.close()
         finally:

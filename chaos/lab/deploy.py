@@ -34,7 +34,8 @@ from chaos.lab.faults import RequestContext
 # Requests carrying this user agent are the lab's own (deploy): faults and latency do not apply.
 LAB_USER_AGENT = "securecart-lab-internal"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
-                      "chaos_enabled", "tags", "hosted_zone", "backup", "fis", "workloads"}
+                      "chaos_enabled", "tags", "hosted_zone", "private_zone", "application", "backup", "fis",
+                      "workloads", "monitoring"}
 
 EMULATIONS = [
     "Fault gateway: LocalStack Chaos API rules (service, region, operation, probability, error) plus "
@@ -103,11 +104,13 @@ def check_deploy_request(inventory: Any, replication_lag_seconds: Any, time_fact
 def _check_consistency(inventory: dict[str, Any]) -> None:
     """What the schema cannot say and the deploy would otherwise find half-way, after tearing the
     running lab down: records without a zone, an AZ outside its region, an identifier twice."""
+    if (inventory.get("application") or {}).get("records") and not inventory.get("hosted_zone"):
+        raise DeployError("inventory.hosted_zone: missing but application declares records; add the zone")
     identifiers: set[str] = set()
     for name, workload in inventory["workloads"].items():
-        if (workload.get("failover") or {}).get("records") and not inventory.get("hosted_zone"):
-            raise DeployError(f"inventory.hosted_zone: missing but workloads.{name}.failover declares "
-                              "records; add the zone")
+        if (workload.get("failover") or {}).get("private_record") and not inventory.get("private_zone"):
+            raise DeployError(f"inventory.private_zone: missing but workloads.{name}.failover.private_record "
+                              "is declared; add the zone")
         if workload.get("kind") != "rds":
             continue
         stores = workload["stores"]
@@ -210,7 +213,11 @@ class Deployer:
         for region in {inv.get("primary_region"), inv.get("dr_region")} - {None}:
             self.parts.health.endpoint(str(region))
         self._deploy_backup(inv.get("backup") or {})
+        self._deploy_monitoring(inv.get("monitoring") or {})
         zone_id = self._deploy_hosted_zone(inv.get("hosted_zone"))
+        private_zone_id = self._deploy_hosted_zone(inv.get("private_zone"), private=True)
+        if inv.get("application"):
+            self._deploy_application(inv["application"], zone_id)
         kinds = {"dynamodb": self._deploy_dynamodb, "s3": self._deploy_s3, "rds": self._deploy_rds,
                  "efs": self._deploy_efs, "ec2": self._deploy_ec2}
         for name, workload in workloads.items():
@@ -219,8 +226,8 @@ class Deployer:
                 raise DeployError(f"inventory.workloads.{name}.kind: unknown kind {kind!r}; "
                                   f"use one of {sorted(kinds)}")
             kinds[kind](name, workload, _require(workload, "stores", dict, f"workloads.{name}"))
-            if workload.get("failover"):
-                self._deploy_failover(name, workload["failover"], zone_id)
+            if (workload.get("failover") or {}).get("private_record"):
+                self._deploy_private_record(name, workload["failover"], private_zone_id)
             for action, template in (workload.get("fis_templates") or {}).items():
                 self.summary.not_emulated(name, f"fis:{action} ({template})",
                                           "FIS experiments do not run in the lab; the harness injects "
@@ -243,28 +250,67 @@ class Deployer:
     # --- per concern -----------------------------------------------------------------------------------
 
     def _deploy_backup(self, backup: dict[str, Any]) -> None:
+        """Vaults (with their lock) and plans in moto; jobs, points and restores run in chaos.lab.backup."""
         for region, vault in (backup.get("vaults") or {}).items():
             name = _require(vault, "name", str, f"backup.vaults.{region}")
-            self._client("backup", region).create_backup_vault(BackupVaultName=name)
+            client = self._client("backup", region)
+            client.create_backup_vault(BackupVaultName=name)
             self._created(None, "backup-vault", name, region, name)
-            if vault.get("lock_mode"):
+            lock = vault.get("lock")
+            if lock:
+                args = {key: int(lock[field]) for key, field in (
+                    ("MinRetentionDays", "min_retention_days"), ("MaxRetentionDays", "max_retention_days"),
+                    ("ChangeableForDays", "changeable_for_days")) if lock.get(field) is not None}
+                client.put_backup_vault_lock_configuration(BackupVaultName=name, **args)
+            elif vault.get("lock_mode"):
                 self.summary.not_emulated(None, f"backup-vault-lock:{name}",
-                                          "moto stores vaults but enforces no Vault Lock")
+                                          "the inventory gives the lock mode but not its retention days "
+                                          "(backup.vaults.<region>.lock); no lock is applied")
         for plan in backup.get("plans") or []:
-            reason = _probe_backup_selections(self.parts.endpoint, self.parts.keys)
-            self.summary.not_emulated(None, f"backup-plan:{plan.get('name')}",
-                                      f"AWS Backup plans, selections and jobs: {reason}; restores come "
-                                      f"from PITR logs, S3 versions and the WAL archive instead")
+            if plan.get("rules"):
+                self._client("backup", self.inventory.get("primary_region") or "us-east-1").create_backup_plan(
+                    BackupPlan={"BackupPlanName": plan["name"], "Rules": [
+                        {"RuleName": rule.get("name") or "rule", "ScheduleExpression": rule["schedule"],
+                         "TargetBackupVaultName": rule.get("vault_name") or
+                         ((backup.get("vaults") or {}).get(self.inventory.get("primary_region")) or {}).get("name", "")}
+                        for rule in plan["rules"]]})
         if backup.get("report_bucket"):
             self.summary.not_emulated(None, f"backup-report:{backup['report_bucket']}",
-                                      "no Backup jobs run, so no Backup reports are written")
+                                      "AWS Backup Audit Manager report plans: jobs run in the lab, but no "
+                                      "reports are written to the report bucket")
 
-    def _deploy_hosted_zone(self, zone: dict[str, Any] | None) -> str | None:
+    def _deploy_monitoring(self, monitoring: dict[str, Any]) -> None:
+        """The alert topics and the AWS Backup alarms (chaos.lab.backup.alarms evaluates them)."""
+        topics: dict[str, str] = {}
+        for region, arn in (monitoring.get("alert_topics") or {}).items():
+            made = self._client("sns", region).create_topic(Name=str(arn).rsplit(":", 1)[-1])["TopicArn"]
+            topics[str(arn)] = made
+            self._created(None, "sns-topic", str(arn), region, made)
+        for alarm in monitoring.get("backup_alarms") or []:
+            where = "monitoring.backup_alarms[]"
+            region = _require(alarm, "region", str, where)
+            actions = [topics.get(a, a) for a in alarm.get("topic_arns") or []]
+            self._client("cloudwatch", region).put_metric_alarm(
+                AlarmName=_require(alarm, "name", str, where), Namespace=alarm.get("namespace") or "AWS/Backup",
+                MetricName=_require(alarm, "metric", str, where), Statistic=alarm.get("statistic") or "Sum",
+                Period=int(alarm["period"]), EvaluationPeriods=int(alarm.get("evaluation_periods") or 1),
+                Threshold=float(alarm["threshold"]),
+                ComparisonOperator=alarm.get("comparison") or "GreaterThanThreshold",
+                TreatMissingData=alarm.get("treat_missing_data") or "notBreaching",
+                AlarmActions=actions, OKActions=actions)
+            self._created(None, "cloudwatch-alarm", alarm["name"], region, alarm["name"])
+
+    def _deploy_hosted_zone(self, zone: dict[str, Any] | None, private: bool = False) -> str | None:
         if not zone:
             return None
-        name = _require(zone, "name", str, "hosted_zone")
+        name = _require(zone, "name", str, "private_zone" if private else "hosted_zone")
+        extra: dict[str, Any] = {}
+        if private:  # moto wants the VPC a private zone answers in; the lab's default VPC stands in
+            vpc = self._client("ec2", self.inventory["primary_region"]).describe_vpcs()["Vpcs"][0]["VpcId"]
+            extra = {"VPC": {"VPCRegion": self.inventory["primary_region"], "VPCId": vpc},
+                     "HostedZoneConfig": {"PrivateZone": True, "Comment": "data-store records"}}
         created = self._client("route53", "us-east-1").create_hosted_zone(
-            Name=name, CallerReference=f"lab-{name}")["HostedZone"]
+            Name=name, CallerReference=f"lab-{name}", **extra)["HostedZone"]
         lab_id = created["Id"].split("/")[-1]
         self._created(None, "route53-hosted-zone", name, "global", lab_id)
         zone["id"] = lab_id
@@ -340,7 +386,9 @@ class Deployer:
             "DBInstanceClass": primary.get("instance_class") or "db.t4g.medium", "AllocatedStorage": 20,
             "MasterUsername": master,
             "MasterUserPassword": password, "MultiAZ": bool(primary.get("multi_az")),
-            "BackupRetentionPeriod": int(primary.get("backup_retention_days") or 7)}
+            # 0 is meaningful (automated backups off), so only a missing value takes RDS's default.
+            "BackupRetentionPeriod": int(7 if primary.get("backup_retention_days") is None
+                                         else primary["backup_retention_days"])}
         for key, arg in (("engine_version", "EngineVersion"), ("db_name", "DBName"),
                          ("availability_zone", "AvailabilityZone")):
             if primary.get(key) and not (arg == "AvailabilityZone" and args["MultiAZ"]):
@@ -356,8 +404,12 @@ class Deployer:
                 DBInstanceClass=replica.get("instance_class") or args["DBInstanceClass"])["DBInstance"]
             self._created(name, "rds-read-replica", replica_id, replica_region, made["DBInstanceArn"])
         if stores.get("archive_bucket"):
-            self._create_bucket(name, stores["archive_bucket"], "s3-wal-archive-bucket",
-                                f"workloads.{name}.stores.archive_bucket")
+            archive = self._create_bucket(name, stores["archive_bucket"], "s3-wal-archive-bucket",
+                                          f"workloads.{name}.stores.archive_bucket")
+            rules = stores["archive_bucket"].get("lifecycle") or []
+            if rules:  # applied on the lab's AWS clock by chaos.lab.backup.archive
+                self._client("s3", region).put_bucket_lifecycle_configuration(
+                    Bucket=archive, LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in rules]})
         self.summary.not_emulated(name, f"rds-automated-backups-replication:{identifier}",
                                   f"StartDBInstanceAutomatedBackupsReplication: {_probe_rds_backup_replication(self.parts.endpoint, self.parts.keys)}")
         if data_plane is None:
@@ -407,8 +459,21 @@ class Deployer:
             self.summary.not_emulated(name, f"dlm-policy:{stores['dlm_policy_id']}",
                                       f"Data Lifecycle Manager: {_probe_dlm(self.parts.endpoint, self.parts.keys)}")
 
-    def _deploy_failover(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
-        where = f"workloads.{name}.failover"
+    def _deploy_private_record(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
+        where = f"workloads.{name}.failover.private_record"
+        if zone_id is None:
+            raise DeployError(f"inventory.private_zone: missing but {where} is declared; add the zone")
+        record = failover["private_record"]
+        record["zone_id"] = zone_id
+        self._client("route53", "us-east-1").change_resource_record_sets(
+            HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+                "Name": _require(record, "name", str, where), "Type": record.get("type") or "CNAME",
+                "TTL": int(record.get("ttl") or 60), "ResourceRecords": [{"Value": str(record["value"])}]}}]})
+        self._created(name, "route53-private-record", record["name"], "global", zone_id)
+
+    def _deploy_application(self, failover: dict[str, Any], zone_id: str | None) -> None:
+        name = None
+        where = "application"
         if zone_id is None:
             raise DeployError(f"inventory.hosted_zone: missing but {where} declares records; add the zone")
         id_map: dict[str, str] = {}
@@ -432,8 +497,12 @@ class Deployer:
         changes = []
         record_type = _require(failover, "record_type", str, where)
         for record in _require(failover, "records", list, where):
-            rrset: dict[str, Any] = {"Name": failover["record_name"], "Type": record_type, "TTL": 60,
-                                     "ResourceRecords": [{"Value": str(record["value"])}]}
+            rrset: dict[str, Any] = {"Name": failover["record_name"], "Type": record_type}
+            if record.get("alias_zone_id"):  # an alias to the region's load balancer, as on AWS
+                rrset["AliasTarget"] = {"HostedZoneId": record["alias_zone_id"], "DNSName": str(record["value"]),
+                                        "EvaluateTargetHealth": True}
+            else:
+                rrset.update(TTL=60, ResourceRecords=[{"Value": str(record["value"])}])
             if record.get("set_identifier"):
                 rrset["SetIdentifier"] = record["set_identifier"]
                 self.parts.route53.record_regions[record["set_identifier"]] = record.get("region") or ""
@@ -461,12 +530,29 @@ class Deployer:
                                      "region": region, "id": lab_id})
 
 
+def lab_client(endpoint: str, keys: tuple[str, str], service: str, region: str) -> Any:
+    """A boto3 client on the lab for the lab's own parts, signed with the lab's keys (cached;
+    faults and latency do not apply)."""
+    return _lab_client(endpoint, keys, service, region)
+
+
 @functools.lru_cache(maxsize=None)
 def _lab_client(endpoint: str, keys: tuple[str, str], service: str, region: str) -> Any:
     """Cached across deploys: building a botocore client costs ~0.15 s and a reset redeploys."""
     session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region)
     return session.client(service, endpoint_url=endpoint, config=Config(
         user_agent_extra=LAB_USER_AGENT, retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """An inventory lifecycle rule ({id, prefix, transitions: [{days, storage_class}], expiration_days}) for S3."""
+    out: dict[str, Any] = {"ID": str(rule.get("id") or "lifecycle"), "Status": "Enabled",
+                           "Filter": {"Prefix": str(rule.get("prefix") or "")},
+                           "Transitions": [{"Days": int(t["days"]), "StorageClass": str(t["storage_class"])}
+                                           for t in rule.get("transitions") or []]}
+    if rule.get("expiration_days"):
+        out["Expiration"] = {"Days": int(rule["expiration_days"])}
+    return out
 
 
 def _require(obj: Any, key: str, kind: type, where: str = "") -> Any:
@@ -496,13 +582,6 @@ def _moto_refusal(call: Callable[[], Any]) -> str:
         status = "HTTP 500" if "500 Internal Server Error" in str(error) else type(error).__name__
         return f"moto does not implement it ({status})"
     return "moto accepts the call but the lab does not act on it"
-
-
-@functools.lru_cache(maxsize=None)
-def _probe_backup_selections(endpoint: str, keys: tuple[str, str]) -> str:
-    return _moto_refusal(lambda: _lab_client(endpoint, keys, "backup", "us-east-1").create_backup_selection(
-        BackupPlanId="lab-probe", BackupSelection={"SelectionName": "probe",
-                                                   "IamRoleArn": "arn:aws:iam::123456789012:role/probe"}))
 
 
 @functools.lru_cache(maxsize=None)

@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 from chaos.lab import motostate, rds
 from chaos.lab.auth import TOKEN_HEADER
 from chaos.lab.awsrequest import AwsRequest
+from chaos.lab.backup import rds_snapshots
 from chaos.lab.control import ControlApi
 from chaos.lab.core import Lab
 from chaos.lab.deploy import LAB_USER_AGENT
@@ -51,7 +52,13 @@ class LabMiddleware:
             ("dynamodb", "UpdateContinuousBackups"): self._update_continuous_backups,
             **{("s3", op): self._s3_write for op in _S3_REPLICATED_OPERATIONS},
             **{("rds", op): self._rds_call for op in rds.ENDPOINT_OPERATIONS},
+            # The backup lab (chaos/lab/backup): RDS snapshots with data, archived S3 objects.
+            **{("rds", op): self._rds_snapshot_call for op in rds_snapshots.OPERATIONS},
+            **{("s3", op): self._s3_archive_call for op in ("GetObject", "HeadObject", "RestoreObject")},
         }
+        # REST-JSON services whose operation the request line alone does not name: routed by service.
+        self._by_service: dict[str, Callable[[AwsRequest], Reply]] = {
+            "backup": lambda request: self.lab.backup.backup_call(request, self._moto)}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -83,7 +90,7 @@ class LabMiddleware:
                 request.body  # noqa: B018 - consume it, or a kept-alive connection reads it as the next request
                 message = f"lab fault rule: {request.service} {request.operation or request.method} in {request.region}"
                 return _send(start_response, error_response(request, rule.status_code, rule.error_code, message))
-        handler = self._intercepted.get((request.service, request.operation))
+        handler = self._intercepted.get((request.service, request.operation)) or self._by_service.get(request.service)
         if handler is None:
             return self.moto_app(environ, start_response)
         return _send(start_response, handler(request))
@@ -205,6 +212,22 @@ class LabMiddleware:
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(reply))))
         return status, headers, reply
+
+
+    # --- the backup lab -----------------------------------------------------------------------------------
+
+    def _rds_snapshot_call(self, request: AwsRequest) -> Reply:
+        status, headers, reply = self.lab.backup.rds_call(request, self._moto)
+        data_plane = self.lab.running_data_plane
+        if status != 200 or data_plane is None:
+            return status, headers, reply
+        reply = rds.rewrite_endpoints(reply, data_plane)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        return status, headers + [("Content-Length", str(len(reply)))], reply
+
+    def _s3_archive_call(self, request: AwsRequest) -> Reply:
+        answered = self.lab.backup.s3_archive_call(request, self._moto)
+        return answered if answered is not None else self._moto(request)
 
 
 def _refused(environ: dict[str, Any], reply: Reply) -> Reply:

@@ -46,3 +46,21 @@ def reset_all() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
+
+
+def backup_backend(region: str) -> Any:
+    from moto.backup.models import backup_backends
+
+    return backup_backends[ACCOUNT_ID][region]
+
+
+def cloudwatch_backend(region: str) -> Any:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    return cloudwatch_backends[ACCOUNT_ID][region]
+
+
+def rds_backend(region: str) -> Any:
+    from moto.rds.models import rds_backends
+
+    return rds_backends[ACCOUNT_ID][region]

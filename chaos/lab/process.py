@@ -171,6 +171,27 @@ class LabClient:
     def events(self, since: float = 0.0) -> list[dict[str, Any]]:
         return self._call("GET", f"/_lab/events?since={since}")
 
+    # --- the backup lab (docs/backup-lab.md) ------------------------------------------------------------
+
+    def backup_status(self) -> dict[str, Any]:
+        return self._call("GET", "/_lab/backup")
+
+    def set_backup_time_factor(self, time_factor: float) -> dict[str, Any]:
+        """Lab seconds per AWS second for schedules, lifecycles, vault-lock grace and Glacier restores."""
+        return self._call("POST", "/_lab/backup/clock", {"time_factor": time_factor})
+
+    def run_restore_tests(self) -> list[dict[str, Any]]:
+        return self._call("POST", "/_lab/backup/restore-tests", {})
+
+    def restore_test_results(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/_lab/backup/restore-tests")
+
+    def export_snapshot(self, region: str, identifier: str, bucket: str, key: str | None = None) -> dict[str, Any]:
+        """Export the newest RDS snapshot of `identifier` to `bucket` (a pg_dump file; AWS writes Parquet)."""
+        return self._call("POST", "/_lab/backup/export",
+                          {"region": region, "identifier": identifier, "bucket": bucket, "key": key},
+                          timeout=self.deploy_timeout)
+
     # --- Chaos API (LocalStack-compatible) -------------------------------------------------------------
 
     def faults(self) -> list[dict[str, Any]]:

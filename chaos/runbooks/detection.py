@@ -1,6 +1,6 @@
 """Detection: how the operator (or the automation) learns that something is wrong.
 
-- Region-level failures: the workload's primary Route 53 health check turns unhealthy
+- Region-level failures: the application's primary-region Route 53 health check turns unhealthy
   (`GetHealthCheckStatus`), so detection time includes the check's interval x threshold, as on
   AWS. A workload without a health check falls back to the canary.
 - Instance and AZ failures, and workloads without a check: N consecutive failed canary writes

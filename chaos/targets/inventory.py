@@ -85,6 +85,7 @@ class FailoverRecord:
     failover: str | None = None    # PRIMARY / SECONDARY for failover routing
     weight: int | None = None
     health_check_id: str | None = None
+    alias_zone_id: str | None = None  # an alias to the region's load balancer (schema 2)
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,20 @@ class HealthCheck:
 
 
 @dataclass(frozen=True)
+class PrivateRecord:
+    """A data store's private name (RDS): repointed after the DR copy is promoted."""
+
+    zone_id: str
+    name: str
+    type: str
+    ttl: int
+    value: str
+
+
+@dataclass(frozen=True)
 class Failover:
-    """The workload's Route 53 failover records (docs/inventory.md, `failover`)."""
+    """The application's Route 53 failover records (docs/inventory.md, `application`); a workload
+    carries it when its data store has a DR copy to switch the application to."""
 
     record_name: str
     record_type: str
@@ -125,6 +138,8 @@ class Workload:
     dr_region: str
     stores: Stores
     failover: Failover | None = None
+    endpoints: dict[str, str] = dataclass_field(default_factory=dict)  # region -> store the app names
+    private_record: PrivateRecord | None = None
     backup_plan: str | None = None
     continuous_backup: bool = False
     fis_templates: dict[str, str] = dataclass_field(default_factory=dict)
@@ -153,7 +168,8 @@ def _failover(raw: Any, where: str) -> Failover | None:
         FailoverRecord(set_identifier=str(r.get("set_identifier") or ""),
                        region=field(r, "region", f"{where}.records[{i}]"),
                        value=str(r.get("value") or ""), failover=r.get("failover"),
-                       weight=r.get("weight"), health_check_id=r.get("health_check_id"))
+                       weight=r.get("weight"), health_check_id=r.get("health_check_id"),
+                       alias_zone_id=r.get("alias_zone_id"))
         for i, r in enumerate(blocks(raw, "records", where)))
     checks = tuple(HealthCheck(id=c["id"], region=c["region"])
                    for c in blocks(raw, "health_checks", where) if c.get("id") and c.get("region"))
@@ -163,7 +179,15 @@ def _failover(raw: Any, where: str) -> Failover | None:
                     routing=raw.get("routing") or "failover", records=records, health_checks=checks)
 
 
-def parse_workload(name: str, raw: Any, *, where: str | None = None) -> Workload:
+def _private_record(raw: Any) -> PrivateRecord | None:
+    if not isinstance(raw, dict) or not raw.get("name"):
+        return None
+    return PrivateRecord(zone_id=str(raw.get("zone_id") or "").rsplit("/", 1)[-1], name=raw["name"],
+                         type=raw.get("type") or "CNAME", ttl=int(raw.get("ttl") or 60), value=str(raw.get("value") or ""))
+
+
+def parse_workload(name: str, raw: Any, *, where: str | None = None,
+                   application: Failover | None = None) -> Workload:
     """The typed view of one inventory workload; InventoryError naming the field otherwise."""
     where = where or f"inventory.workloads.{name}"
     if not isinstance(raw, dict):
@@ -175,7 +199,11 @@ def parse_workload(name: str, raw: Any, *, where: str | None = None) -> Workload
     return Workload(name=name, kind=kind, strategy=str(raw.get("strategy") or "unknown"),
                     primary_region=primary or stores.primary().region,
                     dr_region=str(raw.get("dr_region") or ""), stores=stores,
-                    failover=_failover(raw.get("failover"), f"{where}.failover"),
+                    # Schema 2: DNS failover is the application's; the workload takes part when its
+                    # store has a DR copy (its `failover` block).
+                    failover=application if raw.get("failover") else None,
+                    endpoints=dict((raw.get("failover") or {}).get("endpoints") or {}),
+                    private_record=_private_record((raw.get("failover") or {}).get("private_record")),
                     backup_plan=backup.get("plan_name"),
                     continuous_backup=bool(backup.get("continuous")),
                     fis_templates=dict(raw.get("fis_templates") or {}))
@@ -191,13 +219,15 @@ def parse_inventory(raw: Any, source: str = "the inventory") -> Inventory:
         if not isinstance(workloads, dict):
             raise InventoryError("inventory.workloads", "expected an object")
         zone = (raw.get("hosted_zone") or {}).get("id")
+        application = _failover(raw.get("application"), "inventory.application")
         vaults = {region: BackupVault(v.get("name") or "", v.get("arn"), v.get("lock_mode"))
                   for region, v in ((raw.get("backup") or {}).get("vaults") or {}).items()
                   if isinstance(v, dict)}
         return Inventory(primary_region=str(raw.get("primary_region") or ""),
                          dr_region=str(raw.get("dr_region") or ""),
                          hosted_zone_id=zone.rsplit("/", 1)[-1] if zone else None,
-                         workloads={n: parse_workload(n, w) for n, w in workloads.items()},
+                         workloads={n: parse_workload(n, w, application=application)
+                                    for n, w in workloads.items()},
                          vaults=vaults, raw=raw)
     except InventoryError as err:
         raise ChaosError(f"{err} (in {source}); re-export it with "

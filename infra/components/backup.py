@@ -12,10 +12,15 @@ What this component declares, and why it is shaped this way:
       the continuous-backup (point-in-time) rule where the tier asks for one.
   A selection is "resource-type ARN pattern AND tag ``backup-tier`` = <tier>" (AWS ANDs
   ``resources`` with ``conditions``), so a resource lands in exactly one plan of its tier.
-* Vault notifications to an SNS topic per region, three report plans (backup, copy, restore jobs)
-  into a private, versioned, encrypted S3 bucket, an audit framework with the backup controls,
-  and a restore testing plan for the tiers marked critical. The report bucket archives old
-  reports to Glacier and Deep Archive.
+* Vault notifications to an SNS topic per region with the configured subscribers, three report
+  plans (backup, copy, restore jobs) into a private, versioned, encrypted S3 bucket, and restore
+  testing for the tiers that ask for it in BOTH regions: the primary vault's recovery points and
+  the DR vault's copies (region-loss recovery depends on the copies). A selection is declared
+  only for resource types the tier really holds. The report bucket archives old reports.
+* Opt-in: the audit framework (its controls are evaluated by AWS Config, so without recording
+  AWS reports it FAILED) and, with it, a Config recorder for the resource types the controls read.
+  The report bucket's policy names the AWSServiceRoleForBackupReports service-linked role, which
+  AWS Backup creates with the first report plan or framework: the policy is declared after them.
 
 Values that shape the declaration (regions, retention days, tiers) are plain Python values so they
 can be validated here, before any resource exists; values that come from other resources are
@@ -78,8 +83,19 @@ REPORTS_DEEP_ARCHIVE_AFTER_DAYS = 365
 REPORTS_NONCURRENT_EXPIRE_DAYS = 30
 
 #: Resource types the restore testing plan exercises for critical tiers (S3 restores of large
-#: buckets are slow and costly, so they are left to game days).
-RESTORE_TESTED_RESOURCE_TYPES: tuple[str, ...] = ("RDS", "DynamoDB", "EFS", "EBS")
+#: buckets are slow and costly, so they are left to game days). EC2, not EBS: AWS Backup protects
+#: the instance with its volumes.
+RESTORE_TESTED_RESOURCE_TYPES: tuple[str, ...] = ("RDS", "DynamoDB", "EFS", "EC2")
+
+#: What AWS Config records for the audit framework: the AWS Backup resources its controls read and
+#: the protected resource types (AWS Backup "Turning on resource tracking").
+CONFIG_RECORDED_TYPES: tuple[str, ...] = (
+    "AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection", "AWS::Backup::BackupVault",
+    "AWS::Backup::RecoveryPoint", "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::EFS::FileSystem",
+    "AWS::EC2::Instance", "AWS::EC2::Volume", "AWS::S3::Bucket",
+)
+CONFIG_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+CONFIG_PREFIX = "config"
 
 _BACKUP_MANAGED_POLICIES: Mapping[str, str] = {
     "backup": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
@@ -133,6 +149,8 @@ class BackupTierSpec:
     """Continuous backup (point-in-time restore) retention for RDS and S3, 1..35; ``None``: off."""
     restore_testing: bool = False
     """Include this tier in the weekly restore testing plan."""
+    resource_types: Sequence[str] = tuple(RESOURCE_ARN_PATTERNS)
+    """The AWS Backup types the tier really holds; restore testing selects only these."""
 
 
 @dataclass
@@ -160,6 +178,12 @@ class BackupArgs:
     manage_region_settings: bool = True
     """Declare ``aws.backup.RegionSettings`` (opt-in + DynamoDB advanced features) per region.
     These are account-wide per region: turn off in every stack but one sharing an account."""
+    audit_framework: bool = False
+    """Declare the audit framework; it needs AWS Config recording in the primary region."""
+    declare_config_recorder: bool = False
+    """With the framework: declare the Config recorder (one per region and account)."""
+    notification_subscribers: Sequence[tuple[str, str]] = ()
+    """(protocol, endpoint) subscribed to both vault topics, e.g. ("email", "ops@example.com")."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child (cost allocation included)."""
 
@@ -198,6 +222,11 @@ def validate_backup_args(args: BackupArgs) -> None:
         raise BackupPolicyError(
             "BackupArgs.lock_changeable_for_days: AWS requires at least 3 days in compliance mode"
         )
+    if not args.notification_subscribers:
+        raise BackupPolicyError("BackupArgs.notification_subscribers: vault events would reach nobody; "
+                                "give at least one (protocol, endpoint)")
+    if args.declare_config_recorder and not args.audit_framework:
+        raise BackupPolicyError("BackupArgs.declare_config_recorder: only the audit framework needs it")
     retentions: list[tuple[str, int]] = []
     for tier in args.tiers:
         if not tier.rules:
@@ -244,9 +273,12 @@ class Backup(pulumi.ComponentResource):
     selections: dict[str, aws.backup.Selection]
     report_bucket: PrivateBucket
     report_plans: dict[str, aws.backup.ReportPlan]
-    framework: aws.backup.Framework
-    restore_testing_plan: aws.backup.RestoreTestingPlan | None
+    framework: aws.backup.Framework | None
+    config_recorder: aws.cfg.Recorder | None
+    restore_testing_plans: dict[str, aws.backup.RestoreTestingPlan]
+    """Region -> plan: the primary vault's recovery points and the DR vault's copies."""
     restore_testing_selections: dict[str, aws.backup.RestoreTestingSelection]
+    notification_subscriptions: list[aws.sns.TopicSubscription]
 
     def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("securecart:backup:Backup", name, None, opts)
@@ -262,6 +294,7 @@ class Backup(pulumi.ComponentResource):
                 self._region_settings(region)
 
         self.vault_keys, self.vaults, self.vault_locks, self.notification_topics = {}, {}, {}, {}
+        self.notification_subscriptions = []
         for region in regions:
             self._vault(region, tags)
 
@@ -275,15 +308,21 @@ class Backup(pulumi.ComponentResource):
         self.report_plans = {
             template: self._report_plan(template, tags) for template in REPORT_TEMPLATES
         }
-        self.framework = self._framework(tags)
-        self.restore_testing_plan, self.restore_testing_selections = self._restore_testing(tags)
+        self.config_recorder = self._config_recorder(tags) if args.declare_config_recorder else None
+        self.framework = self._framework(tags) if args.audit_framework else None
+        # After the report plans and framework: AWS Backup creates the reports service-linked role
+        # with the first of them, and S3 refuses a policy naming a principal that does not exist.
+        self._report_bucket_policy([*self.report_plans.values(), *([self.framework] if self.framework else [])])
+        self.restore_testing_plans, self.restore_testing_selections = {}, {}
+        for region in regions:
+            self._restore_testing(region, tags)
 
         self.register_outputs(
             {
                 "vault_arns": {region: vault.arn for region, vault in self.vaults.items()},
                 "plan_ids": {key: plan.id for key, plan in self.plans.items()},
                 "report_bucket": self.report_bucket.bucket.bucket,
-                "framework_arn": self.framework.arn,
+                "framework_arn": self.framework.arn if self.framework else None,
                 "lock_mode": self.lock_mode,
             }
         )
@@ -350,6 +389,10 @@ class Backup(pulumi.ComponentResource):
             ),
             opts=self._in(region),
         )
+        for index, (protocol, endpoint) in enumerate(self._args.notification_subscribers):
+            self.notification_subscriptions.append(aws.sns.TopicSubscription(
+                f"{self._name}-vault-events-{region}-{protocol}-{index}",
+                topic=topic.arn, protocol=protocol, endpoint=endpoint, opts=self._in(region)))
         aws.backup.VaultNotifications(
             f"{self._name}-vault-notifications-{region}",
             backup_vault_name=vault.name,
@@ -463,29 +506,82 @@ class Backup(pulumi.ComponentResource):
             tags=tags,
             opts=self._in(region),
         )
-        bucket = reports.bucket
+        return reports
+
+    def _account_id(self) -> pulumi.Output[str]:
         # The account id is the fifth field of any ARN in it; reading it off the vault ARN avoids
         # an extra get_caller_identity look-up.
-        account_id = self.vaults[region].arn.apply(lambda arn: arn.split(":")[4])
+        return self.vaults[self._args.primary_region].arn.apply(lambda arn: arn.split(":")[4])
+
+    def _report_bucket_policy(self, after: list[pulumi.Resource]) -> aws.s3.BucketPolicy:
+        region = self._args.primary_region
+        bucket = self.report_bucket.bucket
+        account_id = self._account_id()
         reports_role = pulumi.Output.concat(
             "arn:aws:iam::", account_id,
             ":role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports",
         )
         objects = pulumi.Output.concat(bucket.arn, "/*")
-        aws.s3.BucketPolicy(
+        statements = [
+            iam.statement("s3:PutObject", objects, sid="BackupReportsWrite", principal={"AWS": reports_role},
+                          condition={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}),
+        ]
+        if self._args.declare_config_recorder:
+            config_service = iam.service("config.amazonaws.com")
+            from_this_account = {"StringEquals": {"aws:SourceAccount": account_id}}
+            statements += [
+                iam.statement(["s3:GetBucketAcl", "s3:ListBucket"], bucket.arn, from_this_account,
+                              sid="ConfigChecksBucket", principal=config_service),
+                iam.statement("s3:PutObject",
+                              pulumi.Output.concat(bucket.arn, f"/{CONFIG_PREFIX}/AWSLogs/", account_id, "/Config/*"),
+                              {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                                "aws:SourceAccount": account_id}},
+                              sid="ConfigDelivers", principal=config_service),
+            ]
+        statements.append(iam.statement("s3:*", [bucket.arn, objects], sid="DenyInsecureTransport", effect="Deny",
+                                        principal="*", condition={"Bool": {"aws:SecureTransport": "false"}}))
+        return aws.s3.BucketPolicy(
             f"{self._name}-reports-policy",
             bucket=bucket.id,
-            policy=iam.policy_document(
-                [
-                    iam.statement("s3:PutObject", objects, sid="BackupReportsWrite", principal={"AWS": reports_role},
-                                  condition={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}),
-                    iam.statement("s3:*", [bucket.arn, objects], sid="DenyInsecureTransport", effect="Deny",
-                                  principal="*", condition={"Bool": {"aws:SecureTransport": "false"}}),
-                ]
-            ),
-            opts=self._in(region, depends_on=[reports.public_access_block]),
+            policy=iam.policy_document(statements),
+            opts=self._in(region, depends_on=[self.report_bucket.public_access_block, *after]),
         )
-        return reports
+
+    def _config_recorder(self, tags: dict[str, str]) -> aws.cfg.Recorder:
+        """AWS Config recording of what the audit controls read, delivered to the report bucket."""
+        region = self._args.primary_region
+        role = iam.role(
+            f"{self._name}-config-role",
+            trusted=iam.service("config.amazonaws.com"),
+            description="AWS Config recorder for the AWS Backup audit framework",
+            managed_policies={"config": CONFIG_ROLE_POLICY},
+            tags=tags,
+            opts=self._in(region),
+        )
+        recorder = aws.cfg.Recorder(
+            f"{self._name}-config-recorder",
+            name=_identifier(f"{self._name}_backup_audit"),
+            role_arn=role.arn,
+            recording_group=aws.cfg.RecorderRecordingGroupArgs(
+                all_supported=False, include_global_resource_types=False,
+                recording_strategies=[aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="INCLUSION_BY_RESOURCE_TYPES")],
+                resource_types=list(CONFIG_RECORDED_TYPES)),
+            opts=self._in(region),
+        )
+        channel = aws.cfg.DeliveryChannel(
+            f"{self._name}-config-delivery",
+            name=_identifier(f"{self._name}_backup_audit"),
+            s3_bucket_name=self.report_bucket.bucket.bucket,
+            s3_key_prefix=CONFIG_PREFIX,
+            opts=self._in(region, depends_on=[recorder]),
+        )
+        aws.cfg.RecorderStatus(
+            f"{self._name}-config-recorder-status",
+            name=recorder.name,
+            is_enabled=True,
+            opts=self._in(region, depends_on=[channel]),
+        )
+        return recorder
 
     def _report_plan(self, template: str, tags: dict[str, str]) -> aws.backup.ReportPlan:
         kind = template.removesuffix("_REPORT").lower()  # backup_job / copy_job / restore_job
@@ -544,27 +640,34 @@ class Backup(pulumi.ComponentResource):
                 scope=scope,
             ),
         ]
-        # Audit Manager evaluates controls with AWS Config; the account's Config recorder is a
-        # prerequisite this program does not declare.
+        # Audit Manager evaluates controls with AWS Config: declared after the recorder (when this
+        # component declares one) so the first evaluation finds recording on.
         return aws.backup.Framework(
             f"{self._name}-framework",
             name=_identifier(f"{self._name}_controls"),
             description="SecureCart backup policy: frequency, retention, encryption, DR copies, vault lock",
             controls=controls,
             tags=tags,
-            opts=self._in(args.primary_region),
+            opts=self._in(args.primary_region,
+                          depends_on=[self.config_recorder] if self.config_recorder is not None else None),
         )
 
-    def _restore_testing(
-        self, tags: dict[str, str]
-    ) -> tuple[aws.backup.RestoreTestingPlan | None, dict[str, aws.backup.RestoreTestingSelection]]:
+    def _restore_testing(self, region: str, tags: dict[str, str]) -> None:
+        """A weekly plan per region: the primary vault's recovery points, the DR vault's copies.
+
+        Selections exist only for types a tested tier holds (no selection that matches nothing).
+        In the primary region they pick the tier's resources by tag; the DR vault is this stack's
+        own, so its plan takes every copy of the tested types in it.
+        """
         tested = [tier for tier in self._args.tiers if tier.restore_testing]
-        if not tested:
-            return None, {}
-        region = self._args.primary_region
+        wanted = {(tier.name, t) for tier in tested for t in tier.resource_types if t in RESTORE_TESTED_RESOURCE_TYPES}
+        if not wanted:
+            return
+        is_primary = region == self._args.primary_region
+        where = "primary" if is_primary else "dr"
         plan = aws.backup.RestoreTestingPlan(
-            f"{self._name}-restore-testing",
-            name=_identifier(f"{self._name}_restore_testing"),
+            f"{self._name}-restore-testing-{where}",
+            name=_identifier(f"{self._name}_restore_testing_{where}"),
             schedule_expression="cron(0 6 ? * SAT *)",  # weekly, Saturday 06:00 UTC
             start_window_hours=24,
             recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
@@ -576,26 +679,24 @@ class Backup(pulumi.ComponentResource):
             tags=tags,
             opts=self._in(region),
         )
-        selections: dict[str, aws.backup.RestoreTestingSelection] = {}
-        for tier in tested:
-            for resource_type in RESTORE_TESTED_RESOURCE_TYPES:
-                key = f"{tier.name}-{resource_type.lower()}"
-                selections[key] = aws.backup.RestoreTestingSelection(
-                    f"{self._name}-restore-testing-{key}",
-                    name=_identifier(f"{tier.name}_{resource_type}"),
-                    restore_testing_plan_name=plan.name,
-                    protected_resource_type=resource_type,
-                    iam_role_arn=self.backup_role.arn,
-                    # "*" plus conditions = every resource of the type carrying the tier tag.
-                    protected_resource_arns=["*"],
-                    protected_resource_conditions=aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
-                        string_equals=[
-                            aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
-                                key=f"aws:ResourceTag/{BACKUP_TIER_TAG}", value=tier.name
-                            )
-                        ]
-                    ),
-                    validation_window_hours=2,
-                    opts=self._in(region),
-                )
-        return plan, selections
+        self.restore_testing_plans[region] = plan
+        selections = sorted(wanted) if is_primary else sorted({("copies", t) for _, t in wanted})
+        for tier_name, resource_type in selections:
+            key = f"{where}-{tier_name}-{resource_type.lower()}"
+            conditions = None
+            if is_primary:
+                # "*" plus conditions = every resource of the type carrying the tier tag.
+                conditions = aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
+                    string_equals=[aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
+                        key=f"aws:ResourceTag/{BACKUP_TIER_TAG}", value=tier_name)])
+            self.restore_testing_selections[key] = aws.backup.RestoreTestingSelection(
+                f"{self._name}-restore-testing-{key}",
+                name=_identifier(f"{where}_{tier_name}_{resource_type}"),
+                restore_testing_plan_name=plan.name,
+                protected_resource_type=resource_type,
+                iam_role_arn=self.backup_role.arn,
+                protected_resource_arns=["*"],
+                protected_resource_conditions=conditions,
+                validation_window_hours=2,
+                opts=self._in(region),
+            )

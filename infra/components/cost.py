@@ -4,11 +4,14 @@
   (S3 and Glacier, where replicas, versions and archives accumulate) and AWS Backup (vaults,
   cold storage, cross-region copies). Each notifies at every threshold (e.g. 80 % forecast,
   100 % actual) by e-mail and, when given, to an SNS topic.
-* A Cost Explorer anomaly monitor over AWS services (DIMENSIONAL / SERVICE) and a subscription
-  that reports anomalies whose total impact reaches ``anomaly_threshold_usd``: immediately to the
-  SNS topic, daily to the e-mail addresses (AWS allows SNS only with IMMEDIATE, e-mail only with
-  DAILY or WEEKLY).
-* Activation of the project's cost-allocation tag keys, so the bill splits by stack and workload.
+* Anomaly subscriptions that report anomalies whose total impact reaches ``anomaly_threshold_usd``:
+  immediately to the SNS topic, daily to the e-mail addresses (AWS allows SNS only with IMMEDIATE,
+  e-mail only with DAILY or WEEKLY), on the account's AWS-services monitor (DIMENSIONAL /
+  SERVICE). An account has one such monitor, so by default none is created: a stack reuses an
+  existing one by ARN, or one stack opts in to creating it.
+* Opt-in activation of the project's cost-allocation tag keys. AWS knows a key only once it appears
+  in billing data (up to 24 h after first use), and an Organizations member account cannot
+  activate them at all (the management account does): activation is a second step, off by default.
 
 Budgets and Cost Explorer are global services answered from us-east-1; the resources are declared
 with the primary region's provider and the AWS provider routes them to the global endpoint.
@@ -65,9 +68,12 @@ class CostArgs:
     anomaly_threshold_usd: float = 100.0
     """Report anomalies whose total impact is at least this many dollars."""
     anomaly_monitor_arn: pulumi.Input[str] | None = None
-    """An existing SERVICE anomaly monitor (AWS allows one per account); ``None`` creates one."""
+    """An existing SERVICE anomaly monitor to subscribe to (AWS allows one per account)."""
+    create_anomaly_monitor: bool = False
+    """Create the account's SERVICE monitor (only one stack per account may)."""
     cost_allocation_tags: Sequence[str] = ()
-    """Tag keys to activate for cost allocation (they must already appear in billing data)."""
+    """Tag keys to activate for cost allocation (they must already appear in billing data);
+    empty by default: the second step, after the keys appear (docs/config.md)."""
     name_prefix: str = "securecart"
     """Prefix of budget names; budget names are unique per account."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -91,6 +97,8 @@ def validate_cost_args(args: CostArgs) -> None:
                 "CostArgs.thresholds: notification_type must be ACTUAL or FORECASTED; "
                 f"got {threshold.notification_type}"
             )
+    if args.create_anomaly_monitor and args.anomaly_monitor_arn is not None:
+        raise CostPolicyError("CostArgs.create_anomaly_monitor: given together with anomaly_monitor_arn; choose one")
     if not args.alert_emails and args.alert_topic_arn is None:
         raise CostPolicyError("CostArgs.alert_emails: give an e-mail or an alert_topic_arn, or alerts reach nobody")
     if len(args.alert_emails) > 10:
@@ -103,7 +111,7 @@ class Cost(pulumi.ComponentResource):
     budgets: dict[str, aws.budgets.Budget]
     """Keyed ``storage`` and ``backup``."""
     anomaly_monitor: aws.costexplorer.AnomalyMonitor | None
-    anomaly_monitor_arn: pulumi.Output[str]
+    anomaly_monitor_arn: pulumi.Output[str] | None
     anomaly_subscriptions: dict[str, aws.costexplorer.AnomalySubscription]
     """Keyed ``immediate`` (SNS) and/or ``daily`` (e-mail)."""
     cost_allocation_tags: dict[str, aws.costexplorer.CostAllocationTag]
@@ -120,7 +128,8 @@ class Cost(pulumi.ComponentResource):
             "backup": self._budget("backup", args.backup_budget_usd, BACKUP_SERVICES, tags),
         }
 
-        if args.anomaly_monitor_arn is None:
+        self.anomaly_monitor, self.anomaly_monitor_arn = None, None
+        if args.create_anomaly_monitor:
             self.anomaly_monitor = aws.costexplorer.AnomalyMonitor(
                 f"{name}-anomaly-monitor",
                 name=f"{args.name_prefix}-services",
@@ -130,17 +139,20 @@ class Cost(pulumi.ComponentResource):
                 opts=self._opts(),
             )
             self.anomaly_monitor_arn = self.anomaly_monitor.arn
-        else:
-            self.anomaly_monitor = None
+        elif args.anomaly_monitor_arn is not None:
             self.anomaly_monitor_arn = pulumi.Output.from_input(args.anomaly_monitor_arn)
+        else:
+            pulumi.log.warn("cost: no anomaly monitor (AWS allows one AWS-services monitor per account); set "
+                            "budgets.anomalyMonitorArn to reuse the account's, or budgets.createAnomalyMonitor: true "
+                            "in the one stack that owns it", self)
 
         self.anomaly_subscriptions = {}
-        if args.alert_topic_arn is not None:
+        if self.anomaly_monitor_arn is not None and args.alert_topic_arn is not None:
             self.anomaly_subscriptions["immediate"] = self._anomaly_subscription(
                 "immediate", "IMMEDIATE", [aws.costexplorer.AnomalySubscriptionSubscriberArgs(
                     type="SNS", address=args.alert_topic_arn)], tags
             )
-        if args.alert_emails:
+        if args.alert_emails and self.anomaly_monitor_arn is not None:
             self.anomaly_subscriptions["daily"] = self._anomaly_subscription(
                 "daily", "DAILY", [aws.costexplorer.AnomalySubscriptionSubscriberArgs(type="EMAIL", address=email)
                                    for email in args.alert_emails], tags

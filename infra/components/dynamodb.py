@@ -3,7 +3,10 @@
 The table is on-demand with key `pk`/`sk`, point-in-time recovery with a configurable recovery
 period, deletion protection, a NEW_AND_OLD_IMAGES stream and SSE with a customer-managed key.
 Replicas use global tables version 2019.11.21 (the table's `replicas` argument): each replica is
-encrypted with its own region's key and keeps PITR and deletion protection.
+encrypted with its own region's key and keeps PITR and deletion protection. A replica's PITR is a
+boolean in pulumi-aws 7.51.1 (`TableReplicaArgs.point_in_time_recovery`): it gets AWS's default
+recovery period (35 days), not `pitr_recovery_period_days`, which only the table's own
+`point_in_time_recovery` block takes (docs/config.md says so; the inventory reports 35).
 """
 
 from __future__ import annotations

@@ -1,17 +1,22 @@
 """The compute tier (EC2 + EBS) and its snapshot lifecycle.
 
-* A launch template per region (encrypted gp3 root volume, IMDSv2 only, AMI from the region's
-  public SSM parameter) so both regions boot the same machine.
+* A launch template per region (encrypted gp3 root volume, IMDSv2 only, the application image
+  and boot script from config, the configured security groups), so the DR region boots exactly
+  the machine the primary runs: the image comes from an SSM parameter the image pipeline writes
+  in each region (read per region: AMI ids differ) or from per-region AMI ids.
 * Primary region: ``instance_count`` instances spread over ``primary_zones``.
 * DR region: an Auto Scaling group on the DR launch template whose desired capacity is the
   strategy's ``dr_capacity`` — 0 for pilot-light (compute scaled to zero, only the template and
   the snapshot copies wait there), more for warm-standby/active-active. Runbooks scale it out.
 * A Data Lifecycle Manager policy snapshots every volume carrying ``target_tags`` on the given
   schedules, keeps ``retain_count`` snapshots, and copies each one, encrypted with a DR-region
-  KMS key, to the DR region for ``dr_retain_days``.
+  KMS key, to the DR region for ``dr_retain_days``. Restoring from them (region loss with local
+  state on the volumes): `CreateVolume` from the newest copy in the DR region, in the zone of the
+  DR instance, and attach it; or register the root-volume copy as an AMI. A stateless tier needs
+  neither: the DR group boots the image and user data.
 
-Networking is not declared here: without subnet ids the instances land in the default VPC's
-subnet of their zone, which is enough for the staging game days this tier is exercised in.
+Networking: instances and the DR group use the configured private subnets (no public IPv4) and
+the configured security groups; only the lab and localstack stacks use the default VPC.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+import base64
+
 import pulumi
 import pulumi_aws as aws
 
 from infra.components import iam
 from infra.components.kms import regional_key
 from infra.components.regions import check_two_regions
+from infra.naming import BACKUP_TIER_TAG
 
 #: Public SSM parameter naming the current Amazon Linux 2023 AMI in every region.
 DEFAULT_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -85,9 +93,15 @@ class ComputeTierArgs:
     instance_tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags for instances and volumes (e.g. the chaos opt-in and ``backup-tier``)."""
     subnet_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Optional zone name -> subnet id; zones without one use the default VPC."""
-    ami_parameter: str = DEFAULT_AMI_PARAMETER
-    """Public SSM parameter naming the AMI; read in each region (AMI ids differ per region)."""
+    """Zone name -> private subnet id (both regions' zones); zones without one use the default VPC."""
+    security_group_ids: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Region -> security groups of the instances; empty: the default VPC's default group."""
+    ami_parameter: str | None = DEFAULT_AMI_PARAMETER
+    """SSM parameter naming the AMI (e.g. written by an image pipeline); read in each region."""
+    ami_ids: Mapping[str, str] | None = None
+    """Region -> AMI id, instead of ``ami_parameter``."""
+    user_data: str | None = None
+    """Boot script of both regions' launch templates."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child."""
 
@@ -142,9 +156,13 @@ class ComputeTier(pulumi.ComponentResource):
         tags = dict(args.tags)
         target_tags = dict(args.target_tags) or {"dlm-snapshots": args.workload}
         machine_tags = {**tags, **args.instance_tags, **target_tags, "workload": args.workload}
+        # AWS Backup protects the instance (which includes its volumes): volumes carry no tier tag,
+        # or AWS Backup would back them up a second time.
+        volume_tags = {k: v for k, v in machine_tags.items() if k != BACKUP_TIER_TAG}
 
         self.launch_templates = {
-            region: self._launch_template(region, machine_tags) for region in (args.primary_region, args.dr_region)
+            region: self._launch_template(region, machine_tags, volume_tags)
+            for region in (args.primary_region, args.dr_region)
         }
 
         self.instances, self.instance_zones = {}, {}
@@ -158,6 +176,7 @@ class ComputeTier(pulumi.ComponentResource):
                 ),
                 availability_zone=zone,
                 subnet_id=args.subnet_ids.get(zone),
+                associate_public_ip_address=False if args.subnet_ids else None,
                 tags={**machine_tags, "Name": f"{name}-{key}", "role": "primary"},
                 opts=self._in(args.primary_region),
             )
@@ -185,17 +204,25 @@ class ComputeTier(pulumi.ComponentResource):
     def _in(self, region: str, **extra) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._args.providers[region], **extra)
 
-    def _launch_template(self, region: str, machine_tags: dict[str, str]) -> aws.ec2.LaunchTemplate:
+    def _image(self, region: str) -> pulumi.Input[str]:
+        if self._args.ami_ids:
+            return self._args.ami_ids[region]
         # The data look-up runs against this region's provider: AMI ids differ per region.
-        ami = aws.ssm.get_parameter_output(
+        return aws.ssm.get_parameter_output(
             name=self._args.ami_parameter,
             opts=pulumi.InvokeOutputOptions(parent=self, provider=self._args.providers[region]),
-        )
+        ).value
+
+    def _launch_template(self, region: str, machine_tags: dict[str, str],
+                         volume_tags: dict[str, str]) -> aws.ec2.LaunchTemplate:
+        user_data = self._args.user_data
         return aws.ec2.LaunchTemplate(
             f"{self._name}-launch-template-{region}",
             description=f"{self._args.workload} compute tier",
-            image_id=ami.value,
+            image_id=self._image(region),
             instance_type=self._args.instance_type,
+            user_data=base64.b64encode(user_data.encode()).decode() if user_data else None,
+            vpc_security_group_ids=list(self._args.security_group_ids.get(region, ())) or None,
             update_default_version=True,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
@@ -213,8 +240,8 @@ class ComputeTier(pulumi.ComponentResource):
             ],
             # Volumes get the DLM target tags at launch, so every instance's disk is snapshotted.
             tag_specifications=[
-                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=machine_tags)
-                for kind in ("instance", "volume")
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags=machine_tags),
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="volume", tags=volume_tags),
             ],
             tags=dict(self._args.tags),
             opts=self._in(region),

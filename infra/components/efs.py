@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -60,6 +60,10 @@ class FileStoreArgs:
     """``elastic`` (needed for Archive), ``bursting`` or ``provisioned``."""
     mount_target_subnets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Optional zone name -> subnet id for mount targets in the primary region."""
+    dr_mount_target_subnets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Zone -> subnet id for mount targets of the DR replica, so DR compute can mount it."""
+    security_group_ids: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Region -> security group ids of that region's mount targets."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child."""
 
@@ -143,14 +147,20 @@ class FileStore(pulumi.ComponentResource):
             )
             self.replica_file_system_id = self.replication.destination.apply(lambda d: d.file_system_id)
 
+        mounts = [(zone, subnet, self.file_system.id, args.primary_region)
+                  for zone, subnet in args.mount_target_subnets.items()]
+        if self.replica_file_system_id is not None:
+            mounts += [(zone, subnet, self.replica_file_system_id, args.dr_region)
+                       for zone, subnet in args.dr_mount_target_subnets.items()]
         self.mount_targets = {
             zone: aws.efs.MountTarget(
                 f"{name}-mount-{zone}",
-                file_system_id=self.file_system.id,
+                file_system_id=file_system_id,
                 subnet_id=subnet_id,
-                opts=self._in(args.primary_region),
+                security_groups=list(args.security_group_ids.get(region, ())) or None,
+                opts=self._in(region),
             )
-            for zone, subnet_id in args.mount_target_subnets.items()
+            for zone, subnet_id, file_system_id, region in mounts
         }
 
         self.register_outputs(

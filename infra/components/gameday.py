@@ -1,14 +1,16 @@
 """Game-day tooling for staging: AWS FIS experiment templates and the two IAM roles around them.
 
-Experiment templates (all in the primary region, each stopped by a CloudWatch alarm, each
-selecting its targets by the chaos opt-in tag so only resources that opted in can be hit):
+Experiment templates (all in the primary region, each stopped by a CloudWatch alarm that leaves
+out the replication-latency alarms a pause trips on purpose, each selecting its targets by the
+chaos opt-in tag so only resources that opted in can be hit; subnets are not ours to tag, so the
+network template names the configured subnet of the outage zone by ARN):
 
 =========================  =============================================  =========================
 key                        FIS action                                     targets
 =========================  =============================================  =========================
 rds-reboot-failover        aws:rds:reboot-db-instances (forceFailover)    tagged DB instances
 ec2-stop-az                aws:ec2:stop-instances                         tagged, running, in zone
-network-disrupt-subnet     aws:network:disrupt-connectivity (scope all)   tagged subnets in zone
+network-disrupt-subnet     aws:network:disrupt-connectivity (scope all)   the stack's subnet in zone
 dynamodb-pause-replication aws:dynamodb:global-table-pause-replication   tagged global tables
 s3-pause-replication       aws:s3:bucket-pause-replication (to DR)        tagged source buckets
 =========================  =============================================  =========================
@@ -23,7 +25,8 @@ Roles:
   reboot/promote/restore/describe and the RDS-managed master secret, DynamoDB
   put/get/query/describe, the data-loss deletions and the point-in-time restore on the named
   tables, S3 put/get/list/delete and delete-marker removal on the named buckets, Route 53 record
-  change/health-check status/TestDNSAnswer, and FIS start/tag/stop/get experiment.
+  change (public and private zone) and GetChange, health-check status, TestDNSAnswer, and FIS
+  start/tag/stop/get experiment.
 """
 
 from __future__ import annotations
@@ -82,6 +85,10 @@ class GameDayArgs:
     """Source buckets the chaos role may use and the FIS role may pause."""
     hosted_zone_id: pulumi.Input[str] | None = None
     """Zone whose failover records the chaos role may change; ``None``: no record changes."""
+    private_zone_id: pulumi.Input[str] | None = None
+    """Private zone whose data-store records the regional runbook repoints after a promotion."""
+    disrupted_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """The stack's subnets in ``az_outage_zone`` (from config) the network experiment cuts off."""
     runner_principal_arns: Sequence[pulumi.Input[str]] = ()
     """Who may assume the chaos role; empty means any principal of this account allowed by IAM."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -104,6 +111,9 @@ def validate_game_day_args(args: GameDayArgs) -> None:
         raise GameDayPolicyError("GameDayArgs.chaos_tag_key/value: an empty opt-in tag would target everything")
     if DYNAMODB_PAUSE in args.experiments and not args.dynamodb_table_names:
         raise GameDayPolicyError(f"GameDayArgs.dynamodb_table_names: {DYNAMODB_PAUSE} needs the global tables")
+    if NETWORK_DISRUPT in args.experiments and not args.disrupted_subnet_ids:
+        raise GameDayPolicyError(f"GameDayArgs.disrupted_subnet_ids: {NETWORK_DISRUPT} needs the subnet of "
+                                 f"{args.az_outage_zone} (an empty target fails the experiment)")
     if S3_PAUSE in args.experiments and not args.s3_bucket_names:
         raise GameDayPolicyError(f"GameDayArgs.s3_bucket_names: {S3_PAUSE} needs the replicated buckets")
 
@@ -171,10 +181,16 @@ class GameDay(pulumi.ComponentResource):
         target: tuple[str, str],
         parameters: Mapping[str, str],
         filters: Mapping[str, str] | None = None,
+        resource_arns: Sequence[pulumi.Input[str]] | None = None,
     ) -> aws.fis.ExperimentTemplate:
         """One template: `action_id` on every resource of type `target` = (name, FIS resource type)
-        that carries the opt-in tag and matches `filters` (path -> value)."""
+        that carries the opt-in tag and matches `filters` (path -> value), or on `resource_arns`."""
         target_name, resource_type = target
+        selection: dict = (
+            {"resource_arns": list(resource_arns)} if resource_arns else
+            {"resource_tags": [aws.fis.ExperimentTemplateTargetResourceTagArgs(
+                key=self._args.chaos_tag_key, value=self._args.chaos_tag_value)]}
+        )
         return aws.fis.ExperimentTemplate(
             f"{self._name}-{key}",
             description=description,
@@ -184,17 +200,14 @@ class GameDay(pulumi.ComponentResource):
                     source="aws:cloudwatch:alarm", value=self._args.stop_condition_alarm_arn
                 )
             ],
-            # Targets are selected by the opt-in tag only, never by ARN: nothing else can be hit.
+            # Targets are selected by the opt-in tag, or (subnets, which are not ours to tag) by the
+            # ARNs the stack's config names: nothing else can be hit.
             targets=[
                 aws.fis.ExperimentTemplateTargetArgs(
                     name=target_name,
                     resource_type=resource_type,
                     selection_mode="ALL",
-                    resource_tags=[
-                        aws.fis.ExperimentTemplateTargetResourceTagArgs(
-                            key=self._args.chaos_tag_key, value=self._args.chaos_tag_value
-                        )
-                    ],
+                    **selection,
                     filters=[
                         aws.fis.ExperimentTemplateTargetFilterArgs(path=path, values=[value])
                         for path, value in (filters or {}).items()
@@ -251,7 +264,8 @@ class GameDay(pulumi.ComponentResource):
             "Subnets",
             ("subnets_in_zone", "aws:ec2:subnet"),
             {"duration": duration, "scope": "all"},
-            filters={"AvailabilityZone": zone},
+            resource_arns=[pulumi.Output.concat("arn:aws:ec2:", self._args.primary_region, ":", self._account_id,
+                                                ":subnet/", subnet) for subnet in self._args.disrupted_subnet_ids],
         )
 
     def _dynamodb_pause(self) -> aws.fis.ExperimentTemplate:
@@ -420,13 +434,16 @@ class GameDay(pulumi.ComponentResource):
                     objects,
                 ),
             ]
-        if args.hosted_zone_id is not None:
-            statements.append(
+        zones = [z for z in (args.hosted_zone_id, args.private_zone_id) if z is not None]
+        if zones:
+            statements += [
                 iam.statement(
                     ["route53:ChangeResourceRecordSets"],
-                    pulumi.Output.concat("arn:aws:route53:::hostedzone/", args.hosted_zone_id),
-                )
-            )
+                    [pulumi.Output.concat("arn:aws:route53:::hostedzone/", zone) for zone in zones],
+                ),
+                # The runbook waits for its record change to reach every Route 53 server (INSYNC).
+                iam.statement(["route53:GetChange"], "arn:aws:route53:::change/*"),
+            ]
         statements += [
             iam.statement(["route53:GetHealthCheckStatus"], "arn:aws:route53:::healthcheck/*"),
             # TestDNSAnswer has no resource-level permissions.

@@ -10,8 +10,9 @@ subscribers) and puts every alarm in the region whose metrics it watches:
   region, both published in the source region; RDS ``ReplicaLag`` in the replica's region;
 * EventBridge rules for AWS Backup job state changes that end badly (backup FAILED/ABORTED/EXPIRED,
   copy and restore FAILED/ABORTED) -> the region's topic;
-* a composite "guardrail" alarm per region (any of the above firing), which the game-day FIS
-  templates use as their stop condition;
+* a composite "guardrail" alarm per region (any of the above firing), and an "experiment
+  guardrail" per region that leaves out the replication-latency alarms: the FIS templates stop on
+  it, because pausing replication trips those alarms by design and would stop its own experiment;
 * a CloudWatch dashboard in the primary region showing all of it.
 """
 
@@ -50,6 +51,10 @@ PUBLISHING_SERVICES: tuple[str, ...] = (
     "budgets.amazonaws.com",
     "costalerts.amazonaws.com",
 )
+
+
+#: Alarm keys of replication latency (see `alarm_specs`): a replication-pause experiment trips them.
+REPLICATION_LATENCY_PREFIXES: tuple[str, ...] = ("s3-", "dynamodb-")
 
 
 @dataclass(frozen=True)
@@ -248,6 +253,8 @@ class Monitoring(pulumi.ComponentResource):
     alarm_regions: dict[str, str]
     event_rules: dict[str, aws.cloudwatch.EventRule]
     guardrail_alarms: dict[str, aws.cloudwatch.CompositeAlarm]
+    experiment_guardrail_alarms: dict[str, aws.cloudwatch.CompositeAlarm]
+    """Region -> composite without the replication-latency alarms (FIS stop condition)."""
     dashboard: aws.cloudwatch.Dashboard
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
@@ -271,6 +278,10 @@ class Monitoring(pulumi.ComponentResource):
                 self._event_rule(region, key, detail_type, state_field, states)
 
         self.guardrail_alarms = {region: self._guardrail(region) for region in regions}
+        self.experiment_guardrail_alarms = {
+            region: self._guardrail(region, kind="experiment-guardrail", skip=REPLICATION_LATENCY_PREFIXES)
+            for region in regions
+        }
         self.dashboard = self._dashboard()
 
         self.register_outputs(
@@ -369,13 +380,15 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.event_rules[f"{key}-{region}"] = rule
 
-    def _guardrail(self, region: str) -> aws.cloudwatch.CompositeAlarm:
-        names = [alarm.name for key, alarm in self.alarms.items() if self.alarm_regions[key] == region]
+    def _guardrail(self, region: str, kind: str = "guardrail", skip: tuple[str, ...] = ()) -> aws.cloudwatch.CompositeAlarm:
+        names = [alarm.name for key, alarm in self.alarms.items()
+                 if self.alarm_regions[key] == region and not key.startswith(skip)]
         rule = pulumi.Output.all(*names).apply(lambda ns: " OR ".join(f'ALARM("{n}")' for n in ns))
+        what = "DR protection alarm" if not skip else "alarm a game day does not trip on purpose"
         return aws.cloudwatch.CompositeAlarm(
-            f"{self._name}-guardrail-{region}",
-            alarm_name=f"{self._name}-guardrail-{region}",
-            alarm_description=f"Any DR protection alarm in {region} is firing: stop experiments",
+            f"{self._name}-{kind}-{region}",
+            alarm_name=f"{self._name}-{kind}-{region}",
+            alarm_description=f"Any {what} in {region} is firing: stop experiments",
             alarm_rule=rule,
             alarm_actions=[self.alert_topics[region].arn],
             tags=self._tags,

@@ -7,12 +7,16 @@ What it declares, and why:
 - replication of the automated backups to the DR region, so PITR works there after a region loss;
 - for pilot-light and warm-standby, a cross-region read replica (smaller instance class) that the
   runbook promotes;
-- an archive bucket for snapshot exports, with the role RDS assumes to write them and a lifecycle
-  that moves exports to Glacier and then Deep Archive. AWS Backup cannot tier RDS to cold storage;
-  this is the long-retention path. The export itself is a task started per snapshot
-  (`StartExportTask`), not a resource: it is declared here as bucket, role and key only.
+- an archive of snapshot exports: a bucket (Glacier, then Deep Archive), the role RDS assumes to
+  write it, a KMS grant for that role, and a scheduled export of the newest automated snapshot
+  with no Lambda code to keep: EventBridge Scheduler starts a Step Functions state machine whose
+  two AWS SDK tasks are `DescribeDBSnapshots` and `StartExportTask`. (`aws.rds.ExportTask` exists
+  in pulumi-aws 7.51.1, but it exports one named snapshot once, at `pulumi up`; a schedule needs
+  the newest snapshot each time.) Exports are Apache Parquet: an archive for compliance and
+  analytics (Athena, Redshift Spectrum), not a DR copy: RDS cannot restore a database from them.
 
-Networking: no subnet group is given, so RDS uses the account's default VPC in each region.
+Networking: a DB subnet group of the configured private subnets and the configured security
+groups in each region; only the lab and localstack stacks fall back to the default VPC.
 """
 
 from __future__ import annotations
@@ -20,15 +24,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
 from infra.components import iam
 from infra.components.kms import regional_key
 from infra.components.s3 import PrivateBucket, Transition, declare_private_bucket
-from infra.config import RdsSettings
+from infra.config import RdsSettings, RegionNetwork
+from infra.naming import BACKUP_TIER_TAG
 
 REPLICA_BACKUP_RETENTION_DAYS = 7  # a promoted replica must already take backups
+# What the export role may do with the key (RDS snapshot export documents these operations).
+EXPORT_KEY_OPERATIONS = ("Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+                         "ReEncryptFrom", "ReEncryptTo", "CreateGrant", "DescribeKey", "RetireGrant")
 
 
 @dataclass
@@ -49,6 +59,8 @@ class RelationalStoreArgs:
     """Engine, instance classes, storage, backup windows and export archive ages."""
     cross_region_replica: bool
     """Keep a read replica in ``dr_region`` (the strategy's ``rds_cross_region_replica``)."""
+    networks: Mapping[str, RegionNetwork] = field(default_factory=dict)
+    """Region -> subnets and security groups; a region without subnets uses its default VPC."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child; include ``backup-tier`` so AWS Backup selects the instance."""
 
@@ -62,6 +74,10 @@ class RelationalStore(pulumi.ComponentResource):
     replica: aws.rds.Instance | None
     archive: PrivateBucket
     export_role: aws.iam.Role
+    export_grant: aws.kms.Grant
+    export_state_machine: aws.sfn.StateMachine
+    export_schedule: aws.scheduler.Schedule
+    subnet_groups: dict[str, aws.rds.SubnetGroup]
 
     def __init__(self, name: str, args: RelationalStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securecart:rds:RelationalStore", name, None, opts)
@@ -71,6 +87,14 @@ class RelationalStore(pulumi.ComponentResource):
         self.keys = {
             region: regional_key(f"{name}-kms-{region}", f"{args.workload} database in {region}", args.tags, region_opts)
             for region, region_opts in ((args.primary_region, primary_opts), (args.dr_region, dr_opts))
+        }
+
+        self.subnet_groups = {
+            region: aws.rds.SubnetGroup(
+                f"{name}-subnets-{region}", description=f"{args.workload}: private subnets in {region}",
+                subnet_ids=list(args.networks[region].subnets.values()), tags=dict(args.tags), opts=region_opts)
+            for region, region_opts in ((args.primary_region, primary_opts), (args.dr_region, dr_opts))
+            if region in args.networks and args.networks[region].subnets
         }
 
         self.primary = aws.rds.Instance(
@@ -97,6 +121,7 @@ class RelationalStore(pulumi.ComponentResource):
             delete_automated_backups=False,  # keep PITR history if the instance is ever deleted
             publicly_accessible=False,
             auto_minor_version_upgrade=True,
+            **self._placement(args, args.primary_region),
             tags=dict(args.tags),
             opts=primary_opts,
         )
@@ -126,6 +151,7 @@ class RelationalStore(pulumi.ComponentResource):
                 skip_final_snapshot=True,  # a replica's data is the primary's; its backups start at promotion
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,
+                **self._placement(args, args.dr_region),
                 tags={**args.tags, "role": "cross-region-read-replica"},
                 opts=dr_opts,
             )
@@ -140,10 +166,20 @@ class RelationalStore(pulumi.ComponentResource):
             noncurrent_expire_after_days=30,
             abort_incomplete_upload_days=7,
             expire_after_days=settings.export_expire_after_days,
-            tags=args.tags,
+            # The archive is not a backup target itself: without the tier tag AWS Backup skips it.
+            tags={k: v for k, v in args.tags.items() if k != BACKUP_TIER_TAG},
             opts=primary_opts,
         )
         self.export_role = self._export_role(name, args, primary_opts)
+        self.export_grant = aws.kms.Grant(
+            f"{name}-export-grant",
+            name=f"{args.identifier}-snapshot-export",
+            key_id=self.keys[args.primary_region].key_id,
+            grantee_principal=self.export_role.arn,
+            operations=list(EXPORT_KEY_OPERATIONS),
+            opts=primary_opts,
+        )
+        self.export_state_machine, self.export_schedule = self._scheduled_export(name, args, primary_opts)
 
         self.register_outputs(
             {
@@ -153,6 +189,69 @@ class RelationalStore(pulumi.ComponentResource):
                 "archive_bucket": self.archive.bucket.bucket,
             }
         )
+
+    def _placement(self, args: RelationalStoreArgs, region: str) -> dict:
+        """Subnet group and security groups of `region`; nothing (the default VPC) without subnets."""
+        if region not in self.subnet_groups:
+            return {}
+        return {"db_subnet_group_name": self.subnet_groups[region].name,
+                "vpc_security_group_ids": list(args.networks[region].security_groups["database"])}
+
+    def _scheduled_export(
+        self, name: str, args: RelationalStoreArgs, opts: pulumi.ResourceOptions
+    ) -> tuple[aws.sfn.StateMachine, aws.scheduler.Schedule]:
+        """EventBridge Scheduler -> Step Functions: export the newest automated snapshot, no Lambda."""
+        primary_id = f"{args.identifier}-primary"
+        key_arn = self.keys[args.primary_region].arn
+        account = self.primary.arn.apply(lambda arn: arn.split(":")[4])
+        definition = pulumi.Output.all(self.archive.bucket.bucket, self.export_role.arn, key_arn).apply(
+            lambda values: export_definition(primary_id, args.identifier, *values))
+        snapshots = pulumi.Output.concat("arn:aws:rds:", args.primary_region, ":", account, ":snapshot:rds:",
+                                         primary_id, "-*")
+        machine_role = iam.role(
+            f"{name}-export-machine-role",
+            trusted=iam.service("states.amazonaws.com"),
+            description=f"Starts the scheduled snapshot export of {primary_id}",
+            inline_policy=iam.policy_document([
+                iam.statement("rds:DescribeDBSnapshots", "*", sid="FindNewestSnapshot"),
+                iam.statement("rds:StartExportTask", snapshots, sid="ExportIt"),
+                iam.statement("iam:PassRole", self.export_role.arn, sid="HandRdsTheExportRole"),
+                # The caller of StartExportTask needs these on the key the export is encrypted with.
+                iam.statement(["kms:CreateGrant", "kms:DescribeKey"], key_arn, sid="GrantExportKey"),
+            ]),
+            inline_policy_name=f"{name}-export-machine-policy",
+            tags=args.tags,
+            opts=opts,
+        )
+        machine = aws.sfn.StateMachine(
+            f"{name}-export-machine",
+            name=f"{args.identifier}-snapshot-export",
+            role_arn=machine_role.arn,
+            definition=definition,
+            type="STANDARD",
+            tags=dict(args.tags),
+            opts=opts,
+        )
+        scheduler_role = iam.role(
+            f"{name}-export-scheduler-role",
+            trusted=iam.service("scheduler.amazonaws.com"),
+            condition={"StringEquals": {"aws:SourceAccount": account}},
+            description=f"EventBridge Scheduler starts the snapshot export of {primary_id}",
+            inline_policy=iam.policy_document([iam.statement("states:StartExecution", machine.arn)]),
+            inline_policy_name=f"{name}-export-scheduler-policy",
+            tags=args.tags,
+            opts=opts,
+        )
+        schedule = aws.scheduler.Schedule(
+            f"{name}-export-schedule",
+            name=f"{args.identifier}-snapshot-export",
+            description=f"Export the newest automated snapshot of {primary_id} to the archive bucket",
+            schedule_expression=args.settings.export_schedule,
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(arn=machine.arn, role_arn=scheduler_role.arn),
+            opts=opts,
+        )
+        return machine, schedule
 
     def _export_role(self, name: str, args: RelationalStoreArgs, opts: pulumi.ResourceOptions) -> aws.iam.Role:
         """The role `StartExportTask` passes to RDS: write exports into the archive bucket only."""
@@ -173,3 +272,49 @@ class RelationalStore(pulumi.ComponentResource):
             tags=args.tags,
             opts=opts,
         )
+
+
+def export_definition(instance_id: str, prefix: str, bucket: str, export_role_arn: str, key_arn: str) -> str:
+    """The state machine (JSONata): newest available automated snapshot -> StartExportTask.
+
+    AWS SDK integrations name fields as the AWS SDK for Java v2 does (`DbInstanceIdentifier`,
+    `DbSnapshots`). The task identifier is derived from the snapshot's time, so a snapshot is
+    exported once (a second start fails with ExportTaskAlreadyExists instead of paying twice).
+    """
+    newest = ("{% $sort($states.result.DbSnapshots[Status = 'available'], "
+              "function($l, $r) { $l.SnapshotCreateTime < $r.SnapshotCreateTime })[0] %}")
+    return json.dumps({
+        "Comment": f"Export the newest automated snapshot of {instance_id} to {bucket} (Parquet)",
+        "QueryLanguage": "JSONata",
+        "StartAt": "FindNewestSnapshot",
+        "States": {
+            "FindNewestSnapshot": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:rds:describeDBSnapshots",
+                "Arguments": {"DbInstanceIdentifier": instance_id, "SnapshotType": "automated"},
+                "Assign": {"snapshot": newest},
+                "Next": "SnapshotFound",
+            },
+            "SnapshotFound": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $exists($snapshot) %}", "Next": "StartExport"}],
+                "Default": "NoSnapshot",
+            },
+            "NoSnapshot": {"Type": "Fail", "Error": "NoAvailableSnapshot",
+                           "Cause": f"{instance_id} has no available automated snapshot"},
+            "StartExport": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:rds:startExportTask",
+                "Arguments": {
+                    "ExportTaskIdentifier": (
+                        "{% '" + prefix + "-' & $replace($snapshot.SnapshotCreateTime, /[^0-9]/, '') %}"),
+                    "SourceArn": "{% $snapshot.DbSnapshotArn %}",
+                    "S3BucketName": bucket,
+                    "S3Prefix": prefix,
+                    "IamRoleArn": export_role_arn,
+                    "KmsKeyId": key_arn,
+                },
+                "End": True,
+            },
+        },
+    })

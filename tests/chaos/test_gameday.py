@@ -44,6 +44,12 @@ def test_prod_game_day_passes_on_the_lab(tmp_path):
     for name in ("run.json", "journal.jsonl", "report.md", "junit.xml",
                  "timeline-region-outage.png"):
         assert (tmp_path / name).stat().st_size > 0, name
+    # RDS: the writer's private record moves only after the replica is promoted (issue 8).
+    orders = [line for line in (tmp_path / "journal.jsonl").read_text().splitlines()
+              if '"orders"' in line and '"region-outage"' in line]
+    promoted = next(i for i, line in enumerate(orders) if "promoted read replica" in line)
+    repointed = next(i for i, line in enumerate(orders) if "now answers the promoted writer" in line)
+    assert promoted < repointed, "the private record was repointed before the promotion"
 
 
 def test_a_target_tighter_than_the_lab_lag_fails_with_a_clear_report(tmp_path):

@@ -34,6 +34,7 @@ CRITICAL = BackupTierSpec(
     ],
     continuous_backup_days=35,
     restore_testing=True,
+    resource_types=("RDS", "S3"),  # what the critical tier holds: restore testing selects RDS only
 )
 STANDARD = BackupTierSpec(
     name="standard",
@@ -51,6 +52,9 @@ def backup_args(providers, **overrides) -> BackupArgs:
         lock_min_retention_days=7,
         lock_max_retention_days=400,
         lock_changeable_for_days=3,
+        audit_framework=True,
+        declare_config_recorder=True,
+        notification_subscribers=[("email", "ops@example.com"), ("https", "https://hooks.example.com/backup")],
         tags={"project": "securecart"},
     )
     values.update(overrides)
@@ -261,18 +265,56 @@ def test_framework_declares_the_six_controls_with_their_parameters(declared):
         "minRetentionDays": "7", "maxRetentionDays": "400"}, framework.urn
 
 
-def test_restore_testing_covers_only_the_critical_tier(declared):
-    [plan] = declared.of_type("aws:backup/restoreTestingPlan:RestoreTestingPlan")
-    primary_vault = one(declared, "aws:backup/vault:Vault", f"backup-vault-{PRIMARY}")
-    selection = plan.inputs["recoveryPointSelection"]
-    assert selection["includeVaults"] == [primary_vault.outputs["arn"]], plan.urn
-    assert selection["algorithm"] == "LATEST_WITHIN_WINDOW", plan.urn
+def test_restore_testing_covers_the_primary_vault_and_the_dr_copies(declared):
+    plans = {p.region: p for p in declared.of_type("aws:backup/restoreTestingPlan:RestoreTestingPlan")}
+    assert set(plans) == {PRIMARY, DR}, "restore testing must also cover the DR vault's copies"
+    for region, plan in plans.items():
+        vault = one(declared, "aws:backup/vault:Vault", f"backup-vault-{region}")
+        selection = plan.inputs["recoveryPointSelection"]
+        assert selection["includeVaults"] == [vault.outputs["arn"]], plan.urn
+        assert selection["algorithm"] == "LATEST_WITHIN_WINDOW", plan.urn
     tested = declared.of_type("aws:backup/restoreTestingSelection:RestoreTestingSelection")
-    assert {s.inputs["protectedResourceType"] for s in tested} == {"RDS", "DynamoDB", "EFS", "EBS"}
+    # The critical tier holds RDS and S3; S3 is not restore-tested, so RDS alone: no selection
+    # for a type the tier does not hold (it would match nothing).
+    assert sorted((s.region, s.inputs["protectedResourceType"]) for s in tested) == sorted([(DR, "RDS"), (PRIMARY, "RDS")])
     for selection in tested:
+        plan = plans[selection.region]
         assert selection.inputs["restoreTestingPlanName"] == plan.inputs["name"], selection.urn
-        conditions = selection.inputs["protectedResourceConditions"]["stringEquals"]
-        assert conditions == [{"key": "aws:ResourceTag/backup-tier", "value": "critical"}], selection.urn
+        if selection.region == PRIMARY:
+            conditions = selection.inputs["protectedResourceConditions"]["stringEquals"]
+            assert conditions == [{"key": "aws:ResourceTag/backup-tier", "value": "critical"}], selection.urn
+
+
+def test_report_bucket_policy_waits_for_the_report_plans_that_create_its_principal(declared):
+    policy = one(declared, "aws:s3/bucketPolicy:BucketPolicy", "backup-reports-policy")
+    document = json.loads(policy.inputs["policy"])
+    assert "AWSServiceRoleForBackupReports" in json.dumps(document), policy.urn
+    creators = [r.urn for r in declared.of_type("aws:backup/reportPlan:ReportPlan")]
+    creators += [r.urn for r in declared.of_type("aws:backup/framework:Framework")]
+    assert creators and set(creators) <= set(policy.dependencies), \
+        f"{policy.urn}: declared before the report plans/framework that create the service-linked role"
+
+
+def test_audit_framework_is_opt_in_and_comes_with_config_recording(declared):
+    recorder = one(declared, "aws:cfg/recorder:Recorder", "backup-config-recorder")
+    assert "AWS::Backup::RecoveryPoint" in recorder.inputs["recordingGroup"]["resourceTypes"], recorder.urn
+    status = one(declared, "aws:cfg/recorderStatus:RecorderStatus", "backup-config-recorder-status")
+    channel = one(declared, "aws:cfg/deliveryChannel:DeliveryChannel", "backup-config-delivery")
+    assert status.inputs["isEnabled"] is True and channel.urn in status.dependencies, status.urn
+    [framework] = declared.of_type("aws:backup/framework:Framework")
+    assert recorder.urn in framework.dependencies, f"{framework.urn}: evaluated before recording is on"
+    result, _ = evaluate(audit_framework=False, declare_config_recorder=False)
+    assert not result.of_type("aws:backup/framework:Framework"), "the framework must be opt-in"
+    assert not result.of_type("aws:cfg/recorder:Recorder")
+
+
+def test_vault_events_reach_the_configured_subscribers(declared):
+    subscriptions = declared.of_type("aws:sns/topicSubscription:TopicSubscription")
+    for region in (PRIMARY, DR):
+        topic = one(declared, "aws:sns/topic:Topic", f"backup-vault-events-{region}")
+        mine = {(s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions
+                if s.inputs["topic"] == topic.outputs["arn"]}
+        assert mine == {("email", "ops@example.com"), ("https", "https://hooks.example.com/backup")}, topic.urn
 
 
 def test_region_settings_enable_dynamodb_advanced_features_in_both_regions(declared):
@@ -308,6 +350,8 @@ def test_plan_for_maps_resource_types_to_the_plan_that_selects_them():
         ({"lock_changeable_for_days": 2}, "lock_changeable_for_days"),
         ({"dr_region": PRIMARY}, "dr_region"),
         ({"tiers": []}, "tiers"),
+        ({"notification_subscribers": []}, "notification_subscribers: vault events would reach nobody"),
+        ({"audit_framework": False}, "declare_config_recorder: only the audit framework needs it"),
     ],
 )
 def test_invalid_settings_are_refused_naming_the_field(overrides, field):

@@ -30,6 +30,7 @@ def cost_args(providers, **overrides) -> CostArgs:
         alert_emails=EMAILS,
         alert_topic_arn=TOPIC,
         anomaly_threshold_usd=75,
+        create_anomaly_monitor=True,
         cost_allocation_tags=["project", "environment", "workload"],
         name_prefix="securecart-prod",
         tags={"project": "securecart"},
@@ -96,7 +97,7 @@ def test_cost_allocation_tags_are_activated(declared):
 
 def test_an_existing_monitor_is_reused_and_email_only_alerts_skip_the_sns_subscription():
     existing = "arn:aws:ce::123456789012:anomalymonitor/existing"
-    result = evaluate(anomaly_monitor_arn=existing, alert_topic_arn=None)
+    result = evaluate(anomaly_monitor_arn=existing, alert_topic_arn=None, create_anomaly_monitor=False)
     assert result.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor") == [], "a second SERVICE monitor"
     [subscription] = result.of_type("aws:costexplorer/anomalySubscription:AnomalySubscription")
     assert subscription.inputs["frequency"] == "DAILY" and subscription.inputs["monitorArnLists"] == [existing]
@@ -119,3 +120,24 @@ def test_an_existing_monitor_is_reused_and_email_only_alerts_skip_the_sns_subscr
 def test_invalid_settings_are_refused_naming_the_field(overrides, field):
     with pytest.raises(CostPolicyError, match=field):
         validate_cost_args(cost_args({PRIMARY: object()}, **overrides))
+
+
+def test_by_default_no_monitor_is_created_and_no_tag_is_activated():
+    """One AWS-services monitor per account, and tag keys unknown to billing for ~24 h: a fresh
+    stack must create neither unless it opts in."""
+    result = evaluate(create_anomaly_monitor=False, cost_allocation_tags=[])
+    assert result.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor") == []
+    assert result.of_type("aws:costexplorer/anomalySubscription:AnomalySubscription") == []
+    assert result.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag") == []
+
+
+def test_stacks_activate_tags_and_create_the_monitor_only_when_configured(prod, staging):
+    from infra.offline import evaluate_stack
+    for result in (prod, staging):
+        assert result.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag") == [], result.stack
+    # prod owns the account's monitor (createAnomalyMonitor: true); staging would be a second one.
+    assert len(prod.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor")) == 1
+    assert staging.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor") == []
+    activated = evaluate_stack("prod", overrides={"securecart-dr:budgets.activateCostAllocationTags": True})
+    keys = {t.inputs["tagKey"] for t in activated.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag")}
+    assert {"workload", "backup-tier", "environment"} <= keys

@@ -43,7 +43,8 @@ CHAOS_ACTIONS = {
     "dynamodb:DeleteTable", "dynamodb:RestoreTableToPointInTime",
     "s3:ListBucket", "s3:ListBucketVersions", "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion",
     "s3:DeleteObject", "s3:DeleteObjectVersion",
-    "route53:ChangeResourceRecordSets", "route53:GetHealthCheckStatus", "route53:TestDNSAnswer",
+    "route53:ChangeResourceRecordSets", "route53:GetChange",
+    "route53:GetHealthCheckStatus", "route53:TestDNSAnswer",
     "fis:StartExperiment", "fis:TagResource", "fis:StopExperiment", "fis:GetExperiment",
 }
 # Actions that may stand on Resource "*" because the service offers no resource-level permission.
@@ -67,6 +68,8 @@ def game_day_args(providers, **overrides) -> GameDayArgs:
         dynamodb_table_names=["catalog-staging", "sessions-staging"],
         s3_bucket_names=["images-staging"],
         hosted_zone_id="ZSTAGING",
+        private_zone_id="ZPRIVATE",
+        disrupted_subnet_ids=["subnet-0c1d2e3f4a5b60711"],
         runner_principal_arns=["arn:aws:iam::123456789012:role/ci"],
         tags={"project": "securecart"},
     )
@@ -120,12 +123,19 @@ def test_template_runs_its_action_on_opted_in_targets_and_stops_on_the_alarm(dec
     [target] = template.inputs["targets"]
     assert action["target"] == {"key": target_key, "value": target["name"]}, f"{template.urn}: dangling target"
     assert target["resourceType"] == resource_type, template.urn
-    assert target["resourceTags"] == [{"key": "chaos-opt-in", "value": "true"}], f"{template.urn}: not opt-in only"
-    assert "resourceArns" not in target, f"{template.urn}: targets by ARN, bypassing the opt-in"
+    if key == NETWORK_DISRUPT:
+        # Subnets are the application team's, not ours to tag: the configured subnet, by ARN, so
+        # the target can never resolve to nothing (nor to anything else).
+        assert target["resourceArns"] == [f"arn:aws:ec2:{PRIMARY}:123456789012:subnet/subnet-0c1d2e3f4a5b60711"], \
+            f"{template.urn}: {target}"
+        assert "resourceTags" not in target, template.urn
+    else:
+        assert target["resourceTags"] == [{"key": "chaos-opt-in", "value": "true"}], f"{template.urn}: not opt-in only"
+        assert "resourceArns" not in target, f"{template.urn}: targets by ARN, bypassing the opt-in"
     assert template.inputs["experimentOptions"]["emptyTargetResolutionMode"] == "fail", template.urn
 
 
-@pytest.mark.parametrize(("key", "path"), [(EC2_STOP_AZ, "Placement.AvailabilityZone"), (NETWORK_DISRUPT, "AvailabilityZone")])
+@pytest.mark.parametrize(("key", "path"), [(EC2_STOP_AZ, "Placement.AvailabilityZone")])
 def test_zone_experiments_only_touch_the_chosen_zone(declared, key, path):
     [template] = [t for t in declared.of_type("aws:fis/experimentTemplate:ExperimentTemplate") if t.name == f"gd-{key}"]
     filters = {f["path"]: f["values"] for f in template.inputs["targets"][0]["filters"]}
@@ -175,7 +185,8 @@ def test_chaos_role_is_scoped_to_the_named_stores_zone_and_templates(declared):
         assert "/catalog-staging" in resource or "/sessions-staging" in resource, resource
     for resource in as_list(by_action["s3:DeleteObjectVersion"]["Resource"]):
         assert resource == "arn:aws:s3:::images-staging/*", resource
-    assert by_action["route53:ChangeResourceRecordSets"]["Resource"] == "arn:aws:route53:::hostedzone/ZSTAGING"
+    assert by_action["route53:ChangeResourceRecordSets"]["Resource"] == [
+        "arn:aws:route53:::hostedzone/ZSTAGING", "arn:aws:route53:::hostedzone/ZPRIVATE"]
     template_ids = {t.id for t in declared.of_type("aws:fis/experimentTemplate:ExperimentTemplate")}
     started = {r.rsplit("/", 1)[-1] for r in by_action["fis:StartExperiment"]["Resource"] if "experiment-template/" in r}
     assert started == template_ids, f"may start {started}, templates are {template_ids}"
@@ -198,6 +209,7 @@ def test_a_stack_without_replication_declares_only_the_requested_templates():
         ({"chaos_tag_value": ""}, "chaos_tag_key/value"),
         ({"dynamodb_table_names": []}, "dynamodb_table_names"),
         ({"s3_bucket_names": []}, "s3_bucket_names"),
+        ({"disrupted_subnet_ids": []}, "disrupted_subnet_ids: network-disrupt-subnet needs the subnet"),
         ({"dr_region": PRIMARY}, "dr_region"),
     ],
 )

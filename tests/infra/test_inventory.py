@@ -37,7 +37,8 @@ def test_inventory_validates_against_the_schema(evaluated, stack):
         lambda inv: inv["workloads"]["orders"]["stores"]["primary"].pop("address"),
         lambda inv: inv["workloads"]["catalog"]["stores"]["table"].update(pitr="yes"),
         lambda inv: inv["workloads"]["logs"].update(strategy="cold-standby"),
-        lambda inv: inv["workloads"]["product-images"]["failover"]["records"][0].update(failover="TERTIARY"),
+        lambda inv: inv["application"]["records"][0].update(failover="TERTIARY"),
+        lambda inv: inv["workloads"]["orders"]["failover"].update(switch="dns"),
     ],
 )
 def test_schema_rejects_a_broken_inventory(prod, breakage):
@@ -65,7 +66,8 @@ def test_inventory_lists_every_configured_workload_with_its_strategy_and_targets
         entry = inventory["workloads"][name]
         assert entry["kind"] == workload.kind.value and entry["strategy"] == workload.strategy.name
         assert entry["targets"] == {"rto_seconds": workload.targets.rto_seconds, "rpo_seconds": workload.targets.rpo_seconds}
-        assert (entry["failover"] is None) == (workload.strategy.routing is None), name
+        has_dr_copy = workload.strategy.routing is not None and workload.kind.value != "ec2"
+        assert (entry["failover"] is None) == (not has_dr_copy), name
 
 
 def test_inventory_stores_are_the_declared_resources_outputs(prod):
@@ -80,13 +82,21 @@ def test_inventory_stores_are_the_declared_resources_outputs(prod):
     catalog = prod.inventory["workloads"]["catalog"]["stores"]
     table = prod.by_name("catalog-table").outputs
     assert catalog["table"]["stream_arn"] == table["streamArn"]
-    assert catalog["replicas"] == [{"region": "us-west-2", "kms_key_arn": prod.by_name("catalog-kms-us-west-2").outputs["arn"]}]
-    zone = prod.of_type("aws:route53/zone:Zone")[0]
-    assert prod.inventory["hosted_zone"] == {"id": zone.outputs["zoneId"], "name": "securecart.example.com"}
+    # pulumi-aws 7.51 takes only a boolean for a replica's PITR: the replica keeps AWS's default
+    # 35-day period even though catalog asks for its own; the inventory says what AWS will keep.
+    assert catalog["replicas"] == [{"region": "us-west-2", "kms_key_arn": prod.by_name("catalog-kms-us-west-2").outputs["arn"],
+                                    "pitr": True, "pitr_recovery_period_days": 35}]
+    sessions = prod.inventory["workloads"]["sessions"]["stores"]
+    assert sessions["table"]["pitr_recovery_period_days"] == 7 and sessions["replicas"][0]["pitr_recovery_period_days"] == 35
+    zones = {z.inputs["name"]: z for z in prod.of_type("aws:route53/zone:Zone")}
+    assert prod.inventory["hosted_zone"] == {"id": zones["securecart.example.com"].outputs["zoneId"],
+                                             "name": "securecart.example.com"}
     checks = {c.id for c in prod.of_type("aws:route53/healthCheck:HealthCheck")}
-    for name, workload in prod.inventory["workloads"].items():
-        for record in (workload["failover"] or {}).get("records", []):
-            assert record["health_check_id"] in checks, f"{name}: record points at an undeclared health check"
+    for record in prod.inventory["application"]["records"]:
+        assert record["health_check_id"] in checks, "application record points at an undeclared health check"
+    private = prod.inventory["workloads"]["orders"]["failover"]["private_record"]
+    assert private["zone_id"] == zones["prod.securecart.internal"].outputs["zoneId"] == prod.inventory["private_zone"]["id"]
+    assert private["value"] == primary["address"], "the private record must start at the primary"
 
 
 def test_inventory_backup_and_fis_blocks(prod, staging):
@@ -95,7 +105,8 @@ def test_inventory_backup_and_fis_blocks(prod, staging):
     plan_names = {p["name"] for p in prod.inventory["backup"]["plans"]}
     for name, workload in prod.inventory["workloads"].items():
         assert workload["backup"]["plan_name"] in plan_names, name
-    assert prod.inventory["workloads"]["orders"]["backup"]["continuous"] is True
+    # RDS point-in-time restore comes from its own automated backups, not a second AWS Backup copy.
+    assert prod.inventory["workloads"]["orders"]["backup"]["continuous"] is False
     assert prod.inventory["fis"] is None
     fis = staging.inventory["fis"]
     templates = {t.id for t in staging.of_type("aws:fis/experimentTemplate:ExperimentTemplate")}
@@ -108,3 +119,19 @@ def test_two_evaluations_of_a_stack_agree(prod):
     again = evaluate_stack("prod")
     assert again.inventory == prod.inventory
     assert len(again.resources) == len(prod.resources)
+
+
+def test_inventory_carries_what_the_lab_runs_backups_from(evaluated):
+    """Plan rules, vault lock, restore testing, the alarms and the archive lifecycle, from the resources."""
+    inv = evaluated["prod"].inventory
+    vault = next(iter(inv["backup"]["vaults"].values()))
+    assert vault["lock"]["min_retention_days"] >= 1 and vault["lock"]["changeable_for_days"] == 3
+    warm = next(p for p in inv["backup"]["plans"] if "RDS" in p["resource_types"])
+    daily = next(r for r in warm["rules"] if r["name"] == "daily")
+    assert daily["schedule"].startswith("cron(") and daily["lifecycle"]["delete_after_days"]
+    assert daily["copy_actions"][0]["region"] == inv["dr_region"]
+    assert {plan["region"] for plan in inv["backup"]["restore_testing"]} == {inv["primary_region"], inv["dr_region"]}
+    failed = [a for a in inv["monitoring"]["backup_alarms"] if a["metric"] == "NumberOfBackupJobsFailed"]
+    assert {a["region"] for a in failed} == {inv["primary_region"], inv["dr_region"]}
+    lifecycle = inv["workloads"]["orders"]["stores"]["archive_bucket"]["lifecycle"][0]
+    assert "DEEP_ARCHIVE" in {t["storage_class"] for t in lifecycle["transitions"]}

@@ -132,12 +132,34 @@ def test_backup_job_events_that_end_badly_reach_the_regions_topic(declared):
     assert backup_job_regions == {PRIMARY, DR}
 
 
+def _referenced(composite) -> set[str]:
+    return set(composite.inputs["alarmRule"].replace('ALARM("', "").replace('")', "").split(" OR "))
+
+
 def test_guardrail_alarm_combines_exactly_the_alarms_of_its_region(declared):
-    for guardrail in declared.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm"):
+    guardrails = [c for c in declared.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+                  if "-guardrail-" in c.name and "experiment" not in c.name]
+    assert {g.region for g in guardrails} == {PRIMARY, DR}
+    for guardrail in guardrails:
         local = {a.outputs["name"] for a in declared.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
                  if a.region == guardrail.region}
-        referenced = set(guardrail.inputs["alarmRule"].replace('ALARM("', "").replace('")', "").split(" OR "))
-        assert referenced == local, f"{guardrail.urn}: rule covers {referenced}"
+        assert _referenced(guardrail) == local, f"{guardrail.urn}: rule covers {_referenced(guardrail)}"
+
+
+def test_experiment_guardrail_leaves_out_the_alarms_a_replication_pause_trips(declared):
+    """FIS stops on this one: a paused replication raises ReplicationLatency by design."""
+    alarms = declared.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    latency = {a.outputs["name"] for a in alarms if a.inputs["metricName"] == "ReplicationLatency"}
+    assert latency, "the fixture must watch some replication"
+    guardrails = [c for c in declared.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+                  if "experiment-guardrail" in c.name]
+    assert {g.region for g in guardrails} == {PRIMARY, DR}
+    for guardrail in guardrails:
+        referenced = _referenced(guardrail)
+        assert not referenced & latency, f"{guardrail.urn}: includes {referenced & latency}"
+        backup_failures = {a.outputs["name"] for a in alarms
+                           if a.region == guardrail.region and a.inputs["namespace"] == "AWS/Backup"}
+        assert backup_failures <= referenced, guardrail.urn
 
 
 def test_dashboard_is_valid_json_showing_every_watched_metric(declared):

@@ -7,6 +7,7 @@ Each stack is evaluated by running the real `__main__.py` under Pulumi's mock ru
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -199,6 +200,7 @@ def assert_strategy_pieces(result: OfflineResult, config) -> None:
                            if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig"]
             check(len(replication) == int(spec.s3_replication), store, f"{spec.name}: {len(replication)} replication configs")
         if workload.kind is Kind.EFS:
+            store = component(result, "securecart:efs:FileStore", workload.name)
             assert_efs_pieces(result, workload, dr)
         if workload.kind is Kind.EC2:
             store = component(result, "securecart:ebs:ComputeTier", workload.name)
@@ -206,22 +208,48 @@ def assert_strategy_pieces(result: OfflineResult, config) -> None:
             expected = dr_instance_count(spec, workload.settings.instance_count)
             check(group.region == dr and group.inputs["desiredCapacity"] == expected, group,
                   f"{spec.name} wants DR capacity {expected} in {dr}, found {group.inputs['desiredCapacity']} in {group.region}")
-        set_identifiers = {f"{workload.name}-{region}" for region in config.regions}
-        own_records = [r for r in records if r.inputs.get("setIdentifier") in set_identifiers]
-        if spec.routing is None:
-            assert not own_records, f"{workload.name}: backup-restore declares records {[r.urn for r in own_records]}"
+        failover = result.inventory["workloads"][workload.name]["failover"]
+        if spec.routing is None or workload.kind is Kind.EC2:
+            check(failover is None, store, f"{spec.name}: a data-store failover without a DR copy: {failover}")
             continue
-        assert len(own_records) == 2, f"{workload.name}: expected a record per region, found {len(own_records)}"
-        for record in own_records:
-            check(bool(record.inputs.get("healthCheckId")), record, "record without a health check")
-        if workload.failover.routing.value == "failover":
-            roles = sorted(r.inputs["failoverRoutingPolicies"][0]["type"] for r in own_records)
-            check(roles == ["PRIMARY", "SECONDARY"], own_records[0], f"failover roles {roles}")
-            primary_record = next(r for r in own_records if r.inputs["failoverRoutingPolicies"][0]["type"] == "PRIMARY")
-            check(primary_record.name.endswith(config.primary_region), primary_record, "PRIMARY does not answer for the primary region")
-        elif workload.failover.routing.value == "latency":
-            regions = sorted(r.inputs["latencyRoutingPolicies"][0]["region"] for r in own_records)
-            check(regions == sorted(config.regions), own_records[0], f"latency records for {regions}")
+        # A data store fails over through the application's configuration, one value per region.
+        check(sorted(failover["endpoints"]) == sorted(config.regions), store, f"endpoints {failover['endpoints']}")
+        if workload.kind is Kind.RDS:
+            private = failover["private_record"]
+            check(private is not None and private["value"] == failover["endpoints"][config.primary_region], store,
+                  f"the private record must answer the primary's address before a failover: {private}")
+    assert_application_records(result, config)
+
+
+def assert_application_records(result: OfflineResult, config) -> None:
+    """One application record per region, health-checked on its existing endpoint; no public
+    record points at a data store (DynamoDB/S3 endpoints fail TLS/SigV4 behind a custom name)."""
+    records = result.of_type("aws:route53/record:Record")
+    public = [r for r in records if "private" not in r.name]
+    routed = any(w.strategy.routing is not None for w in config.workloads.values())
+    if not routed:
+        assert not public, f"records without a DR copy to fail over to: {[r.urn for r in public]}"
+        return
+    assert len(public) == 2, f"expected the application record per region, found {[r.urn for r in public]}"
+    hosts = {e.host_name for e in config.failover.endpoints.values()}
+    for record in public:
+        check(record.inputs["name"] == config.failover.record_name, record, "not the application's name")
+        check(bool(record.inputs.get("healthCheckId")), record, "record without a health check")
+        targets = [a["name"] for a in record.inputs.get("aliases") or []] + list(record.inputs.get("records") or [])
+        check(set(targets) <= hosts and targets, record, f"answers {targets}, not a configured endpoint")
+    if config.failover.routing.value == "failover":
+        roles = {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in public}
+        check(sorted(roles) == ["PRIMARY", "SECONDARY"], public[0], f"failover roles {sorted(roles)}")
+        check(roles["PRIMARY"].name.endswith(config.primary_region), roles["PRIMARY"],
+              "PRIMARY does not answer for the primary region")
+    for record in records:
+        for value in list(record.inputs.get("records") or []):
+            check(not any(marker in value for marker in ("dynamodb.", ".s3.", "s3.amazonaws.com", ".efs.")),
+                  record, f"a DNS name for a data-store endpoint: {value}")
+
+
+def result_config_subnets(region: str) -> dict:
+    return load_stack_config(load_stack_file("prod")).network.regions[region].subnets
 
 
 def assert_efs_pieces(result: OfflineResult, workload, dr: str) -> None:
@@ -233,7 +261,9 @@ def assert_efs_pieces(result: OfflineResult, workload, dr: str) -> None:
     check(len(replications) == int(spec.efs_replication), store,
           f"{spec.name} wants {int(spec.efs_replication)} EFS replication(s), found {len(replications)}")
     in_dr = sorted(r.type for r in children if r.region == dr)
-    expected_in_dr = ["aws:kms/key:Key"] if spec.efs_replication else []
+    dr_mounts = len(result_config_subnets(dr)) if spec.efs_replication else 0
+    expected_in_dr = sorted((["aws:kms/key:Key"] if spec.efs_replication else [])
+                            + ["aws:efs/mountTarget:MountTarget"] * dr_mounts)
     check(in_dr == expected_in_dr, store, f"{spec.name}: declared in {dr}: {in_dr}, want {expected_in_dr}")
     inventory_replicas = result.inventory["workloads"][workload.name]["stores"]["replicas"]
     if not spec.efs_replication:
@@ -259,10 +289,9 @@ def test_each_strategy_provisions_exactly_its_efs_pieces(strategy):
     if STRATEGIES[strategy].routing is None:
         assert failover is None, f"{name}: {strategy} declares DNS records"
     else:
-        # The DR record answers with the replica's mount DNS name, which only exists when replicated.
+        # The application mounts the replica in the DR region: it only exists when replicated.
         [replica] = result.inventory["workloads"][name]["stores"]["replicas"]
-        dr_values = [r["value"] for r in failover["records"] if r["region"] == config.dr_region]
-        assert dr_values == [f"{replica['file_system_id']}.efs.{config.dr_region}.amazonaws.com"], dr_values
+        assert failover["endpoints"][config.dr_region] == replica["file_system_id"], failover
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -275,7 +304,8 @@ def test_health_checks_use_the_configured_interval_and_threshold(evaluated, stac
               "request interval differs from failover.healthCheck.intervalSeconds")
         check(health_check.inputs["failureThreshold"] == config.failover.health_check.failure_threshold, health_check,
               "failure threshold differs from failover.healthCheck.failureThreshold")
-        check(health_check.inputs["fqdn"] in config.failover.endpoints.values(), health_check, "probes an unknown endpoint")
+        check(health_check.inputs["fqdn"] in {e.host_name for e in config.failover.endpoints.values()}, health_check,
+              "probes an endpoint the config does not name (a made-up host)")
 
 
 def test_orders_database_is_multi_az_protected_and_replicates_its_backups(prod):
@@ -365,3 +395,82 @@ def test_strategy_override_changes_what_is_provisioned():
     check(sessions.inputs.get("replicas", []) == [], sessions, "backup-restore table still has a replica")
     assert result.inventory["workloads"]["orders"]["failover"] is None
     assert STRATEGIES["backup-restore"].routing is None
+
+
+def test_rds_snapshots_are_exported_on_a_schedule_without_lambda(prod):
+    [machine] = prod.of_type("aws:sfn/stateMachine:StateMachine")
+    definition = json.loads(machine.inputs["definition"])
+    resources = [state.get("Resource") for state in definition["States"].values()]
+    assert "arn:aws:states:::aws-sdk:rds:describeDBSnapshots" in resources
+    assert "arn:aws:states:::aws-sdk:rds:startExportTask" in resources
+    assert not any("lambda" in str(r) for r in resources), "no Lambda code to keep"
+    export = definition["States"]["StartExport"]["Arguments"]
+    archive = prod.by_name("orders-export-archive")
+    assert export["S3BucketName"] == archive.outputs["bucket"], machine.urn
+    assert export["IamRoleArn"] == prod.by_name("orders-export-role").outputs["arn"], machine.urn
+    [schedule] = prod.of_type("aws:scheduler/schedule:Schedule")
+    assert schedule.inputs["target"]["arn"] == machine.outputs["arn"], schedule.urn
+    [grant] = prod.of_type("aws:kms/grant:Grant")
+    assert grant.inputs["granteePrincipal"] == prod.by_name("orders-export-role").outputs["arn"], grant.urn
+    assert {"GenerateDataKey", "CreateGrant", "DescribeKey"} <= set(grant.inputs["operations"]), grant.urn
+
+
+def test_the_export_archive_is_not_itself_backed_up(prod):
+    archive = prod.by_name("orders-export-archive")
+    check("backup-tier" not in archive.inputs.get("tags", {}), archive, "AWS Backup would select the archive")
+
+
+def test_prod_keeps_databases_and_instances_off_the_default_vpc(prod):
+    config = stack_config("prod")
+    for instance in prod.of_type("aws:rds/instance:Instance"):
+        network = config.network.regions[instance.region]
+        check(bool(instance.inputs.get("dbSubnetGroupName")), instance, "no subnet group: the default VPC")
+        check(instance.inputs.get("vpcSecurityGroupIds") == list(network.security_groups["database"]), instance,
+              "not the configured security groups")
+    for instance in prod.of_type("aws:ec2/instance:Instance"):
+        check(instance.inputs.get("associatePublicIpAddress") is False, instance, "public IPv4")
+        check(instance.inputs.get("subnetId") in config.network.regions["us-east-1"].subnets.values(), instance,
+              "not in a configured subnet")
+
+
+def test_dr_compute_boots_the_same_image_and_user_data_as_the_primary(prod):
+    templates = {t.region: t for t in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    assert set(templates) == {"us-east-1", "us-west-2"}
+    primary, dr = templates["us-east-1"], templates["us-west-2"]
+    check(bool(dr.inputs.get("userData")) and dr.inputs["userData"] == primary.inputs["userData"], dr,
+          "the DR group would boot without the application's user data")
+    check(dr.inputs["imageId"].startswith("ami-") and dr.inputs["imageId"] != primary.inputs["imageId"], dr,
+          "the DR image must be the configured image read in the DR region")
+    volume_tags = next(t["tags"] for t in dr.inputs["tagSpecifications"] if t["resourceType"] == "volume")
+    check("backup-tier" not in volume_tags, dr, "volumes backed up again besides their instance")
+
+
+def test_the_provider_secret_key_stays_secret():
+    import pulumi
+    from infra.offline import run_program
+    from infra.providers import ProviderSettings
+
+    seen = {}
+
+    def program() -> None:
+        seen["settings"] = ProviderSettings.from_config(pulumi.Config("aws"))
+
+    run_program(program, stack="localstack", config={"aws:secretKey": "not-in-plain-text", "aws:accessKey": "test"})
+    assert isinstance(seen["settings"].text["secret_key"], pulumi.Output), "aws:secretKey read as plain text"
+
+
+def test_prod_application_logs_on_efs_replicate_to_the_dr_region(prod):
+    """The seed: SecureCart keeps application logs on EFS replicated across regions."""
+    [replication] = [r for r in prod.of_type("aws:efs/replicationConfiguration:ReplicationConfiguration")
+                     if "app-logs" in r.name]
+    check(replication.inputs["destination"]["region"] == "us-west-2", replication, "not replicated to the DR region")
+    mounts = [m for m in prod.of_type("aws:efs/mountTarget:MountTarget") if m.region == "us-west-2"]
+    check(len(mounts) == 2, replication, "the DR compute could not mount the replica")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_aws_backup_continuous_rule_duplicates_native_pitr_or_versioning(evaluated, stack):
+    """docs/protection.md: RDS PITR comes from its automated backups, S3 from versioning."""
+    for plan in evaluated[stack].of_type("aws:backup/plan:Plan"):
+        for rule in plan.inputs["rules"]:
+            check(not rule.get("enableContinuousBackup"), plan, f"continuous rule {rule['ruleName']}")

@@ -19,9 +19,26 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixe
 PRIMARY, DR = "us-east-1", "us-west-2"
 
 _INVENTORY: dict[str, Any] = {
-    "schema_version": 1, "project": "securecart-dr", "stack": "labtest",
+    "schema_version": 2, "project": "securecart-dr", "stack": "labtest",
     "primary_region": PRIMARY, "dr_region": DR, "chaos_enabled": True, "tags": {},
     "hosted_zone": {"id": "Z-FROM-PULUMI", "name": "securecart.example.com"},
+    "private_zone": None,
+    # The application's record: one answer per region, each guarded by its endpoint's check.
+    "application": {
+        "record_name": "www.securecart.example.com", "record_type": "CNAME",
+        "routing": "failover",
+        "records": [
+            {"set_identifier": "application-primary", "region": PRIMARY, "failover": "PRIMARY",
+             "weight": None, "value": "shop.us-east-1.example.com", "alias_zone_id": None,
+             "health_check_id": "hc-primary"},
+            {"set_identifier": "application-dr", "region": DR, "failover": "SECONDARY",
+             "weight": None, "value": "shop.us-west-2.example.com", "alias_zone_id": None,
+             "health_check_id": "hc-dr"}],
+        "health_checks": [
+            {"id": "hc-primary", "region": PRIMARY, "type": "HTTPS", "fqdn": "a", "port": 443,
+             "path": "/health", "interval_seconds": 10, "failure_threshold": 3},
+            {"id": "hc-dr", "region": DR, "type": "HTTPS", "fqdn": "b", "port": 443,
+             "path": "/health", "interval_seconds": 10, "failure_threshold": 3}]},
     "backup": {"vaults": {PRIMARY: {"name": "vault-primary", "arn": "arn:aws:backup:us-east-1:123456789012:backup-vault:vault-primary", "lock_mode": None},
                           DR: {"name": "vault-dr", "arn": "arn:aws:backup:us-west-2:123456789012:backup-vault:vault-dr", "lock_mode": None}},
                "plans": [{"name": "daily", "id": "plan-1", "arn": "arn:aws:backup:us-east-1:123456789012:backup-plan:plan-1"}], "report_bucket": None},
@@ -35,19 +52,8 @@ _INVENTORY: dict[str, Any] = {
                                  "region": PRIMARY, "hash_key": "pk", "range_key": "sk", "pitr": True,
                                  "pitr_recovery_period_days": 35, "deletion_protection": False},
                        "replicas": [{"region": DR, "kms_key_arn": None}]},
-            "failover": {
-                "record_name": "catalog.securecart.example.com", "record_type": "CNAME",
-                "routing": "failover",
-                "records": [
-                    {"set_identifier": "catalog-primary", "region": PRIMARY, "failover": "PRIMARY",
-                     "weight": None, "value": "catalog.us-east-1.example.com", "health_check_id": "hc-primary"},
-                    {"set_identifier": "catalog-dr", "region": DR, "failover": "SECONDARY",
-                     "weight": None, "value": "catalog.us-west-2.example.com", "health_check_id": "hc-dr"}],
-                "health_checks": [
-                    {"id": "hc-primary", "region": PRIMARY, "type": "HTTPS", "fqdn": "a", "port": 443,
-                     "path": "/health", "interval_seconds": 10, "failure_threshold": 3},
-                    {"id": "hc-dr", "region": DR, "type": "HTTPS", "fqdn": "b", "port": 443,
-                     "path": "/health", "interval_seconds": 10, "failure_threshold": 3}]},
+            "failover": {"switch": "application-config",
+                         "endpoints": {PRIMARY: "catalog", DR: "catalog"}, "private_record": None},
             "backup": {"tier": "gold", "plan_name": "daily", "continuous": True}, "fis_templates": {}},
         "images": {
             "kind": "s3", "strategy": "warm-standby",
@@ -104,6 +110,44 @@ def rds_workload(*, multi_az: bool) -> dict[str, Any]:
         "fis_templates": {}}
 
 
+ARCHIVE_BUCKET = "orders-archive"
+BACKUP_ROLE = "arn:aws:iam::123456789012:role/lab-backup"
+
+
+def backup_inventory() -> dict[str, Any]:
+    """The test inventory plus what the backup lab runs: a daily rule (DynamoDB, S3) copying to the DR
+    vault, and an RDS workload with an archive bucket whose lifecycle reaches Deep Archive. Automated
+    RDS backups start off (retention 0): the test that needs them turns them on."""
+    inv = inventory()
+    inv["backup"]["plans"] = [{
+        "name": "daily", "id": "plan-1", "arn": "arn:aws:backup:us-east-1:123456789012:backup-plan:plan-1",
+        "resource_types": ["DynamoDB", "S3"],
+        "rules": [{"name": "daily", "schedule": "cron(0 5 * * ? *)", "vault_name": "vault-primary",
+                   "vault_region": PRIMARY, "start_window_minutes": 60,
+                   "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 35},
+                   "copy_actions": [{"region": DR, "vault_name": "vault-dr",
+                                     "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 90}}]}]}]
+    inv["workloads"]["orders"] = {
+        "kind": "rds", "strategy": "backup-restore", "targets": {"rto_seconds": 3600, "rpo_seconds": 3600},
+        "primary_region": PRIMARY, "dr_region": DR,
+        "stores": {
+            "primary": {"identifier": "orders-primary", "arn": "arn:aws:rds:us-east-1:1:db:orders-primary",
+                        "region": PRIMARY, "address": "orders.example", "port": 5432, "engine": "postgres",
+                        "engine_version": "15", "db_name": "orders", "master_username": "securecart",
+                        "master_secret_arn": None, "multi_az": False, "availability_zone": "us-east-1a",
+                        "backup_retention_days": 0, "instance_class": "db.t4g.medium"},
+            "replicas": [],
+            "archive_bucket": {"name": ARCHIVE_BUCKET, "arn": f"arn:aws:s3:::{ARCHIVE_BUCKET}", "region": PRIMARY,
+                               "lifecycle": [{"id": "tiering-and-expiry", "prefix": "",
+                                              "transitions": [{"days": 30, "storage_class": "STANDARD_IA"},
+                                                              {"days": 90, "storage_class": "GLACIER"},
+                                                              {"days": 180, "storage_class": "DEEP_ARCHIVE"}],
+                                              "expiration_days": 3650}]}},
+        "failover": None, "backup": {"tier": "gold", "plan_name": "daily", "continuous": False},
+        "fis_templates": {}}
+    return inv
+
+
 # The AWS keys of each lab a test started (chaos.lab.auth): the lab refuses any other signature.
 LAB_KEYS: dict[str, dict[str, str]] = {}
 
@@ -132,6 +176,16 @@ def deployed_lab(time_factor: float = TEST_TIME_FACTOR, lag: float | None = None
         lab = LabClient(server.endpoint, token=server.lab.credentials.token)
         summary = lab.deploy(declared or inventory(), replication_lag_seconds=lag, time_factor=time_factor)
         yield server, lab, summary
+
+
+@contextmanager
+def backup_time_factor(lab: Any, factor: float, restore_to: float = TEST_TIME_FACTOR) -> Iterator[None]:
+    """Run the backup lab's AWS clock at `factor` (lab seconds per AWS second) inside the block."""
+    lab.set_backup_time_factor(factor)
+    try:
+        yield
+    finally:
+        lab.set_backup_time_factor(restore_to)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:

@@ -5,7 +5,7 @@ import pytest
 
 from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually
 
-RECORD = "catalog.securecart.example.com"
+RECORD = "www.securecart.example.com"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def answer(endpoint: str, inventory: dict) -> list[str]:
 
 
 def check_id(inventory: dict, region: str) -> str:
-    checks = inventory["workloads"]["catalog"]["failover"]["health_checks"]
+    checks = inventory["application"]["health_checks"]
     return next(c["id"] for c in checks if c["region"] == region)
 
 
@@ -45,24 +45,24 @@ def test_deployed_ids_are_the_labs_own(deployed):
     assert r53.get_hosted_zone(Id=inventory["hosted_zone"]["id"])["HostedZone"]["Name"].startswith("securecart")
     lab_ids = {c["Id"] for c in r53.list_health_checks()["HealthChecks"]}
     assert {check_id(inventory, PRIMARY), check_id(inventory, DR)} == lab_ids
-    records = inventory["workloads"]["catalog"]["failover"]["records"]
+    records = inventory["application"]["records"]
     assert {r["health_check_id"] for r in records} == lab_ids
 
 
 def test_dns_fails_over_on_region_outage_and_back_when_it_ends(deployed):
     endpoint, lab, inventory = deployed
     eventually(lambda: status(endpoint, check_id(inventory, PRIMARY)).startswith("Success: HTTP"))
-    assert answer(endpoint, inventory) == ["catalog.us-east-1.example.com"]
+    assert answer(endpoint, inventory) == ["shop.us-east-1.example.com"]
 
     lab.add_faults([{"region": PRIMARY}])
-    eventually(lambda: answer(endpoint, inventory) == ["catalog.us-west-2.example.com"])
+    eventually(lambda: answer(endpoint, inventory) == ["shop.us-west-2.example.com"])
     assert status(endpoint, check_id(inventory, PRIMARY)).startswith("Failure")
     assert status(endpoint, check_id(inventory, DR)).startswith("Success")
     events = lab.events()
     assert any(e["kind"] == "health_check_unhealthy" and e["detail"]["region"] == PRIMARY for e in events)
 
     lab.clear_faults()
-    eventually(lambda: answer(endpoint, inventory) == ["catalog.us-east-1.example.com"])
+    eventually(lambda: answer(endpoint, inventory) == ["shop.us-east-1.example.com"])
     assert any(e["kind"] == "health_check_healthy" for e in lab.events())
 
 
@@ -79,7 +79,7 @@ def test_unhealthy_only_after_the_failure_threshold(deployed):
 def test_a_runbook_can_force_failover_by_inverting_the_check(deployed):
     endpoint, lab, inventory = deployed
     client(endpoint, "route53").update_health_check(HealthCheckId=check_id(inventory, PRIMARY), Inverted=True)
-    assert answer(endpoint, inventory) == ["catalog.us-west-2.example.com"]
+    assert answer(endpoint, inventory) == ["shop.us-west-2.example.com"]
 
 
 def test_unknown_record_answers_nxdomain(deployed):

@@ -133,7 +133,7 @@ def test_a_refused_deploy_leaves_the_running_lab_as_it_was(lab_with_rds):
         twice = with_rds()
         twice["workloads"]["orders"]["stores"]["replicas"][0]["identifier"] = "orders-primary"
         no_zone = with_rds()
-        no_zone["hosted_zone"] = None  # catalog declares failover records
+        no_zone["hosted_zone"] = None  # the application record needs it
         for bad in (broken, wrong_zone, twice, no_zone, {"workloads": []}, "not an object"):
             with pytest.raises(ChaosError):
                 lab.deploy(bad)

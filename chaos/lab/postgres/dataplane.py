@@ -17,6 +17,7 @@ import atexit
 import re
 import secrets
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -485,6 +486,97 @@ class PostgresDataPlane:
                 if server is not None:
                     server.stop("immediate")
             self._record("rds_deleted", {"identifier": identifier})
+
+    # ================================================================ snapshots (RDS snapshots, AWS Backup, archive)
+
+    def snapshot(self, identifier: str, dest: Path) -> float:
+        """A snapshot of the instance as it is now: a consistent base backup written to `dest`.
+
+        `dest` must not exist; its parent must be writable by the servers' OS user (see
+        `make_owned_dir`). Returns the lab time the snapshot is consistent at. Raises ChaosError
+        when the instance cannot be read (stopped, crashed, its region down), as RDS fails the
+        snapshot of an unavailable instance.
+        """
+        with self._lock:
+            inst = self._instance(identifier)
+            if inst.state != "available" or inst.region in self._regions_out or inst.server is None \
+                    or not inst.server.is_running():
+                raise ChaosError(f"DBInstanceIdentifier: {identifier} is not available "
+                                 f"(state {inst.state}); snapshot an available instance")
+            server = inst.server
+        backup = take_base_backup(server, dest)  # outside the lock: a failover may run meanwhile
+        self._record("rds_snapshot_taken", {"identifier": identifier, "path": str(dest)})
+        return backup.earliest_restorable_time
+
+    def restore_from_snapshot(self, snapshot_dir: Path, target_identifier: str, *, workload: str, region: str,
+                              db_name: str, master_username: str) -> None:
+        """A NEW instance whose data is the snapshot (RestoreDBInstanceFromDBSnapshot, AWS Backup restore)."""
+        with self._lock:
+            self._ensure_open()
+            if target_identifier in self._instances and self._instances[target_identifier].state != "deleted":
+                raise ChaosError(f"DBInstanceIdentifier: {target_identifier} already exists; choose a new name")
+            self._instances.pop(target_identifier, None)
+            started = time.monotonic()
+            target = self._new_instance(workload, target_identifier, role="restored", region=region,
+                                        zone=f"{region}a", db_name=db_name, master_username=master_username)
+            server = self._new_server(target)
+            server.init_from_copy(snapshot_dir)
+            server.configure(archive_settings(target.archive_dir))
+            server.start()
+            target.server = server
+            self._record("rds_restored_from_snapshot", {"target": target_identifier, "region": region,
+                                                        "seconds": round(time.monotonic() - started, 3)})
+            self._in_background(f"{target_identifier}-base-backup", lambda: self._refresh_base_backup(target))
+
+    def copy_base_backup(self, identifier: str, dest: Path) -> float | None:
+        """Copy the instance's newest base backup (taken at deploy, promotion or restore) to `dest`.
+
+        RDS's first automated snapshot is taken when the instance is created; the deploy's base
+        backup is exactly that, so copying it avoids a second backup (and its checkpoint) while a
+        scenario starts. Returns the time the copy is consistent at, or None if there is none yet.
+        """
+        inst = self._instance(identifier)
+        backup = inst.base_backup
+        if backup is None:
+            return None
+        run_as_postgres(["cp", "-a", str(backup.path), str(dest)])
+        return backup.earliest_restorable_time
+
+    def describe(self, identifier: str) -> dict:
+        """What a snapshot records about its instance: `{workload, region, db_name, master_username}`."""
+        inst = self._instance(identifier)
+        return {"workload": inst.workload, "region": inst.region, "db_name": inst.db_name,
+                "master_username": inst.master_username}
+
+    def dump_snapshot(self, snapshot_dir: Path, db_name: str, dest_file: Path) -> None:
+        """`pg_dump -Fc` of `db_name` as the snapshot holds it: a throw-away server starts from a copy
+        of the snapshot, is dumped and removed (the lab's archive export reads the snapshot, not the
+        live instance)."""
+        with self._lock:
+            self._ensure_open()
+            self._serial += 1
+            name = f"export-{self._serial}"
+        home = make_owned_dir(self.root / "_exports", mode=0o755, within=self.root)
+        server = PgServer(name=name, bins=self.bins, data_dir=home / name, socket_dir=self.socket_dir,
+                          log_file=home / f"{name}.log")
+        with self._lock:
+            self._servers.append(server)  # stopped by teardown too, should the lab stop mid-export
+        try:
+            server.init_from_copy(snapshot_dir)
+            server.configure({})
+            server.start()
+            # The password from the 0600 passfile, never the command line (`ps` shows it to everyone).
+            result = subprocess.run([self.bins("pg_dump"), "-Fc", "-f", str(dest_file), "-d",
+                                     f"host={HOST} port={server.port} user={ADMIN_ROLE} dbname={db_name} "
+                                     f"passfile={TEMPLATES.passfile()}"],
+                                    capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+            if result.returncode != 0:
+                raise ChaosError(f"postgresql: pg_dump of the snapshot failed: {result.stderr.strip()[-200:]}")
+        finally:
+            server.stop("immediate")
+            with self._lock:
+                self._servers.remove(server)
+            shutil.rmtree(home / name, ignore_errors=True)
 
     # ================================================================ faults
 
