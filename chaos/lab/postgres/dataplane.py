@@ -567,7 +567,7 @@ class PostgresDataPlane:
             server.start()
             # The password from the 0600 passfile, never the command line (`ps` shows it to everyone).
             result = subprocess.run([self.bins("pg_dump"), "-Fc", "-f", str(dest_file), "-d",
-                                     f"host={HOST} port={server.port} user={ADMIN_ROLE} dbname={db_name} "
+                                     f"host={HOST} port={server.port} user={ADMIN_ROLE} dbname={_conn_value(db_name)} "
                                      f"passfile={TEMPLATES.passfile()}"],
                                     capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
             if result.returncode != 0:
@@ -822,6 +822,11 @@ class PostgresDataPlane:
                     server.stop("immediate", timeout=10)
                 except Exception:  # noqa: BLE001 - keep stopping the others; kill is the fallback
                     server.kill()
+
+
+def _conn_value(value: str) -> str:
+    """A libpq connection-string value, quoted (a database name may hold spaces or quotes)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _conninfo(port: int, application_name: str) -> str:
