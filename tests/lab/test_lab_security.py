@@ -116,6 +116,11 @@ def test_make_owned_dir_refuses_paths_outside_its_root(tmp_path):
             make_owned_dir(path, within=root)
     assert list(outside.iterdir()) == [] and stat.S_IMODE(outside.stat().st_mode) == 0o700
     assert make_owned_dir(root / "ok" / "nested", within=root).is_dir()
+    # The backup lab checks the paths it builds from request fields (vault names, snapshot ids) alike.
+    from chaos.lab.postgres.cluster import inside
+    with pytest.raises(ChaosError, match="outside the lab directory"):
+        inside(root / "us-east-1" / ".." / ".." / "outside", root)
+    assert inside(root / "us-east-1" / "snap", root) == (root / "us-east-1" / "snap").resolve()
 
 
 def test_a_refused_deploy_leaves_the_running_lab_as_it_was(lab_with_rds):
@@ -153,3 +158,4 @@ def test_replication_control_refuses_bad_values_with_one_line(lab_with_rds):
                         ({"lag_seconds": 1e9}, "lag_seconds"), ({"lag_seconds": "NaN"}, "lag_seconds")):
         with pytest.raises(ChaosError, match=field):
             lab.set_replication(**body)
+

@@ -159,25 +159,24 @@ def give_to_postgres(path: Path) -> None:
         shutil.chown(path, POSTGRES_OS_USER, POSTGRES_OS_USER)
 
 
+def inside(path: Path, within: Path) -> Path:
+    """`path` resolved (symlinks included); ChaosError unless it lies inside `within`.
+
+    The lab runs as root: a name from a request ("..", an absolute path, a symlink planted in a
+    shared directory) must never lead a mkdir, copy, chmod or chown outside the lab's own directory."""
+    root, resolved = within.resolve(), path.resolve()
+    if not resolved.is_relative_to(root) or (resolved == root and path != within):
+        raise ChaosError(f"lab: {path} resolves to {resolved}, outside the lab directory {root}; "
+                         "refusing to create, copy or chown it")
+    return resolved
+
+
 def make_owned_dir(path: Path, mode: int = 0o700, *, within: Path) -> Path:
-    """Create `path` for the servers, refusing anything that does not resolve inside `within`.
-
-    The lab runs as root and chowns what it creates to `postgres`: a name from a request ("..",
-    an absolute path, a symlink planted in a shared directory) must never point that chown, or the
-    chmod, at a directory outside the lab's own. Checked before the mkdir and again before the
-    chown (the path resolved once it exists, symlinks included)."""
-    root = within.resolve()
-
-    def check() -> Path:
-        resolved = path.resolve()
-        if resolved == root and path != within or not resolved.is_relative_to(root):
-            raise ChaosError(f"postgresql: {path} resolves to {resolved}, outside the lab directory "
-                             f"{root}; refusing to create or chown it")
-        return resolved
-
-    check()
+    """Create `path` for the servers, refusing anything that does not resolve inside `within`
+    (checked before the mkdir, and again before the chmod and chown, on the path as it now is)."""
+    inside(path, within)
     path.mkdir(parents=True, exist_ok=True, mode=mode)
-    resolved = check()
+    resolved = inside(path, within)
     os.chmod(resolved, mode)
     give_to_postgres(resolved)
     return path
