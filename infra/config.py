@@ -11,14 +11,18 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as pulumi_config
 
-from infra.strategies import STRATEGIES, Kind, Routing, StrategySpec
+from infra.envelope.figures import mrsc_region_set
+from infra.envelope.provision import alarm_kind, provision_of
+from infra.envelope.worst_case import (ACCIDENTAL_DELETION, ALARM_CONFIG_KEYS, ALARM_METRICS, ALARM_PERIOD_SECONDS,
+                                       REGION_OUTAGE, REPLICATION_PAUSE, SCENARIOS, ScenarioEnvelope, envelope)
+from infra.strategies import (STRATEGIES, Kind, Routing, StrategySpec, default_deletion_targets, default_targets)
 
 NAMESPACE = "securecart-dr"
 # The regions pulumi-aws 7.51.1 knows (its `Region` enum): a typo like us-east-9 is refused here,
@@ -77,6 +81,10 @@ class RdsSettings:
 @dataclass(frozen=True)
 class DynamoDbSettings:
     pitr_recovery_period_days: int = 35  # 1..35
+    # Global tables: "eventual" (MREC, asynchronous) or "strong" (MRSC: RPO 0, needs a witness region
+    # in the same MRSC Region set as both replicas).
+    multi_region_consistency: str = "eventual"
+    witness_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,10 +136,14 @@ class WorkloadConfig:
     name: str
     kind: Kind
     strategy: StrategySpec
-    targets: Targets
+    targets: Targets  # the workload's RTO/RPO: every covered scenario's target unless overridden
     backup_tier: str
     settings: KindSettings
     failover: WorkloadFailover | None
+    # Target per scenario the strategy covers (after validation: only covered scenarios); the
+    # accidental-deletion default is the kind's restore envelope, the others default to `targets`.
+    scenario_targets: dict[str, Targets] = field(default_factory=dict)
+    overridden_scenarios: frozenset[str] = frozenset()  # scenarios set under scenarioTargets
 
 
 @dataclass(frozen=True)
@@ -227,9 +239,20 @@ class NetworkConfig:
 @dataclass(frozen=True)
 class MonitoringConfig:
     alert_emails: tuple[str, ...]
-    s3_replication_latency_threshold_seconds: int
-    dynamodb_replication_latency_threshold_seconds: int
-    rds_replica_lag_threshold_seconds: int
+    # Replication-lag alarm thresholds set explicitly in the stack (None: derived per workload from
+    # its RPO target, see `replication_thresholds`). Never looser than a watched workload's target.
+    s3_replication_latency_threshold_seconds: int | None = None
+    dynamodb_replication_latency_threshold_seconds: int | None = None
+    rds_replica_lag_threshold_seconds: int | None = None
+    efs_time_since_last_sync_threshold_seconds: int | None = None
+    # workload -> effective threshold of its replication-lag alarm (filled by validation)
+    replication_thresholds: dict[str, float] = field(default_factory=dict)
+
+    def explicit_threshold(self, kind: str) -> int | None:
+        return {"s3": self.s3_replication_latency_threshold_seconds,
+                "dynamodb": self.dynamodb_replication_latency_threshold_seconds,
+                "rds": self.rds_replica_lag_threshold_seconds,
+                "efs": self.efs_time_since_last_sync_threshold_seconds}[kind]
 
 
 @dataclass(frozen=True)
@@ -391,23 +414,44 @@ def _aws_id(block: _Block, name: str, kind: str, value: Any = None) -> str:
     return value
 
 
-def _targets(block: _Block, spec: StrategySpec) -> Targets:
-    rto = float(block.number("rtoSeconds", spec.default_rto_seconds))
-    rpo = float(block.number("rpoSeconds", spec.default_rpo_seconds))
-    if rto <= 0:
-        raise _fail(block.key("rtoSeconds"), "RTO must be > 0 (detection and failover always take time)",
-                    f"use a value between {max(spec.min_rto_seconds, 1):g} and {spec.default_rto_seconds:g}")
-    for key, value, floor, default in (
-        ("rtoSeconds", rto, spec.min_rto_seconds, spec.default_rto_seconds),
-        ("rpoSeconds", rpo, spec.min_rpo_seconds, spec.default_rpo_seconds),
-    ):
-        if value < floor:
-            raise _fail(block.key(key), f"{value:g} s cannot be met by {spec.name} (its floor is {floor:g} s)",
-                        f"use >= {floor:g} or a stronger strategy" + (" (only active-active reaches RPO 0)" if value == 0 else ""))
-        if value > default:
-            raise _fail(block.key(key), f"{value:g} s is looser than the {spec.name} default {default:g} s",
-                        "targets may only tighten the strategy default; choose a cheaper strategy instead")
-    return Targets(rto_seconds=rto, rpo_seconds=rpo)
+def _targets(block: _Block, spec: StrategySpec, kind: Kind) -> tuple[Targets, dict[str, Targets], frozenset[str]]:
+    """The workload's targets and one per scenario: defaults per (strategy, kind) from the envelope,
+    tightened by `rtoSeconds`/`rpoSeconds` and `scenarioTargets.<scenario>.*`; never looser than the
+    default (whether AWS can meet them is checked once the whole stack is read)."""
+    default_rto, default_rpo = default_targets(spec.name, kind)
+    deletion_rto, deletion_rpo = default_deletion_targets(spec.name, kind)
+    rto = float(block.number("rtoSeconds", default_rto))
+    rpo = float(block.number("rpoSeconds", default_rpo))
+    _within(block, "rtoSeconds", rto, default_rto, spec, kind, rto=True)
+    _within(block, "rpoSeconds", rpo, default_rpo, spec, kind)
+    targets = Targets(rto_seconds=rto, rpo_seconds=rpo)
+    per_scenario = {name: targets for name in SCENARIOS}
+    per_scenario[ACCIDENTAL_DELETION] = Targets(deletion_rto, deletion_rpo)
+    overrides = block.block("scenarioTargets")
+    for scenario in overrides.raw:
+        if scenario not in SCENARIOS:
+            raise _fail(overrides.key(scenario), "unknown scenario", f"use one of {', '.join(SCENARIOS)}")
+        item = overrides.block(scenario)
+        base = per_scenario[scenario]
+        ceiling = (deletion_rto, deletion_rpo) if scenario == ACCIDENTAL_DELETION else (default_rto, default_rpo)
+        s_rto = float(item.number("rtoSeconds", base.rto_seconds))
+        s_rpo = float(item.number("rpoSeconds", base.rpo_seconds))
+        _within(item, "rtoSeconds", s_rto, ceiling[0], spec, kind, rto=True)
+        _within(item, "rpoSeconds", s_rpo, ceiling[1], spec, kind)
+        per_scenario[scenario] = Targets(s_rto, s_rpo)
+        item.finish()
+    overrides.finish()
+    return targets, per_scenario, frozenset(overrides.raw)
+
+
+def _within(block: _Block, key: str, value: float, default: float, spec: StrategySpec, kind: Kind, *,
+            rto: bool = False) -> None:
+    if rto and value <= 0:
+        raise _fail(block.key(key), "RTO must be > 0 (detection and failover always take time)",
+                    f"use a value between 1 and {default:g}")
+    if value > default:
+        raise _fail(block.key(key), f"{value:g} s is looser than the {spec.name} default for {kind.value} ({default:g} s)",
+                    "targets may only tighten the strategy default; choose a cheaper strategy instead")
 
 
 def _rds_settings(block: _Block, workload: str) -> RdsSettings:
@@ -480,8 +524,11 @@ def _kind_settings(block: _Block, kind: Kind, workload: str, regions: tuple[str,
     if kind is Kind.RDS:
         return _rds_settings(block, workload)
     if kind is Kind.DYNAMODB:
+        witness = _region(block, "witnessRegion") if block.value("witnessRegion") is not None else None
         return DynamoDbSettings(
-            pitr_recovery_period_days=block.whole("pitrRecoveryPeriodDays", 35, minimum=1, maximum=35))
+            pitr_recovery_period_days=block.whole("pitrRecoveryPeriodDays", 35, minimum=1, maximum=35),
+            multi_region_consistency=block.text("multiRegionConsistency", "eventual", choices=("eventual", "strong")),
+            witness_region=witness)
     if kind is Kind.S3:
         return _s3_settings(block)
     if kind is Kind.EFS:
@@ -521,7 +568,7 @@ def _workload(name: str, raw: Any, failover_config: FailoverConfig, tiers: set[s
     if kind not in spec.kinds:
         raise _fail(block.key("strategy"), f"{spec.name} cannot protect a {kind.value} workload",
                     f"use one of {', '.join(s.name for s in STRATEGIES.values() if kind in s.kinds)}")
-    targets = _targets(block, spec)
+    targets, scenario_targets, overridden = _targets(block, spec, kind)
     tier = block.text("backupTier")
     if tier not in tiers:
         raise _fail(block.key("backupTier"), f"no backup tier {tier!r}",
@@ -548,7 +595,8 @@ def _workload(name: str, raw: Any, failover_config: FailoverConfig, tiers: set[s
     settings = _kind_settings(block, kind, name, regions)
     block.finish()
     return WorkloadConfig(name=name, kind=kind, strategy=spec, targets=targets, backup_tier=tier,
-                          settings=settings, failover=failover)
+                          settings=settings, failover=failover, scenario_targets=scenario_targets,
+                          overridden_scenarios=overridden)
 
 
 def _backup_rule(block: _Block, name: str) -> BackupRule:
@@ -727,10 +775,11 @@ def _monitoring(block: _Block) -> MonitoringConfig:
             raise _fail(f"{block.key('alertEmails')}[{index}]", f"{email!r} is not an e-mail address", "fix the address")
     config = MonitoringConfig(
         alert_emails=emails,
-        s3_replication_latency_threshold_seconds=block.whole("s3ReplicationLatencyThresholdSeconds", 900, minimum=1),
+        s3_replication_latency_threshold_seconds=block.whole("s3ReplicationLatencyThresholdSeconds", None, minimum=1),
         dynamodb_replication_latency_threshold_seconds=block.whole(
-            "dynamodbReplicationLatencyThresholdSeconds", 60, minimum=1),
-        rds_replica_lag_threshold_seconds=block.whole("rdsReplicaLagThresholdSeconds", 300, minimum=1),
+            "dynamodbReplicationLatencyThresholdSeconds", None, minimum=1),
+        rds_replica_lag_threshold_seconds=block.whole("rdsReplicaLagThresholdSeconds", None, minimum=1),
+        efs_time_since_last_sync_threshold_seconds=block.whole("efsTimeSinceLastSyncThresholdSeconds", None, minimum=1),
     )
     if len(emails) > 10:
         raise _fail(block.key("alertEmails"), f"{len(emails)} addresses; AWS Budgets notifies at most 10",
@@ -894,4 +943,104 @@ def load_stack_config(cfg: pulumi.Config | Mapping[str, Any]) -> StackConfig:
         network=network,
     )
     top.finish()
-    return config
+    return _check_envelope(config)
+
+
+# ----- the AWS envelope -----------------------------------------------------------------------------
+
+
+def _target_key(w: WorkloadConfig, scenario: str, field_name: str) -> str:
+    if scenario == ACCIDENTAL_DELETION or scenario in w.overridden_scenarios:
+        return f"workloads.{w.name}.scenarioTargets.{scenario}.{field_name}"
+    return f"workloads.{w.name}.{field_name}"
+
+
+def _check_consistency(config: StackConfig, w: WorkloadConfig) -> WorkloadConfig:
+    """MRSC (multiRegionConsistency: strong): AWS needs three replicas, or two plus a witness, all in
+    one Region set; the witness defaults to the set's third region."""
+    settings = w.settings
+    if not isinstance(settings, DynamoDbSettings):
+        return w
+    key = f"workloads.{w.name}"
+    if settings.multi_region_consistency != "strong":
+        if settings.witness_region is not None:
+            raise _fail(f"{key}.witnessRegion", "a witness only serves multiRegionConsistency: strong",
+                        "remove it or set multiRegionConsistency: strong")
+        return w
+    if not w.strategy.dynamodb_global_replica:
+        raise _fail(f"{key}.multiRegionConsistency", f"{w.strategy.name} keeps no global-table replica to be strong with",
+                    "use warm-standby or active-active, or multiRegionConsistency: eventual")
+    region_set = mrsc_region_set(config.regions)
+    if region_set is None:
+        raise _fail(f"{key}.multiRegionConsistency",
+                    f"MRSC needs both regions in one Region set and {config.primary_region}/{config.dr_region} are not",
+                    "use eventual, or regions of one set (US: us-east-1, us-east-2, us-west-2)")
+    spare = sorted(region_set - set(config.regions))
+    witness = settings.witness_region
+    if witness is None:
+        if len(spare) != 1:
+            raise _fail(f"{key}.witnessRegion", "missing (MRSC needs three replicas or two plus a witness)",
+                        f"add one of {', '.join(spare)}")
+        witness = spare[0]
+    elif witness not in spare:
+        raise _fail(f"{key}.witnessRegion", f"{witness} is not a third region of the MRSC Region set of the replicas",
+                    f"use one of {', '.join(spare)}")
+    return dataclasses.replace(w, settings=dataclasses.replace(settings, witness_region=witness))
+
+
+def _alarm_threshold(config: StackConfig, w: WorkloadConfig) -> float | None:
+    """The workload's replication-lag alarm threshold: the stack's if set (refused when looser than
+    the target allows), else its RPO target minus the alarm's evaluation period."""
+    kind = alarm_kind(w)
+    if kind is None:
+        return None
+    period = ALARM_PERIOD_SECONDS[kind]
+    bounded = [s for s in (REGION_OUTAGE, REPLICATION_PAUSE) if s in w.scenario_targets]
+    scenario = min(bounded, key=lambda s: w.scenario_targets[s].rpo_seconds)
+    target = w.scenario_targets[scenario].rpo_seconds
+    explicit = config.monitoring.explicit_threshold(kind)
+    if explicit is None:
+        return max(1.0, target - period)
+    if explicit + period > target and target >= period + 1:
+        raise _fail(ALARM_CONFIG_KEYS[kind],
+                    f"{explicit} s lets {w.name} lose up to {explicit + period:g} s before the {ALARM_METRICS[kind]} "
+                    f"alarm pages ({explicit} s + {period} s period), looser than its rpoSeconds {target:g} s",
+                    f"use <= {target - period:g}, or remove the key (each workload's alarm then derives from its target)")
+    return float(explicit)
+
+
+def _refusal(w: WorkloadConfig, scenario: ScenarioEnvelope, field_name: str, target: float) -> ConfigError:
+    """`<key>: <target> s is tighter than <AWS mechanism and figure> in a <scenario>; use >= <envelope>, or <ways out>`."""
+    rpo = field_name == "rpoSeconds"
+    bound = scenario.rpo if rpo else scenario.rto
+    limit = scenario.rpo_limit if rpo else scenario.rto_limit
+    ways = scenario.ways_out_rpo if rpo else scenario.ways_out_rto
+    fix = f"use >= {bound.seconds:g}" + "".join(f", or {way}" for way in ways)
+    return _fail(_target_key(w, scenario.scenario, field_name),
+                 f"{target:g} s is tighter than {limit} for the {scenario.scenario} scenario", fix)
+
+
+def _check_envelope(config: StackConfig) -> StackConfig:
+    """Refuse a target the AWS envelope of what this stack provisions cannot meet; derive each
+    workload's alarm thresholds from its targets; keep per-scenario targets for covered scenarios."""
+    thresholds: dict[str, float] = {}
+    workloads: dict[str, WorkloadConfig] = {}
+    for name, w in config.workloads.items():
+        w = _check_consistency(config, w)
+        threshold = _alarm_threshold(config, w)
+        if threshold is not None:
+            thresholds[name] = threshold
+        env = envelope(provision_of(config, w, alarm_threshold=threshold))
+        if REGION_OUTAGE in env.not_covered:  # every strategy must survive a region loss
+            raise _fail(f"workloads.{name}.backupTier", f"{env.not_covered[REGION_OUTAGE]} (tier {w.backup_tier!r})",
+                        f"set copyToDr: true on a rule of backup.tiers.{w.backup_tier}, or choose pilot-light or stronger")
+        covered = {s: w.scenario_targets[s] for s in SCENARIOS if s in env.scenarios}
+        for scenario_name, target in covered.items():
+            scenario = env.scenarios[scenario_name]
+            if target.rpo_seconds < scenario.rpo.seconds:
+                raise _refusal(w, scenario, "rpoSeconds", target.rpo_seconds)
+            if target.rto_seconds < scenario.rto.seconds:
+                raise _refusal(w, scenario, "rtoSeconds", target.rto_seconds)
+        workloads[name] = dataclasses.replace(w, scenario_targets=covered)
+    monitoring = dataclasses.replace(config.monitoring, replication_thresholds=thresholds)
+    return dataclasses.replace(config, workloads=workloads, monitoring=monitoring)

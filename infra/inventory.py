@@ -2,8 +2,9 @@
 
 Store names, ARNs, endpoints, replicas, health checks and records are read from resource outputs
 (`pulumi.Output.from_input` resolves the nested Outputs), so the inventory says what the program
-really declared; only what no resource carries (the RTO/RPO targets, the strategy name) comes
-from the validated config. Regions come from the ARNs and from the providers the stores used.
+really declared; only what no resource carries (the RTO/RPO targets, the strategy name, the AWS
+envelope computed from the config) comes from the validated config. Regions come from the ARNs and
+from the providers the stores used.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from infra.components.gameday import (
 from infra.components.rds import RelationalStore
 from infra.components.s3 import ReplicatedBucket
 from infra.config import StackConfig, WorkloadConfig
+from infra.envelope.provision import envelope_document, stack_envelopes
 from infra.naming import region_of_arn
 from infra.strategies import Kind
 
@@ -174,6 +176,9 @@ def dynamodb_stores(store: GlobalTable) -> dict[str, Any]:
     table = store.table
     pitr = table.point_in_time_recovery
     return {
+        # eventual (MREC) or strong (MRSC: a write is acknowledged once another region has it)
+        "consistency": store.consistency,
+        "witness_region": store.witness_region,
         "table": {
             "name": table.name,
             "arn": table.arn,
@@ -419,6 +424,7 @@ def build_inventory(
     monitoring: Monitoring | None = None,
 ) -> pulumi.Output[dict[str, Any]]:
     """The whole `inventory` output as one Output of plain JSON-able data."""
+    envelopes = stack_envelopes(config)
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "project": pulumi.get_project(),
@@ -472,6 +478,7 @@ def build_inventory(
                 "failover": failover_of(config, dns, w),
                 "backup": backup_of(backup, w.config),
                 "fis_templates": fis_templates_of(game_day, w.store),
+                "envelope": envelope_document(envelopes[w.config.name], w.config),
             }
             for w in workloads
         },

@@ -3,16 +3,24 @@
 A strategy is data, not code paths scattered over components: components ask the workload's
 `StrategySpec` whether to declare a replica, a replication rule or a DNS failover record.
 
-Targets: each strategy has a design point (the default RTO/RPO) and a floor (the best it can
-physically deliver). A workload may tighten its targets down to the floor, never loosen them
-above the default: a looser target would let a regression pass a game day unnoticed; pick a
-cheaper strategy instead.
+Targets: the default RTO/RPO of a workload depends on its strategy *and* its kind (a promoted RDS
+replica is slower than a DNS move; S3 RTC bounds S3 at 900 s), so the defaults are per
+(strategy, kind), computed from the AWS envelope (`infra.envelope`) of a reference provisioning
+(`REFERENCE_*` below) and rounded up to a step of `TARGET_LADDER`. A workload may tighten its
+targets down to what its provisioned envelope allows (checked in `infra.config`), never loosen
+them above the default: a looser target would let a regression pass a game day unnoticed; pick a
+cheaper strategy instead. Accidental deletion is recovered by a restore whatever the strategy,
+so its default is per kind (`default_deletion_targets`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
+
+from infra.envelope.worst_case import (ACCIDENTAL_DELETION, BackupSchedule, HealthCheck, Provision, WorkloadEnvelope,
+                                       envelope)
 
 
 class Kind(str, Enum):
@@ -39,11 +47,6 @@ class StrategySpec:
 
     name: str
     summary: str
-    default_rto_seconds: float
-    default_rpo_seconds: float
-    # Best achievable: a config target below the floor is an error. RTO must also be > 0.
-    min_rto_seconds: float
-    min_rpo_seconds: float
     kinds: frozenset[Kind]  # kinds this strategy can be applied to
     rds_cross_region_replica: bool  # read replica in the DR region, promoted on failover
     dynamodb_global_replica: bool  # global-table replica in the DR region
@@ -66,10 +69,6 @@ class StrategySpec:
 BACKUP_RESTORE = StrategySpec(
     name="backup-restore",
     summary="Backups copied to the DR vault; recovery restores them into the DR region.",
-    default_rto_seconds=14400,
-    default_rpo_seconds=3600,
-    min_rto_seconds=3600,  # restoring a database and repointing takes about an hour at best
-    min_rpo_seconds=300,  # continuous backup (PITR) restores to within 5 minutes
     kinds=frozenset(Kind),
     rds_cross_region_replica=False,
     dynamodb_global_replica=False,
@@ -83,10 +82,6 @@ BACKUP_RESTORE = StrategySpec(
 PILOT_LIGHT = StrategySpec(
     name="pilot-light",
     summary="Data replicated to a small DR copy; DR compute declared at zero and scaled up on failover.",
-    default_rto_seconds=1800,
-    default_rpo_seconds=60,
-    min_rto_seconds=300,  # replica promotion plus scaling compute from zero
-    min_rpo_seconds=1,  # asynchronous replication: never zero
     # A DynamoDB global-table replica is already a running standby: that is warm-standby.
     kinds=frozenset({Kind.RDS, Kind.S3, Kind.EFS, Kind.EC2}),
     rds_cross_region_replica=True,
@@ -101,10 +96,6 @@ PILOT_LIGHT = StrategySpec(
 WARM_STANDBY = StrategySpec(
     name="warm-standby",
     summary="A scaled-down copy runs in the DR region; health-checked DNS fails over to it.",
-    default_rto_seconds=300,
-    default_rpo_seconds=30,
-    min_rto_seconds=60,  # health-check detection plus DNS TTL
-    min_rpo_seconds=1,
     kinds=frozenset(Kind),
     rds_cross_region_replica=True,
     dynamodb_global_replica=True,
@@ -118,10 +109,6 @@ WARM_STANDBY = StrategySpec(
 ACTIVE_ACTIVE = StrategySpec(
     name="active-active",
     summary="Both regions serve traffic (latency or weighted routing); data is multi-writer.",
-    default_rto_seconds=60,
-    default_rpo_seconds=5,
-    min_rto_seconds=0,  # exclusive: RTO must still be > 0 (health checks take time to notice)
-    min_rpo_seconds=0,  # the only strategy that can promise zero loss
     # Multi-writer needs the store to accept writes in both regions: RDS PostgreSQL has one
     # writer, EFS replicas are read-only, S3 two-way replication is not modelled here.
     kinds=frozenset({Kind.DYNAMODB, Kind.EC2}),
@@ -142,3 +129,68 @@ STRATEGIES: dict[str, StrategySpec] = {
 def dr_instance_count(spec: StrategySpec, primary_count: int) -> int:
     """How many compute instances the DR region runs before a failover."""
     return {"zero": 0, "scaled-down": min(1, primary_count), "full": primary_count}[spec.dr_compute]
+
+
+def live_replica(spec: StrategySpec, kind: Kind) -> bool:
+    """Does the strategy keep a DR copy of this kind current by replication?"""
+    return {
+        Kind.RDS: spec.rds_cross_region_replica,
+        Kind.DYNAMODB: spec.dynamodb_global_replica,
+        Kind.S3: spec.s3_replication,
+        Kind.EFS: spec.efs_replication,
+        Kind.EC2: False,  # EC2 state reaches the DR region as DLM snapshot copies
+    }[kind]
+
+
+# ----- default targets, from the envelope of a reference provisioning ----------------------------
+
+#: Steps targets are rounded up to (seconds): 1 min ... 7 days.
+TARGET_LADDER: tuple[float, ...] = (
+    60, 120, 180, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600, 28800,
+    43200, 86400, 129600, 172800, 259200, 345600, 604800)
+
+#: The provisioning the defaults assume: the config's own defaults where it has them (Route 53
+#: checks every 30 s, 3 failures, 60 s TTL; a backup rule's 60 min start and 1440 min completion
+#: windows), a daily backup rule copied to the DR vault, the slowest DLM interval (24 h) and lag
+#: alarms at the threshold that makes a round default (threshold + evaluation period).
+REFERENCE_HEALTH_CHECK = HealthCheck(interval_seconds=30, failure_threshold=3, ttl_seconds=60)
+REFERENCE_BACKUP_RULES = (BackupSchedule("daily", "cron(0 5 * * ? *)", 60, 1440, True),)
+REFERENCE_DLM_INTERVAL_HOURS = 24
+REFERENCE_ALARM_THRESHOLD_SECONDS = {Kind.RDS: 240, Kind.DYNAMODB: 60, Kind.S3: 600, Kind.EFS: 840}
+
+
+def round_up(seconds: float, *, minimum: float = 0) -> float:
+    """The smallest ladder step >= `seconds` (0 stays 0 unless `minimum` says otherwise)."""
+    if seconds <= 0 and minimum <= 0:
+        return 0.0
+    value = max(seconds, minimum)
+    return next((step for step in TARGET_LADDER if step >= value), float(value))
+
+
+@lru_cache(maxsize=None)
+def reference_envelope(strategy: str, kind: Kind) -> WorkloadEnvelope:
+    spec = STRATEGIES[strategy]
+    return envelope(Provision(
+        workload=f"reference-{strategy}-{kind.value}", kind=kind.value, strategy=strategy,
+        live_replica=live_replica(spec, kind), dr_compute=spec.dr_compute,
+        health_check=REFERENCE_HEALTH_CHECK, routed=spec.routing is not None,
+        backup_rules=REFERENCE_BACKUP_RULES, continuous_backup=spec.continuous_backup,
+        alarm_threshold_seconds=REFERENCE_ALARM_THRESHOLD_SECONDS.get(kind),
+        dlm_interval_hours=REFERENCE_DLM_INTERVAL_HOURS))
+
+
+@lru_cache(maxsize=None)
+def default_targets(strategy: str, kind: Kind) -> tuple[float, float]:
+    """(RTO, RPO) a workload of `kind` under `strategy` gets when its config sets none: the worst
+    reference envelope over every covered scenario but accidental deletion, rounded up."""
+    covered = [s for name, s in reference_envelope(strategy, kind).scenarios.items() if name != ACCIDENTAL_DELETION]
+    rto = max(s.rto.seconds for s in covered)
+    rpo = max(s.rpo.seconds for s in covered)
+    return round_up(rto, minimum=60), round_up(rpo)
+
+
+@lru_cache(maxsize=None)
+def default_deletion_targets(strategy: str, kind: Kind) -> tuple[float, float]:
+    """(RTO, RPO) of the accidental-deletion scenario by default (a restore, whatever the strategy)."""
+    scenario = reference_envelope(strategy, kind).scenarios[ACCIDENTAL_DELETION]
+    return round_up(scenario.rto.seconds, minimum=60), round_up(scenario.rpo.seconds, minimum=60 if scenario.rpo.seconds else 0)

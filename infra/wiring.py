@@ -18,12 +18,14 @@ from infra.components.ebs import ComputeTier, ComputeTierArgs, SnapshotScheduleS
 from infra.components.efs import FileStore, FileStoreArgs
 from infra.components.failover import DnsFailoverArgs, PrivateRecord
 from infra.components.gameday import ALL_EXPERIMENTS, NETWORK_DISRUPT, GameDayArgs
-from infra.components.monitoring import DynamoReplicationWatch, MonitoringArgs, RdsReplicaWatch, S3ReplicationWatch
+from infra.components.monitoring import (BackupCopyAgeWatch, DynamoReplicationWatch, EfsReplicationWatch,
+                                         MonitoringArgs, RdsReplicaWatch, S3ReplicationWatch)
 from infra.components.rds import RelationalStore, RelationalStoreArgs
 from infra.components.s3 import REPLICATION_RULE_ID, ReplicatedBucket, ReplicatedBucketArgs
 from infra.config import BackupTier, StackConfig, WorkloadConfig
 from infra.inventory import DeclaredWorkload, Store, experiments_for
 from infra.providers import RegionalProviders
+from infra.envelope.worst_case import REGION_OUTAGE
 from infra.strategies import Kind, dr_instance_count
 
 # AWS Backup's name for each kind (restore testing selects by it).
@@ -54,7 +56,8 @@ def declare_store(config: StackConfig, providers: RegionalProviders, w: Workload
         return GlobalTable(w.name, GlobalTableArgs(
             **common, table_name=naming.physical_name(config, w.name),
             replica_regions=[dr] if spec.dynamodb_global_replica else [],
-            pitr_recovery_period_days=s.pitr_recovery_period_days, tags=tags))
+            pitr_recovery_period_days=s.pitr_recovery_period_days,
+            consistency=s.multi_region_consistency, witness_region=s.witness_region, tags=tags))
     if w.kind is Kind.S3:
         return ReplicatedBucket(w.name, ReplicatedBucketArgs(
             **common, dr_region=dr, settings=s, replicate=spec.s3_replication, tags=tags))
@@ -145,8 +148,10 @@ def backup_args(config: StackConfig, providers: RegionalProviders) -> BackupArgs
 def monitoring_args(
     config: StackConfig, providers: RegionalProviders, workloads: list[DeclaredWorkload]
 ) -> MonitoringArgs:
-    """Alert topics plus a lag alarm for every replication the stores declared."""
+    """Alert topics plus a lag alarm for every replication the stores declared, each at the
+    threshold validation derived from (or checked against) the workload's RPO target."""
     alarms = config.monitoring
+    threshold = alarms.replication_thresholds
     primary, dr = config.primary_region, config.dr_region
     stores = [(w.config.name, w.store) for w in workloads]
     return MonitoringArgs(
@@ -154,16 +159,32 @@ def monitoring_args(
         s3_replication=[S3ReplicationWatch(
             name=name, region=primary, source_bucket=store.source.bucket.bucket,
             destination_bucket=store.replica.bucket.bucket, rule_id=REPLICATION_RULE_ID,
-            threshold_seconds=alarms.s3_replication_latency_threshold_seconds)
+            threshold_seconds=threshold[name])
             for name, store in stores if isinstance(store, ReplicatedBucket) and store.replica is not None],
         dynamodb_replication=[DynamoReplicationWatch(
             name=name, region=primary, table_name=store.table.name, receiving_region=region,
-            threshold_seconds=alarms.dynamodb_replication_latency_threshold_seconds)
-            for name, store in stores if isinstance(store, GlobalTable) for region in store.replica_regions],
+            threshold_seconds=threshold[name])
+            for name, store in stores if isinstance(store, GlobalTable) and name in threshold
+            for region in store.replica_regions],
         rds_replicas=[RdsReplicaWatch(
             name=name, region=dr, replica_identifier=store.replica.identifier,
-            threshold_seconds=alarms.rds_replica_lag_threshold_seconds)
-            for name, store in stores if isinstance(store, RelationalStore) and store.replica is not None])
+            threshold_seconds=threshold[name])
+            for name, store in stores if isinstance(store, RelationalStore) and store.replica is not None],
+        efs_replication=[EfsReplicationWatch(
+            name=name, region=primary, file_system_id=store.file_system.id,
+            destination_file_system_id=store.replica_file_system_id, threshold_seconds=threshold[name])
+            for name, store in stores if isinstance(store, FileStore) and store.replica_file_system_id is not None],
+        backup_copy_age=backup_copy_age_watches(config))
+
+
+def backup_copy_age_watches(config: StackConfig) -> list[BackupCopyAgeWatch]:
+    """One alarm on the age of the newest DR copy, at the tightest region-loss RPO target of the
+    workloads that recover from the copies (backup-restore; EC2 recovers from DLM copies)."""
+    targets = [w.scenario_targets[REGION_OUTAGE].rpo_seconds for w in config.workloads.values()
+               if w.strategy.name == "backup-restore" and w.kind is not Kind.EC2 and REGION_OUTAGE in w.scenario_targets]
+    if not targets:
+        return []
+    return [BackupCopyAgeWatch(name="dr-copies", region=config.primary_region, max_age_seconds=min(targets))]
 
 
 def cost_args(config: StackConfig, providers: RegionalProviders, alert_topic_arn: pulumi.Input[str]) -> CostArgs:

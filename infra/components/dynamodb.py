@@ -6,7 +6,11 @@ Replicas use global tables version 2019.11.21 (the table's `replicas` argument):
 encrypted with its own region's key and keeps PITR and deletion protection. A replica's PITR is a
 boolean in pulumi-aws 7.51.1 (`TableReplicaArgs.point_in_time_recovery`): it gets AWS's default
 recovery period (35 days), not `pitr_recovery_period_days`, which only the table's own
-`point_in_time_recovery` block takes (docs/config.md says so; the inventory reports 35).
+`point_in_time_recovery` block takes (docs/config.md says so; the inventory reports 35). With
+``consistency="strong"`` the global table is multi-Region strongly consistent (MRSC: a write is
+acknowledged once another region has it, RPO 0): AWS needs three replicas or two plus a witness
+region in the same Region set, so the single DR replica is STRONG and ``witness_region`` is
+declared as the table's witness (validated in `infra.config`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ class GlobalTableArgs:
     """One provider per region name; must contain the primary and every replica region."""
     pitr_recovery_period_days: int
     """Point-in-time recovery window, 1..35 days."""
+    consistency: str = "eventual"
+    """``eventual`` (MREC, asynchronous) or ``strong`` (MRSC, needs ``witness_region``)."""
+    witness_region: str | None = None
+    """MRSC witness region (a third region of the replicas' Region set)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child; include ``backup-tier`` so AWS Backup selects the table."""
 
@@ -49,10 +57,16 @@ class GlobalTable(pulumi.ComponentResource):
     keys: dict[str, aws.kms.Key]  # region -> table key
     table: aws.dynamodb.Table
     replica_regions: list[str]
+    consistency: str  # eventual | strong
+    witness_region: str | None
 
     def __init__(self, name: str, args: GlobalTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("securecart:dynamodb:GlobalTable", name, None, opts)
+        if args.consistency == "strong" and (len(args.replica_regions) != 1 or not args.witness_region):
+            raise ValueError(f"{args.workload}: MRSC is declared here as one STRONG replica plus a witness region")
         self.replica_regions = list(args.replica_regions)
+        self.consistency = args.consistency
+        self.witness_region = args.witness_region if args.consistency == "strong" else None
         self.keys = {
             region: regional_key(
                 f"{name}-kms-{region}",
@@ -89,9 +103,12 @@ class GlobalTable(pulumi.ComponentResource):
                     point_in_time_recovery=True,
                     deletion_protection_enabled=True,
                     propagate_tags=True,
+                    consistency_mode="STRONG" if args.consistency == "strong" else None,
                 )
                 for region in self.replica_regions
             ],
+            global_table_witness=(aws.dynamodb.TableGlobalTableWitnessArgs(region_name=args.witness_region)
+                                  if args.consistency == "strong" else None),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, provider=args.providers[args.primary_region]),
         )

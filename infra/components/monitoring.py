@@ -7,7 +7,10 @@ subscribers) and puts every alarm in the region whose metrics it watches:
 * AWS Backup ``NumberOf{Backup,Copy,Restore}JobsFailed`` in both regions (account-wide metrics,
   no dimension, so the default vault and any future vault are covered too);
 * S3 ``ReplicationLatency`` per replication rule and DynamoDB ``ReplicationLatency`` per receiving
-  region, both published in the source region; RDS ``ReplicaLag`` in the replica's region;
+  region, both published in the source region; RDS ``ReplicaLag`` in the replica's region; EFS
+  ``TimeSinceLastSync`` per replicated file system (source region). Their thresholds come from the
+  workloads' RPO targets (``infra.config``: threshold + one evaluation period <= target), and the
+  statistic is ``Maximum``: an average would let a lag spike above the target go unpaged;
 * EventBridge rules for AWS Backup job state changes that end badly (backup FAILED/ABORTED/EXPIRED,
   copy and restore FAILED/ABORTED) -> the region's topic;
 * a composite "guardrail" alarm per region (any of the above firing), and an "experiment
@@ -28,6 +31,7 @@ import pulumi_aws as aws
 
 from infra.components import iam
 from infra.components.regions import check_two_regions
+from infra.envelope.worst_case import ALARM_PERIOD_SECONDS
 
 #: (alarm key, AWS/Backup metric). Published per region, summed over all vaults and resource types.
 BACKUP_FAILURE_METRICS: tuple[tuple[str, str], ...] = (
@@ -45,6 +49,18 @@ BACKUP_EVENT_RULES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 #: Services allowed to publish to the alert topics (alarms, EventBridge, Budgets, Cost Anomaly).
+#: Copy-age alarms count completed copy jobs per hour; CloudWatch allows period x evaluation
+#: periods up to 7 days for periods of an hour or more (PutMetricAlarm `Period`, read 2026-11-30:
+#: https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudwatch/aws.sdk.kotlin.services.cloudwatch.model/-put-metric-alarm-request/period.html).
+BACKUP_AGE_PERIOD_SECONDS = 3600
+BACKUP_AGE_MAX_PERIODS = 7 * 24
+
+
+def backup_age_periods(max_age_seconds: float) -> int:
+    """Whole hours that fit in the age bound (never looser than it), capped at CloudWatch's 7 days."""
+    return max(1, min(BACKUP_AGE_MAX_PERIODS, int(max_age_seconds // BACKUP_AGE_PERIOD_SECONDS)))
+
+
 PUBLISHING_SERVICES: tuple[str, ...] = (
     "cloudwatch.amazonaws.com",
     "events.amazonaws.com",
@@ -55,6 +71,9 @@ PUBLISHING_SERVICES: tuple[str, ...] = (
 
 #: Alarm keys of replication latency (see `alarm_specs`): a replication-pause experiment trips them.
 REPLICATION_LATENCY_PREFIXES: tuple[str, ...] = ("s3-", "dynamodb-")
+#: The DR-copy age alarm is in ALARM on a fresh stack until its first copy completes (missing data
+#: breaches): it pages, but it must not stop game-day experiments, which cannot age the copies.
+BACKUP_AGE_PREFIXES: tuple[str, ...] = ("backup-copy-age-",)
 
 
 @dataclass(frozen=True)
@@ -68,8 +87,8 @@ class S3ReplicationWatch:
     source_bucket: pulumi.Input[str]
     destination_bucket: pulumi.Input[str]
     rule_id: pulumi.Input[str]
-    threshold_seconds: float = 900.0
-    """Alarm above this latency; 900 s is what Replication Time Control promises."""
+    threshold_seconds: float = 600.0
+    """Alarm above this latency: the workload's RPO target minus the 300 s evaluation period."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ class DynamoReplicationWatch:
     table_name: pulumi.Input[str]
     receiving_region: str
     threshold_seconds: float = 60.0
+    """Alarm above this latency (seconds; the metric is in ms): RPO target minus the 60 s period."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +112,33 @@ class RdsReplicaWatch:
     region: str
     """Replica's region."""
     replica_identifier: pulumi.Input[str]
-    threshold_seconds: float = 300.0
+    threshold_seconds: float = 240.0
+    """Alarm above this lag: the workload's RPO target minus the 60 s evaluation period."""
+
+
+@dataclass(frozen=True)
+class BackupCopyAgeWatch:
+    """Pages when no AWS Backup copy job completed for `max_age_seconds` (the DR copies of
+    backup-restore workloads are getting older than their RPO target)."""
+
+    name: str
+    region: str
+    """Region the copy jobs start in (the primary: copy actions run from the source vault)."""
+    max_age_seconds: float
+    """The smallest RPO target among the workloads whose region-loss recovery uses the copies."""
+
+
+@dataclass(frozen=True)
+class EfsReplicationWatch:
+    """One EFS replication whose time since the last successful sync to watch (source region)."""
+
+    name: str
+    region: str
+    """Source file system's region (the metric lives here)."""
+    file_system_id: pulumi.Input[str]
+    destination_file_system_id: pulumi.Input[str]
+    threshold_seconds: float = 840.0
+    """Alarm above this age of the last sync: the workload's RPO target minus the 60 s period."""
 
 
 @dataclass
@@ -113,6 +159,10 @@ class MonitoringArgs:
     """One latency alarm per global-table replica region."""
     rds_replicas: Sequence[RdsReplicaWatch] = ()
     """One lag alarm per RDS read replica."""
+    efs_replication: Sequence[EfsReplicationWatch] = ()
+    """One time-since-last-sync alarm per EFS replication."""
+    backup_copy_age: Sequence[BackupCopyAgeWatch] = ()
+    """Alarms on the age of the newest completed AWS Backup copy job."""
     backup_alarm_period_seconds: int = 3600
     """Window over which failed jobs are summed; one failure in it raises the alarm."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -132,7 +182,14 @@ def validate_monitoring_args(args: MonitoringArgs) -> None:
         *(("s3_replication", w) for w in args.s3_replication),
         *(("dynamodb_replication", w) for w in args.dynamodb_replication),
         *(("rds_replicas", w) for w in args.rds_replicas),
+        *(("efs_replication", w) for w in args.efs_replication),
     ]
+    for watch in args.backup_copy_age:
+        where = f"MonitoringArgs.backup_copy_age[{watch.name}]"
+        if watch.region not in regions:
+            raise MonitoringPolicyError(f"{where}.region: {watch.region} is neither {sorted(regions)}")
+        if not BACKUP_AGE_PERIOD_SECONDS <= watch.max_age_seconds:
+            raise MonitoringPolicyError(f"{where}.max_age_seconds: below one {BACKUP_AGE_PERIOD_SECONDS} s period")
     for field_name, watch in watches:
         where = f"MonitoringArgs.{field_name}[{watch.name}]"
         if watch.region not in regions:
@@ -150,7 +207,8 @@ def validate_monitoring_args(args: MonitoringArgs) -> None:
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    """One metric alarm: fires when `metric_name` goes above `threshold` in one period."""
+    """One metric alarm: fires when `metric_name` goes above `threshold` in one period (or, with
+    ``comparison="LessThanThreshold"`` and N evaluation periods, stays below it for all N)."""
 
     key: str
     """Alarm key in :attr:`Monitoring.alarms` and in the child name."""
@@ -164,6 +222,8 @@ class AlarmSpec:
     threshold: float
     dimensions: Mapping[str, pulumi.Input[str]] | None
     treat_missing_data: str
+    evaluation_periods: int = 1
+    comparison: str = "GreaterThanThreshold"
 
 
 def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
@@ -192,7 +252,7 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             namespace="AWS/S3",
             metric_name="ReplicationLatency",
             statistic="Maximum",
-            period=300,
+            period=ALARM_PERIOD_SECONDS["s3"],
             threshold=watch.threshold_seconds,
             dimensions={
                 "SourceBucket": watch.source_bucket,
@@ -214,8 +274,8 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             ),
             namespace="AWS/DynamoDB",
             metric_name="ReplicationLatency",
-            statistic="Average",
-            period=60,
+            statistic="Maximum",
+            period=ALARM_PERIOD_SECONDS["dynamodb"],
             threshold=watch.threshold_seconds * 1000,  # the metric is in milliseconds
             dimensions={"TableName": watch.table_name, "ReceivingRegion": watch.receiving_region},
             treat_missing_data="notBreaching",
@@ -230,13 +290,48 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             namespace="AWS/RDS",
             metric_name="ReplicaLag",
             statistic="Maximum",
-            period=60,
+            period=ALARM_PERIOD_SECONDS["rds"],
             threshold=watch.threshold_seconds,
             dimensions={"DBInstanceIdentifier": watch.replica_identifier},
             # A healthy replica reports lag every minute: silence means replication broke.
             treat_missing_data="breaching",
         )
         for watch in args.rds_replicas
+    ]
+    specs += [
+        AlarmSpec(
+            f"efs-{watch.name}-{watch.region}",
+            watch.region,
+            description=f"EFS replication of {watch.name} last synced more than {watch.threshold_seconds:g}s ago",
+            namespace="AWS/EFS",
+            metric_name="TimeSinceLastSync",
+            statistic="Maximum",
+            period=ALARM_PERIOD_SECONDS["efs"],
+            threshold=watch.threshold_seconds,
+            dimensions={"FileSystemId": watch.file_system_id,
+                        "DestinationFileSystemId": watch.destination_file_system_id},
+            # The metric exists while the replication runs: silence means it broke.
+            treat_missing_data="breaching",
+        )
+        for watch in args.efs_replication
+    ]
+    specs += [
+        AlarmSpec(
+            f"backup-copy-age-{watch.name}-{watch.region}",
+            watch.region,
+            description=(f"No AWS Backup copy job completed in {watch.region} for "
+                         f"{backup_age_periods(watch.max_age_seconds)} h: DR copies are older than the RPO target"),
+            namespace="AWS/Backup",
+            metric_name="NumberOfCopyJobsCompleted",
+            statistic="Sum",
+            period=BACKUP_AGE_PERIOD_SECONDS,
+            threshold=1,
+            dimensions=None,  # account-wide in the region, like the failed-job alarms
+            treat_missing_data="breaching",  # no copy job at all is exactly what must page
+            evaluation_periods=backup_age_periods(watch.max_age_seconds),
+            comparison="LessThanThreshold",
+        )
+        for watch in args.backup_copy_age
     ]
     return specs
 
@@ -279,7 +374,7 @@ class Monitoring(pulumi.ComponentResource):
 
         self.guardrail_alarms = {region: self._guardrail(region) for region in regions}
         self.experiment_guardrail_alarms = {
-            region: self._guardrail(region, kind="experiment-guardrail", skip=REPLICATION_LATENCY_PREFIXES)
+            region: self._guardrail(region, kind="experiment-guardrail", skip=REPLICATION_LATENCY_PREFIXES + BACKUP_AGE_PREFIXES)
             for region in regions
         }
         self.dashboard = self._dashboard()
@@ -344,9 +439,10 @@ class Monitoring(pulumi.ComponentResource):
             metric_name=spec.metric_name,
             statistic=spec.statistic,
             period=spec.period,
-            evaluation_periods=1,
+            evaluation_periods=spec.evaluation_periods,
+            datapoints_to_alarm=spec.evaluation_periods,
             threshold=spec.threshold,
-            comparison_operator="GreaterThanThreshold",
+            comparison_operator=spec.comparison,
             dimensions=dict(spec.dimensions) if spec.dimensions else None,
             treat_missing_data=spec.treat_missing_data,
             alarm_actions=[topic_arn],
@@ -425,6 +521,10 @@ class Monitoring(pulumi.ComponentResource):
         for w in args.rds_replicas:
             lag_inputs.append(["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", w.replica_identifier,
                                {"region": w.region, "label": f"RDS {w.name} (s)"}])
+        for w in args.efs_replication:
+            lag_inputs.append(["AWS/EFS", "TimeSinceLastSync", "FileSystemId", w.file_system_id,
+                               "DestinationFileSystemId", w.destination_file_system_id,
+                               {"region": w.region, "label": f"EFS {w.name} since last sync (s)"}])
 
         def body(lag_metrics: list[Any]) -> str:
             widgets = list(backup_widgets)
