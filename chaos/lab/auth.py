@@ -32,7 +32,12 @@ from botocore.credentials import Credentials
 
 TOKEN_HEADER = "X-Lab-Token"
 _TOKEN_ENVIRON = "HTTP_X_LAB_TOKEN"
-# AWS refuses a signature older or newer than 15 minutes (RequestTimeTooSkewed); so does the lab.
+# AWS: "In most cases, a request must reach AWS within five minutes of the time stamp in the
+# request" (IAM User Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html,
+# as quoted on AWS re:Post, read 2026-11-30); AWS's developer blog puts the rejection at "more than
+# about 15 minutes" of skew (https://aws.amazon.com/blogs/developer/clock-skew-correction/, read
+# 2026-11-30). The lab takes the lenient 15: the bound is against replaying an old request; the
+# signature itself is what keeps strangers out.
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/"
