@@ -23,6 +23,8 @@ runs on the same host, so harness and lab clocks agree):
 | `audit`           | `present` (list of seqs), `store` | the engine after recovery: which canary writes the recovered store holds |
 | `skipped`         | `reason`                       | the engine, when a scenario does not apply to a workload |
 | `note`            | `text`                         | anyone: context for the reader of a report   |
+| `plan_started`    | `plan`, `plan_arn`, `execution_id`, `target_region`, `rto_objective_seconds` | the region-switch runbook, when it started the stack's ARC Region switch plan |
+| `plan_step`       | `name`, `block_type`, `started_at`, `ended_at`, `status`, `error` | the region-switch runbook, once per execution block that ended (Parallel blocks and their steps alike), as the plan execution reported it |
 
 `workload` is None on scenario-wide events (a region outage hits every workload); measurement of
 a workload reads its own events plus the scenario-wide ones.
@@ -57,6 +59,8 @@ PROBE = "probe"
 AUDIT = "audit"
 SKIPPED = "skipped"
 NOTE = "note"
+PLAN_STARTED = "plan_started"
+PLAN_STEP = "plan_step"
 
 EVENT_KINDS = frozenset(
     {
@@ -71,6 +75,8 @@ EVENT_KINDS = frozenset(
         AUDIT,
         SKIPPED,
         NOTE,
+        PLAN_STARTED,
+        PLAN_STEP,
     }
 )
 

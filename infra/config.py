@@ -43,6 +43,12 @@ COLD_STORAGE_KINDS = frozenset({Kind.DYNAMODB, Kind.EFS, Kind.EC2})
 HEALTH_CHECK_INTERVALS = (10, 30)
 EFS_IA_DAYS = (1, 7, 14, 30, 60, 90, 180, 270, 365)
 DLM_INTERVAL_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+# ARC Region switch "is available in all commercial AWS Regions, as well as AWS GovCloud (US) Regions"
+# (https://docs.aws.amazon.com/r53recovery/latest/dg/aws-regions-rs.html, read 2026-11-30): not China, not ISO.
+REGION_SWITCH_REGION = re.compile(r"^(?!cn-)[a-z]{2}(-gov)?-[a-z]+-\d$")
+RESILIENCE_APP_TAG = "resilience-hub-app"
+DEFAULT_APPROVAL_TIMEOUT_MINUTES = 60
+MAX_APPROVAL_TIMEOUT_MINUTES = 1440  # a day: past that the outage is handled by people, not by a plan
 
 
 class ConfigError(pulumi.RunError):
@@ -282,6 +288,15 @@ class ChaosConfig:
 
 
 @dataclass(frozen=True)
+class RecoveryPlanConfig:
+    """The stack's ARC Region switch plan (infra/components/recovery_plan.py)."""
+
+    enabled: bool  # declare the plan (and the Resilience Hub policies beside it)
+    manual_approval: bool  # a person approves before the DR region is activated
+    approval_timeout_minutes: int  # how long the approval step waits before the execution fails
+
+
+@dataclass(frozen=True)
 class StackConfig:
     environment: str
     primary_region: str
@@ -294,6 +309,7 @@ class StackConfig:
     budgets: BudgetConfig
     chaos: ChaosConfig
     network: NetworkConfig
+    recovery_plan: RecoveryPlanConfig
 
     @property
     def regions(self) -> tuple[str, str]:
@@ -856,7 +872,22 @@ def _chaos(block: _Block) -> ChaosConfig:
     return ChaosConfig(enabled=enabled, fis_templates=fis)
 
 
-_OBJECT_KEYS = ("tags", "workloads", "backup", "failover", "monitoring", "budgets", "chaos", "network")
+def _recovery_plan(block: _Block, regions: tuple[str, str]) -> RecoveryPlanConfig:
+    enabled = block.flag("enabled", True)
+    manual = block.flag("manualApproval", False)
+    timeout = block.whole("approvalTimeoutMinutes", DEFAULT_APPROVAL_TIMEOUT_MINUTES, minimum=1,
+                          maximum=MAX_APPROVAL_TIMEOUT_MINUTES)
+    if enabled:
+        for region in regions:
+            if not REGION_SWITCH_REGION.match(region):
+                raise _fail(block.key("enabled"), f"ARC Region switch is not offered in {region} (it runs in the "
+                            "commercial and GovCloud (US) Regions)", "set recoveryPlan.enabled: false for this stack")
+    block.finish()
+    return RecoveryPlanConfig(enabled=enabled, manual_approval=manual, approval_timeout_minutes=timeout)
+
+
+_OBJECT_KEYS = ("tags", "workloads", "backup", "failover", "monitoring", "budgets", "chaos", "network",
+                "recoveryPlan")
 _TEXT_KEYS = ("environment", "primaryRegion", "drRegion")
 
 
@@ -932,7 +963,10 @@ def load_stack_config(cfg: pulumi.Config | Mapping[str, Any]) -> StackConfig:
         environment=environment,
         primary_region=primary,
         dr_region=dr,
-        tags={"project": "securecart", "environment": environment, "managed-by": "pulumi", **tags},
+        # Every resource carries the Resilience Hub application tag (provider default tags), so a
+        # tag-based resource group imports the whole stack into an assessment.
+        tags={"project": "securecart", "environment": environment, "managed-by": "pulumi",
+              RESILIENCE_APP_TAG: f"securecart-{environment}", **tags},
         workloads=workloads,
         backup=BackupConfig(vault_lock=vault_lock, tiers=tiers, manage_region_settings=manage_region_settings,
                             audit_mode=audit_mode, notify=notify),
@@ -941,6 +975,7 @@ def load_stack_config(cfg: pulumi.Config | Mapping[str, Any]) -> StackConfig:
         budgets=_budgets(top.block("budgets", required=True)),
         chaos=_chaos(top.block("chaos")),
         network=network,
+        recovery_plan=_recovery_plan(top.block("recoveryPlan"), (primary, dr)),
     )
     top.finish()
     return _check_envelope(config)

@@ -29,6 +29,8 @@ from infra.components.gameday import (
     GameDay,
 )
 from infra.components.rds import RelationalStore
+from infra.components.recovery_plan import REPORT_PREFIX, PlanStep, RegionSwitchPlan
+from infra.components.resilience import Resilience
 from infra.components.s3 import ReplicatedBucket
 from infra.config import StackConfig, WorkloadConfig
 from infra.envelope.provision import envelope_document, stack_envelopes
@@ -399,6 +401,64 @@ def fis_templates_of(game_day: GameDay | None, store: Store) -> dict[str, Any]:
     }
 
 
+def plan_step_of(step: PlanStep) -> dict[str, Any]:
+    """One step as the harness replays it: its block, what it acts on, and its Parallel children."""
+    return {
+        "name": step.name,
+        "block_type": step.block_type,
+        "description": step.description,
+        "workloads": list(step.workloads),
+        "timeout_minutes": step.timeout_minutes,
+        "resources": [{"kind": r.kind, "region": r.region, "id": r.identifier, **dict(r.detail)}
+                      for r in step.resources],
+        "steps": [plan_step_of(child) for child in step.children],
+    }
+
+
+def recovery_plan_of(recovery: RegionSwitchPlan | None, backup: Backup) -> dict[str, Any] | None:
+    if recovery is None:
+        return None
+    plan = recovery.plan
+    return {
+        "name": plan.name,
+        "arn": plan.arn,
+        "recovery_approach": plan.recovery_approach,
+        "primary_region": plan.primary_region,
+        "regions": plan.regions,
+        "rto_objective_minutes": plan.recovery_time_objective_minutes,
+        "description": plan.description,
+        "execution_role_arn": recovery.execution_role.arn,
+        "approver_role_arn": recovery.approver_role.arn,
+        "associated_alarms": plan.associated_alarms.apply(lambda alarms: [
+            {"name": _field(a, "map_block_key"), "type": _field(a, "alarm_type"),
+             "arn": _field(a, "resource_identifier")} for a in alarms or []]),
+        "report_bucket": backup.report_bucket.bucket.bucket,
+        "report_prefix": REPORT_PREFIX,
+        "no_step": [{"workload": u.workload, "reason": u.reason} for u in recovery._args.uncovered],
+        "workflows": [
+            {"target_action": wf.target_action, "target_region": wf.target_region,
+             "description": wf.description, "steps": [plan_step_of(step) for step in wf.steps]}
+            for wf in recovery.workflows
+        ],
+    }
+
+
+def resiliency_policies_of(resilience: Resilience | None) -> dict[str, Any] | None:
+    if resilience is None:
+        return None
+    return {
+        strategy: {
+            "name": policy.name,
+            "arn": policy.arn,
+            "tier": policy.tier,
+            "policy": policy.policy.apply(lambda p: {
+                disruption: {"rto": _field(_field(p, disruption), "rto"), "rpo": _field(_field(p, disruption), "rpo")}
+                for disruption in ("az", "hardware", "software", "region")}),
+        }
+        for strategy, policy in resilience.policies.items()
+    }
+
+
 def backup_alarms(monitoring: Monitoring) -> dict[str, Any]:
     """The AWS Backup alarms and the topics they notify (the backup-job-failure scenario times
     the first one to fire)."""
@@ -421,6 +481,8 @@ def build_inventory(
     dns: DnsFailover,
     backup: Backup,
     game_day: GameDay | None,
+    recovery_plan: RegionSwitchPlan | None = None,
+    resilience: Resilience | None = None,
     monitoring: Monitoring | None = None,
 ) -> pulumi.Output[dict[str, Any]]:
     """The whole `inventory` output as one Output of plain JSON-able data."""
@@ -464,6 +526,8 @@ def build_inventory(
             if game_day is not None
             else None
         ),
+        "recovery_plan": recovery_plan_of(recovery_plan, backup),
+        "resiliency_policies": resiliency_policies_of(resilience),
         "workloads": {
             w.config.name: {
                 "kind": w.config.kind.value,

@@ -374,6 +374,25 @@ def _budget(name: str, inputs: dict, region: str | None) -> tuple[str, dict]:
     return f"{ACCOUNT_ID}:{budget}", {"name": budget, "arn": f"arn:aws:budgets::{ACCOUNT_ID}:budget/{budget}"}
 
 
+def _region_switch_plan(name: str, inputs: dict, region: str | None) -> tuple[str, dict]:
+    """ARC Region switch plans are global: `arn:aws:arc-region-switch::<account>:plan/<name>:<6 chars>`
+    (PlanArn pattern in botocore's arc-region-switch model)."""
+    plan = _autoname(name, inputs, "name")
+    arn = f"arn:aws:arc-region-switch::{ACCOUNT_ID}:plan/{plan}:{_hex(name, 6)}"
+    return arn, {"name": plan, "arn": arn, "owner": ACCOUNT_ID}
+
+
+def _resiliency_policy(name: str, inputs: dict, region: str | None) -> tuple[str, dict]:
+    policy_id = _uuid(name)
+    return policy_id, {"arn": _arn("resiliencehub", region, f"resiliency-policy/{policy_id}"),
+                       "name": _autoname(name, inputs, "name")}
+
+
+def _composite_alarm(name: str, inputs: dict, region: str | None) -> tuple[str, dict]:
+    alarm = _autoname(name, inputs, "alarmName")
+    return alarm, {"alarmName": alarm, "arn": _arn("cloudwatch", region, f"alarm:{alarm}")}
+
+
 # Type token -> outputs builder. Anything not listed gets `_default_outputs` (id + ARN by name).
 _BUILDERS: dict[str, Callable[[str, dict, str | None], tuple[str, dict]]] = {
     "aws:rds/instance:Instance": _rds_instance,
@@ -394,6 +413,10 @@ _BUILDERS: dict[str, Callable[[str, dict, str | None], tuple[str, dict]]] = {
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": _named_arn("backup", "restore-testing-plan:"),
     "aws:sns/topic:Topic": _named_arn("sns", ""),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _named_arn("cloudwatch", "alarm:"),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": _composite_alarm,
+    "aws:arcregionswitch/plan:Plan": _region_switch_plan,
+    "aws:resiliencehub/resiliencyPolicy:ResiliencyPolicy": _resiliency_policy,
+    "aws:resourcegroups/group:Group": _named_arn("resource-groups", "group/"),
     "aws:cloudwatch/eventRule:EventRule": _named_arn("events", "rule/"),
     "aws:rds/subnetGroup:SubnetGroup": _named_arn("rds", "subgrp:"),
     "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": _generated_id(

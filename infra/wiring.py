@@ -11,22 +11,25 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import naming
-from infra.components.backup import BackupArgs, BackupRuleSpec, BackupTierSpec
+from infra.components.backup import Backup, BackupArgs, BackupRuleSpec, BackupTierSpec
 from infra.components.cost import BudgetThreshold, CostArgs
 from infra.components.dynamodb import GlobalTable, GlobalTableArgs
 from infra.components.ebs import ComputeTier, ComputeTierArgs, SnapshotScheduleSpec
 from infra.components.efs import FileStore, FileStoreArgs
-from infra.components.failover import DnsFailoverArgs, PrivateRecord
+from infra.components.failover import DnsFailover, DnsFailoverArgs, PrivateRecord
 from infra.components.gameday import ALL_EXPERIMENTS, NETWORK_DISRUPT, GameDayArgs
-from infra.components.monitoring import (BackupCopyAgeWatch, DynamoReplicationWatch, EfsReplicationWatch,
+from infra.components.monitoring import (BackupCopyAgeWatch, DynamoReplicationWatch, EfsReplicationWatch, Monitoring,
                                          MonitoringArgs, RdsReplicaWatch, S3ReplicationWatch)
 from infra.components.rds import RelationalStore, RelationalStoreArgs
+from infra.components.recovery_plan import (PrivateRecordRepoint, RegionSwitchPlanArgs, ReplicaPromotion, TrafficShift,
+                                           Uncovered)
+from infra.components.resilience import DISRUPTIONS, ResilienceArgs, StrategyTargets
 from infra.components.s3 import REPLICATION_RULE_ID, ReplicatedBucket, ReplicatedBucketArgs
-from infra.config import BackupTier, StackConfig, WorkloadConfig
+from infra.config import RESILIENCE_APP_TAG, BackupTier, StackConfig, WorkloadConfig
 from infra.inventory import DeclaredWorkload, Store, experiments_for
 from infra.providers import RegionalProviders
 from infra.envelope.worst_case import REGION_OUTAGE
-from infra.strategies import Kind, dr_instance_count
+from infra.strategies import Kind, Routing, dr_instance_count
 
 # AWS Backup's name for each kind (restore testing selects by it).
 BACKUP_TYPES: dict[Kind, str] = {Kind.RDS: "RDS", Kind.DYNAMODB: "DynamoDB", Kind.S3: "S3", Kind.EFS: "EFS",
@@ -229,3 +232,89 @@ def game_day_args(
         s3_bucket_names=[s.source.bucket.bucket for s in stores
                          if isinstance(s, ReplicatedBucket) and s.replica is not None],
         hosted_zone_id=hosted_zone_id, private_zone_id=private_zone_id)
+
+
+# ----- recovery AWS runs: the Region switch plan and the Resilience Hub policies ----------------------
+
+# Why a workload's data needs no step of its own in the plan (AWS user guide, Region switch execution
+# blocks: there is no DynamoDB or S3 block; a backup-restore recovery is an AWS Backup restore job).
+NO_STEP_REASONS: dict[Kind, str] = {
+    Kind.DYNAMODB: "global table: already writable in both regions",
+    Kind.S3: "replica bucket: the application switches buckets",
+    Kind.EFS: "EFS replica: read-only until its replication is deleted, which no execution block does",
+}
+
+
+def _no_step_reason(w: WorkloadConfig, store: object) -> str | None:
+    if w.strategy.name == "backup-restore":
+        return "backup-restore: recovered by restoring AWS Backup copies in the DR region"
+    if isinstance(store, ComputeTier):
+        # EC2AutoScaling sizes the activated region's group from the other region's group (its `asgs`
+        # takes exactly two, one per Region: botocore arc-region-switch model); the primary compute
+        # runs as plain instances, so there is nothing to size the DR group from.
+        return ("EC2AutoScaling needs an Auto Scaling group in each region; the primary compute runs as "
+                "instances, so the DR group is scaled by hand")
+    return NO_STEP_REASONS.get(w.kind)
+
+
+def recovery_plan_args(
+    config: StackConfig,
+    providers: RegionalProviders,
+    workloads: list[DeclaredWorkload],
+    *,
+    dns: DnsFailover,
+    monitoring: Monitoring,
+    backup: Backup,
+) -> RegionSwitchPlanArgs:
+    """The plan's steps from what was declared: replicas to promote, private records to repoint after
+    them, and the application's record (its health check per region) to move traffic last."""
+    primary, dr = config.primary_region, config.dr_region
+    promotions, repoints, uncovered = [], [], []
+    for w in workloads:
+        store, rto = w.store, w.config.targets.rto_seconds
+        if isinstance(store, RelationalStore) and store.replica is not None:
+            promotions.append(ReplicaPromotion(w.config.name, {primary: store.primary.arn, dr: store.replica.arn}, rto))
+            record = dns.private_records.get(w.config.name)
+            if record is not None and dns.private_zone is not None:
+                repoints.append(PrivateRecordRepoint(
+                    w.config.name, zone_id=dns.private_zone.zone_id, record_name=w.config.failover.record_name,
+                    record_type=record.type, ttl_seconds=config.failover.ttl_seconds,
+                    values={primary: store.primary.address, dr: store.replica.address}, rto_seconds=rto))
+        if (reason := _no_step_reason(w.config, store)) is not None:
+            uncovered.append(Uncovered(w.config.name, reason))
+    traffic = None
+    # Failover routing only: latency/weighted records (all active-active) already answer both regions.
+    if dns.routing is Routing.FAILOVER and set(dns.records) == set(config.regions):
+        behind = [w for w in workloads if w.config.strategy.routing is not None]
+        traffic = TrafficShift(
+            tuple(w.config.name for w in behind), hosted_zone_id=dns.zone.zone_id,
+            record_name=config.failover.record_name,
+            record_set_identifiers={r: dns.records[r].set_identifier for r in config.regions},
+            health_check_ids={r: dns.health_checks[r].id for r in config.regions},
+            rto_seconds=min(w.config.targets.rto_seconds for w in behind))
+    plan = config.recovery_plan
+    return RegionSwitchPlanArgs(
+        plan_name=f"securecart-{config.environment}", primary_region=primary, dr_region=dr,
+        providers=providers.by_region,
+        alarm_arns={f"guardrail-{region}": alarm.arn for region, alarm in monitoring.guardrail_alarms.items()},
+        report_bucket=backup.report_bucket.bucket.bucket, report_bucket_arn=backup.report_bucket.bucket.arn,
+        promotions=promotions, repoints=repoints, traffic=traffic, uncovered=uncovered,
+        manual_approval=plan.manual_approval, approval_timeout_minutes=plan.approval_timeout_minutes)
+
+
+def resilience_args(config: StackConfig, providers: RegionalProviders) -> ResilienceArgs:
+    """One policy per strategy in use, each disruption type at the tightest targets of its workloads."""
+    by_strategy: dict[str, list[WorkloadConfig]] = {}
+    for w in config.workloads.values():
+        by_strategy.setdefault(w.strategy.name, []).append(w)
+    strategies = []
+    for name, members in by_strategy.items():
+        rto = min(w.targets.rto_seconds for w in members)
+        rpo = min(w.targets.rpo_seconds for w in members)
+        strategies.append(StrategyTargets(
+            strategy=name, workloads=tuple(w.name for w in members),
+            rto_seconds={d: rto for d in DISRUPTIONS}, rpo_seconds={d: rpo for d in DISRUPTIONS}))
+    return ResilienceArgs(
+        name_prefix=f"securecart-{config.environment}", primary_region=config.primary_region,
+        dr_region=config.dr_region, providers=providers.by_region, strategies=strategies,
+        app_tag_key=RESILIENCE_APP_TAG, app_tag_value=config.tags[RESILIENCE_APP_TAG])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 from chaos.journal import Journal
-from chaos.runbooks.context import RunbookContext
+from chaos.runbooks.context import RunbookContext, Shared
 from chaos.scenarios.base import Scenario
 from chaos.engine.method import FaultTimes
 from chaos.engine.setup import EngineSettings, WorkloadRun
@@ -43,12 +43,13 @@ def recover_all(*, scenario: Scenario, runs: list[WorkloadRun], target: Target,
                 inventory: Inventory, journal: Journal, run_id: str, fault_times: FaultTimes,
                 settings: EngineSettings, stop: threading.Event) -> None:
     threads = []
+    shared = Shared()  # e.g. the one Region switch plan execution every workload's runbook joins
     for run in runs:
         ctx = RunbookContext(target=target, inventory=inventory, workload_name=run.name,
                              workload=run.workload, routing=run.routing, canary=run.canary,
                              journal=journal, scenario=scenario.name, run_id=run_id,
                              fault_time=fault_times.of(run.name), budget_seconds=settings.budget_seconds,
-                             stop=stop)
+                             stop=stop, shared=shared)
         # The probe and the runbook each get their own writer/clients: no sharing across threads.
         threads.append(threading.Thread(target=_runbook, args=(scenario, ctx, run),
                                         name=f"runbook-{run.name}", daemon=True))

@@ -24,6 +24,7 @@ from chaos.lab.events import EventLog
 from chaos.lab.faults import FaultStore, OutageScopes, RequestContext
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
+from chaos.lab.region_switch import RegionSwitch
 from chaos.lab.replication import ReplicationEngine
 from chaos.lab.route53 import Route53Answers
 
@@ -47,10 +48,12 @@ class Lab:
         self.pitr = PointInTimeLogs()
         self.health = HealthMonitor(on_event=self.events.record)
         self.route53 = Route53Answers(self.health)
+        keys = (self.credentials.aws_access_key_id, self.credentials.aws_secret_access_key)
+        self.region_switch = RegionSwitch(endpoint=lambda: self.endpoint, time_factor=self._time_factor,
+                                          on_event=self.events.record, resolve=self.route53.resolve, keys=keys)
         self._data_plane: Any = None
         self._data_plane_error: str | None = None
         self._scopes = OutageScopes()
-        keys = (self.credentials.aws_access_key_id, self.credentials.aws_secret_access_key)
         self.backup = BackupLab(self.workdir, client=lambda service, region: lab_client(self.endpoint, keys, service, region),
                                 data_plane=lambda: self._data_plane, bucket_regions=self.context.bucket_regions,
                                 faults=self.faults, scopes=lambda: self._scopes, on_event=self.events.record,
@@ -83,6 +86,9 @@ class Lab:
         """The data plane if a deploy started it (never starts one)."""
         return self._data_plane
 
+    def _time_factor(self) -> float:
+        return self._last_deploy[1].time_factor if self._last_deploy is not None else self.default_time_factor
+
     @property
     def regions(self) -> list[str]:
         if self._last_deploy is None:
@@ -103,6 +109,7 @@ class Lab:
                              keys=(self.credentials.aws_access_key_id, self.credentials.aws_secret_access_key),
                              replication=self.replication, pitr=self.pitr,
                              health=self.health, route53=self.route53, context=self.context,
+                             region_switch=self.region_switch,
                              data_plane=self.data_plane,
                              running_data_plane=lambda: self._data_plane)
             self.backup.clock.set_factor(settings.time_factor)  # vault-lock grace periods set during deploy use it
@@ -130,6 +137,7 @@ class Lab:
         """Forget every fault, emulation and resource (PostgreSQL included); keep endpoints and ports."""
         gc.unfreeze()  # the deployment being torn down becomes collectable again (see below)
         self.faults.clear()
+        self.region_switch.clear()  # before the data plane resets: a running execution stops first
         self.replication.clear()
         self.pitr.clear()
         self.health.clear()

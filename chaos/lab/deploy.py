@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 from chaos.errors import ChaosError
 from chaos.lab.health import HealthMonitor
 from chaos.lab.pitr import PointInTimeLogs
+from chaos.lab.region_switch import RegionSwitch, all_steps
 from chaos.lab.replication import DEFAULT_LAG_SECONDS, LAG_SOURCES, ReplicationEngine
 from chaos.lab.route53 import Route53Answers
 from chaos.lab.faults import RequestContext
@@ -35,7 +36,7 @@ from chaos.lab.faults import RequestContext
 LAB_USER_AGENT = "securecart-lab-internal"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
                       "chaos_enabled", "tags", "hosted_zone", "private_zone", "application", "backup", "fis",
-                      "workloads", "monitoring"}
+                      "workloads", "monitoring", "recovery_plan", "resiliency_policies"}
 
 EMULATIONS = [
     "Fault gateway: LocalStack Chaos API rules (service, region, operation, probability, error) plus "
@@ -53,6 +54,10 @@ EMULATIONS = [
     "from that evaluation.",
     "RDS: moto holds the metadata; real PostgreSQL processes (Multi-AZ sync standby, cross-region "
     "async replica, WAL archive) serve the data; DescribeDBInstances points at them.",
+    "ARC Region switch: the inventory's plan answers StartPlanExecution, GetPlanExecution, "
+    "ListPlanExecutionEvents, ApprovePlanExecutionStep and CancelPlanExecution; each execution block "
+    "runs the lab's own action through the lab's endpoint (RDS promotion of the real PostgreSQL "
+    "replica, Auto Scaling capacity, Route 53 answers, approval) within its timeout x time_factor.",
 ]
 
 
@@ -189,6 +194,7 @@ class LabParts:
     health: HealthMonitor
     route53: Route53Answers
     context: RequestContext
+    region_switch: RegionSwitch
     data_plane: Callable[[], Any | None]  # starts it on first call; None when PostgreSQL is unavailable
     running_data_plane: Callable[[], Any | None]  # never starts it
 
@@ -232,6 +238,12 @@ class Deployer:
                 self.summary.not_emulated(name, f"fis:{action} ({template})",
                                           "FIS experiments do not run in the lab; the harness injects "
                                           "the same fault through the Chaos API")
+        if inv.get("recovery_plan"):
+            self._deploy_recovery_plan(inv["recovery_plan"], workloads)
+        for strategy, policy in (inv.get("resiliency_policies") or {}).items():
+            self.summary.not_emulated(None, f"resiliency-policy:{policy.get('name', strategy)}",
+                                      "Resilience Hub assessments do not run in the lab; the game day judges "
+                                      "the same targets by measuring them")
         if inv.get("fis"):
             self.summary.not_emulated(None, "fis", "FIS experiment templates are declared for AWS; the "
                                       "lab's faults come from its Chaos API")
@@ -520,6 +532,52 @@ class Deployer:
         route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
         self._created(name, "route53-records", failover["record_name"], "global", zone_id)
 
+    def _deploy_recovery_plan(self, plan: dict[str, Any], workloads: dict[str, Any]) -> None:
+        """Hand the plan to the lab's Region switch, its Route 53 steps and repoint functions pointed at
+        the lab's own zone and health-check ids (deployed before the plan)."""
+        _require(plan, "arn", str, "recovery_plan")
+        _require(plan, "workflows", list, "recovery_plan")
+        records = {record.get("set_identifier"): record
+                   for record in ((self.inventory.get("application") or {}).get("records") or [])}
+        zone_id = (self.inventory.get("hosted_zone") or {}).get("id")
+        private_zone_id = (self.inventory.get("private_zone") or {}).get("id")
+        for workflow in plan["workflows"]:
+            dropped: list[str] = []
+            workflow["steps"] = _steps_for(workflow.get("steps") or [], set(workloads), dropped)
+            if dropped:
+                self.summary.not_emulated(None, f"region-switch-steps:{', '.join(dropped)}",
+                                          "these plan steps act only on workloads this inventory does not "
+                                          "carry (a trimmed inventory); the lab's plan runs without them")
+            for step in all_steps(workflow.get("steps") or []):
+                for resource in step.get("resources") or []:
+                    if resource.get("kind") == "lambda-function":
+                        env = resource.get("environment") or {}
+                        if private_zone_id is None or not env.get("ZONE_ID"):
+                            raise DeployError(f"inventory.recovery_plan: step {step.get('name')} repoints a private "
+                                              "record but the inventory declares no private_zone; re-export it")
+                        env["ZONE_ID"] = private_zone_id
+                        continue
+                    if resource.get("kind") != "route53-record":
+                        continue
+                    record = records.get(resource.get("set_identifier"))
+                    if record is None:
+                        raise DeployError(f"inventory.recovery_plan: step {step.get('name')} names record set "
+                                          f"{resource.get('set_identifier')!r} that application.records lacks")
+                    resource["health_check_id"] = record.get("health_check_id")
+                    resource["hosted_zone_id"] = zone_id
+        self.parts.region_switch.register(plan)
+        self._created(None, "region-switch-plan", str(plan.get("name")), "global", str(plan["arn"]))
+        self.summary.not_emulated(None, f"region-switch-alarms:{plan.get('name')}",
+                                  "the plan's application-health alarms are not evaluated (CloudWatch alarms "
+                                  "hold no metrics in the lab)")
+        if plan.get("report_bucket"):
+            self.summary.not_emulated(None, f"region-switch-reports:{plan['report_bucket']}",
+                                      "Region switch execution reports are not written; the game day's own "
+                                      "report shows RTO by plan step")
+        self.summary.not_emulated(None, f"region-switch-health-checks:{plan.get('name')}",
+                                  "Route53HealthCheck steps wait for the stack's own health checks; Region "
+                                  "switch's managed health checks (flipped by the plan on AWS) do not exist here")
+
     # --- helpers ---------------------------------------------------------------------------------------
 
     def _client(self, service: str, region: str) -> Any:
@@ -542,6 +600,23 @@ def _lab_client(endpoint: str, keys: tuple[str, str], service: str, region: str)
     session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region)
     return session.client(service, endpoint_url=endpoint, config=Config(
         user_agent_extra=LAB_USER_AGENT, retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def _steps_for(steps: list[dict[str, Any]], present: set[str], dropped: list[str]) -> list[dict[str, Any]]:
+    """The steps that act on a deployed workload (or on none, like an approval); Parallel blocks
+    keep their remaining steps. The names of the others go to `dropped`."""
+    kept = []
+    for step in steps:
+        if step.get("steps"):
+            step["steps"] = _steps_for(step["steps"], present, dropped)
+            if step["steps"]:
+                kept.append(step)
+            continue
+        if step.get("workloads") and not set(step["workloads"]) & present:
+            dropped.append(str(step.get("name")))
+            continue
+        kept.append(step)
+    return kept
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:

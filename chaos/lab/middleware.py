@@ -25,6 +25,7 @@ from chaos.lab.core import Lab
 from chaos.lab.deploy import LAB_USER_AGENT
 from chaos.lab.faults import error_response
 from chaos.lab.pitr import RestoreRefused
+from chaos.lab.region_switch import RegionSwitchRefused
 from chaos.lab.route53 import Route53Refused
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 40
 _TOKEN_PATHS = ("/_lab/", "/_localstack/", "/moto-api")
 _PUBLIC_PATHS = frozenset({"/_localstack/health"})  # LocalStack's liveness probe: no state in it
 _DRAIN_LIMIT_BYTES = 1024 * 1024
+REGION_SWITCH_OPERATIONS = ("StartPlanExecution", "GetPlanExecution", "ListPlanExecutionEvents",
+                            "ApprovePlanExecutionStep", "CancelPlanExecution", "GetPlan")
 _S3_REPLICATED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload",
                                        "DeleteObject", "DeleteObjects"})
 
@@ -52,6 +55,7 @@ class LabMiddleware:
             ("dynamodb", "UpdateContinuousBackups"): self._update_continuous_backups,
             **{("s3", op): self._s3_write for op in _S3_REPLICATED_OPERATIONS},
             **{("rds", op): self._rds_call for op in rds.ENDPOINT_OPERATIONS},
+            **{("arc-region-switch", op): self._region_switch for op in REGION_SWITCH_OPERATIONS},
             # The backup lab (chaos/lab/backup): RDS snapshots with data, archived S3 objects.
             **{("rds", op): self._rds_snapshot_call for op in rds_snapshots.OPERATIONS},
             **{("s3", op): self._s3_archive_call for op in ("GetObject", "HeadObject", "RestoreObject")},
@@ -194,10 +198,22 @@ class LabMiddleware:
                 self.lab.replication.record_object_change(bucket, fields["Key"],
                                                           fields["DeleteMarkerVersionId"], None)
 
+    # --- ARC Region switch (chaos/lab/region_switch.py) ---------------------------------------------------------
+
+    def _region_switch(self, request: AwsRequest) -> Reply:
+        try:
+            answer = self.lab.region_switch.call(request.operation, request.json_body)
+        except RegionSwitchRefused as refused:
+            return error_response(request, refused.status, refused.code, refused.message)
+        body = json.dumps(answer).encode()
+        return 200, [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body)))], body
+
     # --- RDS ---------------------------------------------------------------------------------------------------
 
     def _rds_call(self, request: AwsRequest) -> Reply:
         status, headers, reply = self._moto(request)
+        if status == 200 and request.operation == "PromoteReadReplica":
+            rds.forget_replica_source(request)
         data_plane = self.lab.running_data_plane
         if status != 200 or data_plane is None:
             return status, headers, reply

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 from typing import Protocol
 
+from chaos.lab import motostate
 from chaos.lab.awsrequest import AwsRequest
 
 DATA_PLANE_OPERATIONS = frozenset({"RebootDBInstance", "PromoteReadReplica",
@@ -36,6 +37,14 @@ class DataPlane(Protocol):
     def on_stop(self, identifier: str) -> None: ...
     def on_start(self, identifier: str) -> None: ...
     def on_delete(self, identifier: str) -> None: ...
+
+
+def forget_replica_source(request: AwsRequest) -> None:
+    """A promoted instance is a standalone writer: AWS stops reporting ReadReplicaSourceDBInstanceIdentifier
+    (moto keeps it), which is what a Region switch RdsPromoteReadReplica step waits for."""
+    instance = motostate.rds_instance(request.region, request.param("DBInstanceIdentifier") or "")
+    if instance is not None and not instance.is_replica:
+        instance.source_db_instance_identifier = None
 
 
 def act_on_data_plane(request: AwsRequest, data_plane: DataPlane) -> None:

@@ -84,7 +84,7 @@ class Route53Answers:
         if not candidates:
             return [], "NXDOMAIN"
         chosen = self._choose(candidates)
-        return _values(chosen), "NOERROR"
+        return answer_values(chosen), "NOERROR"
 
     def _choose(self, records: list[Any]) -> Any:
         if len(records) == 1 or not records[0].set_identifier:
@@ -108,7 +108,8 @@ class Route53Answers:
         return record.region or self.record_regions.get(record.set_identifier)
 
 
-def _values(record: Any) -> list[str]:
+def answer_values(record: Any) -> list[str]:
+    """What a record set answers: its alias target's name, or its values."""
     if record.alias_target:
         return [record.alias_target.get("DNSName", "")]
     return [value if isinstance(value, str) else value.get("Value", "") for value in record.records]

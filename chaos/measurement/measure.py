@@ -9,6 +9,8 @@ from chaos.journal import (
     DETECTED,
     FAILOVER_DONE,
     NOTE,
+    PLAN_STARTED,
+    PLAN_STEP,
     PROBE,
     RUNBOOK_STARTED,
     SKIPPED,
@@ -18,7 +20,7 @@ from chaos.journal import (
     WorkloadTarget,
 )
 from chaos.measurement.resolution import measure_resolution
-from chaos.measurement.results import Marks, ScenarioResult
+from chaos.measurement.results import Marks, PlanStep, ScenarioResult
 from chaos.measurement.rpo import measure_rpo
 from chaos.measurement.rto import measure_rto
 from chaos.measurement.selection import Timeline, split_timelines
@@ -69,6 +71,13 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
     audits = timeline.of(AUDIT)
     rpo = measure_rpo(fault_time, acks=acks, audit=audits[-1] if audits else None)
     reasons = judge(target, rto, rpo)
+    plan_steps = plan_steps_of(timeline)
+    failed = [step for step in plan_steps if step.status == "failed"]
+    # A Parallel block fails with the step inside it: name the step that failed, not its container.
+    reasons += [f"Region switch plan step {step.name} ({step.block_type}) failed"
+                + (f": {step.error}" if step.error else "")
+                for step in ([s for s in failed if s.block_type != "Parallel"] or failed)]
+    plans = timeline.of(PLAN_STARTED)
 
     if rpo.everything_lost:
         notes.append("every acknowledged pre-fault write was lost: RPO counted from the first acknowledgement")
@@ -109,7 +118,19 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
         ),
         reasons=reasons,
         notes=notes,
+        plan_steps=plan_steps,
+        plan_rto_objective_seconds=plans[0].data.get("rto_objective_seconds") if plans else None,
     )
+
+
+def plan_steps_of(timeline: Timeline) -> list[PlanStep]:
+    """The plan's blocks as the runbook journaled them, in the order they ended."""
+    return [
+        PlanStep(name=str(e.data.get("name")), block_type=str(e.data.get("block_type")),
+                 started_at=e.data.get("started_at"), ended_at=e.data.get("ended_at"),
+                 status=str(e.data.get("status") or "completed"), error=e.data.get("error"))
+        for e in timeline.of(PLAN_STEP)
+    ]
 
 
 def _target_of(timeline: Timeline, targets: Mapping[str, WorkloadTarget]) -> WorkloadTarget:

@@ -23,6 +23,24 @@ class Marks:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    """One execution block of the Region switch plan that recovered the workload (absolute times)."""
+
+    name: str
+    block_type: str
+    started_at: float | None
+    ended_at: float | None
+    status: str = "completed"
+    error: str | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+
+@dataclass(frozen=True)
 class ScenarioResult:
     """Measured vs target for one (scenario, workload); `skipped` when it did not apply.
 
@@ -53,6 +71,10 @@ class ScenarioResult:
     marks: Marks = field(default_factory=Marks)
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    plan_steps: list[PlanStep] = field(default_factory=list)
+    """The Region switch plan's blocks, in the order they ended; empty when no plan recovered it."""
+    plan_rto_objective_seconds: float | None = None
+    """The plan's own `recovery_time_objective_minutes`, in seconds, when a plan recovered it."""
     skipped: bool = False
     skip_reason: str | None = None
 

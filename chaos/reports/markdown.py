@@ -16,6 +16,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
     measured = [r for r in results if not r.skipped]
     skipped = [r for r in results if r.skipped]
     summary = summarize(results)
+    planned = any(r.plan_rto_objective_seconds is not None for r in measured)
     lines = [
         f"## SecureCart DR game day: {_VERDICT_ICON[summary.verdict]} {summary.verdict}",
         "",
@@ -27,7 +28,8 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
         "### Measured vs target",
         "",
         _table(
-            ["Scenario", "Workload", "Strategy", "RTO", "RTO target", "RPO", "RPO target", "Lost / acked", "Verdict"],
+            ["Scenario", "Workload", "Strategy", "RTO", "RTO target", *(["Plan RTO objective"] if planned else []),
+             "RPO", "RPO target", "Lost / acked", "Verdict"],
             [
                 [
                     r.scenario,
@@ -35,6 +37,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
                     r.strategy,
                     fmt.rto(r),
                     fmt.target(r.rto_target_seconds),
+                    *([fmt.seconds(r.plan_rto_objective_seconds)] if planned else []),
                     fmt.rpo(r),
                     fmt.target(r.rpo_target_seconds),
                     fmt.lost_of_acked(r),
@@ -74,6 +77,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
                 for r in measured
             ],
         ),
+        *_plan_step_tables(measured),
         "",
         "### Measurement resolution",
         "",
@@ -128,6 +132,32 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
     else:
         lines.append("Nothing: every declared resource was created on the target.")
     return "\n".join(lines) + "\n"
+
+
+def _plan_step_tables(measured: list[ScenarioResult]) -> list[str]:
+    """RTO by plan step: one table per scenario recovered by the stack's Region switch plan (the
+    execution is shared by the scenario's workloads, so its steps are the same for each)."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for r in measured:
+        if not r.plan_steps or r.scenario in seen:
+            continue
+        seen.add(r.scenario)
+        fault = r.fault_window.fault_time
+
+        def since_fault(t: float | None) -> str:
+            return fmt.seconds(None if t is None or fault is None else t - fault)
+
+        steps = sorted(r.plan_steps, key=lambda s: (s.started_at is None, s.started_at or 0.0))
+        lines += ["", f"### RTO by plan step: `{r.scenario}`", "",
+                  f"The stack's ARC Region switch plan (RTO objective {fmt.seconds(r.plan_rto_objective_seconds)}) "
+                  "recovered this scenario; times count from the fault. A ManualApproval step's duration is "
+                  "the approval time.", "",
+                  _table(["Step", "Block", "Started", "Ended", "Duration", "Status"],
+                         [[s.name, s.block_type, since_fault(s.started_at), since_fault(s.ended_at),
+                           fmt.seconds(s.seconds), s.status + (f" ({s.error})" if s.error else "")]
+                          for s in steps])]
+    return lines
 
 
 def write_markdown(path: str | Path, run: RunRecord, results: list[ScenarioResult]) -> Path:

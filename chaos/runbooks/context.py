@@ -22,6 +22,21 @@ class RunbookError(RuntimeError):
 
 
 @dataclass
+class Shared:
+    """What the workload runbooks of one scenario share, e.g. the one Region switch plan execution
+    that recovers them all: `get` builds an item once, whichever runbook thread asks first."""
+
+    _items: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: str, make: Any) -> Any:
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = make()
+            return self._items[key]
+
+
+@dataclass
 class RunbookContext:
     target: Target
     inventory: Inventory
@@ -37,6 +52,7 @@ class RunbookContext:
     poll_seconds: float = 0.1
     stop: threading.Event = field(default_factory=threading.Event)  # Ctrl-C / scenario abort
     last_observed_at: float | None = None  # start of the check that ended the last wait_until
+    shared: Shared = field(default_factory=Shared)  # one per scenario run, across its workloads
 
     @property
     def short_run(self) -> str:

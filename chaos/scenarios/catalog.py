@@ -2,7 +2,7 @@
 
 | scenario             | applies to                                   | fault                           | runbook |
 |----------------------|----------------------------------------------|---------------------------------|---------|
-| region-outage        | workloads with a live DR-region replica      | primary region down             | regional failover |
+| region-outage        | workloads with a live DR-region replica      | primary region down             | the stack's Region switch plan, else regional failover |
 | az-outage            | rds Multi-AZ                                 | the primary's AZ down           | await automatic Multi-AZ failover |
 | instance-failure     | rds Multi-AZ                                 | the primary instance crashes    | reboot with failover |
 | replication-pause    | workloads with a live DR-region replica      | replication paused, then region down | regional failover |

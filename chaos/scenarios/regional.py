@@ -7,7 +7,7 @@ from typing import Callable
 from chaos.faults.base import Fault
 from chaos.faults.outages import RegionOutage
 from chaos.faults.replication import ReplicationPause
-from chaos.runbooks import detection, regional
+from chaos.runbooks import detection, region_switch, regional
 from chaos.runbooks.context import RunbookContext
 from chaos.scenarios.base import FaultInputs, FaultPlan, Scenario
 from chaos.stores.base import RecordStream
@@ -31,7 +31,11 @@ class RegionOutageScenario(Scenario):
         return detection.by_health_check(ctx)
 
     def recover(self, ctx: RunbookContext, stream: RecordStream) -> None:
-        regional.fail_over_to_dr(ctx)
+        # The stack's own ARC Region switch plan where it declares one: what AWS would run.
+        if region_switch.declared(ctx.inventory):
+            region_switch.fail_over_by_plan(ctx)
+        else:
+            regional.fail_over_to_dr(ctx)
 
 
 class ReplicationPauseScenario(RegionOutageScenario):

@@ -181,6 +181,11 @@ class Stores(abc.ABC):
         """Make the DR copy `dr` take writes (promote it, break replication...); the runbook then
         switches the application to it. Default: a replica that already takes writes."""
 
+    def taken_over(self, target: "Target", dr: StoreRef) -> bool:
+        """The DR copy takes writes now that something else made it take over (the stack's
+        Region switch plan). Default: a replica that already takes writes."""
+        return True
+
     # -- failover inside a region ------------------------------------------------------------
     def why_no_multi_az_failover(self) -> str | None:
         """None when the primary has a standby in another AZ to fail over to."""

@@ -122,6 +122,10 @@ class RdsStores(Stores):
         instance = client.describe_db_instances(DBInstanceIdentifier=store.name)["DBInstances"][0]
         return instance.get("DBInstanceStatus") == "available" and self.writable(target, store)
 
+    def taken_over(self, target: "Target", dr: StoreRef) -> bool:
+        """Promoted by the Region switch plan's RdsPromoteReadReplica step: available and writable."""
+        return self.available_and_writable(target, dr)
+
     # -- canary ------------------------------------------------------------------------------
     def prepare(self, target: "Target") -> None:
         """Create the canary table on the primary before the run (replicas receive it by WAL)."""

@@ -152,6 +152,33 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    """One step of the Region switch plan (docs/inventory.md, `recovery_plan`)."""
+
+    name: str
+    block_type: str
+    workloads: tuple[str, ...]
+    steps: tuple["PlanStep", ...] = ()
+
+    def walk(self) -> list["PlanStep"]:
+        """This step, then every step inside it (a Parallel block's)."""
+        return [self, *(s for child in self.steps for s in child.walk())]
+
+
+@dataclass(frozen=True)
+class RecoveryPlan:
+    """The stack's ARC Region switch plan: its workflows by the region they activate."""
+
+    name: str
+    arn: str
+    rto_objective_seconds: float | None
+    activations: dict[str, tuple[PlanStep, ...]]  # target region -> steps
+
+    def steps_activating(self, region: str) -> list[PlanStep]:
+        return [s for step in self.activations.get(region, ()) for s in step.walk()]
+
+
+@dataclass(frozen=True)
 class Inventory:
     primary_region: str
     dr_region: str
@@ -159,6 +186,7 @@ class Inventory:
     workloads: dict[str, Workload]
     vaults: dict[str, BackupVault]     # by region
     raw: dict[str, Any]                # the JSON as exported (the lab deploys it; digests hash it)
+    recovery_plan: RecoveryPlan | None = None
 
 
 def _failover(raw: Any, where: str) -> Failover | None:
@@ -209,6 +237,28 @@ def parse_workload(name: str, raw: Any, *, where: str | None = None,
                     fis_templates=dict(raw.get("fis_templates") or {}))
 
 
+def _plan_step(raw: Any, where: str) -> PlanStep:
+    return PlanStep(name=field(raw, "name", where), block_type=field(raw, "block_type", where),
+                    workloads=tuple(str(w) for w in raw.get("workloads") or ()),
+                    steps=tuple(_plan_step(s, f"{where}.steps[{i}]") for i, s in enumerate(blocks(raw, "steps", where))))
+
+
+def parse_recovery_plan(raw: Any) -> RecoveryPlan | None:
+    if not raw:
+        return None
+    where = "inventory.recovery_plan"
+    minutes = raw.get("rto_objective_minutes")
+    activations = {}
+    for i, workflow in enumerate(blocks(raw, "workflows", where)):
+        if workflow.get("target_action") == "activate":
+            activations[field(workflow, "target_region", f"{where}.workflows[{i}]")] = tuple(
+                _plan_step(s, f"{where}.workflows[{i}].steps[{j}]")
+                for j, s in enumerate(blocks(workflow, "steps", f"{where}.workflows[{i}]")))
+    return RecoveryPlan(name=field(raw, "name", where), arn=field(raw, "arn", where),
+                        rto_objective_seconds=None if minutes is None else float(minutes) * 60.0,
+                        activations=activations)
+
+
 def parse_inventory(raw: Any, source: str = "the inventory") -> Inventory:
     """Parse an inventory (already schema-checked, or from the offline program) into typed views;
     ChaosError naming the first bad field."""
@@ -228,7 +278,7 @@ def parse_inventory(raw: Any, source: str = "the inventory") -> Inventory:
                          hosted_zone_id=zone.rsplit("/", 1)[-1] if zone else None,
                          workloads={n: parse_workload(n, w, application=application)
                                     for n, w in workloads.items()},
-                         vaults=vaults, raw=raw)
+                         vaults=vaults, raw=raw, recovery_plan=parse_recovery_plan(raw.get("recovery_plan")))
     except InventoryError as err:
         raise ChaosError(f"{err} (in {source}); re-export it with "
                          "`pulumi stack output inventory --json` (docs/inventory.md)") from None

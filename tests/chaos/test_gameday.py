@@ -41,15 +41,28 @@ def test_prod_game_day_passes_on_the_lab(tmp_path):
     assert "no canary" in skipped[("region-outage", "app-logs")]
     assert "no canary" in skipped[("instance-failure", "compute")]
     assert "AWS Backup" in skipped[("region-outage", "logs")]
+    # The region outage is recovered by executing the stack's ARC Region switch plan (approved by the
+    # game day), and the report breaks the RTO down by plan step.
+    for workload in ("catalog", "sessions", "product-images", "orders"):
+        entry = results[("region-outage", workload)]
+        blocks = [step["block_type"] for step in entry["plan_steps"]]
+        assert {"ManualApproval", "RdsPromoteReadReplica", "CustomActionLambda",
+                "Route53HealthCheck"} <= set(blocks), entry["plan_steps"]
+        # The tightest RTO behind the application record (180 s in prod), in whole minutes.
+        assert entry["plan_rto_objective_seconds"] == 180.0
+    assert "### RTO by plan step: `region-outage`" in (tmp_path / "report.md").read_text()
     for name in ("run.json", "journal.jsonl", "report.md", "junit.xml",
                  "timeline-region-outage.png"):
         assert (tmp_path / name).stat().st_size > 0, name
-    # RDS: the writer's private record moves only after the replica is promoted (issue 8).
-    orders = [line for line in (tmp_path / "journal.jsonl").read_text().splitlines()
-              if '"orders"' in line and '"region-outage"' in line]
-    promoted = next(i for i, line in enumerate(orders) if "promoted read replica" in line)
-    repointed = next(i for i, line in enumerate(orders) if "now answers the promoted writer" in line)
-    assert promoted < repointed, "the private record was repointed before the promotion"
+    # RDS: the writer's private record moves only after the replica is promoted (issue 8), and the
+    # application's traffic only after that: the plan's steps, as the execution reported them.
+    steps = {s["block_type"]: s for s in results[("region-outage", "orders")]["plan_steps"]}
+    promote, repoint, traffic = (steps[b] for b in ("RdsPromoteReadReplica", "CustomActionLambda",
+                                                    "Route53HealthCheck"))
+    assert promote["ended_at"] <= repoint["started_at"], "the private record was repointed before the promotion"
+    assert repoint["ended_at"] <= traffic["started_at"], "traffic moved before the writer's record"
+    journal = (tmp_path / "journal.jsonl").read_text()
+    assert "answers the promoted writer" in journal and "(repointed by the plan)" in journal
 
 
 def test_a_target_tighter_than_the_lab_lag_fails_with_a_clear_report(tmp_path):

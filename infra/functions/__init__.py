@@ -1,0 +1,1 @@
+"""Code that runs inside AWS Lambda functions the program declares (packaged from these files)."""
