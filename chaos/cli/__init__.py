@@ -11,7 +11,7 @@ import sys
 
 from chaos.errors import EXIT_TOOL_ERROR, ChaosError
 
-SUBCOMMANDS = ("gameday", "lab", "plan", "report")
+SUBCOMMANDS = ("gameday", "lab", "plan", "report", "deploy")
 
 
 class _Parser(argparse.ArgumentParser):

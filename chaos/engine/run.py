@@ -33,6 +33,10 @@ def select_workloads(scenario: Scenario, inventory: Inventory, names: list[str],
     applicable, skipped = [], {}
     for name in names:
         workload = inventory.workloads[name]
+        unavailable = target.workload_unavailable(name)
+        if unavailable:
+            skipped[name] = unavailable
+            continue
         missing = sorted(scenario.requires - target.capabilities)
         if missing:
             skipped[name] = f"the {target.name} target cannot inject {', '.join(missing)}"

@@ -8,6 +8,10 @@ API once per lab process; nothing is faked.
 
 Ids the lab cannot choose (hosted zone, health checks, EFS file systems, EC2 instances) are mapped:
 the summary carries the inventory with the lab's real ids in their place, which the harness uses.
+
+The AWS-API calls are shared with `python -m chaos deploy` (chaos.targets.endpoint_deploy), which
+subclasses `Deployer` for a real endpoint: every lab-only step goes through a hook (`_wire_*`,
+`_client`, `_deploy_kind`, `_health_check_config`, `_refusal`) that the subclass overrides.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ from chaos.lab.faults import RequestContext
 LAB_USER_AGENT = "securecart-lab-internal"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
                       "chaos_enabled", "tags", "hosted_zone", "private_zone", "application", "backup", "fis",
-                      "workloads", "monitoring", "recovery_plan", "resiliency_policies"}
+                      "workloads", "monitoring", "recovery_plan", "resiliency_policies", "deployed"}
 
 EMULATIONS = [
     "Fault gateway: LocalStack Chaos API rules (service, region, operation, probability, error) plus "
@@ -200,6 +204,8 @@ class LabParts:
 
 
 class Deployer:
+    caller_reference = "lab"  # CallerReference / CreationToken prefix (an endpoint deploy makes it unique)
+
     def __init__(self, parts: LabParts, inventory: dict[str, Any], settings: DeploySettings):
         self.parts = parts
         self.settings = settings
@@ -215,9 +221,7 @@ class Deployer:
     def deploy(self) -> DeploySummary:
         inv = self.inventory
         workloads = _require(inv, "workloads", dict)
-        self.parts.route53.primary_region = str(inv.get("primary_region") or "")
-        for region in {inv.get("primary_region"), inv.get("dr_region")} - {None}:
-            self.parts.health.endpoint(str(region))
+        self._wire_regions(inv)
         self._deploy_backup(inv.get("backup") or {})
         self._deploy_monitoring(inv.get("monitoring") or {})
         zone_id = self._deploy_hosted_zone(inv.get("hosted_zone"))
@@ -231,7 +235,8 @@ class Deployer:
             if kind not in kinds:
                 raise DeployError(f"inventory.workloads.{name}.kind: unknown kind {kind!r}; "
                                   f"use one of {sorted(kinds)}")
-            kinds[kind](name, workload, _require(workload, "stores", dict, f"workloads.{name}"))
+            self._deploy_kind(kinds[kind], kind, name, workload,
+                              _require(workload, "stores", dict, f"workloads.{name}"))
             if (workload.get("failover") or {}).get("private_record"):
                 self._deploy_private_record(name, workload["failover"], private_zone_id)
             for action, template in (workload.get("fis_templates") or {}).items():
@@ -252,12 +257,75 @@ class Deployer:
                 self.summary.not_emulated(None, key, f"the lab has no emulation for the inventory's "
                                           f"'{key}' block (e.g. EventBridge->SNS alerts, Cost Explorer "
                                           f"anomaly monitors): declared, not emulated")
-        self.summary.replication = self.parts.replication.links()
-        data_plane = self.parts.running_data_plane()
-        if data_plane is not None:
-            self.summary.replication += data_plane.links()
+        self.summary.replication = self._links()
         self.summary.inventory = self.inventory
         return self.summary
+
+    # --- the lab's emulation wiring (an endpoint deploy overrides these) ------------------------------
+
+    def _wire_regions(self, inv: dict[str, Any]) -> None:
+        self.parts.route53.primary_region = str(inv.get("primary_region") or "")
+        for region in {inv.get("primary_region"), inv.get("dr_region")} - {None}:
+            self.parts.health.endpoint(str(region))
+
+    def _deploy_kind(self, deploy: Callable[..., None], kind: str, name: str, workload: dict[str, Any],
+                     stores: dict[str, Any]) -> None:
+        deploy(name, workload, stores)
+
+    def _links(self) -> list[dict[str, Any]]:
+        links = self.parts.replication.links()
+        data_plane = self.parts.running_data_plane()
+        return links + (data_plane.links() if data_plane is not None else [])
+
+    def _refusal(self, probe: str) -> str:
+        """Why the target cannot hold `probe` (a key of _REFUSAL_PROBES), found by trying once."""
+        return _REFUSAL_PROBES[probe](self.parts.endpoint, self.parts.keys)
+
+    def _wire_pitr(self, region: str, table: str) -> None:
+        self.parts.pitr.enable(region, table)
+
+    def _wire_dynamodb_replication(self, name: str, table: str, regions: list[str]) -> None:
+        self.parts.replication.add_dynamodb_global_table(name, table, regions, self.settings.lag("dynamodb"))
+
+    def _wire_s3_replication(self, name: str, source: str, region: str, target: str, target_region: str) -> None:
+        self.parts.replication.add_s3_replication(name, source, region, target, target_region,
+                                                  self.settings.lag("s3"))
+
+    def _wire_bucket(self, bucket: str, region: str) -> None:
+        self.parts.context.bucket_regions[bucket] = region
+
+    def _wire_rds_data_plane(self, name: str, stores: dict[str, Any], identifier: str) -> None:
+        data_plane = self.parts.data_plane()
+        if data_plane is None:
+            self.summary.not_emulated(name, f"rds-data-plane:{identifier}",
+                                      "PostgreSQL data plane unavailable in this lab (chaos.lab.postgres "
+                                      "missing or no PostgreSQL binaries): metadata only")
+            return
+        self.summary.postgres += data_plane.deploy_workload(name, stores, lag_seconds=self.settings.lag("rds"))
+
+    def _wire_zone_member(self, zone: str, instance_id: str) -> None:
+        self.parts.context.zone_members.setdefault(zone, []).append(instance_id)
+
+    def _health_check_config(self, check: dict[str, Any], region: str) -> dict[str, Any]:
+        """The lab's checks poll its loopback application endpoint of the region."""
+        port = int(self.parts.health.endpoint(region).url.rsplit(":", 1)[-1])
+        return {"IPAddress": "127.0.0.1", "Port": port, "Type": "HTTP",
+                "ResourcePath": check.get("path") or "/health",
+                "RequestInterval": int(check.get("interval_seconds") or 30),
+                "FailureThreshold": int(check.get("failure_threshold") or 3)}
+
+    def _wire_health_check(self, check_id: str, check: dict[str, Any], region: str) -> None:
+        self.parts.health.add_check(check_id, region, check.get("path") or "/health",
+                                    int(check.get("interval_seconds") or 30),
+                                    int(check.get("failure_threshold") or 3), self.settings.time_factor)
+        self.summary.health_checks.append({"id": check_id, "region": region,
+                                           "endpoint": self.parts.health.endpoint(region).url})
+
+    def _wire_record_region(self, set_identifier: str, region: str) -> None:
+        self.parts.route53.record_regions[set_identifier] = region
+
+    def _replication_role_arn(self) -> str:
+        return "arn:aws:iam::123456789012:role/lab-s3-replication"
 
     # --- per concern -----------------------------------------------------------------------------------
 
@@ -322,7 +390,7 @@ class Deployer:
             extra = {"VPC": {"VPCRegion": self.inventory["primary_region"], "VPCId": vpc},
                      "HostedZoneConfig": {"PrivateZone": True, "Comment": "data-store records"}}
         created = self._client("route53", "us-east-1").create_hosted_zone(
-            Name=name, CallerReference=f"lab-{name}", **extra)["HostedZone"]
+            Name=name, CallerReference=f"{self.caller_reference}-{name}", **extra)["HostedZone"]
         lab_id = created["Id"].split("/")[-1]
         self._created(None, "route53-hosted-zone", name, "global", lab_id)
         zone["id"] = lab_id
@@ -342,10 +410,9 @@ class Deployer:
                 self._client("dynamodb", table_region).update_continuous_backups(
                     TableName=table_name,
                     PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
-                self.parts.pitr.enable(table_region, table_name)
+                self._wire_pitr(table_region, table_name)
         if len(regions) > 1:
-            self.parts.replication.add_dynamodb_global_table(name, table_name, regions,
-                                                             self.settings.lag("dynamodb"))
+            self._wire_dynamodb_replication(name, table_name, regions)
 
     def _create_table(self, table: dict[str, Any], region: str) -> None:
         # The inventory does not carry key attribute types; SecureCart's keys are strings.
@@ -364,14 +431,13 @@ class Deployer:
         for i, replica in enumerate(stores.get("replicas") or []):
             target = self._create_bucket(name, replica, "s3-replica", f"workloads.{name}.stores.replicas[{i}]")
             self._client("s3", region).put_bucket_replication(Bucket=source, ReplicationConfiguration={
-                "Role": "arn:aws:iam::123456789012:role/lab-s3-replication",
+                "Role": self._replication_role_arn(),
                 "Rules": [{"ID": f"to-{replica['region']}", "Status": "Enabled", "Priority": i + 1,
                            "Filter": {"Prefix": ""},
                            "DeleteMarkerReplication": {"Status": "Enabled" if replica.get(
                                "delete_marker_replication", True) else "Disabled"},
                            "Destination": {"Bucket": f"arn:aws:s3:::{target}"}}]})
-            self.parts.replication.add_s3_replication(name, source, region, target, replica["region"],
-                                                      self.settings.lag("s3"))
+            self._wire_s3_replication(name, source, region, target, replica["region"])
 
     def _create_bucket(self, workload: str, spec: dict[str, Any], kind: str, where: str) -> str:
         bucket = _require(spec, "name", str, where)
@@ -382,7 +448,7 @@ class Deployer:
         else:
             client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        self.parts.context.bucket_regions[bucket] = region
+        self._wire_bucket(bucket, region)
         self._created(workload, kind, bucket, region, bucket)
         return bucket
 
@@ -423,13 +489,8 @@ class Deployer:
                 self._client("s3", region).put_bucket_lifecycle_configuration(
                     Bucket=archive, LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in rules]})
         self.summary.not_emulated(name, f"rds-automated-backups-replication:{identifier}",
-                                  f"StartDBInstanceAutomatedBackupsReplication: {_probe_rds_backup_replication(self.parts.endpoint, self.parts.keys)}")
-        if data_plane is None:
-            self.summary.not_emulated(name, f"rds-data-plane:{identifier}",
-                                      "PostgreSQL data plane unavailable in this lab (chaos.lab.postgres "
-                                      "missing or no PostgreSQL binaries): metadata only")
-            return
-        self.summary.postgres += data_plane.deploy_workload(name, stores, lag_seconds=self.settings.lag("rds"))
+                                  f"StartDBInstanceAutomatedBackupsReplication: {self._refusal('rds-backup-replication')}")
+        self._wire_rds_data_plane(name, stores, identifier)
 
     def _store_master_secret(self, name: str, primary: dict[str, Any], region: str, username: str,
                              password: str) -> None:
@@ -446,13 +507,13 @@ class Deployer:
     def _deploy_efs(self, name: str, workload: dict[str, Any], stores: dict[str, Any]) -> None:
         fs = _require(stores, "file_system", dict, f"workloads.{name}.stores")
         region = _require(fs, "region", str, f"workloads.{name}.stores.file_system")
-        made = self._client("efs", region).create_file_system(CreationToken=f"lab-{name}",
+        made = self._client("efs", region).create_file_system(CreationToken=f"{self.caller_reference}-{name}",
                                                               Tags=[{"Key": "Name", "Value": name}])
         self._created(name, "efs-file-system", str(fs.get("id")), region, made["FileSystemId"])
         fs["id"] = made["FileSystemId"]
         for replica in stores.get("replicas") or []:
             self.summary.not_emulated(name, f"efs-replication:{made['FileSystemId']}->{replica.get('region')}",
-                                      f"EFS replication: {_probe_efs_replication(self.parts.endpoint, self.parts.keys)}")
+                                      f"EFS replication: {self._refusal('efs-replication')}")
 
     def _deploy_ec2(self, name: str, workload: dict[str, Any], stores: dict[str, Any]) -> None:
         for instance in stores.get("instances") or []:
@@ -466,10 +527,10 @@ class Deployer:
             self._created(name, "ec2-instance", str(instance.get("id")), region, made["InstanceId"])
             instance["id"] = made["InstanceId"]
             if instance.get("availability_zone"):
-                self.parts.context.zone_members.setdefault(instance["availability_zone"], []).append(made["InstanceId"])
+                self._wire_zone_member(instance["availability_zone"], made["InstanceId"])
         if stores.get("dlm_policy_id"):
             self.summary.not_emulated(name, f"dlm-policy:{stores['dlm_policy_id']}",
-                                      f"Data Lifecycle Manager: {_probe_dlm(self.parts.endpoint, self.parts.keys)}")
+                                      f"Data Lifecycle Manager: {self._refusal('dlm')}")
 
     def _deploy_private_record(self, name: str, failover: dict[str, Any], zone_id: str | None) -> None:
         where = f"workloads.{name}.failover.private_record"
@@ -492,19 +553,11 @@ class Deployer:
         route53 = self._client("route53", "us-east-1")
         for check in failover.get("health_checks") or []:
             region = _require(check, "region", str, f"{where}.health_checks[]")
-            endpoint = self.parts.health.endpoint(region)
-            port = int(endpoint.url.rsplit(":", 1)[-1])
-            interval = int(check.get("interval_seconds") or 30)
-            threshold = int(check.get("failure_threshold") or 3)
-            made = route53.create_health_check(CallerReference=f"lab-{check.get('id')}", HealthCheckConfig={
-                "IPAddress": "127.0.0.1", "Port": port, "Type": "HTTP",
-                "ResourcePath": check.get("path") or "/health", "RequestInterval": interval,
-                "FailureThreshold": threshold})["HealthCheck"]
-            self.parts.health.add_check(made["Id"], region, check.get("path") or "/health", interval,
-                                        threshold, self.settings.time_factor)
+            made = route53.create_health_check(CallerReference=f"{self.caller_reference}-{check.get('id')}",
+                                               HealthCheckConfig=self._health_check_config(check, region))["HealthCheck"]
+            self._wire_health_check(made["Id"], check, region)
             id_map[str(check.get("id"))] = made["Id"]
             self._created(name, "route53-health-check", str(check.get("id")), region, made["Id"])
-            self.summary.health_checks.append({"id": made["Id"], "region": region, "endpoint": endpoint.url})
             check["id"] = made["Id"]
         changes = []
         record_type = _require(failover, "record_type", str, where)
@@ -517,7 +570,7 @@ class Deployer:
                 rrset.update(TTL=60, ResourceRecords=[{"Value": str(record["value"])}])
             if record.get("set_identifier"):
                 rrset["SetIdentifier"] = record["set_identifier"]
-                self.parts.route53.record_regions[record["set_identifier"]] = record.get("region") or ""
+                self._wire_record_region(record["set_identifier"], record.get("region") or "")
             routing = failover.get("routing")
             if routing == "failover":
                 rrset["Failover"] = record.get("failover") or "PRIMARY"
@@ -677,3 +730,8 @@ def _probe_dlm(endpoint: str, keys: tuple[str, str]) -> str:
 def _probe_rds_backup_replication(endpoint: str, keys: tuple[str, str]) -> str:
     return _moto_refusal(lambda: _lab_client(endpoint, keys, "rds", "us-west-2").start_db_instance_automated_backups_replication(
         SourceDBInstanceArn="arn:aws:rds:us-east-1:123456789012:db:lab-probe"))
+
+
+_REFUSAL_PROBES: dict[str, Callable[[str, tuple[str, str]], str]] = {
+    "efs-replication": _probe_efs_replication,
+    "dlm": _probe_dlm, "rds-backup-replication": _probe_rds_backup_replication}

@@ -123,7 +123,12 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
         )
     else:
         lines.append("No replication link was reported by the target.")
-    lines += ["", "### Declared, not emulated", ""]
+    # On a real endpoint nothing is emulated: what it lacks was not created at all.
+    real_endpoint = bool(run.deploy_summary.get("not_created"))
+    if run.deploy_summary.get("notes"):
+        lines += ["", "### What the endpoint does differently", ""]
+        lines += [f"- {note}" for note in run.deploy_summary["notes"]]
+    lines += ["", f"### Declared, not {'created' if real_endpoint else 'emulated'}", ""]
     if run.declared_not_emulated:
         lines += [
             f"- {item.resource}{f' ({item.workload})' if item.workload else ''}: {item.reason}"

@@ -104,6 +104,11 @@ class Target(abc.ABC):
     def capabilities(self) -> frozenset[str]:
         """The fault names (constants above) this target can inject."""
 
+    def workload_unavailable(self, workload: str) -> str | None:
+        """Why `workload` cannot run here at all (its service is missing on the endpoint), or
+        None. Known after `prepare`; scenarios skip such a workload with this reason."""
+        return None
+
     @abc.abstractmethod
     def prepare(self, inventory: dict[str, Any]) -> Deployment:
         """Make the target ready for `inventory` (the lab deploys it); return what to drive."""

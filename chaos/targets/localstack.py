@@ -67,6 +67,9 @@ class LocalStackTarget(ChaosApiFaults, Target):
         self.has_lab_api = False
         self.lab_client: Any = None
         self._lab_credentials: Any = None  # chaos.lab.auth.LabCredentials of a standalone lab
+        self.dns_via_record_sets = False  # TestDNSAnswer missing: chaos.probes.dns resolves otherwise
+        self._unavailable: dict[str, str] = {}
+        self._summary: dict[str, Any] = {}
 
     def _new_session(self, region: str) -> boto3.Session:
         if self._lab_credentials is not None:
@@ -129,8 +132,30 @@ class LocalStackTarget(ChaosApiFaults, Target):
     def prepare(self, inventory: dict[str, Any]) -> Deployment:
         self.discover()
         self._inventory = inventory
-        return Deployment(inventory=inventory, summary={"chaos_api": self.has_chaos_api,
-                                                        "lab_api": self.has_lab_api})
+        summary: dict[str, Any] = {"chaos_api": self.has_chaos_api, "lab_api": self.has_lab_api}
+        if not self.has_lab_api:  # a real endpoint: find out what it holds (the lab deploys it all)
+            summary.update(self._check(inventory))
+        self._summary = summary
+        return Deployment(inventory=inventory, summary=summary)
+
+    def _check(self, inventory: dict[str, Any]) -> dict[str, Any]:
+        """Ask the endpoint what it holds; the summary's lists feed report.md ("declared, not created")."""
+        from chaos.targets.endpoint_checks import check_endpoint
+        from chaos.targets.inventory import parse_inventory
+
+        findings = check_endpoint(self, parse_inventory(inventory, "the inventory"), inventory)
+        self._unavailable = findings.unavailable
+        self.dns_via_record_sets = findings.dns_via_record_sets
+        deployed = inventory.get("deployed") or {}
+        missing = [dict(item) for item in deployed.get("declared_not_created") or []]
+        listed = {item.get("workload") for item in missing}
+        missing += [{"workload": name, "resource": f"stores of {name}", "reason": reason}
+                    for name, reason in findings.unavailable.items() if name not in listed]
+        return {"declared_not_emulated": missing, "not_created": True, "notes": findings.notes,
+                "replication": findings.replication, "account": deployed.get("account")}
+
+    def workload_unavailable(self, workload: str) -> str | None:
+        return self._unavailable.get(workload)
 
     def reset(self) -> Deployment:
         if self.has_lab_api:
@@ -138,8 +163,9 @@ class LocalStackTarget(ChaosApiFaults, Target):
             inventory = summary.get("inventory") or self._inventory
             return Deployment(inventory=inventory,
                               summary={k: v for k, v in summary.items() if k != "inventory"})
-        # LocalStack keeps its state: scenarios stay apart by their run/scenario namespaces.
-        return Deployment(inventory=self._inventory, summary={})
+        # LocalStack keeps its state: scenarios stay apart by their run/scenario namespaces, and
+        # what the endpoint offers was found once, in `prepare`.
+        return Deployment(inventory=self._inventory, summary=self._summary)
 
     def close(self) -> None:
         """Nothing started here. Faults removed their own rules; other users' rules on a shared
