@@ -42,6 +42,7 @@ def connect(plane: PostgresDataPlane, identifier: str, stores: dict) -> psycopg.
     host, port = plane.endpoint(identifier)
     primary = stores["primary"]
     return psycopg.connect(host=host, port=port, dbname=primary["db_name"], user=primary["master_username"],
+                           password=plane.master_password_for(primary["master_username"]),
                            autocommit=True, connect_timeout=2)
 
 

@@ -107,6 +107,49 @@ EVENT_KINDS = frozenset(
 )
 
 
+# What each kind's `data` must hold on read, so a corrupt journal is refused rather than measured
+# (a `"seq": "x"` once flipped a verdict). Extra keys are allowed (e.g. `store`).
+_INT, _NUMBER, _TEXT, _BOOL, _INTS = "a whole number >= 0", "a finite number >= 0", "a string", \
+    "true or false", "a list of whole numbers >= 0"
+DATA_FIELDS: dict[str, dict[str, str]] = {
+    WRITE_ACKED: {"seq": _INT, "latency": _NUMBER},
+    WRITE_FAILED: {"seq": _INT, "error": _TEXT},
+    FAULT_INJECTED: {"fault": _TEXT},
+    FAULT_REVERTED: {"fault": _TEXT},
+    DETECTED: {"how": _TEXT},
+    RUNBOOK_STARTED: {"runbook": _TEXT},
+    FAILOVER_DONE: {"action": _TEXT},
+    PROBE: {"ok": _BOOL},
+    AUDIT: {"present": _INTS, "store": _TEXT},
+    SKIPPED: {"reason": _TEXT},
+    NOTE: {"text": _TEXT},
+}
+# A journal line is one event; the longest legitimate one is an audit listing every acknowledged
+# seq of a scenario (a few MB at most at the canary's top rate).
+MAX_LINE_BYTES = 16 * 1024 * 1024
+# A whole journal: 10^6 events (hours of canaries at the top rate) are ~100 MB; past this bound
+# the events would not fit in memory as objects, so the file is refused up front.
+MAX_JOURNAL_BYTES = 1024 * 1024 * 1024
+MAX_RUN_FILE_BYTES = 16 * 1024 * 1024  # run.json: settings and the deploy summary, ~100 KB
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _valid(value: Any, expected: str) -> bool:
+    if expected == _INT:
+        return _whole(value)
+    if expected == _NUMBER:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value) and value >= 0
+    if expected == _TEXT:
+        return isinstance(value, str)
+    if expected == _BOOL:
+        return isinstance(value, bool)
+    return isinstance(value, list) and all(_whole(item) for item in value)
+
+
 @dataclass(frozen=True)
 class Event:
     """One thing that happened during a run, at harness time `t` (epoch seconds)."""
@@ -129,6 +172,8 @@ class Event:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Event:
         """Build an event from its JSON form; KeyError/TypeError/ValueError on a malformed one."""
+        if isinstance(raw["t"], bool) or not isinstance(raw["t"], (int, float)):
+            raise TypeError(f"t is not a finite time: {str(raw['t'])[:40]!r}")
         t = float(raw["t"])
         if not math.isfinite(t):
             raise ValueError(f"t is not a finite time: {raw['t']!r}")
@@ -138,7 +183,14 @@ class Event:
         data = raw.get("data") or {}
         if not isinstance(data, dict):
             raise TypeError("data is not an object")
+        for key, expected in DATA_FIELDS[kind].items():
+            if not _valid(data.get(key), expected):
+                raise ValueError(f"{kind}.data.{key} is {str(data.get(key))[:40]!r}, not {expected}")
+        if kind == FAULT_INJECTED and not isinstance(data.get("preparatory", False), bool):
+            raise ValueError("fault_injected.data.preparatory is not true or false")
         workload = raw.get("workload")
+        if not isinstance(raw["scenario"], str) or not (workload is None or isinstance(workload, str)):
+            raise TypeError("scenario and workload must be strings")
         return cls(
             t=t,
             kind=kind,
@@ -248,18 +300,42 @@ def write_jsonl(events: Iterable[Event], path: str | Path) -> None:
             out.write("\n")
 
 
+def _bounded_lines(lines: Any, path: Path) -> Iterable[str]:
+    """The file's lines, refusing one longer than MAX_LINE_BYTES before it is all in memory."""
+    number = 0
+    while True:
+        line = lines.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise ChaosError(f"{path}:{number}: longer than {MAX_LINE_BYTES} characters, not a journal "
+                             "event; the run directory is corrupt, re-run the game day")
+        yield line
+
+
 def read_jsonl(path: str | Path) -> list[Event]:
     """Read a journal written by `write_jsonl`; a bad line is a ChaosError naming file and line."""
     path = Path(path)
     events: list[Event] = []
     try:
         with open(path, encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
+            size = os.fstat(lines.fileno()).st_size
+            if size > MAX_JOURNAL_BYTES:
+                raise ChaosError(f"{path}: {size} bytes, more than the {MAX_JOURNAL_BYTES} a journal may "
+                                 "have; it is not a game day's journal")
+            for number, line in enumerate(_bounded_lines(lines, path), start=1):
                 if not line.strip():
                     continue
                 try:
-                    events.append(Event.from_dict(json.loads(line)))
-                except (ValueError, KeyError, TypeError) as err:
+                    raw = json.loads(line)
+                    if not isinstance(raw, dict):
+                        raise TypeError("not a JSON object")
+                    events.append(Event.from_dict(raw))
+                except RecursionError:
+                    raise ChaosError(f"{path}:{number}: JSON nested too deeply to be a journal event; "
+                                     "the run directory is corrupt, re-run the game day") from None
+                except (ValueError, KeyError, TypeError, AttributeError) as err:
                     raise ChaosError(
                         f"{path}:{number}: not a journal event ({err}); "
                         "the run directory is corrupt, re-run the game day"
@@ -268,6 +344,8 @@ def read_jsonl(path: str | Path) -> list[Event]:
         raise ChaosError(f"{path}: no journal here; pass a run directory written by `gameday --out`") from None
     except UnicodeDecodeError:
         raise ChaosError(f"{path}: not a UTF-8 text journal; the run directory is corrupt") from None
+    except OSError as err:
+        raise ChaosError(f"{path}: cannot be read ({err.strerror}); pass a readable run directory") from None
     return events
 
 
@@ -516,10 +594,22 @@ def load_run(run_dir: str | Path) -> tuple[RunRecord, list[Event]]:
         raise ChaosError(f"run-dir: {run_dir} is not a directory; pass the --out directory of a game day")
     run_path = run_dir / RUN_FILE
     try:
-        raw = json.loads(run_path.read_text(encoding="utf-8"))
+        with open(run_path, "rb") as handle:
+            text = handle.read(MAX_RUN_FILE_BYTES + 1)
+        if len(text) > MAX_RUN_FILE_BYTES:
+            raise ChaosError(f"{run_path}: larger than {MAX_RUN_FILE_BYTES} bytes; not a run record, "
+                             "the run directory is corrupt")
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise TypeError("not a JSON object")
         run = RunRecord.from_dict(raw)
     except FileNotFoundError:
         raise ChaosError(f"run-dir: {run_path} is missing; pass the --out directory of a game day") from None
+    except RecursionError:
+        raise ChaosError(f"{run_path}: JSON nested too deeply; not a run record, the run directory is "
+                         "corrupt") from None
+    except OSError as err:
+        raise ChaosError(f"{run_path}: cannot be read ({err.strerror}); pass a readable run directory") from None
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
         raise ChaosError(f"{run_path}: not a run record ({err!r}); the run directory is corrupt") from None
     return run, read_jsonl(run_dir / JOURNAL_FILE)

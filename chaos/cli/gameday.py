@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from chaos.cli.output import writable_dir
 from chaos.errors import ChaosError, RunStopped
 from chaos.reports import preload_renderers, print_results
 from chaos.reports.console import make_console
@@ -29,6 +30,16 @@ from chaos.targets.localstack import load_inventory_file
 from chaos.workload.canary import DEFAULT_RATE
 
 PROFILES = ("aws", "mechanics")
+# What one canary can be asked for: the fastest store on the lab acknowledges ~2,000 writes/s
+# unpaced (PostgreSQL, docs/gameday.md, `python -m bench.gameday`); DynamoDB ~280/s, S3 ~230/s. The
+# report shows the rate asked and the rate achieved side by side.
+MAX_RATE = 2000.0
+# A duration longer than one scenario's recovery budget cannot be carried by a scenario: the
+# warm-up waits out the longest replication lag before the fault, and every recovery wait is
+# bounded by the budget (chaos.engine.setup.EngineSettings.budget_seconds).
+MAX_DURATION_SECONDS = EngineSettings().budget_seconds
+MAX_TIME_FACTOR = 10.0  # as the lab's own bound (chaos.lab.deploy.MAX_TIME_FACTOR)
+MAX_TARGET_SECONDS = 7 * 86_400.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,8 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _number(flag: str, text: str | None, *, minimum: float = 0.0, allow_zero: bool = True
-            ) -> float | None:
+def _number(flag: str, text: str | None, *, minimum: float = 0.0, allow_zero: bool = True,
+            maximum: float | None = None, why: str = "") -> float | None:
     if text is None:
         return None
     try:
@@ -82,6 +93,9 @@ def _number(flag: str, text: str | None, *, minimum: float = 0.0, allow_zero: bo
     if not math.isfinite(value) or value < minimum or (value == 0 and not allow_zero):
         bound = f">= {minimum:g}" if allow_zero else f"> {minimum:g}"
         raise ChaosError(f"{flag}: {text!r} is not a number {bound}; pass e.g. {flag} 1.5")
+    if maximum is not None and value > maximum:
+        raise ChaosError(f"{flag}: {text} is more than the maximum {maximum:g}{why}; pass at most "
+                         f"{flag} {maximum:g}")
     return value
 
 
@@ -91,7 +105,8 @@ def _overrides(flag: str, items: list[str] | None) -> dict[str, float]:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise ChaosError(f"{flag}: {item!r} is not WORKLOAD=SECONDS; pass e.g. {flag} catalog=30")
-        parsed[name] = _number(flag, value, allow_zero=True)  # type: ignore[assignment]
+        parsed[name] = _number(flag, value, allow_zero=True, maximum=MAX_TARGET_SECONDS,  # type: ignore[assignment]
+                               why=" (a week; no DR target is longer)")
     return parsed
 
 
@@ -117,9 +132,12 @@ def _inventory(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_plan(args: argparse.Namespace) -> GameDayPlan:
+    budget = f" (a scenario's recovery budget is {MAX_DURATION_SECONDS:g} s)"
     settings = EngineSettings(
-        rate=_number("--rate", args.rate, allow_zero=False),  # type: ignore[arg-type]
-        pause_seconds=_number("--pause-seconds", args.pause_seconds),  # type: ignore[arg-type]
+        rate=_number("--rate", args.rate, allow_zero=False, maximum=MAX_RATE,  # type: ignore[arg-type]
+                     why=" writes/s (the fastest lab store acknowledges ~2,000/s; docs/gameday.md)"),
+        pause_seconds=_number("--pause-seconds", args.pause_seconds,  # type: ignore[arg-type]
+                              maximum=MAX_DURATION_SECONDS, why=budget),
     )
     for name in args.scenario or []:
         if name not in SCENARIOS:
@@ -131,8 +149,11 @@ def build_plan(args: argparse.Namespace) -> GameDayPlan:
         scenarios_explicit=bool(args.scenario), settings=settings,
         rto_targets=_overrides("--rto-target", args.rto_target),
         rpo_targets=_overrides("--rpo-target", args.rpo_target),
-        time_factor=_time_factor(args.time_factor),
-        replication_lag_seconds=_number("--replication-lag", args.replication_lag),
+        # > 1 runs the lab slower than AWS: useless for a verdict, handy to hold a fault open.
+        time_factor=_number("--time-factor", args.time_factor, allow_zero=False,  # type: ignore[arg-type]
+                            maximum=MAX_TIME_FACTOR, why=" (health checks would poll minutes apart)"),
+        replication_lag_seconds=_number("--replication-lag", args.replication_lag,
+                                        maximum=MAX_DURATION_SECONDS, why=budget),
         profile=_profile(args.profile))
 
 
@@ -140,11 +161,6 @@ def _profile(text: str) -> str:
     if text not in PROFILES:
         raise ChaosError(f"--profile: unknown profile {text!r}; choose aws or mechanics")
     return text
-
-
-def _time_factor(text: str | None) -> float | None:
-    """> 1 runs the lab slower than AWS: useless for a verdict, handy to hold a fault open."""
-    return _number("--time-factor", text, allow_zero=False)
 
 
 def _refuse_unopted(args: argparse.Namespace, inventory: dict[str, Any], target: Any) -> None:
@@ -184,13 +200,7 @@ def _run_with_progress(plan: GameDayPlan, target: Any, inventory: dict[str, Any]
 
 def _output_dir(text: str) -> Path:
     """Create --out now: an unwritable directory must fail before the lab starts, not after."""
-    out = Path(text)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ChaosError(f"--out: cannot create {out} ({err.strerror}); pass a writable "
-                         "directory") from None
-    return out
+    return writable_dir("--out", Path(text))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from chaos.cli.output import writable_dir
 from chaos.errors import ChaosError
 from chaos.journal import RUNNING, RunRecord, load_run
 from chaos.lab.scratch import ProcessId
@@ -50,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     run_record, events = load_run(args.run_dir)
     refuse_if_running(run_record, "run-dir")
     run_record, events = settle_unfinished(run_record, events)
+    out = writable_dir("--out" if args.out else "run-dir", Path(args.out or args.run_dir))
     results = measure(events, run_record.workloads)
-    written = write_reports(Path(args.out or args.run_dir), run_record, events, results, formats)
+    written = write_reports(out, run_record, events, results, formats)
     console = make_console()
     summary = print_results(results, console=console, quiet=args.quiet, run=run_record)
     if not args.quiet:

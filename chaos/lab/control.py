@@ -7,16 +7,22 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from chaos.errors import ChaosError
-from chaos.lab.deploy import DeployError
-from chaos.lab.faults import RuleError
+from chaos.lab.deploy import MAX_TIME_FACTOR, DeployError, check_duration
+from chaos.lab.faults import MAX_BODY_BYTES, RuleError, validate_latency
 
 if TYPE_CHECKING:
     from chaos.lab.core import Lab
 
 log = logging.getLogger(__name__)
+
+
+# A deploy body carries a whole inventory (prod's is ~40 KB); chaos.targets.inventory bounds it
+# again by size and nesting.
+MAX_DEPLOY_BODY_BYTES = 4 * 1024 * 1024
 
 
 class BadBody(ValueError):
@@ -46,6 +52,8 @@ class ControlApi:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
+        request.max_content_length = MAX_BODY_BYTES if request.path.startswith("/_localstack/") \
+            else MAX_DEPLOY_BODY_BYTES
         route = self._routes.get((request.method, request.path.rstrip("/") or "/"))
         if route is None:
             response = _reply({"error": f"{request.method} {request.path}: no such lab endpoint"}, 404)
@@ -53,7 +61,7 @@ class ControlApi:
             try:
                 response = _reply(route(request))
             except (BadBody, RuleError, DeployError, ChaosError, ValueError) as error:
-                response = _reply({"error": str(error)}, 400)
+                response = _refusal(request, str(error).splitlines()[0] if str(error) else type(error).__name__)
             except Exception as error:  # the lab stays up; the caller gets one line
                 log.exception("lab control call failed")
                 response = _reply({"error": f"{type(error).__name__}: {error}"}, 500)
@@ -64,9 +72,9 @@ class ControlApi:
 
     def _set_effects(self, request: Request) -> dict[str, Any]:
         body = _json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("latency", 0), (int, float)):
+        if not isinstance(body, dict) or set(body) - {"latency"}:
             raise BadBody('effects: body must be {"latency": <milliseconds>}')
-        self.lab.faults.latency_ms = float(body.get("latency", 0))
+        self.lab.faults.latency_ms = validate_latency(body.get("latency", 0))
         return {"latency": self.lab.faults.latency_ms}
 
     def _health(self, request: Request) -> dict[str, Any]:
@@ -77,19 +85,18 @@ class ControlApi:
         if not isinstance(body, dict) or "inventory" not in body:
             raise BadBody('deploy: body must be {"inventory": {...}, "replication_lag_seconds": ..., '
                           '"time_factor": ...}')
-        lag = body.get("replication_lag_seconds")
         profile = body.get("profile")
         if profile is not None and not isinstance(profile, str):
             raise BadBody('deploy.profile: must be "aws" or "mechanics"')
-        return self.lab.deploy(body["inventory"], None if lag is None else float(lag), body.get("time_factor"),
+        # Numbers are checked by the lab (check_deploy_request) before anything running is touched.
+        return self.lab.deploy(body["inventory"], body.get("replication_lag_seconds"), body.get("time_factor"),
                                profile)
 
     def _reset(self, request: Request) -> dict[str, Any]:
         body = _json(request)
         factor = body.get("time_factor") if isinstance(body, dict) else None
-        if factor is not None and (not isinstance(factor, (int, float)) or isinstance(factor, bool) or factor <= 0):
-            raise BadBody("reset.time_factor: must be a number > 0, e.g. 0.01")
-        return self.lab.reset(None if factor is None else float(factor))
+        return self.lab.reset(None if factor is None else check_duration("reset.time_factor", factor,
+                                                                         MAX_TIME_FACTOR, positive=True))
 
     def _run_dlm(self, request: Request) -> list[dict[str, Any]]:
         body = _json(request)
@@ -105,16 +112,28 @@ class ControlApi:
         paused = body.get("paused")
         if paused is not None and not isinstance(paused, bool):
             raise BadBody("replication.paused: must be true, false or null")
-        lag = body.get("lag_seconds")
-        return self.lab.configure_replication(body.get("workload"), paused,
-                                              None if lag is None else float(lag))
+        return self.lab.configure_replication(body.get("workload"), paused, body.get("lag_seconds"))
 
 
 def _json(request: Request) -> Any:
     try:
-        return json.loads(request.get_data() or b"null")
+        data = request.get_data()
+    except RequestEntityTooLarge:
+        raise BadBody(f"body: larger than {request.max_content_length} bytes; send less") from None
+    try:
+        return json.loads(data or b"null")
+    except RecursionError:
+        raise BadBody("body: JSON nested too deeply") from None
     except ValueError as error:
-        raise BadBody(f"body: not valid JSON ({error})") from error
+        raise BadBody(f"body: not valid JSON ({error})") from None
+
+
+def _refusal(request: Request, reason: str) -> Response:
+    """A 400 with one line. The Chaos API answers in LocalStack's shape, `{"message": ...}` (its
+    tests: `{"message": "Error validating JSON schema: ..."}`); the lab's own API with `error`."""
+    if request.path.startswith("/_localstack/"):
+        return _reply({"message": f"Error validating fault configuration: {reason}"}, 400)
+    return _reply({"error": reason}, 400)
 
 
 def _reply(payload: Any, status: int = 200) -> Response:

@@ -7,6 +7,7 @@ janitor thread drops expired rules so their effects end too.
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import shutil
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from chaos.lab import motostate
+from chaos.lab.auth import LabCredentials
 from chaos.lab.backup.lab import EMULATIONS as BACKUP_EMULATIONS, BackupLab
-from chaos.lab.deploy import Deployer, DeployError, DeploySettings, LabParts, lab_client
+from chaos.lab.deploy import (MAX_REPLICATION_LAG_SECONDS, Deployer, DeployError, DeploySettings, LabParts,
+                              check_deploy_request, check_duration, lab_client)
 from chaos.lab.ebs import EbsLab
 from chaos.lab.efs import EfsLab
 from chaos.lab.events import EventLog
@@ -43,6 +46,7 @@ class Lab:
             LEFTOVERS.add_dir(self.workdir)
             self.workdir.chmod(0o755)
         self.default_time_factor = time_factor
+        self.credentials = LabCredentials.generate()  # chaos.lab.auth: token + AWS keys of this lab
         self.endpoint = ""  # set by the server once it listens
         self.events = EventLog()
         self.faults = FaultStore()
@@ -51,8 +55,9 @@ class Lab:
         self.pitr = PointInTimeLogs()
         self.health = HealthMonitor(on_event=self.events.record)
         self.route53 = Route53Answers(self.health)
+        keys = (self.credentials.aws_access_key_id, self.credentials.aws_secret_access_key)
         self.region_switch = RegionSwitch(endpoint=lambda: self.endpoint, time_factor=self._time_factor,
-                                          on_event=self.events.record, resolve=self.route53.resolve)
+                                          on_event=self.events.record, resolve=self.route53.resolve, keys=keys)
         self._data_plane: Any = None
         self._data_plane_error: str | None = None
         self._scopes = OutageScopes()
@@ -60,9 +65,9 @@ class Lab:
         self.shares = FileShares(self.workdir / "shares", lambda: self._scopes)
         self.efs = EfsLab(self.shares, lambda: self._scopes.regions, self.events.record)
         self.ebs = EbsLab(self.shares, self.workdir / "ebs-snapshots",
-                          lambda service, region: lab_client(self.endpoint, service, region),
+                          lambda service, region: lab_client(self.endpoint, keys, service, region),
                           lambda: self._scopes.regions, self.events.record)
-        self.backup = BackupLab(self.workdir, client=lambda service, region: lab_client(self.endpoint, service, region),
+        self.backup = BackupLab(self.workdir, client=lambda service, region: lab_client(self.endpoint, keys, service, region),
                                 data_plane=lambda: self._data_plane, bucket_regions=self.context.bucket_regions,
                                 faults=self.faults, scopes=lambda: self._scopes, on_event=self.events.record,
                                 time_factor=time_factor, shares=self.shares, ebs=self.ebs)
@@ -108,19 +113,22 @@ class Lab:
 
     # --- deploy / reset -----------------------------------------------------------------------------------
 
-    def deploy(self, inventory: dict[str, Any], replication_lag_seconds: float | None,
-               time_factor: float | None, profile: str | None = None) -> dict[str, Any]:
-        if not isinstance(inventory, dict):
-            raise DeployError("inventory: must be a JSON object; follow docs/inventory.md")
-        settings = DeploySettings(replication_lag_seconds,
-                                  self.default_time_factor if time_factor is None else float(time_factor),
-                                  profile or "mechanics")
+    def deploy(self, inventory: Any, replication_lag_seconds: Any, time_factor: Any,
+               profile: Any = None) -> dict[str, Any]:
+        """Replace whatever is deployed with `inventory`. Everything is checked first (schema, names
+        that become paths or identifiers, settings, timing profile): a refused deploy leaves the
+        running lab as it was."""
+        settings = check_deploy_request(inventory, replication_lag_seconds,
+                                        self.default_time_factor if time_factor is None else time_factor)
+        if profile is not None and not isinstance(profile, str):
+            raise DeployError('profile: must be "aws" or "mechanics"')
+        settings = dataclasses.replace(settings, profile=profile or "mechanics")
         settings.timing  # noqa: B018 -- an unknown profile fails here, before the teardown
-        if settings.time_factor <= 0:
-            raise DeployError("time_factor: must be > 0; e.g. 1.0 (real time) or 0.1 (10x faster)")
         with self._deploy_lock:
             self._teardown()
-            parts = LabParts(endpoint=self.endpoint, replication=self.replication, pitr=self.pitr,
+            parts = LabParts(endpoint=self.endpoint,
+                             keys=(self.credentials.aws_access_key_id, self.credentials.aws_secret_access_key),
+                             replication=self.replication, pitr=self.pitr,
                              health=self.health, route53=self.route53, context=self.context,
                              region_switch=self.region_switch,
                              data_plane=self.data_plane,
@@ -196,10 +204,10 @@ class Lab:
     def configure_replication(self, workload: str | None, paused: bool | None,
                               lag_seconds: float | None) -> list[dict[str, Any]]:
         known = self.replication.workloads() | {l["workload"] for l in self.replication_links()}
-        if workload is not None and workload not in known:
-            raise DeployError(f"workload: no replicated workload {workload!r}; use one of {sorted(known)}")
-        if lag_seconds is not None and lag_seconds < 0:
-            raise DeployError("lag_seconds: must be >= 0")
+        if workload is not None and (not isinstance(workload, str) or workload not in known):
+            raise DeployError(f"workload: no replicated workload {str(workload)[:64]!r}; use one of {sorted(known)}")
+        if lag_seconds is not None:
+            lag_seconds = check_duration("lag_seconds", lag_seconds, MAX_REPLICATION_LAG_SECONDS)
         self.replication.configure(workload, paused, lag_seconds)
         self.efs.configure(workload, paused, lag_seconds)
         if self._data_plane is not None:

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
+import math
+import re
+import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -24,6 +28,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from chaos.errors import ChaosError
 from chaos.lab.ebs import EbsLab
 from chaos.lab.efs import EfsLab
 from chaos.lab.health import HealthMonitor
@@ -36,7 +41,6 @@ from chaos.lab.faults import RequestContext
 
 # Requests carrying this user agent are the lab's own (deploy): faults and latency do not apply.
 LAB_USER_AGENT = "securecart-lab-internal"
-LAB_MASTER_PASSWORD = "lab-only-not-a-secret"
 _HANDLED_TOP_LEVEL = {"schema_version", "project", "stack", "primary_region", "dr_region",
                       "chaos_enabled", "tags", "hosted_zone", "private_zone", "application", "backup", "fis",
                       "workloads", "monitoring", "recovery_plan", "resiliency_policies", "deployed"}
@@ -73,6 +77,94 @@ EMULATIONS = [
 
 class DeployError(ValueError):
     """The inventory cannot be deployed; the message names the inventory field."""
+
+
+# The longest replication lag a deploy accepts: S3 Replication Time Control's SLA, 99.99 % of
+# objects within 15 minutes (docs/lab.md, Lag defaults), the slowest AWS figure the lab emulates.
+MAX_REPLICATION_LAG_SECONDS = 900.0
+# time_factor scales health-check intervals: 10 makes a 30 s check poll every 5 minutes already.
+MAX_TIME_FACTOR = 10.0
+# Names that become directory names, server names or ports' owners in the lab (workload names,
+# RDS identifiers, availability zones): lowercase letters, digits and dashes, starting with a
+# letter, at most 63 characters, so no "..", "/" or NUL ever reaches a path. RDS's own rule for
+# DBInstanceIdentifier: "1 to 63 letters, numbers, or hyphens; first character must be a letter;
+# stored as a lowercase string" (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/rds/
+# aws.sdk.kotlin.services.rds.model/-create-db-instance-request/db-instance-identifier.html, read
+# 2026-11-30). infra/inventory.schema.json carries the same patterns.
+SAFE_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
+SAFE_ZONE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9][a-z]")
+
+
+def check_duration(field: str, value: Any, maximum: float, *, positive: bool = False) -> float:
+    """A finite number of seconds in [0, maximum] ((0, maximum] when `positive`); DeployError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0 or (positive and value == 0) or value > maximum:
+        low = "> 0" if positive else ">= 0"
+        raise DeployError(f"{field}: {value!r} must be a number {low} and <= {maximum:g}")
+    return float(value)
+
+
+def check_deploy_request(inventory: Any, replication_lag_seconds: Any, time_factor: Any) -> DeploySettings:
+    """Everything a deploy needs, checked before anything running is touched (DeployError, one line)."""
+    from chaos.targets.inventory import validate_inventory  # the contract's own validator
+
+    try:
+        validate_inventory(inventory, "the /_lab/deploy body")
+    except ChaosError as error:
+        raise DeployError(str(error)) from None
+    _check_safe_names(inventory)
+    _check_consistency(inventory)
+    lag = None if replication_lag_seconds is None else check_duration(
+        "replication_lag_seconds", replication_lag_seconds, MAX_REPLICATION_LAG_SECONDS)
+    factor = check_duration("time_factor", time_factor, MAX_TIME_FACTOR, positive=True)
+    return DeploySettings(lag, factor)
+
+
+def _check_consistency(inventory: dict[str, Any]) -> None:
+    """What the schema cannot say and the deploy would otherwise find half-way, after tearing the
+    running lab down: records without a zone, an AZ outside its region, an identifier twice."""
+    if (inventory.get("application") or {}).get("records") and not inventory.get("hosted_zone"):
+        raise DeployError("inventory.hosted_zone: missing but application declares records; add the zone")
+    identifiers: set[str] = set()
+    for name, workload in inventory["workloads"].items():
+        if (workload.get("failover") or {}).get("private_record") and not inventory.get("private_zone"):
+            raise DeployError(f"inventory.private_zone: missing but workloads.{name}.failover.private_record "
+                              "is declared; add the zone")
+        if workload.get("kind") != "rds":
+            continue
+        stores = workload["stores"]
+        primary = stores["primary"]
+        zone = primary.get("availability_zone")
+        if zone and zone[:-1] != primary["region"]:
+            raise DeployError(f"inventory.workloads.{name}.stores.primary.availability_zone: {zone} is not "
+                              f"in region {primary['region']}; fix the inventory")
+        for where, identifier in [("primary", primary["identifier"])] + [
+                (f"replicas[{i}]", replica["identifier"]) for i, replica in enumerate(stores.get("replicas") or [])]:
+            if identifier in identifiers:
+                raise DeployError(f"inventory.workloads.{name}.stores.{where}.identifier: {identifier} is "
+                                  "used twice; RDS identifiers are unique per account and region")
+            identifiers.add(identifier)
+
+
+def _check_safe_names(inventory: dict[str, Any]) -> None:
+    """Defence in depth behind the schema: every name the lab turns into a path is SAFE_NAME."""
+    def check(value: Any, where: str, pattern: re.Pattern[str] = SAFE_NAME) -> None:
+        if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
+            raise DeployError(f"inventory.{where}: {str(value)[:64]!r} must match {pattern.pattern} "
+                              "(lowercase letters, digits, dashes); fix the inventory")
+
+    for name, workload in inventory["workloads"].items():
+        check(name, f"workloads.{name[:64]!r}")
+        if workload.get("kind") != "rds":
+            continue
+        stores = workload.get("stores") or {}
+        primary = stores.get("primary") or {}
+        check(primary.get("identifier"), f"workloads.{name}.stores.primary.identifier")
+        check(primary.get("availability_zone"), f"workloads.{name}.stores.primary.availability_zone", SAFE_ZONE)
+        for i, replica in enumerate(stores.get("replicas") or []):
+            check(replica.get("identifier"), f"workloads.{name}.stores.replicas[{i}].identifier")
+            check(replica.get("availability_zone"), f"workloads.{name}.stores.replicas[{i}].availability_zone",
+                  SAFE_ZONE)
 
 
 @dataclass
@@ -117,6 +209,7 @@ class LabParts:
     """The emulations a deploy wires up (owned by chaos.lab.core.Lab)."""
 
     endpoint: str
+    keys: tuple[str, str]  # the lab's own AWS access key id and secret key (chaos.lab.auth)
     replication: ReplicationEngine
     pitr: PointInTimeLogs
     health: HealthMonitor
@@ -218,7 +311,7 @@ class Deployer:
 
     def _refusal(self, probe: str) -> str:
         """Why the target cannot hold `probe` (a key of _REFUSAL_PROBES), found by trying once."""
-        return _REFUSAL_PROBES[probe](self.parts.endpoint)
+        return _REFUSAL_PROBES[probe](self.parts.endpoint, self.parts.keys)
 
     def _wire_pitr(self, region: str, table: str) -> None:
         self.parts.pitr.enable(region, table)
@@ -400,11 +493,14 @@ class Deployer:
         primary = _require(stores, "primary", dict, f"workloads.{name}.stores")
         identifier = _require(primary, "identifier", str, f"workloads.{name}.stores.primary")
         region = _require(primary, "region", str, f"workloads.{name}.stores.primary")
+        master = primary.get("master_username") or "postgres"  # as the data plane and canary default
+        data_plane = self.parts.data_plane()
+        password = data_plane.master_password_for(master) if data_plane is not None else secrets.token_urlsafe(24)
         args: dict[str, Any] = {
             "DBInstanceIdentifier": identifier, "Engine": primary.get("engine") or "postgres",
             "DBInstanceClass": primary.get("instance_class") or "db.t4g.medium", "AllocatedStorage": 20,
-            "MasterUsername": primary.get("master_username") or "securecart",
-            "MasterUserPassword": LAB_MASTER_PASSWORD, "MultiAZ": bool(primary.get("multi_az")),
+            "MasterUsername": master,
+            "MasterUserPassword": password, "MultiAZ": bool(primary.get("multi_az")),
             # 0 is meaningful (automated backups off), so only a missing value takes RDS's default.
             "BackupRetentionPeriod": int(7 if primary.get("backup_retention_days") is None
                                          else primary["backup_retention_days"])}
@@ -414,6 +510,7 @@ class Deployer:
                 args[arg] = str(primary[key])
         created = self._client("rds", region).create_db_instance(**args)["DBInstance"]
         self._created(name, "rds-instance", identifier, region, created["DBInstanceArn"])
+        self._store_master_secret(name, primary, region, master, password)
         for replica in stores.get("replicas") or []:
             replica_id = _require(replica, "identifier", str, f"workloads.{name}.stores.replicas[]")
             replica_region = _require(replica, "region", str, f"workloads.{name}.stores.replicas[]")
@@ -431,6 +528,18 @@ class Deployer:
         self.summary.not_emulated(name, f"rds-automated-backups-replication:{identifier}",
                                   f"StartDBInstanceAutomatedBackupsReplication: {self._refusal('rds-backup-replication')}")
         self._wire_rds_data_plane(name, stores, identifier)
+
+    def _store_master_secret(self, name: str, primary: dict[str, Any], region: str, username: str,
+                             password: str) -> None:
+        """The master user's credentials in a Secrets Manager secret, as RDS keeps them when it
+        manages the master password (`{"username", "password"}`, named `rds!db-...`); the deployed
+        inventory's `master_secret_arn` names it, so canaries and runbooks read the password the
+        way they do on AWS (with the lab's AWS keys: chaos.lab.auth)."""
+        secret = self._client("secretsmanager", region).create_secret(
+            Name=f"rds!db-{primary['identifier']}",
+            SecretString=json.dumps({"username": username, "password": password}))
+        primary["master_secret_arn"] = secret["ARN"]
+        self._created(name, "secretsmanager-secret", secret["Name"], region, secret["ARN"])
 
     def _deploy_efs(self, name: str, workload: dict[str, Any], stores: dict[str, Any]) -> None:
         fs = _require(stores, "file_system", dict, f"workloads.{name}.stores")
@@ -608,22 +717,23 @@ class Deployer:
     # --- helpers ---------------------------------------------------------------------------------------
 
     def _client(self, service: str, region: str) -> Any:
-        return _lab_client(self.parts.endpoint, service, region)
+        return _lab_client(self.parts.endpoint, self.parts.keys, service, region)
 
     def _created(self, workload: str | None, kind: str, resource: str, region: str, lab_id: str) -> None:
         self.summary.created.append({"workload": workload, "kind": kind, "resource": resource,
                                      "region": region, "id": lab_id})
 
 
-def lab_client(endpoint: str, service: str, region: str) -> Any:
-    """A boto3 client on the lab for the lab's own parts (cached; faults and latency do not apply)."""
-    return _lab_client(endpoint, service, region)
+def lab_client(endpoint: str, keys: tuple[str, str], service: str, region: str) -> Any:
+    """A boto3 client on the lab for the lab's own parts, signed with the lab's keys (cached;
+    faults and latency do not apply)."""
+    return _lab_client(endpoint, keys, service, region)
 
 
 @functools.lru_cache(maxsize=None)
-def _lab_client(endpoint: str, service: str, region: str) -> Any:
+def _lab_client(endpoint: str, keys: tuple[str, str], service: str, region: str) -> Any:
     """Cached across deploys: building a botocore client costs ~0.15 s and a reset redeploys."""
-    session = boto3.Session(aws_access_key_id="lab", aws_secret_access_key="lab", region_name=region)
+    session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region)
     return session.client(service, endpoint_url=endpoint, config=Config(
         user_agent_extra=LAB_USER_AGENT, retries={"max_attempts": 1, "mode": "standard"}))
 
@@ -686,25 +796,25 @@ def _moto_refusal(call: Callable[[], Any]) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _probe_efs_replication(endpoint: str) -> str:
-    return _moto_refusal(lambda: _lab_client(endpoint, "efs", "us-east-1").describe_replication_configurations())
+def _probe_efs_replication(endpoint: str, keys: tuple[str, str]) -> str:
+    return _moto_refusal(lambda: _lab_client(endpoint, keys, "efs", "us-east-1").describe_replication_configurations())
 
 
 @functools.lru_cache(maxsize=None)
-def _probe_dlm(endpoint: str) -> str:
+def _probe_dlm(endpoint: str, keys: tuple[str, str]) -> str:
     from moto.backends import list_of_moto_modules
 
     if "dlm" not in list_of_moto_modules():  # asking would only make moto print a routing error
         return "moto has no Data Lifecycle Manager backend at all"
-    return _moto_refusal(lambda: _lab_client(endpoint, "dlm", "us-east-1").get_lifecycle_policies())
+    return _moto_refusal(lambda: _lab_client(endpoint, keys, "dlm", "us-east-1").get_lifecycle_policies())
 
 
 @functools.lru_cache(maxsize=None)
-def _probe_rds_backup_replication(endpoint: str) -> str:
-    return _moto_refusal(lambda: _lab_client(endpoint, "rds", "us-west-2").start_db_instance_automated_backups_replication(
+def _probe_rds_backup_replication(endpoint: str, keys: tuple[str, str]) -> str:
+    return _moto_refusal(lambda: _lab_client(endpoint, keys, "rds", "us-west-2").start_db_instance_automated_backups_replication(
         SourceDBInstanceArn="arn:aws:rds:us-east-1:123456789012:db:lab-probe"))
 
 
-_REFUSAL_PROBES: dict[str, Callable[[str], str]] = {
+_REFUSAL_PROBES: dict[str, Callable[[str, tuple[str, str]], str]] = {
     "efs-replication": _probe_efs_replication,
     "dlm": _probe_dlm, "rds-backup-replication": _probe_rds_backup_replication}

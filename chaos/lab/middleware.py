@@ -1,10 +1,12 @@
 """`LabMiddleware`: the WSGI layer in front of moto.
 
-Per AWS request, in order: the Chaos API's latency effect, the fault rules (an error in the
+Per request, first who may make it (chaos.lab.auth): the lab token on `/_lab/*`,
+`/_localstack/chaos/*` and `/moto-api/*`, a SigV4 signature with the lab's keys on everything else.
+Then, per AWS request, in order: the Chaos API's latency effect, the fault rules (an error in the
 protocol's shape instead of moto's answer), then the few operations the lab answers itself or must
 observe (Route 53 health answers, DynamoDB PITR, S3 writes to replicated buckets, RDS calls that
-reach PostgreSQL). Everything else goes straight to moto: the hot path is one regex on the
-`Authorization` header, one empty-list check and one dict look-up.
+reach PostgreSQL). Everything else goes straight to moto: the hot path is the signature check
+(one HMAC chain), one regex on the `Authorization` header, one empty-list check and one dict look-up.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, Callable, Iterable
 from xml.etree import ElementTree
 
 from chaos.lab import motostate, rds
+from chaos.lab.auth import TOKEN_HEADER
 from chaos.lab.awsrequest import AwsRequest
 from chaos.lab.backup import rds_snapshots
 from chaos.lab.control import ControlApi
@@ -29,8 +32,13 @@ from chaos.lab.route53 import Route53Refused
 
 log = logging.getLogger(__name__)
 Reply = tuple[int, list[tuple[str, str]], bytes]
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 404: "Not Found",
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+            403: "Forbidden", 404: "Not Found",
             500: "Internal Server Error", 503: "Service Unavailable"}
+# Paths that need the lab token (docs/lab.md, Threat model); the rest is AWS and needs SigV4.
+_TOKEN_PATHS = ("/_lab/", "/_localstack/", "/moto-api")
+_PUBLIC_PATHS = frozenset({"/_localstack/health"})  # LocalStack's liveness probe: no state in it
+_DRAIN_LIMIT_BYTES = 1024 * 1024
 REGION_SWITCH_OPERATIONS = ("StartPlanExecution", "GetPlanExecution", "ListPlanExecutionEvents",
                             "ApprovePlanExecutionStep", "CancelPlanExecution", "GetPlan")
 _S3_REPLICATED_OPERATIONS = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload",
@@ -64,12 +72,31 @@ class LabMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(FILES_PREFIX):  # the EFS/EBS data plane (chaos/lab/filestore.py)
+            if not self.lab.credentials.token_ok(environ):  # the canary's data: the token's too
+                return _send(start_response, _refused(environ, _json(401, {
+                    "error": f"{path}: missing or wrong {TOKEN_HEADER} header; the token is in the "
+                             "lab's ready file (docs/lab.md, Threat model)"})))
             return self.lab.shares(environ, start_response)
+        if path.startswith(_TOKEN_PATHS) and path not in _PUBLIC_PATHS:
+            if not self.lab.credentials.token_ok(environ):
+                return _send(start_response, _refused(environ, _json(401, {
+                    "error": f"{path}: missing or wrong {TOKEN_HEADER} header; the token is in the "
+                             "lab's ready file (docs/lab.md, Threat model)"})))
+            if path.startswith("/moto-api"):  # moto's own state dump and reset: the token's too
+                return self.moto_app(environ, start_response)
         if path.startswith("/_lab/") or path.startswith("/_localstack/"):
             return self.control(environ, start_response)
         request = AwsRequest.from_environ(environ)
-        if not request.is_aws:
-            return self.moto_app(environ, start_response)
+        # S3 signs its payload hash in a header; other services sign the body itself, which is
+        # read only once the key id is the lab's (no buffering for strangers).
+        problem = self.lab.credentials.signature_problem(
+            environ, lambda: b"" if "HTTP_X_AMZ_CONTENT_SHA256" in environ else request.body)
+        if problem is not None:
+            if not request.is_aws:
+                return _send(start_response, _refused(environ, _json(403, {"error": f"{path}: {problem}"})))
+            code = "AuthFailure" if request.service == "ec2" else "InvalidClientTokenId" \
+                if "access key id" in problem else "SignatureDoesNotMatch"
+            return _send(start_response, _refused(environ, error_response(request, 403, code, f"lab: {problem}")))
         if LAB_USER_AGENT not in environ.get("HTTP_USER_AGENT", ""):
             if self.lab.faults.latency_ms:
                 time.sleep(self.lab.faults.latency_ms / 1000.0)
@@ -267,6 +294,34 @@ class LabMiddleware:
 
 def _pascal(name: str) -> str:
     return name[:1].upper() + name[1:]
+
+
+def _refused(environ: dict[str, Any], reply: Reply) -> Reply:
+    """A refusal of an unauthenticated request. Its body is drained (a kept-alive connection would
+    read it as the next request) up to a bound, never buffered: past the bound the connection is
+    closed instead, so nobody without credentials can make the lab hold a large body in memory."""
+    stream, left = environ["wsgi.input"], _content_length(environ)
+    while 0 < left <= _DRAIN_LIMIT_BYTES:
+        chunk = stream.read(min(left, 64 * 1024))
+        if not chunk:
+            break
+        left -= len(chunk)
+    status, headers, body = reply
+    if left or environ.get("wsgi.input_terminated") and not environ.get("CONTENT_LENGTH"):
+        headers = headers + [("Connection", "close")]
+    return status, headers, body
+
+
+def _content_length(environ: dict[str, Any]) -> int:
+    try:
+        return max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def _json(status: int, payload: dict[str, Any]) -> Reply:
+    body = json.dumps(payload).encode()
+    return status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
 
 
 def _xml(status: int, body: bytes) -> Reply:

@@ -29,6 +29,7 @@ from typing import Any, Callable
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from chaos.errors import ChaosError
+from chaos.lab.auth import TOKEN_HEADER, LabCredentials, read_ready_file
 from chaos.lab.scratch import ProcessId, clean_up, read_resources
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +70,7 @@ class LabProcess:
         self.ready_timeout = ready_timeout
         self.on_spawn = on_spawn
         self.endpoint = ""
+        self.credentials: LabCredentials | None = None  # read from the ready file (mode 0600)
         self._process: subprocess.Popen | None = None
         self._identity: ProcessId | None = None
         self._rundir: Path | None = None
@@ -77,6 +79,11 @@ class LabProcess:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    @property
+    def ready_file(self) -> Path | None:
+        """The lab's ready file (mode 0600): endpoint, pid, token and AWS keys."""
+        return self._rundir / "ready.json" if self._rundir else None
 
     @property
     def log_path(self) -> Path | None:
@@ -103,7 +110,7 @@ class LabProcess:
         if self._process is not None:
             return self
         self._rundir = Path(tempfile.mkdtemp(prefix="securecart-labproc-"))
-        ready_file = self._rundir / "ready.json"
+        ready_file = self.ready_file
         command = [sys.executable, "-m", "chaos", "lab", "--port", str(self.port),
                    "--ready-file", str(ready_file), "--time-factor", str(self.time_factor)]
         if self.stack:
@@ -134,23 +141,27 @@ class LabProcess:
         if self._process is None or self._rundir is None:
             raise ChaosError("lab: wait_ready before spawn; call start()")
         try:
-            self.endpoint = self._wait_ready(self._rundir / "ready.json")
-            LabClient(self.endpoint).health()
+            self.endpoint, self.credentials = self._wait_ready(self.ready_file)
+            self.client().health()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wait_ready(self, ready_file: Path) -> str:
+    def client(self) -> "LabClient":
+        """A LabClient carrying this lab's token."""
+        return LabClient(self.endpoint, token=self.credentials.token if self.credentials else None)
+
+    def _wait_ready(self, ready_file: Path) -> tuple[str, LabCredentials]:
         @retry(stop=stop_after_delay(self.ready_timeout), wait=wait_fixed(0.05),
                retry=retry_if_exception_type(_NotReady), reraise=True)
-        def endpoint() -> str:
+        def endpoint() -> tuple[str, LabCredentials]:
             if self._process.poll() is not None:
                 raise ChaosError(f"lab: exited with code {self._process.returncode} before it was ready; "
                                  f"see its log: {self._log_tail()}")
             if not ready_file.exists():
                 raise _NotReady()
-            return json.loads(ready_file.read_text())["endpoint"]
+            return read_ready_file(ready_file)
 
         try:
             return endpoint()
@@ -214,8 +225,10 @@ class LabProcess:
 class LabClient:
     """Every `/_lab` call and the Chaos API, over stdlib HTTP. Errors are one-line `ChaosError`s."""
 
-    def __init__(self, endpoint: str, timeout: float = 30.0, deploy_timeout: float = 300.0):
+    def __init__(self, endpoint: str, timeout: float = 30.0, deploy_timeout: float = 300.0, *,
+                 token: str | None = None):
         self.endpoint = endpoint.rstrip("/")
+        self.token = token  # the lab's X-Lab-Token (LocalStack itself needs none)
         self.timeout = timeout
         self.deploy_timeout = deploy_timeout
 
@@ -296,15 +309,18 @@ class LabClient:
 
     def _call(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.endpoint + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers[TOKEN_HEADER] = self.token
+        request = urllib.request.Request(self.endpoint + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as reply:
                 return json.loads(reply.read() or b"null")
         except urllib.error.HTTPError as error:
             try:
-                message = json.loads(error.read()).get("error")
-            except ValueError:
+                answer = json.loads(error.read())
+                message = answer.get("error") or answer.get("message")  # the lab's, LocalStack's
+            except (ValueError, AttributeError):
                 message = None
             raise ChaosError(f"lab {self.endpoint}{path}: {message or f'HTTP {error.code}'}") from None
         except (urllib.error.URLError, OSError) as error:

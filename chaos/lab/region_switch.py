@@ -124,9 +124,10 @@ def all_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=None)
-def _client(endpoint: str, service: str, region: str) -> Any:
-    """A client as any caller of the lab has one: fault rules apply to it (no lab-internal agent)."""
-    session = boto3.Session(aws_access_key_id="lab", aws_secret_access_key="lab", region_name=region)
+def _client(endpoint: str, keys: tuple[str, str], service: str, region: str) -> Any:
+    """A client as any caller of the lab has one: fault rules apply to it (no lab-internal agent);
+    signed with the lab's own keys (chaos.lab.auth), the only ones the lab accepts."""
+    session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region)
     return session.client(service, endpoint_url=endpoint, config=Config(
         connect_timeout=2, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}))
 
@@ -135,8 +136,10 @@ class RegionSwitch:
     """The plans the lab knows (one per deployed inventory) and their executions."""
 
     def __init__(self, *, endpoint: Callable[[], str], time_factor: Callable[[], float],
-                 on_event: Callable[..., Any], resolve: Callable[[str, str, str], tuple[list[str], str]]):
+                 on_event: Callable[..., Any], resolve: Callable[[str, str, str], tuple[list[str], str]],
+                 keys: tuple[str, str]):
         self._endpoint = endpoint
+        self._keys = keys
         self._time_factor = time_factor
         self._on_event = on_event
         self._resolve = resolve  # Route53Answers.resolve: what the lab's Route 53 answers now
@@ -362,7 +365,7 @@ class RegionSwitch:
     def _promote(self, execution: Execution, resource: dict[str, Any], bound: float) -> None:
         arn = str(resource["id"])
         identifier = arn.rsplit(":db:", 1)[-1]
-        rds = _client(self._endpoint(), "rds", execution.target_region)
+        rds = _client(self._endpoint(), self._keys, "rds", execution.target_region)
         try:
             rds.promote_read_replica(DBInstanceIdentifier=identifier)
         except Exception as error:  # the API error is the step's failure, as on AWS
@@ -377,7 +380,7 @@ class RegionSwitch:
 
     def _scale(self, execution: Execution, resource: dict[str, Any], bound: float) -> None:
         name, wanted = str(resource.get("name") or resource["id"]), int(resource["to_capacity"])
-        autoscaling = _client(self._endpoint(), "autoscaling", execution.target_region)
+        autoscaling = _client(self._endpoint(), self._keys, "autoscaling", execution.target_region)
         try:
             [group] = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
             autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, DesiredCapacity=wanted,
@@ -415,7 +418,7 @@ class RegionSwitch:
         if resource.get("source") != repoint_record.SOURCE_ID:
             raise StepFailed(f"{resource.get('name') or resource.get('id')}: the lab runs only the functions the "
                              f"program ships ({repoint_record.SOURCE_ID}), not {resource.get('source')!r}")
-        route53 = _client(self._endpoint(), "route53", "us-east-1")  # Route 53 is global
+        route53 = _client(self._endpoint(), self._keys, "route53", "us-east-1")  # Route 53 is global
         try:
             repoint_record.repoint(route53, dict(resource.get("environment") or {}), deadline=time.time() + bound,
                                    poll_seconds=POLL_SECONDS)

@@ -67,8 +67,12 @@ class LabServer:
                                         name="lab-http", daemon=True)
 
     @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    @property
     def endpoint(self) -> str:
-        return f"http://{HOST}:{self._server.server_port}"
+        return f"http://{HOST}:{self.port}"
 
     def start(self) -> "LabServer":
         self._thread.start()

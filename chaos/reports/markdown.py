@@ -38,7 +38,7 @@ def render_markdown(run: RunRecord, results: list[ScenarioResult]) -> str:
         f"(exit code {summary.exit_code}).",
         "",
         *stopped_line,
-        _run_line(run),
+        _run_line(run, results),
         "",
         "### Measured vs envelope vs target",
         "",
@@ -234,11 +234,16 @@ def _timing_section(run: RunRecord) -> list[str]:
     return lines
 
 
-def _run_line(run: RunRecord) -> str:
+def _run_line(run: RunRecord, results: list[ScenarioResult]) -> str:
     started = datetime.fromtimestamp(run.started_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     duration = "" if run.ended_at is None else f", {fmt.seconds(run.ended_at - run.started_at)}"
     endpoint = f" at `{run.endpoint}`" if run.endpoint else ""
-    canary = "" if run.canary_rate is None else f", canary {run.canary_rate:g} writes/s per workload"
+    canary = "" if run.canary_rate is None else f", canary asked {run.canary_rate:g} writes/s per workload"
+    achieved = [r.resolution.write_rate_per_second for r in results
+                if r.resolution is not None and r.resolution.write_rate_per_second is not None]
+    if canary and achieved:  # a store slower than the rate asked shows here, not only in a table
+        low, high = min(achieved), max(achieved)
+        canary += f", achieved {low:.0f}/s" if round(low) == round(high) else f", achieved {low:.0f}-{high:.0f}/s"
     factors = sorted(set(run.time_factors.values())) or [run.time_factor]
     capacity = ("" if run.lab_capacity_writes_per_second is None else
                 f"; the lab sustained {run.lab_capacity_writes_per_second:.0f} writes/s at start")

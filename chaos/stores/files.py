@@ -50,7 +50,8 @@ class FileClient:
             raise FileServiceError("NoFileService", no_file_service("file", target) or "")
         self._base = base
         self._timeout = CANARY_TIMEOUT if fail_fast else CONTROL_TIMEOUT
-        self._pool = urllib3.PoolManager(maxsize=2, retries=False, timeout=self._timeout)
+        self._pool = urllib3.PoolManager(maxsize=2, retries=False, timeout=self._timeout,
+                                         headers=target.file_service_headers())
 
     def _url(self, share: str, path: str = "") -> str:
         return f"{self._base}{quote(share)}/{quote(path)}"

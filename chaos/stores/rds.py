@@ -15,6 +15,8 @@ does.
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,9 @@ CREATE_TABLE = (f"CREATE TABLE IF NOT EXISTS {TABLE} (stream text NOT NULL, seq 
 # at the same bound so the canary records a failure instead of stalling.
 CONNECT_TIMEOUT_SECONDS = 2
 STATEMENT_TIMEOUT_MS = 2000
+# target -> {secret ARN: password}; weak, so a finished game day's target takes its passwords along.
+_PASSWORDS: "weakref.WeakKeyDictionary[Target, dict[str, str]]" = weakref.WeakKeyDictionary()
+_PASSWORDS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -90,13 +95,24 @@ class RdsStores(Stores):
                                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}")
 
     def _password(self, target: "Target") -> str | None:
-        """On AWS the master password lives in Secrets Manager (RDS-managed); the lab trusts
-        loopback connections and ignores it (docs/postgres-lab.md)."""
-        if target.name != "aws" or not self.master_secret_arn:
+        """The master password from the Secrets Manager secret the inventory names (RDS-managed
+        on AWS; the lab's own, random per lab: docs/postgres-lab.md).
+
+        Read once per target and secret, then kept, as an application reads its database secret
+        at start: the secret lives in the primary region, and a region outage must not take the
+        password away from a writer that fails over to the DR replica."""
+        if not self.master_secret_arn:
             return None
+        with _PASSWORDS_LOCK:
+            known = _PASSWORDS.get(target, {}).get(self.master_secret_arn)
+        if known is not None:
+            return known
         secret = target.client("secretsmanager", self.region).get_secret_value(
             SecretId=self.master_secret_arn)
-        return json.loads(secret["SecretString"])["password"]
+        password = json.loads(secret["SecretString"])["password"]
+        with _PASSWORDS_LOCK:
+            _PASSWORDS.setdefault(target, {})[self.master_secret_arn] = password
+        return password
 
     def writable(self, target: "Target", store: StoreRef) -> bool:
         """The instance accepts writes: it leaves recovery when promoted, restored or failed over."""

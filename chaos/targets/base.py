@@ -152,6 +152,10 @@ class Target(abc.ABC):
         (`<url><id>/<path>`), or None where the harness cannot reach file data (AWS)."""
         return None
 
+    def file_service_headers(self) -> dict[str, str]:
+        """Headers every file-service request carries (the lab's token)."""
+        return {}
+
     def set_replication_paused(self, workload: str | None, paused: bool) -> None:
         raise NotImplementedError(f"{self.name} target cannot pause replication directly")
 

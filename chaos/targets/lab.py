@@ -16,14 +16,6 @@ from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, BACKUP_JOB_FAILU
                                 REGION_OUTAGE, REPLICATION_PAUSE, Deployment, Target)
 from chaos.targets.chaos_api import ChaosApiFaults
 
-# The lab accepts any credentials; these are moto's conventional dummies.
-LAB_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def lab_session(region: str) -> boto3.Session:
-    return boto3.Session(region_name=region, **LAB_CREDENTIALS)
-
-
 class LabTarget(ChaosApiFaults, Target):
     name = "lab"
     scales_time = True  # the lab compresses AWS's durations by a time factor (chaos.lab.timing)
@@ -45,10 +37,19 @@ class LabTarget(ChaosApiFaults, Target):
                           ACCIDENTAL_DELETION, BACKUP_JOB_FAILURE})
 
     def _new_session(self, region: str) -> boto3.Session:
-        return lab_session(region)
+        # The lab's own keys, from its ready file: it refuses AWS requests signed with any other.
+        if self._process is None or self._process.credentials is None:
+            raise RuntimeError("the lab is not started; call start() first")
+        return boto3.Session(region_name=region, **self._process.credentials.boto3)
 
     def file_service_url(self) -> str | None:
         return None if self.endpoint_url is None else f"{self.endpoint_url}/_lab/files/"
+
+    def file_service_headers(self) -> dict[str, str]:
+        from chaos.lab.auth import TOKEN_HEADER
+
+        credentials = self._process.credentials if self._process is not None else None
+        return {TOKEN_HEADER: credentials.token} if credentials is not None else {}
 
     def run_dlm(self, workload: str) -> list[dict[str, Any]]:
         """Fire the workload's DLM schedules now (the lab's DLM emulation, chaos/lab/ebs.py)."""
@@ -66,7 +67,6 @@ class LabTarget(ChaosApiFaults, Target):
             self._reported = report is not None
 
     def start(self) -> None:
-        from chaos.lab.process import LabClient  # the lab is heavy: import on use
         self.spawn()
         if self.lab_client is None:
             # Spawned early (before the engine attached its hooks)? run.json learns of it now.
@@ -77,7 +77,7 @@ class LabTarget(ChaosApiFaults, Target):
             if self._on_lost is not None:
                 self._process.watch(self._on_lost)
             self.endpoint_url = self._process.endpoint
-            self.lab_client = LabClient(self.endpoint_url)
+            self.lab_client = self._process.client()
 
     def prepare(self, inventory: dict[str, Any]) -> Deployment:
         self.start()

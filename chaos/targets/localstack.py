@@ -13,9 +13,10 @@ What it can inject depends on what answers at the endpoint:
 """
 from __future__ import annotations
 
-import json
+import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -26,15 +27,22 @@ from chaos.errors import ChaosError
 from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE, REGION_OUTAGE,
                                 REPLICATION_PAUSE, Deployment, Target)
 from chaos.targets.chaos_api import ChaosApiFaults
+from chaos.targets.inventory import MAX_INVENTORY_BYTES, parse_bounded_json
 
 LOCALSTACK_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 PROBE_TIMEOUT_SECONDS = 3
 
 
-def _http_status(url: str) -> int | None:
+# A standalone lab (`python -m chaos lab`) needs its token and AWS keys, which it wrote to its
+# ready file (mode 0600). This names another ready file than the default one for the port.
+READY_FILE_ENV = "SECURECART_LAB_READY_FILE"
+
+
+def _http_status(url: str, headers: dict[str, str] | None = None) -> int | None:
     """HTTP status of a GET to `url`; None when nothing answers (refused, timeout, bad host)."""
     try:
-        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS) as answer:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT_SECONDS) as answer:
             answer.read()
             return answer.status
     except urllib.error.HTTPError as err:
@@ -54,9 +62,11 @@ class LocalStackTarget(ChaosApiFaults, Target):
         super().__init__(endpoint_url=endpoint_url.rstrip("/"))
         self._inventory = inventory
         self._host = f"{parsed.hostname}:{parsed.port or (443 if parsed.scheme == 'https' else 80)}"
+        self._port = parsed.port or (443 if parsed.scheme == "https" else 80)
         self.has_chaos_api = False
         self.has_lab_api = False
         self.lab_client: Any = None
+        self._lab_credentials: Any = None  # chaos.lab.auth.LabCredentials of a standalone lab
         self.dns_via_record_sets = False  # TestDNSAnswer missing: chaos.probes.dns resolves otherwise
         self._unavailable: dict[str, str] = {}
         self._summary: dict[str, Any] = {}
@@ -64,8 +74,34 @@ class LocalStackTarget(ChaosApiFaults, Target):
     def file_service_url(self) -> str | None:
         return f"{self.endpoint_url}/_lab/files/" if self.has_file_service else None
 
+    def file_service_headers(self) -> dict[str, str]:
+        from chaos.lab.auth import TOKEN_HEADER
+
+        token = self._lab_credentials.token if getattr(self, "_lab_credentials", None) else None
+        return {TOKEN_HEADER: token} if token else {}
+
     def _new_session(self, region: str) -> boto3.Session:
+        if self._lab_credentials is not None:
+            return boto3.Session(region_name=region, **self._lab_credentials.boto3)
         return boto3.Session(region_name=region, **LOCALSTACK_CREDENTIALS)
+
+    def _find_lab_credentials(self) -> Any:
+        """A standalone lab's credentials from its ready file, if this user can read one for this
+        endpoint ($SECURECART_LAB_READY_FILE, else the lab's default path for the port)."""
+        from chaos.lab.auth import default_ready_file, read_ready_file
+        path = os.environ.get(READY_FILE_ENV)
+        ready_file = Path(path) if path else default_ready_file(self._port)
+        try:
+            endpoint, credentials = read_ready_file(ready_file)
+        except FileNotFoundError:
+            if path:
+                raise ChaosError(f"{READY_FILE_ENV}: {path} does not exist; point it at the lab's "
+                                 "--ready-file") from None
+            return None
+        except (OSError, ValueError, KeyError) as err:
+            raise ChaosError(f"lab ready file {ready_file}: unreadable ({err}); run the game day as the "
+                             f"user who started the lab, or set {READY_FILE_ENV}") from None
+        return credentials if endpoint.rstrip("/") == self.endpoint_url else None
 
     def _service_endpoint(self, service: str) -> str | None:
         return localstack_config.get_service_endpoint(service, localstack_host=self._host) \
@@ -73,16 +109,26 @@ class LocalStackTarget(ChaosApiFaults, Target):
 
     def discover(self) -> None:
         """Find out what answers at the endpoint; an unreachable one is a ChaosError."""
-        chaos_status = _http_status(f"{self.endpoint_url}/_localstack/chaos/faults")
+        from chaos.lab.auth import TOKEN_HEADER
+        self._lab_credentials = self._find_lab_credentials()
+        token = self._lab_credentials.token if self._lab_credentials else None
+        headers = {TOKEN_HEADER: token} if token else {}
+        chaos_status = _http_status(f"{self.endpoint_url}/_localstack/chaos/faults", headers)
         if chaos_status is None:
             raise ChaosError(f"--endpoint: nothing answers at {self.endpoint_url}; start LocalStack "
                              "or `python -m chaos lab` there, or fix the URL")
+        if chaos_status == 401:
+            raise ChaosError(f"--endpoint: {self.endpoint_url} is a lab that needs its token; run as the "
+                             f"user who started it, or set {READY_FILE_ENV} to its --ready-file")
         self.has_chaos_api = chaos_status == 200
-        self.has_lab_api = _http_status(f"{self.endpoint_url}/_lab/health") == 200
+        self.has_lab_api = _http_status(f"{self.endpoint_url}/_lab/health", headers) == 200
         self.has_file_service = self.has_lab_api  # a standalone lab serves EFS/EBS data too
+        with self._lock:  # sessions made before discovery carried LocalStack's credentials
+            self._sessions.clear()
+            self._clients.clear()
         if self.has_chaos_api:
             from chaos.lab.process import LabClient  # speaks the Chaos API (+ /_lab when there)
-            self.lab_client = LabClient(self.endpoint_url)
+            self.lab_client = LabClient(self.endpoint_url, token=token)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -139,14 +185,14 @@ class LocalStackTarget(ChaosApiFaults, Target):
 def load_inventory_file(path: str) -> dict[str, Any]:
     """Read `pulumi stack output inventory --json` (or the lab's --inventory-out) from `path`."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            inventory = json.load(handle)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INVENTORY_BYTES + 1)  # never more than the bound into memory
     except FileNotFoundError:
         raise ChaosError(f"--inventory: {path} does not exist; write it with "
                          "`pulumi stack output inventory --json > FILE`") from None
-    except (OSError, ValueError) as err:
-        raise ChaosError(f"--inventory: {path} is not JSON ({err}); pass the output of "
-                         "`pulumi stack output inventory --json`") from None
+    except OSError as err:
+        raise ChaosError(f"--inventory: {path} cannot be read ({err.strerror}); pass a readable file") from None
+    inventory = parse_bounded_json(data, f"--inventory: {path}")
     if not isinstance(inventory, dict) or "workloads" not in inventory:
         raise ChaosError(f"--inventory: {path} has no `workloads`; pass the `inventory` stack "
                          "output, not the whole stack")

@@ -112,3 +112,55 @@ def test_localstack_refuses_a_stack_not_opted_in():
 
 def test_unwritable_out_directory():
     assert_one_line_error(gameday("--stack", "prod", "--out", "/dev/null/reports"), "--out")
+
+
+def gameday_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The same entry point as `python -m chaos`, without a new interpreter (~3 s each here):
+    for refusals that happen before anything starts."""
+    from chaos.cli import main
+    code = main(["gameday", *args])
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
+
+@pytest.mark.parametrize("flag, value, maximum", [
+    ("--replication-lag", "1e9", "90"),     # used to hang the game day with no output
+    ("--rate", "100000", "2000"),           # used to be claimed in the report while ~86-260/s ran
+    ("--pause-seconds", "1e9", "90"),
+    ("--time-factor", "1e9", "10"),
+    ("--rpo-target", "catalog=1e300", "604800"),
+])
+def test_durations_and_rates_beyond_what_a_game_day_carries_name_the_maximum(capsys, flag, value, maximum):
+    result = gameday_in_process(capsys, "--stack", "prod", flag, value)
+    assert_one_line_error(result, flag, f"maximum {maximum}", f"pass at most {flag} {maximum}")
+
+
+def test_deeply_nested_inventory_is_one_line_not_a_recursion_error(capsys, tmp_path):
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text("[" * 200_000 + "]" * 200_000)  # 400 KB
+    result = gameday("--stack", "prod", "--target", "aws", "--inventory", str(inventory))  # a real process
+    assert_one_line_error(result, "--inventory", "nested")
+    inventory.write_text('{"workloads": {"a": ' + "[" * 40 + "]" * 40 + "}}")  # parses, too deep
+    assert_one_line_error(gameday_in_process(capsys, "--stack", "prod", "--target", "aws", "--inventory",
+                                             str(inventory)), "nested more than 32 levels")
+
+
+def test_oversized_inventory_is_refused_before_it_is_read_whole(capsys, tmp_path):
+    inventory = tmp_path / "inventory.json"
+    with open(inventory, "w") as out:
+        out.write('{"workloads": {}, "pad": "')
+        out.write("x" * (5 * 1024 * 1024))
+        out.write('"}')
+    assert_one_line_error(gameday_in_process(capsys, "--stack", "prod", "--target", "aws", "--inventory",
+                                             str(inventory)), "--inventory", "bytes")
+
+
+def test_out_directory_that_exists_but_takes_no_files_is_refused_before_anything_runs(capsys, tmp_path,
+                                                                                      prod_inventory):
+    # /proc/1 is a directory nobody (root included) can create files in, as an immutable
+    # (`chattr +i`) directory; it used to be found out only when the reports were written.
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps(prod_inventory))
+    result = gameday_in_process(capsys, "--stack", "prod", "--target", "aws", "--inventory", str(inventory),
+                                "--out", "/proc/1")
+    assert_one_line_error(result, "--out", "/proc/1", "cannot write")

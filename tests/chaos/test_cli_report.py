@@ -94,3 +94,42 @@ def test_a_run_still_in_progress_is_refused_and_a_killed_one_is_aborted(tmp_path
     assert "chaos: ABORTED (the game-day process was killed" in done.stdout
     result = json.loads((tmp_path / "report.json").read_text())["results"][0]
     assert result["stopped"] == "aborted" and result["passed"] is False and result["reasons"] == []
+
+
+def test_out_directory_that_takes_no_files_exits_2_with_one_line(tmp_path):
+    run_dir = saved_run(tmp_path / "run", lag=0.5)
+    done = chaos_report(str(run_dir), "--out", "/proc/1")  # exists, but no file can be created there
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.strip().count("\n") == 0
+    assert done.stderr.startswith("error: --out: cannot write into /proc/1")
+
+
+def _with_first_ack(run_dir: Path, **changes) -> int:
+    """Rewrite the first write_acked event's data; return its line number."""
+    path = run_dir / JOURNAL_FILE
+    lines = path.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines) if json.loads(line)["kind"] == "write_acked")
+    event = json.loads(lines[number])
+    event["data"].update(changes)
+    lines[number] = json.dumps(event)
+    path.write_text("\n".join(lines) + "\n")
+    return number + 1
+
+
+def test_event_of_the_wrong_type_exits_2_naming_file_and_line_instead_of_flipping_the_verdict(tmp_path):
+    for bad in ({"seq": "x"}, {"seq": [1, 2]}, {"seq": True}, {"latency": -1}, {"latency": "fast"}):
+        run_dir = saved_run(tmp_path / f"run-{len(list(tmp_path.iterdir()))}", lag=0.5)
+        line = _with_first_ack(run_dir, **bad)
+        done = chaos_report(str(run_dir), "--quiet")
+        assert done.returncode == 2, (bad, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr and done.stderr.strip().count("\n") == 0, done.stderr
+        assert f"{JOURNAL_FILE}:{line}: not a journal event (write_acked.data." in done.stderr, done.stderr
+
+
+def test_deeply_nested_journal_line_exits_2_naming_it(tmp_path):
+    run_dir = saved_run(tmp_path / "run", lag=0.5)
+    with open(run_dir / JOURNAL_FILE, "a") as journal:
+        journal.write("[" * 100_000 + "]" * 100_000 + "\n")
+    done = chaos_report(str(run_dir), "--quiet")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"{JOURNAL_FILE}:" in done.stderr and "nested too deeply" in done.stderr

@@ -14,10 +14,10 @@ REQUIRED_FIELDS = {"scenario", "workload", "strategy", "rto_seconds", "rpo_secon
                    "acknowledged_writes", "rto_target_seconds", "rpo_target_seconds", "passed"}
 
 
-def gameday(out: Path, *args: str) -> subprocess.CompletedProcess:
+def gameday(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "chaos", "gameday", "--stack", "prod", "--quiet",
                            "--out", str(out), *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, env=env)
 
 
 REPLICATION_SCENARIOS = {"region-outage", "az-outage", "instance-failure", "replication-pause",
@@ -125,19 +125,24 @@ def test_aws_profile_small_run_reports_lab_and_aws_equivalent_seconds_beside_the
 def test_localstack_target_drives_a_standalone_lab(tmp_path):
     """`python -m chaos lab` in one place, `--target localstack --endpoint` in another: the lab
     speaks the LocalStack Chaos API, so the LocalStack target runs the same game day."""
-    from chaos.lab.process import LabClient, LabProcess
+    import os
+
+    from chaos.lab.process import LabProcess
+    from chaos.targets.localstack import READY_FILE_ENV
     from chaos.targets.stack_inventory import stack_inventory
 
     inventory = stack_inventory("prod")
     inventory["workloads"] = {"catalog": inventory["workloads"]["catalog"]}
     with LabProcess(time_factor=0.1) as lab:
-        deployed = LabClient(lab.endpoint).deploy(inventory, replication_lag_seconds=0.5,
-                                                  time_factor=0.1)["inventory"]
+        deployed = lab.client().deploy(inventory, replication_lag_seconds=0.5,
+                                       time_factor=0.1)["inventory"]
         inventory_file = tmp_path / "inventory.json"
         inventory_file.write_text(json.dumps(deployed))
         out = tmp_path / "out"
+        # The lab's token and AWS keys are in its ready file (0600), found through this variable.
         result = gameday(out, "--target", "localstack", "--endpoint", lab.endpoint,
-                         "--inventory", str(inventory_file), "--scenario", "region-outage")
+                         "--inventory", str(inventory_file), "--scenario", "region-outage",
+                         env=dict(os.environ, **{READY_FILE_ENV: str(lab.ready_file)}))
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["run"]["target"] == "localstack"

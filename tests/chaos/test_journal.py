@@ -193,3 +193,33 @@ def test_run_record_is_written_atomically_with_its_end_state(tmp_path):
     loaded, _ = load_run(tmp_path)
     assert (loaded.status, loaded.ended_at, loaded.host) == ("running", None, run.host)
     assert sorted(p.name for p in tmp_path.iterdir()) == [JOURNAL_FILE, RUN_FILE]  # no temporary left
+
+
+def test_journal_and_run_record_size_bounds_are_one_line(tmp_path, monkeypatch):
+    import chaos.journal as journal_module
+    from chaos.journal import RUN_FILE, load_run
+
+    path = tmp_path / JOURNAL_FILE
+    path.write_text(json.dumps(Event(1.0, "note", "s", None, {"text": "x" * 200}).to_dict()) + "\n")
+    monkeypatch.setattr(journal_module, "MAX_JOURNAL_BYTES", 100)
+    with pytest.raises(ChaosError, match="more than the 100 a journal may have"):
+        read_jsonl(path)
+    monkeypatch.setattr(journal_module, "MAX_JOURNAL_BYTES", 10**9)
+    monkeypatch.setattr(journal_module, "MAX_LINE_BYTES", 100)
+    with pytest.raises(ChaosError, match=r"journal.jsonl:1: longer than 100 characters"):
+        read_jsonl(path)
+    (tmp_path / RUN_FILE).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ChaosError, match="nested too deeply"):
+        load_run(tmp_path)
+
+
+@pytest.mark.parametrize("data, why", [
+    ({"seq": "x", "latency": 0.1}, "write_acked.data.seq"),
+    ({"seq": 3, "latency": float("inf")}, "write_acked.data.latency"),
+    ({"seq": 3}, "write_acked.data.latency"),
+])
+def test_event_fields_are_checked_by_kind_on_read(data, why):
+    raw = {"t": 1.0, "kind": "write_acked", "scenario": "s", "workload": "w", "data": data}
+    with pytest.raises(ValueError, match=why):
+        Event.from_dict(raw)
+    assert Event.from_dict({**raw, "data": {"seq": 3, "latency": 0.1, "store": "x"}}).data["seq"] == 3

@@ -39,16 +39,16 @@ _INVENTORY: dict[str, Any] = {
              "path": "/health", "interval_seconds": 10, "failure_threshold": 3},
             {"id": "hc-dr", "region": DR, "type": "HTTPS", "fqdn": "b", "port": 443,
              "path": "/health", "interval_seconds": 10, "failure_threshold": 3}]},
-    "backup": {"vaults": {PRIMARY: {"name": "vault-primary", "arn": "arn:x", "lock_mode": None},
-                          DR: {"name": "vault-dr", "arn": "arn:y", "lock_mode": None}},
-               "plans": [{"name": "daily", "id": "plan-1", "arn": "arn:plan"}], "report_bucket": None},
+    "backup": {"vaults": {PRIMARY: {"name": "vault-primary", "arn": "arn:aws:backup:us-east-1:123456789012:backup-vault:vault-primary", "lock_mode": None},
+                          DR: {"name": "vault-dr", "arn": "arn:aws:backup:us-west-2:123456789012:backup-vault:vault-dr", "lock_mode": None}},
+               "plans": [{"name": "daily", "id": "plan-1", "arn": "arn:aws:backup:us-east-1:123456789012:backup-plan:plan-1"}], "report_bucket": None},
     "fis": None,
     "workloads": {
         "catalog": {
             "kind": "dynamodb", "strategy": "active-active",
             "targets": {"rto_seconds": 60, "rpo_seconds": 1},
             "primary_region": PRIMARY, "dr_region": DR,
-            "stores": {"table": {"name": "catalog", "arn": "arn:t", "stream_arn": "arn:s",
+            "stores": {"table": {"name": "catalog", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/catalog", "stream_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/catalog/stream/2026-01-01T00:00:00.000",
                                  "region": PRIMARY, "hash_key": "pk", "range_key": "sk", "pitr": True,
                                  "pitr_recovery_period_days": 35, "deletion_protection": False},
                        "replicas": [{"region": DR, "kms_key_arn": None}]},
@@ -59,8 +59,8 @@ _INVENTORY: dict[str, Any] = {
             "kind": "s3", "strategy": "warm-standby",
             "targets": {"rto_seconds": 300, "rpo_seconds": 900},
             "primary_region": PRIMARY, "dr_region": DR,
-            "stores": {"bucket": {"name": "images-primary", "arn": "arn:b", "region": PRIMARY, "versioning": True},
-                       "replicas": [{"name": "images-dr", "arn": "arn:r", "region": DR,
+            "stores": {"bucket": {"name": "images-primary", "arn": "arn:aws:s3:::images-primary", "region": PRIMARY, "versioning": True},
+                       "replicas": [{"name": "images-dr", "arn": "arn:aws:s3:::images-dr", "region": DR,
                                      "replication_time_control": True, "delete_marker_replication": True}]},
             "failover": None, "backup": {"tier": "silver", "plan_name": "daily", "continuous": False},
             "fis_templates": {}},
@@ -68,7 +68,7 @@ _INVENTORY: dict[str, Any] = {
             "kind": "efs", "strategy": "backup-restore",
             "targets": {"rto_seconds": 3600, "rpo_seconds": 3600},
             "primary_region": PRIMARY, "dr_region": DR,
-            "stores": {"file_system": {"id": "fs-pulumi", "arn": "arn:fs", "region": PRIMARY},
+            "stores": {"file_system": {"id": "fs-pulumi", "arn": "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-pulumi", "region": PRIMARY},
                        "replicas": [{"region": DR, "file_system_id": "fs-dr"}]},
             "failover": None, "backup": {"tier": "bronze", "plan_name": "daily", "continuous": False},
             "fis_templates": {}},
@@ -89,6 +89,27 @@ def inventory() -> dict[str, Any]:
     return copy.deepcopy(_INVENTORY)
 
 
+def rds_workload(*, multi_az: bool) -> dict[str, Any]:
+    """An RDS workload entry by the contract: `orders-primary` in us-east-1a, one DR replica
+    `orders-replica-us-west-2` (the lab runs real PostgreSQL for it)."""
+    return {
+        "kind": "rds", "strategy": "warm-standby", "targets": {"rto_seconds": 60, "rpo_seconds": 5},
+        "primary_region": PRIMARY, "dr_region": DR,
+        "stores": {
+            "primary": {"identifier": "orders-primary", "arn": "arn:aws:rds:us-east-1:1:db:orders-primary",
+                        "region": PRIMARY, "address": "orders.example", "port": 5432, "engine": "postgres",
+                        "engine_version": "15", "db_name": "orders", "master_username": "securecart",
+                        "master_secret_arn": None, "multi_az": multi_az, "availability_zone": "us-east-1a",
+                        "backup_retention_days": 35, "instance_class": "db.r6g.large"},
+            "replicas": [{"identifier": "orders-replica-us-west-2",
+                          "arn": "arn:aws:rds:us-west-2:1:db:orders-replica-us-west-2", "region": DR,
+                          "address": "replica.example", "port": 5432, "role": "cross-region-read-replica",
+                          "instance_class": "db.t4g.medium"}],
+            "archive_bucket": None},
+        "failover": None, "backup": {"tier": "gold", "plan_name": "daily", "continuous": True},
+        "fis_templates": {}}
+
+
 ARCHIVE_BUCKET = "orders-archive"
 BACKUP_ROLE = "arn:aws:iam::123456789012:role/lab-backup"
 
@@ -99,7 +120,8 @@ def backup_inventory() -> dict[str, Any]:
     RDS backups start off (retention 0): the test that needs them turns them on."""
     inv = inventory()
     inv["backup"]["plans"] = [{
-        "name": "daily", "id": "plan-1", "arn": "arn:plan", "resource_types": ["DynamoDB", "S3"],
+        "name": "daily", "id": "plan-1", "arn": "arn:aws:backup:us-east-1:123456789012:backup-plan:plan-1",
+        "resource_types": ["DynamoDB", "S3"],
         "rules": [{"name": "daily", "schedule": "cron(0 5 * * ? *)", "vault_name": "vault-primary",
                    "vault_region": PRIMARY, "start_window_minutes": 60,
                    "lifecycle": {"cold_storage_after_days": None, "delete_after_days": 35},
@@ -126,10 +148,14 @@ def backup_inventory() -> dict[str, Any]:
     return inv
 
 
+# The AWS keys of each lab a test started (chaos.lab.auth): the lab refuses any other signature.
+LAB_KEYS: dict[str, dict[str, str]] = {}
+
+
 @functools.lru_cache(maxsize=None)
 def client(endpoint: str, service: str, region: str = PRIMARY, retries: int = 1) -> Any:
     """Cached: building a botocore client costs ~0.1 s, and polling loops ask for one each time."""
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+    session = boto3.Session(region_name=region, **LAB_KEYS[endpoint])
     return session.client(service, endpoint_url=endpoint,
                           config=Config(retries={"max_attempts": retries, "mode": "standard"}))
 
@@ -146,7 +172,8 @@ def deployed_lab(time_factor: float = TEST_TIME_FACTOR, lag: float | None = None
     from chaos.lab.server import LabServer
 
     with LabServer(time_factor=time_factor) as server:
-        lab = LabClient(server.endpoint)
+        LAB_KEYS[server.endpoint] = server.lab.credentials.boto3
+        lab = LabClient(server.endpoint, token=server.lab.credentials.token)
         summary = lab.deploy(declared or inventory(), replication_lag_seconds=lag, time_factor=time_factor)
         yield server, lab, summary
 

@@ -301,7 +301,11 @@ def test_a_plan_rule_without_a_valid_schedule_is_refused_with_the_field_named(tm
 def connect(endpoint: str, identifier: str, region: str = PRIMARY) -> psycopg.Connection:
     described = client(endpoint, "rds", region).describe_db_instances(DBInstanceIdentifier=identifier)
     address = described["DBInstances"][0]["Endpoint"]
-    return psycopg.connect(host=address["Address"], port=address["Port"], dbname="orders", user="postgres",
+    # The master user's credentials from the secret the lab keeps for the workload (as RDS does).
+    secret = client(endpoint, "secretsmanager", PRIMARY).get_secret_value(SecretId="rds!db-orders-primary")
+    credentials = json.loads(secret["SecretString"])
+    return psycopg.connect(host=address["Address"], port=address["Port"], dbname="orders",
+                           user=credentials["username"], password=credentials["password"],
                            autocommit=True, connect_timeout=5)
 
 
@@ -422,11 +426,13 @@ def _readable(s3, key: str) -> bytes | None:
 
 def _rows_after_pg_restore(dump: Path) -> set[int]:
     """A fresh PostgreSQL (its own initdb copy), the dump loaded with pg_restore, the canary read back."""
-    from chaos.lab.postgres.cluster import PgServer, make_owned_dir, require_binaries
+    from chaos.lab.postgres.cluster import TEMPLATES, PgServer, make_owned_dir, require_binaries
 
     bins = require_binaries()
-    home = make_owned_dir(Path(tempfile.mkdtemp(prefix="archive-restore-")), mode=0o755)
-    sockets = make_owned_dir(Path(tempfile.mkdtemp(prefix="scpg-")))
+    home = Path(tempfile.mkdtemp(prefix="archive-restore-"))
+    make_owned_dir(home, mode=0o755, within=home)
+    sockets = Path(tempfile.mkdtemp(prefix="scpg-"))
+    make_owned_dir(sockets, within=sockets)
     server = PgServer(name="fresh", bins=bins, data_dir=home / "data", socket_dir=sockets, log_file=home / "pg.log")
     try:
         server.init_from_template()
@@ -434,8 +440,9 @@ def _rows_after_pg_restore(dump: Path) -> set[int]:
         server.start()
         server.query("CREATE DATABASE orders")
         dump.chmod(0o644)
-        subprocess.run([bins("pg_restore"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres",
-                        "-d", "orders", "--no-owner", str(dump)], check=True, capture_output=True, timeout=120)
+        subprocess.run([bins("pg_restore"), "-d", f"host=127.0.0.1 port={server.port} user=postgres dbname=orders "
+                        f"passfile={TEMPLATES.passfile()}", "--no-owner", str(dump)],
+                       check=True, capture_output=True, timeout=120)
         return {row[0] for row in server.query("SELECT seq FROM canary", dbname="orders")}
     finally:
         server.stop("immediate")

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def home():
-    path = make_owned_dir(Path(tempfile.mkdtemp(prefix="pgcluster-", dir=memory_backed_dir())))
+    created = Path(tempfile.mkdtemp(prefix="pgcluster-", dir=memory_backed_dir()))
+    path = make_owned_dir(created, within=created)
     try:
         yield path
     finally:

@@ -47,8 +47,8 @@ def rds_workload(*, multi_az: bool, replicas: bool) -> dict:
 
 def connect(dataplane, identifier: str) -> psycopg.Connection:
     host, port = dataplane.endpoint(identifier)
-    return psycopg.connect(host=host, port=port, dbname="orders", user="securecart", autocommit=True,
-                           connect_timeout=2)
+    return psycopg.connect(host=host, port=port, dbname="orders", user="securecart",
+                           password=dataplane.master_password, autocommit=True, connect_timeout=2)
 
 
 def wait_for(predicate, seconds: float = 30.0, message: str = "condition"):

@@ -11,7 +11,7 @@ import pytest
 
 from chaos.errors import ChaosError
 from chaos.lab.process import REPO_ROOT, LabClient, LabProcess
-from tests.lab._lab_fixtures import PRIMARY, client, eventually, inventory
+from tests.lab._lab_fixtures import LAB_KEYS, PRIMARY, client, eventually, inventory
 
 
 def alive(pid: int) -> bool:
@@ -27,7 +27,8 @@ def test_lab_process_serves_and_leaves_no_process_behind():
     with LabProcess(time_factor=0.02) as lab:
         pid = lab.pid
         assert lab.endpoint.startswith("http://127.0.0.1:")
-        labclient = LabClient(lab.endpoint)
+        labclient = lab.client()
+        LAB_KEYS[lab.endpoint] = lab.credentials.boto3
         assert labclient.health()["status"] == "ready"
         summary = labclient.deploy(inventory(), time_factor=0.02)
         health_endpoints = [h["endpoint"] for h in summary["health_checks"]]
@@ -70,8 +71,28 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_cli_refuses_bad_options_with_exit_2_and_one_line():
     result = run_cli("--time-factor", "0")
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: --time-factor: must be > 0; e.g. 1.0 (real time) or 0.1 (ten times faster)"
+    assert result.stderr.strip() == ("error: --time-factor: must be > 0 and <= 10; e.g. 1.0 (real time) "
+                                     "or 0.1 (ten times faster)")
 
     result = run_cli("--inventory-out", "x.json")
     assert result.returncode == 2
     assert "--inventory-out: needs --stack" in result.stderr
+
+
+def test_ready_file_is_private_and_the_printed_hint_carries_no_secret():
+    import json
+    import stat
+
+    with LabProcess(time_factor=0.02) as lab:
+        ready = lab.ready_file
+        assert stat.S_IMODE(ready.stat().st_mode) == 0o600
+        assert stat.S_IMODE(ready.parent.stat().st_mode) == 0o700
+        content = json.loads(ready.read_text())
+        assert set(content) == {"endpoint", "pid", "token", "aws_access_key_id", "aws_secret_access_key"}
+        assert len(content["token"]) >= 32
+        printed = eventually(lambda: "Ctrl-C" in lab.log_path.read_text() and lab.log_path.read_text())
+        assert str(ready) in printed and "X-Lab-Token" in printed
+        for secret in (content["token"], content["aws_secret_access_key"]):
+            assert secret not in printed
+        with pytest.raises(ChaosError, match="X-Lab-Token"):  # no token, no lab
+            LabClient(lab.endpoint).health()

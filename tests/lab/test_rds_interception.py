@@ -1,13 +1,14 @@
 """RDS calls through the lab reach the real PostgreSQL data plane, and endpoints point at it."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory
+from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory, rds_workload
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/lib/postgresql/15/bin/postgres").exists() and shutil.which("postgres") is None,
@@ -16,21 +17,7 @@ pytestmark = pytest.mark.skipif(
 
 def rds_inventory() -> dict:
     inv = inventory()
-    inv["workloads"] = {"orders": {
-        "kind": "rds", "strategy": "warm-standby", "targets": {"rto_seconds": 60, "rpo_seconds": 5},
-        "primary_region": PRIMARY, "dr_region": DR,
-        "stores": {
-            "primary": {"identifier": "orders-primary", "arn": "arn:aws:rds:us-east-1:1:db:orders-primary",
-                        "region": PRIMARY, "address": "orders.example", "port": 5432, "engine": "postgres",
-                        "engine_version": "15", "db_name": "orders", "master_username": "securecart",
-                        "master_secret_arn": None, "multi_az": True, "availability_zone": "us-east-1a",
-                        "backup_retention_days": 35, "instance_class": "db.r6g.large"},
-            "replicas": [{"identifier": "orders-replica-us-west-2", "arn": "arn:replica", "region": DR,
-                          "address": "replica.example", "port": 5432, "role": "cross-region-read-replica",
-                          "instance_class": "db.t4g.medium"}],
-            "archive_bucket": None},
-        "failover": None, "backup": {"tier": "gold", "plan_name": "daily", "continuous": True},
-        "fis_templates": {}}}
+    inv["workloads"] = {"orders": rds_workload(multi_az=True)}
     return inv
 
 
@@ -38,6 +25,13 @@ def rds_inventory() -> dict:
 def rds_lab():
     with deployed_lab(declared=rds_inventory()) as (server, lab, summary):
         yield server.endpoint, lab, summary
+
+
+def master_password(endpoint: str, summary: dict) -> str:
+    """From the secret the deployed inventory names, as a canary reads it."""
+    arn = summary["inventory"]["workloads"]["orders"]["stores"]["primary"]["master_secret_arn"]
+    secret = client(endpoint, "secretsmanager", PRIMARY).get_secret_value(SecretId=arn)
+    return json.loads(secret["SecretString"])["password"]
 
 
 def endpoint_of(endpoint: str, region: str, identifier: str) -> dict:
@@ -54,15 +48,17 @@ def test_describe_points_at_the_live_postgresql_processes(rds_lab):
     assert primary == {"Address": "127.0.0.1", "Port": ports[("orders-primary", "primary")]}
     assert replica["Port"] == ports[("orders-replica-us-west-2", "replica")]
     with psycopg.connect(host=primary["Address"], port=primary["Port"], dbname="orders",
-                         user="securecart", connect_timeout=5) as conn:
+                         user="securecart", password=master_password(endpoint, summary),
+                         connect_timeout=5) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
 
 
 def test_forced_failover_reboot_reaches_the_data_plane(rds_lab):
-    endpoint, lab, _ = rds_lab
+    endpoint, lab, summary = rds_lab
     client(endpoint, "rds", PRIMARY).reboot_db_instance(DBInstanceIdentifier="orders-primary", ForceFailover=True)
     eventually(lambda: any(e["kind"] == "rds_failover" for e in lab.events()), timeout=60)
     primary = endpoint_of(endpoint, PRIMARY, "orders-primary")
     with psycopg.connect(host=primary["Address"], port=primary["Port"], dbname="orders",
-                         user="securecart", connect_timeout=5) as conn:
+                         user="securecart", password=master_password(endpoint, summary),
+                         connect_timeout=5) as conn:
         assert conn.execute("select pg_is_in_recovery()").fetchone() == (False,)

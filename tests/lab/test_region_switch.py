@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory
+from tests.lab._lab_fixtures import DR, LAB_KEYS, PRIMARY, client, deployed_lab, eventually, inventory
 
 PLAN_ARN = "arn:aws:arc-region-switch::123456789012:plan/securecart-labtest:abc123"
 GROUP = "web-dr"
@@ -195,8 +195,9 @@ def runbook_context(endpoint: str, deployed_inventory: dict, journal, monkeypatc
     from chaos.targets.aws import AwsTarget
     from chaos.targets.inventory import parse_inventory
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # The lab accepts only its own keys (chaos.lab.auth), as AWS accepts only real ones.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LAB_KEYS[endpoint]["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LAB_KEYS[endpoint]["aws_secret_access_key"])
     target = AwsTarget(deployed_inventory, endpoint_url=endpoint)
     inventory = parse_inventory(deployed_inventory)
     return RunbookContext(target=target, inventory=inventory, workload_name="catalog",

@@ -39,6 +39,7 @@ from chaos.lab.backup.clock import DAY_SECONDS, LabClock
 from chaos.lab.backup.providers import (
     ACCOUNT_ID, BackupProvider, LabServices, RecoveryPointData, arn_name, build_providers, resource_type_of,
 )
+from chaos.lab.postgres.cluster import inside
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +324,7 @@ class BackupEngine:
                                     f["ResourceArn"])
             if fault:
                 raise RuntimeError(fault)
+            inside(dest, self.root)  # vault name and ARN come from a request
             dest.mkdir(parents=True)
             started_aws = self.clock.aws_now()
             snapshot = self._provider(f["ResourceType"]).snapshot(f["ResourceArn"], dest)
@@ -397,6 +399,7 @@ class BackupEngine:
                 fault = self._job_fault("CopyJob", region, source.resource_arn)
                 if fault:
                     raise RuntimeError(fault)
+            inside(dest, self.root)  # vault name and ARN come from a request
             dest.parent.mkdir(parents=True, exist_ok=True)
             # `cp -a` keeps ownership (PostgreSQL data belongs to `postgres`), unlike shutil.copytree.
             subprocess.run(["cp", "-a", str(source.path), str(dest)], check=True, capture_output=True, timeout=300)

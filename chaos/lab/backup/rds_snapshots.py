@@ -23,10 +23,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from chaos.errors import ChaosError
 from chaos.lab import motostate
 from chaos.lab.backup.clock import DAY_SECONDS, LabClock
 from chaos.lab.backup.kinds.rds import restore_instance, snapshot_instance
 from chaos.lab.backup.providers import LabServices
+from chaos.lab.postgres.cluster import inside
 
 log = logging.getLogger(__name__)
 OPERATIONS = frozenset({"CreateDBSnapshot", "DeleteDBSnapshot", "RestoreDBInstanceFromDBSnapshot"})
@@ -126,6 +128,10 @@ class RdsSnapshots:
 
     def _take(self, region: str, identifier: str, snapshot_id: str, from_base_backup: bool = False) -> Path:
         dest = self.root / region / snapshot_id.replace(":", "_")
+        try:
+            inside(dest, self.root)  # the id comes from a request
+        except ChaosError as error:
+            raise SnapshotRefused(400, "InvalidParameterValue", str(error)) from None
         dest.mkdir(parents=True, exist_ok=False)
         try:
             snapshot_instance(self.services, identifier, region, dest, from_base_backup=from_base_backup)

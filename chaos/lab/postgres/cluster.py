@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import os
 import queue
+import secrets
 import shutil
 import signal
 import socket
@@ -83,14 +84,19 @@ COMMON_SETTINGS: dict[str, str] = {
     "log_min_messages": "warning",
 }
 
-# Trust on loopback only: the lab ignores the RDS-managed password (documented in docs/postgres-lab.md).
+# Password authentication everywhere, no `trust` line: the servers listen on 127.0.0.1, which every
+# local user can reach, and the lab may run as root on a shared machine (docs/lab.md, Threat model).
+# The bootstrap superuser's password is random per lab process and never leaves it (nor the
+# passfile the servers use for replication, mode 0600, owned by `postgres`); the RDS master user
+# gets its own password, handed out through the inventory's secret (dataplane.py).
 PG_HBA = """\
-# Written by the SecureCart chaos lab: trust on loopback only, nothing else can connect.
-local   all          all                 trust
-host    all          all   127.0.0.1/32  trust
-local   replication  all                 trust
-host    replication  all   127.0.0.1/32  trust
+# Written by the SecureCart chaos lab: SCRAM passwords only, loopback only.
+local   all          all                 scram-sha-256
+host    all          all   127.0.0.1/32  scram-sha-256
+local   replication  all                 scram-sha-256
+host    replication  all   127.0.0.1/32  scram-sha-256
 """
+ADMIN_PASSWORD = secrets.token_urlsafe(32)
 
 
 @dataclass(frozen=True)
@@ -214,11 +220,35 @@ def give_to_postgres(path: Path) -> None:
         shutil.chown(path, POSTGRES_OS_USER, POSTGRES_OS_USER)
 
 
-def make_owned_dir(path: Path, mode: int = 0o700) -> Path:
+def inside(path: Path, within: Path) -> Path:
+    """`path` resolved (symlinks included); ChaosError unless it lies inside `within`.
+
+    The lab runs as root: a name from a request ("..", an absolute path, a symlink planted in a
+    shared directory) must never lead a mkdir, copy, chmod or chown outside the lab's own directory."""
+    root, resolved = within.resolve(), path.resolve()
+    if not resolved.is_relative_to(root) or (resolved == root and path != within):
+        raise ChaosError(f"lab: {path} resolves to {resolved}, outside the lab directory {root}; "
+                         "refusing to create, copy or chown it")
+    return resolved
+
+
+def make_owned_dir(path: Path, mode: int = 0o700, *, within: Path) -> Path:
+    """Create `path` for the servers, refusing anything that does not resolve inside `within`
+    (checked before the mkdir, and again before the chmod and chown, on the path as it now is)."""
+    inside(path, within)
     path.mkdir(parents=True, exist_ok=True, mode=mode)
-    os.chmod(path, mode)
-    give_to_postgres(path)
+    resolved = inside(path, within)
+    os.chmod(resolved, mode)
+    give_to_postgres(resolved)
     return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A new file only its owner (`postgres` when we are root) can read, created 0600 from the start."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    give_to_postgres(path)
 
 
 def free_port() -> int:
@@ -265,21 +295,44 @@ class _TemplateCache:
         self._templates: dict[Path, Path] = {}
         self._root: Path | None = None
 
+    def _ensure_root(self) -> Path:
+        if self._root is None or not self._root.exists():
+            self._root = Path(tempfile.mkdtemp(prefix="securecart-pg-template-", dir=memory_backed_dir()))
+            LEFTOVERS.add_dir(self._root)  # removed by whoever outlives the lab (chaos.lab.scratch)
+            os.chmod(self._root, 0o755)
+            atexit.register(shutil.rmtree, self._root, True)
+        return self._root
+
+    def passfile(self) -> Path:
+        """The libpq passfile (mode 0600, owned by `postgres`) with the superuser's password, for the
+        servers' replication connections and pg_basebackup: a password never goes on a command line
+        (other users can read those in /proc) or into a world-readable file."""
+        with self._lock:
+            root = self._ensure_root()
+            path = root / "pgpass"
+            if not path.exists():
+                _write_private(path, f"*:*:*:{ADMIN_ROLE}:{ADMIN_PASSWORD}\n")
+            return path
+
     def get(self, bins: PgBinaries) -> Path:
+        self.passfile()  # before the template: the servers copied from it replicate with it
         with self._lock:
             if bins.bindir in self._templates and self._templates[bins.bindir].exists():
                 return self._templates[bins.bindir]
-            if self._root is None or not self._root.exists():
-                self._root = Path(tempfile.mkdtemp(prefix="securecart-pg-template-", dir=memory_backed_dir()))
-                LEFTOVERS.add_dir(self._root)
-                os.chmod(self._root, 0o755)
-                atexit.register(shutil.rmtree, self._root, True)
+            self._ensure_root()
             template = self._root / f"template-{len(self._templates)}"
-            make_owned_dir(template)
-            run_as_postgres([
-                bins("initdb"), "-D", str(template), "-U", ADMIN_ROLE, "--auth=trust", "--encoding=UTF8",
-                "--locale=C", f"--wal-segsize={WAL_SEGMENT_MB}", "--no-sync", "--no-instructions",
-            ], timeout=120)
+            make_owned_dir(template, within=self._root)
+            # initdb reads the superuser's password from a file of its own (first line, verbatim).
+            initdb_pw = make_owned_dir(self._root / "initdb-pw", within=self._root) / "pw"
+            _write_private(initdb_pw, ADMIN_PASSWORD + "\n")
+            try:
+                run_as_postgres([
+                    bins("initdb"), "-D", str(template), "-U", ADMIN_ROLE, "--auth=scram-sha-256",
+                    f"--pwfile={initdb_pw}", "--encoding=UTF8", "--locale=C",
+                    f"--wal-segsize={WAL_SEGMENT_MB}", "--no-sync", "--no-instructions",
+                ], timeout=120)
+            finally:
+                shutil.rmtree(initdb_pw.parent, ignore_errors=True)
             with open(template / "postgresql.conf", "a", encoding="utf-8") as conf:
                 conf.write("\n# SecureCart chaos lab settings\n")
                 for key, value in COMMON_SETTINGS.items():
@@ -324,7 +377,8 @@ class PgServer:
     def base_backup_to(self, dest: Path) -> None:
         """pg_basebackup of this running server into `dest`, with the WAL that makes it consistent."""
         run_as_postgres([
-            self.bins("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", ADMIN_ROLE,
+            self.bins("pg_basebackup"),
+            "-d", f"host=127.0.0.1 port={self.port} user={ADMIN_ROLE} passfile={TEMPLATES.passfile()}",
             "-D", str(dest), "-X", "stream", "-c", "fast", "--no-sync",
         ], timeout=120)
 
@@ -508,9 +562,10 @@ class PgServer:
 
     # ---- talking to it ----------------------------------------------------------------------
 
-    def connect(self, dbname: str = "postgres", user: str = ADMIN_ROLE) -> psycopg.Connection:
-        return psycopg.connect(host="127.0.0.1", port=self.port, dbname=dbname, user=user,
-                               autocommit=True, connect_timeout=2)
+    def connect(self, dbname: str = "postgres") -> psycopg.Connection:
+        """The lab's own superuser connection (its password never leaves the lab process)."""
+        return psycopg.connect(host="127.0.0.1", port=self.port, dbname=dbname, user=ADMIN_ROLE,
+                               password=ADMIN_PASSWORD, autocommit=True, connect_timeout=2)
 
     def query(self, sql: str, params: tuple = (), dbname: str = "postgres") -> list[tuple]:
         with self.connect(dbname) as conn:

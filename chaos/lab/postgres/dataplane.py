@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -34,7 +35,8 @@ from chaos.lab.postgres.backup import (
     BaseBackup, archive_settings, force_archive, recovery_ended_early, recovery_settings, take_base_backup,
 )
 from chaos.lab.postgres.cluster import (
-    ADMIN_ROLE, PgBinaries, PgServer, make_owned_dir, memory_backed_dir, quote, require_binaries, run_as_postgres,
+    ADMIN_PASSWORD, ADMIN_ROLE, TEMPLATES, PgBinaries, PgServer, make_owned_dir, memory_backed_dir, quote,
+    require_binaries, run_as_postgres,
 )
 from chaos.lab.postgres.delayline import DelayLine
 from chaos.lab.scratch import LEFTOVERS
@@ -119,14 +121,18 @@ class PostgresDataPlane:
         self.root = Path(tempfile.mkdtemp(prefix="postgres-", dir=parent))
         LEFTOVERS.add_dir(self.root)  # removed by `close`; by whoever outlives a killed lab otherwise
         try:
-            make_owned_dir(self.root)
+            make_owned_dir(self.root, within=self.root)
             _check_reachable_by_servers(self.root)
         except Exception:
             shutil.rmtree(self.root, ignore_errors=True)
             raise
         # Unix socket paths are limited to ~107 bytes: keep the socket directory short.
-        self.socket_dir = make_owned_dir(Path(tempfile.mkdtemp(prefix="scpg-")))
+        socket_dir = Path(tempfile.mkdtemp(prefix="scpg-"))
+        self.socket_dir = make_owned_dir(socket_dir, within=socket_dir)
         LEFTOVERS.add_dir(self.socket_dir)
+        # The RDS master user's password (every instance of this lab): what RDS keeps in Secrets
+        # Manager; the lab core stores it in the lab's own secret named by the inventory.
+        self.master_password = secrets.token_urlsafe(24)
         self._instances: dict[str, DbInstance] = {}
         self._servers: list[PgServer] = []
         self._zones_out: set[str] = set()
@@ -164,6 +170,10 @@ class PostgresDataPlane:
         inst.available_at = requested_at + pad
         inst.endpoint.disconnect_all()
         return {"seconds": round(real, 3), "padded": True, "padded_to_seconds": round(pad, 3)}
+
+    def master_password_for(self, username: str) -> str:
+        """The password of an instance's master user (the superuser's when the master is it)."""
+        return ADMIN_PASSWORD if username == ADMIN_ROLE else self.master_password
 
     # ================================================================ deploy
 
@@ -203,7 +213,7 @@ class PostgresDataPlane:
             return self.servers(workload)
 
     def _new_instance(self, workload: str, identifier: str, **fields: object) -> DbInstance:
-        archive_dir = make_owned_dir(self._workload_dir(workload) / f"{identifier}.archive")
+        archive_dir = make_owned_dir(self._workload_dir(workload) / f"{identifier}.archive", within=self.root)
         endpoint = DelayLine(f"{identifier}-endpoint", lambda: self._serving_address(identifier))
         instance = DbInstance(identifier=identifier, workload=workload, archive_dir=archive_dir, endpoint=endpoint,
                               **fields)  # type: ignore[arg-type]
@@ -222,8 +232,8 @@ class PostgresDataPlane:
         assert instance.server is not None
         with instance.server.connect() as conn:
             if instance.master_username != ADMIN_ROLE:
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE").format(
-                    sql.Identifier(instance.master_username)))
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
+                    sql.Identifier(instance.master_username), sql.Literal(self.master_password)))
             if instance.db_name != "postgres":
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
                     sql.Identifier(instance.db_name), sql.Identifier(instance.master_username)))
@@ -277,7 +287,7 @@ class PostgresDataPlane:
         return server
 
     def _workload_dir(self, workload: str) -> Path:
-        return make_owned_dir(self.root / workload, mode=0o755)
+        return make_owned_dir(self.root / workload, mode=0o755, within=self.root)
 
     def _wait_replication(self, upstream: PgServer, application_name: str, *, want_sync: bool) -> None:
         @retry(stop=stop_after_delay(REPLICATION_WAIT_SECONDS), wait=wait_fixed(0.05),
@@ -579,7 +589,7 @@ class PostgresDataPlane:
             self._ensure_open()
             self._serial += 1
             name = f"export-{self._serial}"
-        home = make_owned_dir(self.root / "_exports", mode=0o755)
+        home = make_owned_dir(self.root / "_exports", mode=0o755, within=self.root)
         server = PgServer(name=name, bins=self.bins, data_dir=home / name, socket_dir=self.socket_dir,
                           log_file=home / f"{name}.log")
         with self._lock:
@@ -588,8 +598,10 @@ class PostgresDataPlane:
             server.init_from_copy(snapshot_dir)
             server.configure({})
             server.start()
-            result = subprocess.run([self.bins("pg_dump"), "-h", HOST, "-p", str(server.port), "-U", ADMIN_ROLE,
-                                     "-Fc", "-f", str(dest_file), db_name],
+            # The password from the 0600 passfile, never the command line (`ps` shows it to everyone).
+            result = subprocess.run([self.bins("pg_dump"), "-Fc", "-f", str(dest_file), "-d",
+                                     f"host={HOST} port={server.port} user={ADMIN_ROLE} dbname={_conn_value(db_name)} "
+                                     f"passfile={TEMPLATES.passfile()}"],
                                     capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
             if result.returncode != 0:
                 raise ChaosError(f"postgresql: pg_dump of the snapshot failed: {result.stderr.strip()[-200:]}")
@@ -641,7 +653,11 @@ class PostgresDataPlane:
                                             lambda inst=inst: self._automatic_failover(inst, zone))
 
     def on_region_outage(self, region: str, active: bool) -> None:
-        """A region outage: its servers stop answering (crash), links into/out of it drop what they hold."""
+        """A region outage: its servers stop answering (crash), links into/out of it drop what they hold.
+
+        Links drop first: that is instant, while crashing a server runs `pg_ctl` (tens to hundreds of
+        milliseconds on a loaded machine), and WAL a link delivered meanwhile would reach the replica
+        after the outage began, shrinking the measured RPO below the lag."""
         with self._lock:
             if active:
                 self._regions_out.add(region)
@@ -846,10 +862,15 @@ class PostgresDataPlane:
                     server.kill()
 
 
+def _conn_value(value: str) -> str:
+    """A libpq connection-string value, quoted (a database name may hold spaces or quotes)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def _conninfo(port: int, application_name: str) -> str:
     # sslmode/gssencmode disabled: the link's protocol framing must see plain messages.
-    return (f"host={HOST} port={port} user={ADMIN_ROLE} application_name={application_name} "
-            f"sslmode=disable gssencmode=disable connect_timeout=2")
+    return (f"host={HOST} port={port} user={ADMIN_ROLE} passfile={TEMPLATES.passfile()} "
+            f"application_name={application_name} sslmode=disable gssencmode=disable connect_timeout=2")
 
 
 def _check_reachable_by_servers(root: Path) -> None:

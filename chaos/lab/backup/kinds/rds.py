@@ -9,7 +9,6 @@ from typing import Any
 
 from chaos.errors import ChaosError
 from chaos.lab.backup.providers import LabServices, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider
-from chaos.lab.deploy import LAB_MASTER_PASSWORD
 from chaos.lab.postgres.cluster import give_to_postgres
 
 DATA_DIR = "pgdata"
@@ -85,7 +84,7 @@ def restore_instance(services: LabServices, snapshot_dir: Path, target: str, reg
     if create_metadata:
         args: dict[str, Any] = {"DBInstanceIdentifier": target, "Engine": info["engine"] or "postgres",
                                 "DBInstanceClass": info["instance_class"] or "db.t4g.medium", "AllocatedStorage": 20,
-                                "MasterUsername": info["master_username"], "MasterUserPassword": LAB_MASTER_PASSWORD,
+                                "MasterUsername": info["master_username"], "MasterUserPassword": data_plane.master_password_for(info["master_username"]),
                                 "BackupRetentionPeriod": 0}
         if info.get("db_name") and info["db_name"] != "postgres":
             args["DBName"] = info["db_name"]
