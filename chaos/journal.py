@@ -123,6 +123,12 @@ DATA_FIELDS: dict[str, dict[str, str]] = {
     AUDIT: {"present": _INTS, "store": _TEXT},
     SKIPPED: {"reason": _TEXT},
     NOTE: {"text": _TEXT},
+    SCENARIO_ENDED: {},
+    RUN_STOPPED: {"status": _TEXT, "reason": _TEXT},
+    RECOVERED: {"action": _TEXT, "key": _TEXT},
+    TIME_SCALE: {"time_factor": _NUMBER, "profile": _TEXT},
+    PLAN_STARTED: {"plan": _TEXT, "execution_id": _TEXT},
+    PLAN_STEP: {"name": _TEXT, "block_type": _TEXT, "status": _TEXT},
 }
 # A journal line is one event; the longest legitimate one is an audit listing every acknowledged
 # seq of a scenario (a few MB at most at the canary's top rate).

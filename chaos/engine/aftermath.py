@@ -165,7 +165,8 @@ def _remove_chaos_api_fault(run: RunRecord, detail: dict[str, Any]) -> str:
     from chaos.lab.process import LabClient
     if not run.endpoint:
         raise ChaosError("run.json names no endpoint")
-    client = LabClient(run.endpoint)
+    lab = _lab_credentials(run.endpoint)
+    client = LabClient(run.endpoint, token=lab.token if lab is not None else None)
     done = []
     if detail.get("replication_paused"):
         workload = detail["replication_paused"]
@@ -231,5 +232,29 @@ def _route53(run: RunRecord, aws_profile: str | None) -> Any:
         return boto3.Session(profile_name=aws_profile).client("route53", region_name="us-east-1",
                                                               endpoint_url=run.endpoint)
     from chaos.targets.localstack import LOCALSTACK_CREDENTIALS
-    return boto3.Session(region_name="us-east-1", **LOCALSTACK_CREDENTIALS).client(
-        "route53", endpoint_url=run.endpoint)
+    lab = _lab_credentials(run.endpoint)  # a standalone lab signs-checks with its own keys
+    keys = lab.boto3 if lab is not None else LOCALSTACK_CREDENTIALS
+    return boto3.Session(region_name="us-east-1", **keys).client("route53", endpoint_url=run.endpoint)
+
+
+def _lab_credentials(endpoint: str | None) -> Any:
+    """A standalone lab's token and keys, from its ready file ($SECURECART_LAB_READY_FILE, else the
+    lab's default path for the endpoint's port), when this user can read it; None otherwise
+    (LocalStack, which needs neither)."""
+    import os
+    from urllib.parse import urlparse
+
+    from chaos.lab.auth import default_ready_file, read_ready_file
+    from chaos.targets.localstack import READY_FILE_ENV
+    if not endpoint:
+        return None
+    configured = os.environ.get(READY_FILE_ENV)
+    port = urlparse(endpoint).port
+    path = Path(configured) if configured else (default_ready_file(port) if port else None)
+    if path is None:
+        return None
+    try:
+        found, credentials = read_ready_file(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    return credentials if found.rstrip("/") == endpoint.rstrip("/") else None

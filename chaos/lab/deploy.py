@@ -301,6 +301,10 @@ class Deployer:
         data_plane = self.parts.running_data_plane()
         return links + (data_plane.links() if data_plane is not None else [])
 
+    def _lab_data_plane(self) -> Any:
+        """The lab's PostgreSQL data plane (None where the target has none: a real endpoint)."""
+        return self.parts.data_plane()
+
     def _lab_efs(self) -> Any:
         """The lab's EFS emulation (None where the target has none: a real endpoint)."""
         return self.parts.efs
@@ -494,7 +498,7 @@ class Deployer:
         identifier = _require(primary, "identifier", str, f"workloads.{name}.stores.primary")
         region = _require(primary, "region", str, f"workloads.{name}.stores.primary")
         master = primary.get("master_username") or "postgres"  # as the data plane and canary default
-        data_plane = self.parts.data_plane()
+        data_plane = self._lab_data_plane()
         password = data_plane.master_password_for(master) if data_plane is not None else secrets.token_urlsafe(24)
         args: dict[str, Any] = {
             "DBInstanceIdentifier": identifier, "Engine": primary.get("engine") or "postgres",

@@ -52,6 +52,7 @@ class ReplicationConfig:
     created_at: float
     paused: bool = False
     last_replicated: float | None = None   # when the destination last held all of the source
+    backlog: int = 0                       # files changed at the source and not yet shipped
 
 
 class EfsLab:
@@ -89,7 +90,8 @@ class EfsLab:
         with self._lock:
             return [{"workload": c.workload, "kind": "efs", "source_region": c.source_region,
                      "target_region": c.destination_region, "source": c.source,
-                     "target": c.destination, "lag_seconds": c.lag_seconds, "paused": c.paused}
+                     "target": c.destination, "lag_seconds": c.lag_seconds, "paused": c.paused,
+                     "backlog": c.backlog}
                     for c in self._configs.values()]
 
     def workloads(self) -> set[str]:
@@ -182,12 +184,14 @@ class EfsLab:
             return
         cutoff = time.time() - config.lag_seconds
         pending = False
+        waiting = 0
         for path in FileShares.files(src.root):
             changed = (src.root / path).stat().st_mtime
             if self._shipped.get((config.source, path)) == changed:
                 continue
             if changed > cutoff:
                 pending = True
+                waiting += 1
                 continue
             FileShares.write_file(dst.root, path, (src.root / path).read_bytes())
             self._shipped[(config.source, path)] = changed
@@ -195,6 +199,7 @@ class EfsLab:
             if not (src.root / path).exists() and (config.source, path) in self._shipped:
                 (dst.root / path).unlink(missing_ok=True)
                 del self._shipped[(config.source, path)]
+        config.backlog = waiting
         if not pending:
             config.last_replicated = time.time()
 

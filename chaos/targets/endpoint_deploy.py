@@ -143,6 +143,9 @@ class EndpointDeployer(Deployer):
     def _links(self) -> list[dict[str, Any]]:
         return list(self.summary.replication)
 
+    def _lab_data_plane(self) -> Any:
+        return None  # the endpoint's RDS (if any) holds its own data
+
     def _lab_efs(self) -> Any:
         return None  # no EFS data plane on a real endpoint: replication is "declared, not created"
 

@@ -42,7 +42,7 @@ def test_results_recovered_by_a_plan_carry_its_steps_and_objective(tmp_path):
     assert entry["plan_steps"][1]["started_at"] == T0 + 11.4 and entry["plan_rto_objective_seconds"] == 300.0
 
     markdown = (tmp_path / "report.md").read_text()
-    assert "| RTO target | Plan RTO objective | RPO |" in markdown  # the plan's objective beside the RTO
+    assert "| RTO target | Plan RTO objective | RPO lab |" in markdown  # the plan's objective beside the RTO
     assert "| 5 s | 300.0 s |" in markdown  # catalog: RTO target 5 s, plan objective 300 s
     assert "### RTO by plan step: `region-outage`" in markdown
     # Times count from the fault (t = 10 s): the promotion ran from 1.4 s to 2.6 s after it.

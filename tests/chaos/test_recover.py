@@ -22,9 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 T0 = time.time()
 
 
-def recover(run_dir: Path) -> subprocess.CompletedProcess:
+def recover(run_dir: Path, ready_file: Path | None = None) -> subprocess.CompletedProcess:
+    """`chaos recover` as a user would run it; `ready_file`: the standalone lab's (its token and keys)."""
+    import os
+    env = dict(os.environ, **({"SECURECART_LAB_READY_FILE": str(ready_file)} if ready_file else {}))
     return subprocess.run([sys.executable, "-m", "chaos", "recover", "--out", str(run_dir)], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env)
 
 
 def event(offset: float, kind: str, workload: str | None = None, scenario: str = "region-outage",
@@ -84,7 +87,10 @@ def test_recover_reverts_what_the_run_left_on_an_endpoint_that_outlives_it(tmp_p
               undo={"route53_upsert": {"zone_id": zone, "record_set": original}}),
     ])
 
-    first = recover(tmp_path)
+    from chaos.lab.auth import write_ready_file
+    ready = tmp_path.parent / f"{tmp_path.name}-ready.json"  # as `python -m chaos lab --ready-file` writes it
+    write_ready_file(ready, server.endpoint, server.lab.credentials)
+    first = recover(tmp_path, ready)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "recover: run r-recover (stack labtest on localstack, interrupted: interrupted by SIGTERM)" in first.stdout
     assert "replication of catalog resumed" in first.stdout
@@ -97,7 +103,7 @@ def test_recover_reverts_what_the_run_left_on_an_endpoint_that_outlives_it(tmp_p
              if r.get("SetIdentifier") == "application-primary"]
     assert now["ResourceRecords"] == original["ResourceRecords"]
 
-    second = recover(tmp_path)
+    second = recover(tmp_path, ready)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "recover: nothing left to do" in second.stdout and "done:" not in second.stdout
     labclient.remove_faults([reverted])

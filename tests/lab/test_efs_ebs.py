@@ -10,6 +10,8 @@ import pytest
 import urllib3
 from botocore.exceptions import ClientError
 
+from chaos.lab.auth import TOKEN_HEADER
+
 from tests.lab._lab_fixtures import DR, PRIMARY, client, deployed_lab, eventually, inventory
 
 LAG = 0.3
@@ -24,13 +26,20 @@ def _declared() -> dict:
     return declared
 
 
+HTTP = urllib3.PoolManager(retries=False, timeout=5)
+
+
 @pytest.fixture(scope="module")
 def lab():
     with deployed_lab(lag=LAG, declared=_declared()) as (server, lab_client, summary):
+        HTTP.headers[TOKEN_HEADER] = lab_client.token  # the file service needs the lab's token too
         yield server.endpoint, lab_client, summary["inventory"]
 
 
-HTTP = urllib3.PoolManager(retries=False, timeout=5)
+def test_the_file_service_refuses_a_request_without_the_token(lab):
+    endpoint, _, _ = lab
+    answer = urllib3.PoolManager(retries=False, timeout=5).request("GET", f"{endpoint}/_lab/files/x/")
+    assert answer.status == 401
 
 
 def _files(endpoint: str, share: str, path: str = "", method: str = "GET", body: bytes | None = None):
