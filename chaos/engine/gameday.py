@@ -89,7 +89,9 @@ def inventory_for(inventory: dict[str, Any], names: list[str]) -> dict[str, Any]
     failovers = [w.get("failover") or {} for w in chosen.values()]
     narrowed = {**inventory, "workloads": chosen}
     if not any(failovers):
-        narrowed.update({key: None for key in ("application", "hosted_zone") if key in inventory})
+        # Nothing selected fails over through the application's record: neither its DNS nor the
+        # Region switch plan (whose traffic step acts on that record) is deployed.
+        narrowed.update({key: None for key in ("application", "hosted_zone", "recovery_plan") if key in inventory})
     if not any(f.get("private_record") for f in failovers) and "private_zone" in inventory:
         narrowed["private_zone"] = None
     return narrowed
