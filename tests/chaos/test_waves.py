@@ -83,3 +83,17 @@ def test_a_caching_resolver_moves_traffic_only_a_ttl_after_route53_changed_its_a
     now[0] = 16.0
     assert resolver.answer("us-west-2") == "us-west-2"
     assert CachingResolver(0.0).answer("a") == "a" and CachingResolver(0.0).answer("b") == "b"
+
+
+def test_a_wave_without_application_failover_deploys_no_dns_and_no_region_switch_plan():
+    """A trimmed inventory keeps only what the selected workloads use: the application's record,
+    its zone and the Region switch plan (whose traffic step acts on that record) go together."""
+    from chaos.engine.gameday import inventory_for
+    from chaos.targets.stack_inventory import stack_inventory
+
+    inventory = stack_inventory("prod")
+    assert inventory["recovery_plan"] and inventory["application"]
+    logs_only = inventory_for(inventory, ["logs"])  # backup-restore: no failover block
+    assert logs_only["application"] is None and logs_only["recovery_plan"] is None
+    with_catalog = inventory_for(inventory, ["logs", "catalog"])  # catalog fails over by DNS
+    assert with_catalog["application"] and with_catalog["recovery_plan"]
