@@ -238,23 +238,9 @@ def _route53(run: RunRecord, aws_profile: str | None) -> Any:
 
 
 def _lab_credentials(endpoint: str | None) -> Any:
-    """A standalone lab's token and keys, from its ready file ($SECURECART_LAB_READY_FILE, else the
-    lab's default path for the endpoint's port), when this user can read it; None otherwise
-    (LocalStack, which needs neither)."""
-    import os
+    """A standalone lab's token and keys for `endpoint` when this user can read its ready file;
+    None otherwise (LocalStack needs neither): chaos.lab.auth.credentials_for, not strict."""
     from urllib.parse import urlparse
 
-    from chaos.lab.auth import default_ready_file, read_ready_file
-    from chaos.targets.localstack import READY_FILE_ENV
-    if not endpoint:
-        return None
-    configured = os.environ.get(READY_FILE_ENV)
-    port = urlparse(endpoint).port
-    path = Path(configured) if configured else (default_ready_file(port) if port else None)
-    if path is None:
-        return None
-    try:
-        found, credentials = read_ready_file(path)
-    except (OSError, ValueError, KeyError):
-        return None
-    return credentials if found.rstrip("/") == endpoint.rstrip("/") else None
+    from chaos.lab.auth import credentials_for
+    return credentials_for(endpoint, urlparse(endpoint).port, strict=False) if endpoint else None

@@ -146,3 +146,31 @@ def read_ready_file(path: Path) -> tuple[str, LabCredentials]:
     """(endpoint, credentials) from a ready file; KeyError/ValueError/OSError when it is not one."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     return str(raw["endpoint"]), LabCredentials.from_json(raw)
+
+
+READY_FILE_ENV = "SECURECART_LAB_READY_FILE"
+
+
+def credentials_for(endpoint: str, port: int | None, *, strict: bool) -> LabCredentials | None:
+    """A standalone lab's credentials for `endpoint`, from its ready file: $SECURECART_LAB_READY_FILE,
+    else the lab's default path for `port`. None when no ready file names this endpoint (LocalStack
+    needs none). `strict`: a file the user named that is missing, or any unreadable one, is a
+    one-line ChaosError; otherwise it is simply not found (recover keeps going without it)."""
+    from chaos.errors import ChaosError
+    configured = os.environ.get(READY_FILE_ENV)
+    path = Path(configured) if configured else (default_ready_file(port) if port else None)
+    if path is None:
+        return None
+    try:
+        found, credentials = read_ready_file(path)
+    except FileNotFoundError:
+        if strict and configured:
+            raise ChaosError(f"{READY_FILE_ENV}: {configured} does not exist; point it at the lab's "
+                             "--ready-file") from None
+        return None
+    except (OSError, ValueError, KeyError) as err:
+        if not strict:
+            return None
+        raise ChaosError(f"lab ready file {path}: unreadable ({err}); run as the user who started the "
+                         f"lab, or set {READY_FILE_ENV}") from None
+    return credentials if found.rstrip("/") == endpoint.rstrip("/") else None

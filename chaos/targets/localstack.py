@@ -13,10 +13,8 @@ What it can inject depends on what answers at the endpoint:
 """
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,6 +22,7 @@ import boto3
 from localstack_client import config as localstack_config
 
 from chaos.errors import ChaosError
+from chaos.lab.auth import READY_FILE_ENV
 from chaos.targets.base import (ACCIDENTAL_DELETION, AZ_OUTAGE, INSTANCE_FAILURE, REGION_OUTAGE,
                                 REPLICATION_PAUSE, Deployment, Target)
 from chaos.targets.chaos_api import ChaosApiFaults
@@ -35,7 +34,6 @@ PROBE_TIMEOUT_SECONDS = 3
 
 # A standalone lab (`python -m chaos lab`) needs its token and AWS keys, which it wrote to its
 # ready file (mode 0600). This names another ready file than the default one for the port.
-READY_FILE_ENV = "SECURECART_LAB_READY_FILE"
 
 
 def _http_status(url: str, headers: dict[str, str] | None = None) -> int | None:
@@ -87,21 +85,9 @@ class LocalStackTarget(ChaosApiFaults, Target):
 
     def _find_lab_credentials(self) -> Any:
         """A standalone lab's credentials from its ready file, if this user can read one for this
-        endpoint ($SECURECART_LAB_READY_FILE, else the lab's default path for the port)."""
-        from chaos.lab.auth import default_ready_file, read_ready_file
-        path = os.environ.get(READY_FILE_ENV)
-        ready_file = Path(path) if path else default_ready_file(self._port)
-        try:
-            endpoint, credentials = read_ready_file(ready_file)
-        except FileNotFoundError:
-            if path:
-                raise ChaosError(f"{READY_FILE_ENV}: {path} does not exist; point it at the lab's "
-                                 "--ready-file") from None
-            return None
-        except (OSError, ValueError, KeyError) as err:
-            raise ChaosError(f"lab ready file {ready_file}: unreadable ({err}); run the game day as the "
-                             f"user who started the lab, or set {READY_FILE_ENV}") from None
-        return credentials if endpoint.rstrip("/") == self.endpoint_url else None
+        endpoint (chaos.lab.auth.credentials_for)."""
+        from chaos.lab.auth import credentials_for
+        return credentials_for(self.endpoint_url, self._port, strict=True)
 
     def _service_endpoint(self, service: str) -> str | None:
         return localstack_config.get_service_endpoint(service, localstack_host=self._host) \
