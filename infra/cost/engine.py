@@ -20,7 +20,10 @@ counted as written on day 0; a day has one backup per rule however many times it
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import math
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -93,17 +96,6 @@ def points_from_schedule(fires: Callable[[int], bool], delete_after: int,
             for day in range(days) if fires(day)]
 
 
-def _held_size(held: Sequence[Point], growth: Growth, full_copies: bool) -> float:
-    if not held:
-        return 0.0
-    if full_copies:
-        return sum(growth.size_gb[p.created] for p in held)
-    total = growth.size_gb[held[0].created]
-    for before, point in zip(held, held[1:]):
-        total += min(growth.size_gb[point.created], growth.changed_between(before.created, point.created))
-    return total
-
-
 def increments(points: Sequence[Point], growth: Growth, full_copies: bool) -> list[float]:
     """What each new point adds when it is made (a copy job transfers this much)."""
     ordered = sorted(points, key=lambda p: p.created)
@@ -118,17 +110,49 @@ def increments(points: Sequence[Point], growth: Growth, full_copies: bool) -> li
 
 
 def _held_per_day(points: Sequence[Point], days: int, start: Callable[[Point], int],
-                  end: Callable[[Point], int]) -> Iterable[tuple[int, list[Point]]]:
-    """(day, points held that day, oldest first): a sweep, O(days x held)."""
+                  end: Callable[[Point], int], growth: Growth,
+                  full_copies: bool) -> tuple[list[float], list[int]]:
+    """GB and points held each day (held on days start .. end-1), by a sweep over the days.
+
+    A day's GB is the oldest held point in full plus, for each later one, what it adds over the
+    one held before it (the data changed between them, at most a full copy), summed oldest first.
+    What a point adds only changes when the point before it goes, so it is kept beside the point
+    and worked out again only then.
+    """
     ordered = sorted(points, key=start)
-    active: list[Point] = []
+    size = growth.size_gb
+    starts = [start(p) for p in ordered]
+    leaving: dict[int, list[int]] = {}  # day -> the points (indices into `ordered`) that go that day
+    for index, point in enumerate(ordered):
+        leaving.setdefault(max(end(point), starts[index]), []).append(index)
+
+    def adds(before: int, after: int) -> float:
+        return min(size[ordered[after].created],
+                   growth.changed_between(ordered[before].created, ordered[after].created))
+
+    gb_held, count_held = [0.0] * days, [0] * days
+    held: list[int] = []  # indices into `ordered`, oldest first
+    added: list[float] = []  # beside each held point: what it adds (unused for the oldest)
     index = 0
     for day in range(days):
-        while index < len(ordered) and start(ordered[index]) <= day:
-            active.append(ordered[index])
+        while index < len(ordered) and starts[index] <= day:
+            added.append(adds(held[-1], index) if held else 0.0)
+            held.append(index)
             index += 1
-        active = [p for p in active if end(p) > day]
-        yield day, active
+        for gone in leaving.get(day, ()):
+            position = held.index(gone)
+            del held[position], added[position]
+            if 0 < position < len(held):
+                added[position] = adds(held[position - 1], held[position])
+        if not held:
+            continue
+        count_held[day] = len(held)
+        if full_copies:
+            gb_held[day] = sum(size[ordered[i].created] for i in held)
+        else:
+            gb_held[day] = functools.reduce(operator.add, itertools.islice(added, 1, None),
+                                            size[ordered[held[0]].created])
+    return gb_held, count_held
 
 
 def chain(ledger: Ledger, mechanism: str, region: str, points: Iterable[Point], growth: Growth, *,
@@ -140,18 +164,21 @@ def chain(ledger: Ledger, mechanism: str, region: str, points: Iterable[Point], 
     points = sorted(points, key=lambda p: p.created)
     warm, held_warm = ledger.level(mechanism, warm_key, region), ledger.held(mechanism, "warm", region)
     warm_end = lambda p: min(p.delete, p.cold) if p.cold is not None else p.delete  # noqa: E731
-    for day, held in _held_per_day(points, ledger.days, lambda p: p.created, warm_end):
-        warm[day] += _held_size(held, growth, full_copies)
-        held_warm[day] += len(held)
+    gb_held, count_held = _held_per_day(points, ledger.days, lambda p: p.created, warm_end, growth, full_copies)
+    for day in range(ledger.days):
+        warm[day] += gb_held[day]
+        held_warm[day] += count_held[day]
     cold_points = [p for p in points if p.cold is not None and p.cold < p.delete]
     if not cold_points:
         return
     if cold_key is None:
         raise ValueError(f"{mechanism}: points go cold but no cold price key was given")
     cold, held_cold = ledger.level(mechanism, cold_key, region), ledger.held(mechanism, "cold", region)
-    for day, held in _held_per_day(cold_points, ledger.days, lambda p: p.cold, lambda p: p.delete):
-        cold[day] += _held_size(held, growth, full_copies)
-        held_cold[day] += len(held)
+    gb_held, count_held = _held_per_day(cold_points, ledger.days, lambda p: p.cold, lambda p: p.delete, growth,
+                                        full_copies)
+    for day in range(ledger.days):
+        cold[day] += gb_held[day]
+        held_cold[day] += count_held[day]
     early = ledger.flow(mechanism, f"{cold_key}.early_deletion", region)
     sizes = dict(zip([p.created for p in points], increments(points, growth, full_copies)))
     for point in cold_points:
@@ -215,12 +242,68 @@ class Lifecycle:
 
 
 @dataclass
-class _Cohort:
-    born: int
-    gb: float
-    storage_class: str
-    class_since: int
-    noncurrent_since: int | None = None
+class _Life:
+    """What one cohort (one day's writes, or one day's overwritten versions) does over the year:
+    the days it spends in each storage class, its charges, and the days it is a current version."""
+
+    spans: list[tuple[int, int, str]] = field(default_factory=list)  # [first day, end day) in a class
+    # (day, order within the day, flow price key, amount): early deletions (0), transition requests (1)
+    charges: list[tuple[int, int, str, float]] = field(default_factory=list)
+    current_until: int = 0  # a current version on days born .. current_until - 1
+
+
+def _cohort_life(born: int, gb: float, start_class: str, noncurrent: bool, lifecycle: Lifecycle, days: int,
+                 average_object_mb: float, minimum_days: dict[str, int]) -> _Life:
+    """One cohort's year under the lifecycle, worked out from the days its state changes on.
+
+    Current versions move by age (days since written) and become noncurrent on expiry;
+    noncurrent ones move by days since noncurrent and are deleted on noncurrent expiration. A
+    class is only re-evaluated on a day some transition's age is reached: between those days the
+    wanted class cannot change."""
+    life = _Life()
+    storage_class, since, segment = start_class, born, born
+
+    def charge_early(day: int) -> None:  # leaving `storage_class` on `day` (moved or deleted)
+        minimum = minimum_days.get(storage_class, 0)
+        stayed = day - since
+        if stayed < minimum:
+            life.charges.append((day, 0, f"s3.{storage_class}.early_deletion",
+                                 gb * (minimum - stayed) / DAYS_PER_MONTH))
+
+    def move_at(phase_start: int, phase_end: int, steps: tuple[Transition, ...], is_noncurrent: bool) -> None:
+        nonlocal storage_class, since, segment
+        for day in sorted({phase_start + max(step.after_days, 0) for step in steps}):
+            if day >= phase_end:
+                break
+            wanted = lifecycle.class_at(day - phase_start, is_noncurrent, storage_class)
+            if wanted != storage_class:
+                charge_early(day)
+                life.charges.append((day, 1, f"s3.transition.{wanted}", gb * 1024 / average_object_mb))
+                if day > segment:
+                    life.spans.append((segment, day, storage_class))
+                storage_class, since, segment = wanted, day, day
+
+    noncurrent_since = born if noncurrent else None
+    if noncurrent_since is None:
+        expire = lifecycle.expire_after_days
+        expires = days if expire is None else min(days, born + max(expire, 0))
+        move_at(born, expires, lifecycle.transitions, False)
+        life.current_until = expires
+        if expires < days:
+            noncurrent_since = expires  # versioned bucket: expiry adds a delete marker
+    else:
+        life.current_until = born
+    end = days
+    if noncurrent_since is not None:
+        delete = lifecycle.noncurrent_expire_after_days
+        deleted = days if delete is None else min(days, noncurrent_since + max(delete, 0))
+        move_at(noncurrent_since, deleted, lifecycle.noncurrent_transitions, True)
+        if deleted < days:
+            charge_early(deleted)
+            end = deleted
+    if end > segment:
+        life.spans.append((segment, end, storage_class))
+    return life
 
 
 def cohorts(ledger: Ledger, mechanism: str, region: str, lifecycle: Lifecycle, *, initial_gb: float,
@@ -234,51 +317,47 @@ def cohorts(ledger: Ledger, mechanism: str, region: str, lifecycle: Lifecycle, *
     by noncurrent expiration. Moving or deleting an object before its class's minimum duration is
     charged as the remaining days (GB-months at that class, `s3.<CLASS>.early_deletion`).
     Transition requests are counted per object (`s3.transition.<CLASS>`, in requests).
+
+    Cohorts do not interact, so each one's year is worked out on its own (`_cohort_life`), then
+    added to the ledger cohort by cohort, oldest first: every day's sums add the same amounts in
+    the same order as a day-by-day walk over all cohorts would.
     """
-    live: list[_Cohort] = [_Cohort(0, initial_gb, start_class, 0)] if initial_gb > 0 else []
-    current_gb = []
-    levels: dict[str, list[float]] = {}  # storage class -> the ledger's daily list (looked up once)
-    for day in range(ledger.days):
-        if day > 0 or not live:
-            if new_gb[day] > 0:
-                live.append(_Cohort(day, new_gb[day], start_class, day))
+    days = ledger.days
+    born: list[tuple[int, float, str, bool]] = []  # (day, GB, class, noncurrent), in the order written
+    if initial_gb > 0:
+        born.append((0, initial_gb, start_class, False))
+    for day in range(days):
+        if (day > 0 or not born) and new_gb[day] > 0:
+            born.append((day, new_gb[day], start_class, False))
         if overwritten_gb[day] > 0:
-            live.append(_Cohort(day, overwritten_gb[day], "STANDARD", day, noncurrent_since=day))
-        survivors = []
-        for cohort in live:
-            noncurrent = cohort.noncurrent_since is not None
-            if not noncurrent and lifecycle.expire_after_days is not None \
-                    and day - cohort.born >= lifecycle.expire_after_days:
-                cohort.noncurrent_since = day  # versioned bucket: expiry adds a delete marker
-                noncurrent = True
-            if noncurrent and lifecycle.noncurrent_expire_after_days is not None \
-                    and day - cohort.noncurrent_since >= lifecycle.noncurrent_expire_after_days:
-                _charge_early(ledger, mechanism, region, cohort, day, minimum_days)
-                continue
-            age = day - (cohort.noncurrent_since if noncurrent else cohort.born)
-            wanted = lifecycle.class_at(age, noncurrent, cohort.storage_class)
-            if wanted != cohort.storage_class:
-                _charge_early(ledger, mechanism, region, cohort, day, minimum_days)
-                requests = cohort.gb * 1024 / average_object_mb
-                ledger.flow(mechanism, f"s3.transition.{wanted}", region)[day] += requests
-                cohort.storage_class, cohort.class_since = wanted, day
-            level = levels.get(cohort.storage_class)
-            if level is None:
-                level = levels[cohort.storage_class] = ledger.level(mechanism, f"s3.{cohort.storage_class}", region)
-            level[day] += cohort.gb
-            survivors.append(cohort)
-        live = survivors
-        current_gb.append(sum(c.gb for c in live if c.noncurrent_since is None))
+            born.append((day, overwritten_gb[day], "STANDARD", True))
+    lives = [_cohort_life(day, gb, storage_class, noncurrent, lifecycle, days, average_object_mb, minimum_days)
+             for day, gb, storage_class, noncurrent in born]
+    # Ledger entries are created in the order a day-by-day walk first touches them (the report
+    # lists mechanisms in that order): by day, then cohort, then charge before level.
+    first_touch: dict[tuple[bool, str], tuple[int, int, int]] = {}
+    for index, life in enumerate(lives):
+        for day, order, key, _ in life.charges:
+            touch = (day, index, order)
+            if first_touch.get((False, key), touch) >= touch:
+                first_touch[(False, key)] = touch
+        for first, _, storage_class in life.spans:
+            touch = (first, index, 2)
+            if first_touch.get((True, f"s3.{storage_class}"), touch) >= touch:
+                first_touch[(True, f"s3.{storage_class}")] = touch
+    entries = {}
+    for (is_level, key), _ in sorted(first_touch.items(), key=lambda item: item[1]):
+        entries[key] = (ledger.level if is_level else ledger.flow)(mechanism, key, region)
+    current_gb = [0.0] * days
+    for (_, gb, _, _), life in zip(born, lives):
+        for day, _, key, amount in life.charges:
+            entries[key][day] += amount
+        for first, end, storage_class in life.spans:
+            level = entries[f"s3.{storage_class}"]
+            level[first:end] = [held + gb for held in level[first:end]]
+    for (day, gb, _, _), life in zip(born, lives):
+        current_gb[day:life.current_until] = [held + gb for held in current_gb[day:life.current_until]]
     return current_gb
-
-
-def _charge_early(ledger: Ledger, mechanism: str, region: str, cohort: _Cohort, day: int,
-                  minimum_days: dict[str, int]) -> None:
-    minimum = minimum_days.get(cohort.storage_class, 0)
-    stayed = day - cohort.class_since
-    if stayed < minimum:
-        key = f"s3.{cohort.storage_class}.early_deletion"
-        ledger.flow(mechanism, key, region)[day] += cohort.gb * (minimum - stayed) / DAYS_PER_MONTH
 
 
 def month_slices(days: int = DAYS) -> list[slice]:
