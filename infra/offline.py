@@ -24,6 +24,7 @@ import functools
 import hashlib
 import importlib
 import json
+import re
 import runpy
 import sys
 import threading
@@ -658,6 +659,26 @@ def apply_override(config: dict[str, Any], key: str, value: Any) -> None:
         node.pop(nested[-1], None)
     else:
         node[nested[-1]] = value
+
+
+_SDK_CLASS = re.compile(r"\baws\.([a-z][a-z0-9_]*)\.([A-Z][A-Za-z0-9]*)\b")
+
+
+def load_program_classes(project_dir: Path = REPO_ROOT) -> None:
+    """Load the pulumi_aws classes the program names (`aws.<module>.<Class>` in its source).
+
+    pulumi_aws loads a module on first use; for this program that is ~1 s, the larger part of a
+    first evaluation. Loaded once before forking evaluations (infra/cost/evaluations.py), every
+    fork starts with them. A warm-up only: a class missed here is loaded where it is used.
+    """
+    names: set[tuple[str, str]] = set()
+    for path in [project_dir / "__main__.py", *sorted((project_dir / "infra").rglob("*.py"))]:
+        names.update(_SDK_CLASS.findall(path.read_text(encoding="utf-8")))
+    for module_name, class_name in sorted(names):
+        try:
+            getattr(importlib.import_module(f"pulumi_aws.{module_name}"), class_name, None)
+        except ImportError:
+            continue  # not an SDK module: a name in a comment or a docstring
 
 
 def evaluate_stack(

@@ -15,18 +15,15 @@ import argparse
 import copy
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
-
-from infra import evaluation_cache
 
 from infra.config import ConfigError, load_stack_config
 from infra.cost.estimate import (Estimate, StrategyOption, budgets, cost_workloads, envelope_of,
                                  what_if_overrides)
+from infra.cost.evaluations import evaluated
 from infra.cost.prices import MissingPrice
 from infra.cost.schedule import ScheduleError
-from infra.cost.workloads import Declared, Resource
+from infra.cost.workloads import Declared
 from infra.strategies import STRATEGIES
 
 
@@ -35,50 +32,31 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _evaluated(stack: str, overrides: dict[str, Any] | None = None) -> tuple[tuple[Resource, ...], dict[str, Any]]:
-    """The program's declared resources and inventory for `stack` (+ config overrides), from the
-    evaluation cache when the program, config and packages are unchanged (infra/evaluation_cache.py)."""
-    try:
-        path = evaluation_cache.entry_path("cost", stack, evaluation_cache.inputs_digest(stack, overrides=overrides))
-    except OSError:
-        path = None
-    cached = evaluation_cache.read(path)
-    if cached is not None:
-        return tuple(Resource(**r) for r in cached["resources"]), cached["inventory"]
-    from infra.offline import evaluate_stack  # heavy: only on a miss
-
-    result = evaluate_stack(stack, overrides=overrides)
-    resources = tuple(Resource.of(r) for r in result.resources)
-    evaluation_cache.write(path, {"resources": [asdict(r) for r in resources], "inventory": result.inventory})
-    return resources, result.inventory
-
-
 def build_estimate(stack: str) -> Estimate:
     from infra.offline import apply_override, load_stack_file
 
     raw = load_stack_file(stack)
     config = load_stack_config(raw)
-    resources, _ = _evaluated(stack)
-    declared = Declared(resources)
+    variants = {strategy: overrides for strategy in STRATEGIES
+                if (overrides := what_if_overrides(config, strategy))}
+    # All at once: the evaluations the cache misses run in parallel (infra/cost/evaluations.py).
+    base, *evaluated_variants = evaluated(stack, [None, *variants.values()])
+    declared = Declared(base.resources)
     workloads = cost_workloads(declared, config)
-    untiered = cost_workloads(Declared(resources, tiering=False), config)
+    untiered = cost_workloads(Declared(base.resources, tiering=False), config)
     saving = sum(w.monthly_usd for w in untiered) - sum(w.monthly_usd for w in workloads)
     what_if: dict[str, list[StrategyOption]] = {name: [] for name in config.workloads}
-    for strategy in STRATEGIES:
-        overrides = what_if_overrides(config, strategy)
-        if not overrides:
-            continue
+    for (strategy, overrides), variant in zip(variants.items(), evaluated_variants):
         variant_raw = copy.deepcopy(raw)
         for key, value in overrides.items():
             apply_override(variant_raw, key, value)
         variant_config = load_stack_config(variant_raw)
-        variant_resources, variant_inventory = _evaluated(stack, overrides)
         switched = {name for name, w in variant_config.workloads.items() if w.strategy.name == strategy}
-        costs = {w.name: w for w in cost_workloads(Declared(variant_resources), variant_config, switched)}
+        costs = {w.name: w for w in cost_workloads(Declared(variant.resources), variant_config, switched)}
         for name, workload in variant_config.workloads.items():
             if name not in switched:
                 continue
-            rto, rpo = envelope_of(variant_inventory, name)
+            rto, rpo = envelope_of(variant.inventory, name)
             what_if[name].append(StrategyOption(strategy, costs[name].monthly_usd, rto, rpo,
                                                 costs[name].by_mechanism()))
     return Estimate(stack, workloads, saving, budgets(declared, workloads), what_if)

@@ -122,6 +122,7 @@ def _held_per_day(points: Sequence[Point], days: int, start: Callable[[Point], i
     ordered = sorted(points, key=start)
     size = growth.size_gb
     starts = [start(p) for p in ordered]
+    full_size = [size[p.created] for p in ordered]
     leaving: dict[int, list[int]] = {}  # day -> the points (indices into `ordered`) that go that day
     for index, point in enumerate(ordered):
         leaving.setdefault(max(end(point), starts[index]), []).append(index)
@@ -148,10 +149,9 @@ def _held_per_day(points: Sequence[Point], days: int, start: Callable[[Point], i
             continue
         count_held[day] = len(held)
         if full_copies:
-            gb_held[day] = sum(size[ordered[i].created] for i in held)
+            gb_held[day] = sum([full_size[i] for i in held])
         else:
-            gb_held[day] = functools.reduce(operator.add, itertools.islice(added, 1, None),
-                                            size[ordered[held[0]].created])
+            gb_held[day] = functools.reduce(operator.add, itertools.islice(added, 1, None), full_size[held[0]])
     return gb_held, count_held
 
 

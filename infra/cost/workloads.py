@@ -11,6 +11,7 @@ Mechanism names are the words the monthly table prints.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,9 +76,12 @@ class Declared:
         return {r.id: r for r in self.of_type("aws:backup/plan:Plan")}
 
 
+@functools.lru_cache(maxsize=None)
 def _fires(schedule: str) -> Callable[[int], bool]:
+    """Whether the schedule fires on simulated day N (worked out once per schedule and day: the
+    stack and its what-if variants share most of their plans)."""
     predicate = day_predicate(schedule)
-    return lambda day: predicate(START + dt.timedelta(days=day))
+    return functools.lru_cache(maxsize=None)(lambda day: predicate(START + dt.timedelta(days=day)))
 
 
 def _growth(workload: WorkloadConfig, data_gb: float | None = None) -> Growth:

@@ -1,0 +1,71 @@
+"""What the program declares for a stack and for each what-if variant of its config.
+
+The simulation reads the declared resources, the what-if table the envelope in the `inventory`
+output; both come from running the real program under Pulumi's mock runtime (infra/offline.py),
+about a second of CPU per variant, five for prod (the stack and one variant per strategy). So:
+- each evaluation is cached under a digest of everything it depends on
+  (infra/evaluation_cache.py): a second run with the program and config unchanged reads them;
+- the misses are independent and CPU-bound, so they run in parallel processes, forked after this
+  one has loaded the program's Pulumi classes once (the SDK loads them lazily, ~1 s): each fork
+  starts warm, and the machine's cores share the evaluations.
+Standard library and cache only on a hit: Pulumi is imported on a miss.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Any
+
+from infra import evaluation_cache
+from infra.cost.workloads import Resource
+
+Overrides = Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One evaluation: the declared resources the simulation reads, and the `inventory` output."""
+
+    resources: tuple[Resource, ...]
+    inventory: dict[str, Any]
+
+
+def evaluated(stack: str, variants: Sequence[Overrides]) -> list[Evaluated]:
+    """The evaluation of `stack` under each config variant (None: the stack as configured), in order."""
+    paths = []
+    for overrides in variants:
+        try:
+            paths.append(evaluation_cache.entry_path("cost", stack,
+                                                     evaluation_cache.inputs_digest(stack, overrides=overrides)))
+        except OSError:
+            paths.append(None)
+    documents = [evaluation_cache.read(path) for path in paths]
+    missing = [index for index, document in enumerate(documents) if document is None]
+    for index, document in zip(missing, _evaluate_all(stack, [variants[i] for i in missing])):
+        evaluation_cache.write(paths[index], document)
+        documents[index] = document
+    return [Evaluated(tuple(Resource(**r) for r in d["resources"]), d["inventory"]) for d in documents]
+
+
+def _evaluate_all(stack: str, variants: list[Overrides]) -> list[dict[str, Any]]:
+    """Cache documents for the variants: in this process for one, else one forked process each."""
+    if len(variants) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_evaluate(stack, overrides) for overrides in variants]
+    from infra.offline import load_program_classes
+
+    load_program_classes()
+    # One process per variant rather than one per core: the last round of a 2-worker pool would
+    # run one evaluation on one core while the other idles.
+    with ProcessPoolExecutor(max_workers=len(variants), mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(partial(_evaluate, stack), variants))
+
+
+def _evaluate(stack: str, overrides: Overrides) -> dict[str, Any]:
+    from infra.offline import evaluate_stack  # heavy: only on a miss
+
+    result = evaluate_stack(stack, overrides=overrides)
+    return {"resources": [asdict(Resource.of(r)) for r in result.resources], "inventory": result.inventory}
