@@ -18,6 +18,7 @@ clean runtime and several stacks can be evaluated one after another in one proce
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import copy
 import functools
@@ -664,15 +665,25 @@ def apply_override(config: dict[str, Any], key: str, value: Any) -> None:
 _SDK_CLASS = re.compile(r"\baws\.([a-z][a-z0-9_]*)\.([A-Z][A-Za-z0-9]*)\b")
 
 
-def load_program_classes(project_dir: Path = REPO_ROOT) -> None:
-    """Load the pulumi_aws classes the program names (`aws.<module>.<Class>` in its source).
+def preload_program(project_dir: Path = REPO_ROOT) -> None:
+    """Import what evaluating the program imports: the modules `__main__.py` imports and the
+    pulumi_aws classes the program names (`aws.<module>.<Class>` in its source).
 
-    pulumi_aws loads a module on first use; for this program that is ~1 s, the larger part of a
-    first evaluation. Loaded once before forking evaluations (infra/cost/evaluations.py), every
-    fork starts with them. A warm-up only: a class missed here is loaded where it is used.
+    pulumi_aws loads a module on first use; for this program that is ~1 s, most of a first
+    evaluation. Done once before forking evaluations (infra/cost/evaluations.py), every fork
+    starts with them. A warm-up only: anything missed here is imported where it is used.
     """
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    main = project_dir / "__main__.py"
+    for node in ast.walk(ast.parse(main.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                importlib.import_module(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            importlib.import_module(node.module)
     names: set[tuple[str, str]] = set()
-    for path in [project_dir / "__main__.py", *sorted((project_dir / "infra").rglob("*.py"))]:
+    for path in [main, *sorted((project_dir / "infra").rglob("*.py"))]:
         names.update(_SDK_CLASS.findall(path.read_text(encoding="utf-8")))
     for module_name, class_name in sorted(names):
         try:

@@ -55,9 +55,9 @@ def _evaluate_all(stack: str, variants: list[Overrides]) -> list[dict[str, Any]]
     """Cache documents for the variants: in this process for one, else one forked process each."""
     if len(variants) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [_evaluate(stack, overrides) for overrides in variants]
-    from infra.offline import load_program_classes
+    from infra.offline import preload_program
 
-    load_program_classes()
+    preload_program()
     # One process per variant rather than one per core: the last round of a 2-worker pool would
     # run one evaluation on one core while the other idles.
     with ProcessPoolExecutor(max_workers=len(variants), mp_context=multiprocessing.get_context("fork")) as pool:
