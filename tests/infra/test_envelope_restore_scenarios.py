@@ -234,3 +234,16 @@ def test_the_envelope_document_gives_the_harness_each_restore_scenarios_target()
     assert (images.rto_seconds, images.rpo_seconds) == (10800, 0)
     drill = targets["app-logs"].for_scenario(RESTORE_DRILL)
     assert (drill.rto_seconds, drill.rpo_seconds) == (10800, 259200)
+
+
+def test_the_inventory_schema_names_every_scenario_of_the_envelope():
+    """The harness checks the inventory against the schema at its boundary: a scenario the schema
+    does not name would make every game day refuse the inventory."""
+    import json
+
+    from infra.offline import REPO_ROOT
+
+    schema = json.loads((REPO_ROOT / "infra" / "inventory.schema.json").read_text())
+    envelope_schema = schema["$defs"]["envelope"]["properties"]
+    for block in ("scenarios", "not_covered"):
+        assert envelope_schema[block]["propertyNames"]["enum"] == list(SCENARIOS), block
