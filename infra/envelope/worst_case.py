@@ -570,7 +570,8 @@ def _backup_job_failure(p: Provision) -> ScenarioEnvelope | str:
         rpo_limit="a failed backup loses no write (RPO 0; the exposure window grows)",
         rto_limit=f"AWS Backup's metric publication (5 min, estimate), the {period} s alarm period and the "
                   f"retried job ({worst('backup.job_duration'):g} s, estimate)",
-        ways_out_rto=("a shorter NumberOfBackupJobsFailed alarm period (BACKUP_ALARM_PERIOD_SECONDS)",))
+        ways_out_rto=("a shorter NumberOfBackupJobsFailed alarm period (BACKUP_ALARM_PERIOD_SECONDS in "
+                      "infra/envelope/worst_case.py; not a stack key)",))
 
 
 def envelope(p: Provision) -> WorkloadEnvelope:
