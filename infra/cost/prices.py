@@ -55,7 +55,8 @@ _S3_RTC = ("https://aws.amazon.com/s3/pricing/ (Replication: 'S3 Replication Tim
 # page's request table has its numbers (they render with JavaScript), so these are pages quoting it.
 _S3_IA_TRANSITION = ("https://github.com/SaimShaikh/Cloud_Computing/blob/00d8ff44d670754d3e4904ba50defc21d018381a/"
                      "AWS/AWS_S3/AWS_S3_Pricing.md (us-east-1, 'Lifecycle transition requests: $0.01' per "
-                     "1,000; 'Last verified: August 29, 2025'; quotes https://aws.amazon.com/s3/pricing/)")
+                     "1,000, '(to the target class; some classes differ)'; 'Last verified: August 29, 2025'; "
+                     "quotes https://aws.amazon.com/s3/pricing/)")
 _S3_GLACIER_REQUESTS = ("https://gist.github.com/regispires/d3604636ec0e8d0d3ecab41f009f3d1c (US East (N. "
                         "Virginia) request prices per 1,000: 'S3 Glacier | 0.03', 'S3 Deep Glacier | 0.05')")
 _TRANSITION_NOTE = ("; the S3 pricing page bills a lifecycle transition into this class at the class's "
@@ -149,6 +150,14 @@ PRICES: dict[str, Price] = {
         "EC2 On-Demand pricing list)",
         "Linux on-demand, US East; the page is from 2020, and the AWS Price List API's description "
         "'$0.0104 per On Demand Linux t3.micro Instance Hour' is quoted unchanged in 2026 code read here"),
+    "ec2.instance.m6i.large": Price(
+        0.096, "hour",
+        "https://github.com/aws/karpenter-provider-aws/blob/6fc13b5236fd04fd16ff3f9dc7490d0813994099/pkg/providers/"
+        "pricing/zz_generated.pricing_aws.go (Karpenter's on-demand price table, generated from the AWS Price "
+        "List API 'at 2026-07-20T13:44:30Z for us-east-1': Linux, shared tenancy)",
+        "Linux on-demand, us-east-1 only: that file holds no us-west-2 prices (none of its 37 versions "
+        "does), and no other source read gave one, so the DR fleet's us-west-2 hours stay unpriced",
+        regions=US_EAST_1_ONLY, effective="2026-07-20"),
     # --- Route 53 ----------------------------------------------------------------------------
     "route53.health_check.aws_endpoint": Price(0.50, "month", _ROUTE53, "basic health check, AWS endpoint"),
     "route53.health_check.other_endpoint": Price(0.75, "month", _ROUTE53, "basic health check, non-AWS endpoint"),
