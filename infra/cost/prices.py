@@ -59,12 +59,11 @@ _S3_IA_TRANSITION = ("https://github.com/SaimShaikh/Cloud_Computing/blob/00d8ff4
                      "quotes https://aws.amazon.com/s3/pricing/)")
 _S3_GLACIER_REQUESTS = ("https://gist.github.com/regispires/d3604636ec0e8d0d3ecab41f009f3d1c (US East (N. "
                         "Virginia) request prices per 1,000: 'S3 Glacier | 0.03', 'S3 Deep Glacier | 0.05')")
-_TRANSITION_NOTE = ("; the S3 pricing page bills a lifecycle transition into this class at the class's "
-                    "PUT-request price, and a second transcription of its 'Lifecycle Transition requests "
-                    "into' row (public code index file id 2488587026, repository not named by the index) "
-                    "gives the same $0.01 Standard-IA / $0.03 Glacier Flexible Retrieval / $0.05 Deep "
-                    "Archive. us-east-1 only: no us-west-2 figure was found, so us-west-2 transitions stay "
-                    "unpriced")
+_TRANSITION_NOTE = ("; the gist's Glacier figures are its PUT-request column; a transcription of the S3 "
+                    "pricing page's own 'Lifecycle Transition requests into' row (public code index file id "
+                    "2488587026, repository not named by the index) gives the same $0.01 Standard-IA / $0.03 "
+                    "Glacier Flexible Retrieval / $0.05 Deep Archive per 1,000 in US East. us-east-1 only: no "
+                    "us-west-2 figure was found, so us-west-2 transitions stay unpriced")
 
 PRICES: dict[str, Price] = {
     # --- AWS Backup storage (warm) per resource type, and cold storage -----------------------
