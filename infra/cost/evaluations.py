@@ -12,8 +12,10 @@ Standard library and cache only on a hit: Pulumi is imported on a miss.
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -24,6 +26,7 @@ from infra import evaluation_cache
 from infra.cost.workloads import Resource
 
 Overrides = Mapping[str, Any] | None
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,22 @@ def _evaluate_all(stack: str, variants: list[Overrides]) -> list[dict[str, Any]]
     preload_program()
     # One process per variant rather than one per core: the last round of a 2-worker pool would
     # run one evaluation on one core while the other idles.
-    with ProcessPoolExecutor(max_workers=len(variants), mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=len(variants), mp_context=multiprocessing.get_context("fork"),
+                             initializer=_end_with, initargs=(os.getpid(),)) as pool:
         return list(pool.map(partial(_evaluate, stack), variants))
+
+
+def _end_with(parent: int) -> None:
+    """Pool worker start: end when the process that forked it ends, even by SIGKILL, which leaves
+    no time to tell the workers; an orphaned worker would otherwise wait for work forever. Linux's
+    parent-death signal (prctl PR_SET_PDEATHSIG); elsewhere the pool's own shutdown only."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
 
 
 def _evaluate(stack: str, overrides: Overrides) -> dict[str, Any]:
