@@ -13,6 +13,7 @@ Standard library and cache only on a hit: Pulumi is imported on a miss.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -64,14 +65,17 @@ def _evaluate_all(stack: str, variants: list[Overrides]) -> list[dict[str, Any]]
     # One process per variant rather than one per core: the last round of a 2-worker pool would
     # run one evaluation on one core while the other idles.
     with ProcessPoolExecutor(max_workers=len(variants), mp_context=multiprocessing.get_context("fork"),
-                             initializer=_end_with, initargs=(os.getpid(),)) as pool:
+                             initializer=_start_worker, initargs=(os.getpid(),)) as pool:
         return list(pool.map(partial(_evaluate, stack), variants))
 
 
-def _end_with(parent: int) -> None:
-    """Pool worker start: end when the process that forked it ends, even by SIGKILL, which leaves
-    no time to tell the workers; an orphaned worker would otherwise wait for work forever. Linux's
-    parent-death signal (prctl PR_SET_PDEATHSIG); elsewhere the pool's own shutdown only."""
+def _start_worker(parent: int) -> None:
+    """Pool worker start. A worker runs one evaluation and exits: it never collects cycles (the
+    collector costs half an evaluation's CPU, infra.offline.gc_paused). And it ends when the
+    process that forked it ends, even by SIGKILL, which leaves no time to tell the workers: an
+    orphaned worker would wait for work forever. Linux's parent-death signal (prctl
+    PR_SET_PDEATHSIG); elsewhere the pool's own shutdown only."""
+    gc.disable()
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
