@@ -13,13 +13,15 @@ this working tree in a temporary directory:
 Modes: json (`--json`), table (the rich table), what-if (`--what-if W --out DIR`: the table, the
 strategies side by side and the PNG chart), what-if-json (the same with `--json`); W is the
 stack's first workload. Target (issue 9): under 5 s on every shipped stack. The load average is
-printed with the figures: the machine is shared, and a loaded machine stretches every figure.
+printed with the figures (a shared machine stretches every wall time), and the CPU seconds of the
+cold runs (user + system, the forked evaluations included), which load does not change much.
 Prints figures; asserts nothing.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -62,15 +64,21 @@ def command(stack: str, mode: str, out: Path) -> list[str]:
     return args
 
 
-def timed(args: list[str], tree: Path, cache: Path) -> float:
+def timed(args: list[str], tree: Path, cache: Path, cpu: list[float] | None = None) -> float:
+    """Wall seconds of one run; its CPU seconds (user + system, its forked evaluations included)
+    appended to `cpu`."""
     env = dict(os.environ, SECURECART_CACHE_DIR=str(cache))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(args, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           timeout=600)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args[1:])} failed: {done.stderr.strip().splitlines()[-1:]}")
+    if cpu is not None:
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return elapsed
 
 
@@ -89,7 +97,7 @@ def main() -> None:
         raise SystemExit(f"--modes: unknown {', '.join(unknown)}; choose among {', '.join(MODES)}")
     print(f"python -m infra.cost wall time, {options.runs} cold and warm runs each, median (max); target < "
           f"{TARGET_SECONDS:g} s; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-    print(f"  {'stack':11} {'mode':13} {'fresh clone':>12}   {'cold':18}   {'warm':18}")
+    print(f"  {'stack':11} {'mode':13} {'fresh clone':>12}   {'cold':18}   {'warm':18}   cold CPU (median)")
     slowest = 0.0
     for stack in options.stacks.split(","):
         for mode in modes:
@@ -98,13 +106,14 @@ def main() -> None:
                 tree = tree_copy(scratch_path / "tree")
                 args = command(stack, mode, scratch_path / "out")
                 fresh = timed(args, tree, scratch_path / "cache-fresh")
-                cold, warm = [], []
+                cold, warm, cpu = [], [], []
                 for run in range(options.runs):
                     cache = scratch_path / f"cache-{run}"
-                    cold.append(timed(args, tree, cache))
+                    cold.append(timed(args, tree, cache, cpu))
                     warm.append(timed(args, tree, cache))
             slowest = max(slowest, fresh, *cold)
-            print(f"  {stack:11} {mode:13} {fresh:10.2f} s   {figures(cold)}   {figures(warm)}", flush=True)
+            print(f"  {stack:11} {mode:13} {fresh:10.2f} s   {figures(cold)}   {figures(warm)}   "
+                  f"{statistics.median(cpu):.2f} s", flush=True)
     print(f"slowest cold run {slowest:.2f} s (target < {TARGET_SECONDS:g} s); load average "
           f"{os.getloadavg()[0]:.1f} at the end")
 
