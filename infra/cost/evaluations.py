@@ -17,7 +17,7 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -38,8 +38,12 @@ class Evaluated:
     inventory: dict[str, Any]
 
 
-def evaluated(stack: str, variants: Sequence[Overrides]) -> list[Evaluated]:
-    """The evaluation of `stack` under each config variant (None: the stack as configured), in order."""
+def evaluated(stack: str, variants: Sequence[Overrides],
+              meanwhile: Callable[[], object] | None = None) -> list[Evaluated]:
+    """The evaluation of `stack` under each config variant (None: the stack as configured), in order.
+
+    `meanwhile`: work for this process while forked evaluations run (it would wait idle), e.g. the
+    output's own imports; run once in any case."""
     paths = []
     for overrides in variants:
         try:
@@ -49,15 +53,18 @@ def evaluated(stack: str, variants: Sequence[Overrides]) -> list[Evaluated]:
             paths.append(None)
     documents = [evaluation_cache.read(path) for path in paths]
     missing = [index for index, document in enumerate(documents) if document is None]
-    for index, document in zip(missing, _evaluate_all(stack, [variants[i] for i in missing])):
+    for index, document in zip(missing, _evaluate_all(stack, [variants[i] for i in missing], meanwhile)):
         evaluation_cache.write(paths[index], document)
         documents[index] = document
     return [Evaluated(tuple(Resource(**r) for r in d["resources"]), d["inventory"]) for d in documents]
 
 
-def _evaluate_all(stack: str, variants: list[Overrides]) -> list[dict[str, Any]]:
+def _evaluate_all(stack: str, variants: list[Overrides],
+                  meanwhile: Callable[[], object] | None) -> list[dict[str, Any]]:
     """Cache documents for the variants: in this process for one, else one forked process each."""
+    meanwhile = meanwhile or (lambda: None)
     if len(variants) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        meanwhile()
         return [_evaluate(stack, overrides) for overrides in variants]
     from infra.offline import preload_program
 
@@ -66,7 +73,9 @@ def _evaluate_all(stack: str, variants: list[Overrides]) -> list[dict[str, Any]]
     # run one evaluation on one core while the other idles.
     with ProcessPoolExecutor(max_workers=len(variants), mp_context=multiprocessing.get_context("fork"),
                              initializer=_start_worker, initargs=(os.getpid(),)) as pool:
-        return list(pool.map(partial(_evaluate, stack), variants))
+        documents = pool.map(partial(_evaluate, stack), variants)  # the forks start here
+        meanwhile()
+        return list(documents)
 
 
 def _start_worker(parent: int) -> None:

@@ -131,7 +131,7 @@ def test_a_budget_under_the_estimate_is_over_and_strict_fails(monkeypatch, capsy
     assert (check.key, check.budget_usd, check.estimate_usd, check.over) == \
         ("securecart-dr:budgets.s3MonthlyUsd", 100.0, 120.0, True)
     estimate = Estimate("prod", [workload], 0.0, [check], {"logs": []})
-    monkeypatch.setattr(cli, "build_estimate", lambda stack: estimate)
+    monkeypatch.setattr(cli, "build_estimate", lambda stack, meanwhile=None: estimate)
     assert cli.main(["--stack", "prod"]) == 0
     assert "warning: securecart-dr:budgets.s3MonthlyUsd: estimate $120.00/month is over" in capsys.readouterr().err
     assert cli.main(["--stack", "prod", "--strict"]) == 1
