@@ -137,7 +137,8 @@ class Lab:
             self.backup.clock.set_factor(settings.time_factor)  # vault-lock grace periods set during deploy use it
             try:
                 summary = Deployer(parts, inventory, settings).deploy()
-                summary.declared_not_emulated += self.backup.deploy(summary.inventory, settings.time_factor)
+                summary.declared_not_emulated += self.backup.deploy(summary.inventory, settings.time_factor,
+                                                                    settings.timing.backup_restore_pads())
                 summary.emulations += BACKUP_EMULATIONS
             except BaseException:
                 self._teardown()  # no half-deployed lab; `reset` still redeploys the last good one

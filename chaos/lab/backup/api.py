@@ -198,7 +198,14 @@ class BackupApi:
         return {"RestoreJobs": [self._restore_job_json(job) for job in jobs]}
 
     def _restore_job_json(self, job: Job) -> dict[str, Any]:
-        return _job_json(job, "RestoreJobId", "Status", percent=True)
+        """While a (padded) restore runs, PercentDone follows the AWS clock and there is no
+        CreatedResourceArn yet: AWS documents it as "the resource that was created by the restore
+        job" (API_DescribeRestoreJob, https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeRestoreJob.html,
+        read 2026-11-30) and says nothing of it while the job runs, so the lab names it only once the
+        resource is usable."""
+        out = _job_json(job, "RestoreJobId", "Status", percent=True)
+        out["PercentDone"] = f"{self.engine.percent_done(job):.1f}"
+        return out
 
     def _put_validation(self, region, params, body, query):
         if not body.get("ValidationStatus"):

@@ -73,9 +73,13 @@ class BackupLab:
 
     # --- lifecycle of the lab ----------------------------------------------------------------------
 
-    def deploy(self, inventory: dict[str, Any], time_factor: float) -> list[dict[str, Any]]:
-        """Wire the parts to a freshly deployed inventory; returns "declared, not emulated" rows."""
+    def deploy(self, inventory: dict[str, Any], time_factor: float,
+               restore_pads: dict[str, float] | None = None) -> list[dict[str, Any]]:
+        """Wire the parts to a freshly deployed inventory; returns "declared, not emulated" rows.
+        `restore_pads`: AWS seconds a restore job of each resource type takes at least (the timing
+        profile's, chaos.lab.timing; none: as fast as the lab copies the data)."""
         self.clock.set_factor(time_factor)
+        self.engine.restore_pads = dict(restore_pads or {})
         regions = sorted({r for r in (inventory.get("primary_region"), inventory.get("dr_region")) if r})
         self.monitoring.regions = regions
         for region in regions:  # build the clients now (cached): a first build takes ~0.2 s, not measured later
