@@ -471,16 +471,23 @@ def aws_profile(lab):
         lab_client.deploy(backup_inventory(), time_factor=TEST_TIME_FACTOR)
 
 
-def _restore_states(endpoint, job_id):
-    """Every DescribeRestoreJob answer until the job ends (bounded)."""
-    seen = []
+def _restore_states(endpoint, job_id, table=None):
+    """Every DescribeRestoreJob answer until the job ends (bounded); with `table`, also the restored
+    table's status whenever the job answered RUNNING."""
+    seen, table_states = [], []
 
     def ended():
         reply = backup(endpoint).describe_restore_job(RestoreJobId=job_id)
         seen.append(reply)
+        if table and reply["Status"] == "RUNNING":
+            try:
+                table_states.append(client(endpoint, "dynamodb", PRIMARY).describe_table(TableName=table)
+                                    ["Table"]["TableStatus"])
+            except ClientError as error:  # not created yet
+                assert error.response["Error"]["Code"] == "ResourceNotFoundException"
         return reply["Status"] in ("COMPLETED", "FAILED", "ABORTED")
     eventually(ended, timeout=60)
-    return seen
+    return (seen, table_states) if table else seen
 
 
 def _completed_event(lab_client, job_id):
@@ -496,7 +503,7 @@ def test_under_aws_restore_jobs_and_restore_tests_run_for_the_kinds_worst_case_r
     started, _ = run_backup(endpoint, TABLE_ARN)
     job_id = backup(endpoint).start_restore_job(RecoveryPointArn=started["RecoveryPointArn"], IamRoleArn=ROLE,
                                                 Metadata={"targetTableName": "catalog-padded"})["RestoreJobId"]
-    seen = _restore_states(endpoint, job_id)
+    seen, table_states = _restore_states(endpoint, job_id, table="catalog-padded")
 
     statuses = [reply["Status"] for reply in seen]
     assert "RUNNING" in statuses and statuses[-1] == "COMPLETED", statuses
@@ -509,8 +516,11 @@ def test_under_aws_restore_jobs_and_restore_tests_run_for_the_kinds_worst_case_r
     assert (done["CompletionDate"] - done["CreationDate"]).total_seconds() >= pad - 0.002  # ms precision
     event = _completed_event(lab_client, job_id)
     assert event["padded"] is True and event["padded_to_seconds"] == pytest.approx(pad, abs=0.01)
-    items = client(endpoint, "dynamodb", PRIMARY).scan(TableName="catalog-padded")["Items"]
-    assert {"kept"} <= {item["pk"]["S"] for item in items}
+    # While the job ran, the new table was CREATING (as AWS's is); once done, ACTIVE with the data.
+    assert "CREATING" in table_states, table_states
+    ddb = client(endpoint, "dynamodb", PRIMARY)
+    assert ddb.describe_table(TableName="catalog-padded")["Table"]["TableStatus"] == "ACTIVE"
+    assert {"kept"} <= {item["pk"]["S"] for item in ddb.scan(TableName="catalog-padded")["Items"]}
 
     # Restore testing restores the same way: its recorded restore time includes the padding.
     tested = [j for j in lab_client.run_restore_tests() if j["region"] == PRIMARY and backup(endpoint)

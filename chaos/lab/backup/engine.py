@@ -210,6 +210,9 @@ class BackupEngine:
         self._held_restores: dict[str, tuple[Job, str, RestoreTestPlan | None]] = {}
         # AWS seconds a restore job of each resource type takes at least (chaos.lab.timing; {} = none).
         self.restore_pads: dict[str, float] = {}
+        # (created resource ARN, lab time until which it is unusable; 0 = usable now): the lab core
+        # keeps a held restore's table CREATING and its DB instance unreachable, as AWS would.
+        self.hold_resource: Callable[[str, float], None] = lambda arn, until: None
         self.regions: list[str] = []
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backup-job")
 
@@ -474,6 +477,7 @@ class BackupEngine:
             # AWS would still be at it: the worker is free again, the ticker completes the job when due.
             with self._lock:
                 self._held_restores[job.job_id] = (job, created, restore_test)
+            self._hold(created, self.clock.wall_at(job.due_aws))
             return
         self._complete_restore(job, created, restore_test)
 
@@ -484,11 +488,18 @@ class BackupEngine:
             job.fields["ValidationStatus"] = "VALIDATING"
         padding: dict[str, Any] = {}
         if job.due_aws is not None:
+            self._hold(created, 0.0)
             padding = {"padded": True, "padded_to_seconds": round(self.clock.wall_at(job.due_aws) - job.created_wall, 3),
                        "padded_aws_seconds": round(job.due_aws - job.created_aws, 3)}
         self._finish(job, "COMPLETED", **padding)
         if restore_test is not None:
             self._pool.submit(self._validate_and_delete, job, restore_test)
+
+    def _hold(self, created: str, until: float) -> None:
+        try:
+            self.hold_resource(created, until)
+        except Exception:  # noqa: BLE001 - the job's state is the contract; the hold is fidelity on top
+            log.exception("holding restored resource %s failed", created)
 
     def percent_done(self, job: Job) -> float:
         """AWS's estimated percentage: a padded restore job advances with the AWS clock towards its due time."""

@@ -51,7 +51,7 @@ class BackupLab:
     def __init__(self, workdir: Path, *, client: Callable[[str, str], Any], data_plane: Callable[[], Any | None],
                  bucket_regions: dict[str, str], faults: Any, scopes: Callable[[], Any],
                  on_event: Callable[..., None], time_factor: float = 1.0, shares: Any = None,
-                 ebs: Any = None):
+                 ebs: Any = None, hold_resource: Callable[[str, float], None] | None = None):
         self.root = workdir / "backup"
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
@@ -64,6 +64,8 @@ class BackupLab:
         self.monitoring = BackupMonitoring(self.clock, client, on_event)
         self.engine = BackupEngine(self.root / "vaults", self.clock, self.services, job_fault=self._job_fault,
                                    on_event=on_event, on_job_end=self.monitoring.on_job_end)
+        if hold_resource is not None:
+            self.engine.hold_resource = hold_resource
         self.api = BackupApi(self.engine)
         self.rds = rds_snapshots.RdsSnapshots(self.root / "rds-snapshots", self.clock, self.services, on_event)
         self.archive = ArchiveEmulation(self.clock, on_event)
