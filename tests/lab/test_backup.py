@@ -495,6 +495,16 @@ def _completed_event(lab_client, job_id):
                                and e["detail"].get("job_id") == job_id], timeout=15)[0]
 
 
+def test_each_backup_resource_type_restores_in_its_figures_worst_case_under_aws_only():
+    from chaos.lab.timing import lab_timing
+    aws = lab_timing("aws", 0.01)
+    expected = {"DynamoDB": "restore.dynamodb", "S3": "restore.s3", "RDS": "restore.rds", "EFS": "restore.efs",
+                "EBS": "restore.ebs"}
+    assert aws.backup_restore_pads() == {kind: FIGURES[key].worst_seconds for kind, key in expected.items()}
+    assert aws.pad("backup_restore_s3") == FIGURES["restore.s3"].worst_seconds * 0.01  # lab seconds
+    assert lab_timing("mechanics", 0.1).backup_restore_pads() == {}
+
+
 def test_under_aws_restore_jobs_and_restore_tests_run_for_the_kinds_worst_case_restore_time(aws_profile):
     endpoint, lab_client, summary = aws_profile
     pad = FIGURES["restore.dynamodb"].worst_seconds * PAD_FACTOR

@@ -191,9 +191,13 @@ class BackupApi:
         return {"RestoreJobId": job.job_id}
 
     def _describe_restore_job(self, region, params, body, query):
-        return self._restore_job_json(self._job(params["restoreJobId"], "RESTORE", region))
+        job = self._job(params["restoreJobId"], "RESTORE", region)
+        self.engine.settle_restore(job)
+        return self._restore_job_json(job)
 
     def _list_restore_jobs(self, region, params, body, query):
+        for job in [j for j in list(self.engine.jobs.values()) if j.kind == "RESTORE" and j.state == "RUNNING"]:
+            self.engine.settle_restore(job)
         jobs = self._jobs("RESTORE", region, query, state_key="ByStatus")
         return {"RestoreJobs": [self._restore_job_json(job) for job in jobs]}
 

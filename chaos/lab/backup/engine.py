@@ -495,6 +495,16 @@ class BackupEngine:
         if restore_test is not None:
             self._pool.submit(self._validate_and_delete, job, restore_test)
 
+    def settle_restore(self, job: Job) -> None:
+        """Complete a held restore job whose time has come: from the ticker, or from a Describe that
+        comes first (so an answer never lags the AWS clock by a tick). Whoever takes it completes it."""
+        if job.due_aws is None or self.clock.aws_now() < job.due_aws:
+            return
+        with self._lock:
+            held = self._held_restores.pop(job.job_id, None)
+        if held is not None:
+            self._complete_restore(*held)
+
     def _hold(self, created: str, until: float) -> None:
         try:
             self.hold_resource(created, until)
@@ -633,13 +643,11 @@ class BackupEngine:
             timed_out = [(job, plan) for job, plan, deadline in self._awaiting_validation.values() if now >= deadline]
             for job, _ in timed_out:
                 self._awaiting_validation.pop(job.job_id, None)
-            due = [held for held in self._held_restores.values() if now >= (held[0].due_aws or 0.0)]
-            for job, _, _ in due:
-                self._held_restores.pop(job.job_id, None)
+            due = [job for job, _, _ in self._held_restores.values() if now >= (job.due_aws or 0.0)]
         for job, plan in timed_out:
             self._pool.submit(self._finish_restore_test, job, plan)
-        for job, created, restore_test in due:  # cheap (state, event, metric): here, not behind busy workers
-            self._complete_restore(job, created, restore_test)
+        for job in due:  # cheap (state, event, metric): here, not behind busy workers
+            self.settle_restore(job)
         for point in points:
             lc = point.lifecycle
             if lc.delete_after_days is not None and now >= point.created_aws + lc.delete_after_days * DAY_SECONDS:
