@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chaos.journal import WorkloadTarget
+from chaos.lab.timing import SCALED_FIGURES, lab_timing
 from chaos.measurement.decisive import MARGIN_SHARE, RESOLUTION_FLOOR, allowed_resolution, room
 
 # The achieved intervals exceed the asked ones: a probe waits its interval then takes a write and
@@ -55,6 +56,7 @@ CAPACITY_HEADROOM = 1.0
 # the 1-2-5 series it replaces overshot by up to 150 % (0.0021 -> 0.005), and a factor too large is
 # wall time (a padded hour-long restore at 0.005 takes 18 s, at 0.0025 9 s). Grouping no longer
 # needs coarse steps: `merge_groups` merges neighbouring factors where that is cheaper.
+_TYPICAL_LAG = {kind: lag.aws_seconds for kind, lag in lab_timing("aws", 1.0).lags.items()}
 _STEPS = (1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0, 5.0, 6.3, 8.0)
 
 
@@ -96,17 +98,27 @@ def required_time_factor(target: WorkloadTarget, *, write_interval: float, probe
     return max(needs, default=1.0)
 
 
-def expected_recovery_seconds(target: WorkloadTarget, scenario: str | None) -> float:
-    """AWS seconds a recovery is expected to take at most: the envelope, else the target."""
-    envelope = _envelope(target, scenario, "rto_seconds")
-    return target.rto_seconds if envelope is None else envelope
+def expected_lab_span(target: WorkloadTarget, scenario: str | None) -> float:
+    """AWS seconds of a workload's wave that the lab really spends (scaled by the factor): the
+    canaries' warm-up over the kind's typical replication lag, plus the envelope's RTO terms the
+    lab emulates in time (chaos.lab.timing.SCALED_FIGURES: padded promotions and restores, health
+    checks, DNS TTL). Without an envelope the target stands in (conservative: fewer merges)."""
+    envelope = (target.envelopes.get(scenario) or {}) if scenario else {}
+    lag = _TYPICAL_LAG.get(target.kind, 0.0)
+    if not envelope:
+        return lag + target.rto_seconds
+    terms = envelope.get("rto_terms") or []
+    return lag + sum(float(term.get("seconds") or 0.0) for term in terms
+                     if isinstance(term, Mapping) and term.get("figure") in SCALED_FIGURES)
 
 
 def merge_groups(groups: list[tuple[float, list[str]]], durations: Mapping[str, float], *,
                  wave_overhead: float = WAVE_OVERHEAD_SECONDS) -> list[tuple[float, list[str]]]:
     """Merge adjacent factor groups (ascending factor) where one wave at the larger factor costs
     less lab time than separate waves: a wave costs `wave_overhead` plus its slowest member's
-    expected AWS seconds x its factor. Exact (dynamic programming over the sorted groups)."""
+    span (`expected_lab_span`, AWS seconds) x its factor. A merged workload only runs at a larger
+    factor than it needs: finer resolution, never coarser. Exact (dynamic programming over the
+    sorted groups)."""
     count = len(groups)
     best: list[float] = [0.0] + [math.inf] * count
     cut: list[int] = [0] * (count + 1)
@@ -164,7 +176,7 @@ def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profi
         by_factor.setdefault(factor, []).append(name)
     groups = sorted(by_factor.items())
     if fixed_factor is None:
-        groups = merge_groups(groups, {n: expected_recovery_seconds(targets[n], scenario) for n in names})
+        groups = merge_groups(groups, {n: expected_lab_span(targets[n], scenario) for n in names})
     limit = max_per_wave(capacity_writes_per_second, rate) or max(1, len(names))
     waves = []
     for factor, members in groups:
@@ -176,5 +188,5 @@ def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profi
 
 
 __all__ = ["LAB_OVERHEAD_SECONDS", "MIN_TIME_FACTOR", "WAVE_OVERHEAD_SECONDS", "Wave",
-           "expected_recovery_seconds", "max_per_wave", "merge_groups", "plan_waves",
+           "expected_lab_span", "max_per_wave", "merge_groups", "plan_waves",
            "required_time_factor", "step_up"]

@@ -50,6 +50,13 @@ PAD_FIGURES = {
     "dynamodb_restore": "restore.dynamodb",
 }
 
+# The AWS figures the lab spends (scaled) lab time on under `aws`: padded actions, replication
+# lags, Route 53 detection (interval x threshold) and DNS caching. Every other envelope term (an
+# S3 or EFS restore, an EC2 launch, a backup window) happens as fast as the lab does it. The wave
+# planner (chaos.engine.waves) reads this to estimate how long a wave takes.
+SCALED_FIGURES = frozenset(PAD_FIGURES.values()) | frozenset(AWS_LAG_FIGURES.values()) | {
+    "route53.health_check_interval", "route53.dns_ttl"}
+
 
 @dataclass(frozen=True)
 class Duration:
