@@ -20,9 +20,9 @@ from pulumi.runtime import config as pulumi_config
 
 from infra.envelope.figures import mrsc_region_set
 from infra.envelope.provision import alarm_kind, provision_of
-from infra.envelope.worst_case import (ACCIDENTAL_DELETION, ALARM_CONFIG_KEYS, ALARM_METRICS, ALARM_PERIOD_SECONDS,
-                                       REGION_OUTAGE, REPLICATION_PAUSE, SCENARIOS, ScenarioEnvelope, envelope)
-from infra.strategies import (STRATEGIES, Kind, Routing, StrategySpec, default_deletion_targets, default_targets)
+from infra.envelope.worst_case import (ALARM_CONFIG_KEYS, ALARM_METRICS, ALARM_PERIOD_SECONDS, REGION_OUTAGE,
+                                       REPLICATION_PAUSE, RESTORE_SCENARIOS, SCENARIOS, ScenarioEnvelope, envelope)
+from infra.strategies import (STRATEGIES, Kind, Routing, StrategySpec, default_scenario_targets, default_targets)
 
 NAMESPACE = "securecart-dr"
 # The regions pulumi-aws 7.51.1 knows (its `Region` enum): a typo like us-east-9 is refused here,
@@ -457,27 +457,31 @@ def _aws_id(block: _Block, name: str, kind: str, value: Any = None) -> str:
 def _targets(block: _Block, spec: StrategySpec, kind: Kind) -> tuple[Targets, dict[str, Targets], frozenset[str]]:
     """The workload's targets and one per scenario: defaults per (strategy, kind) from the envelope,
     tightened by `rtoSeconds`/`rpoSeconds` and `scenarioTargets.<scenario>.*`; never looser than the
-    default (whether AWS can meet them is checked once the whole stack is read)."""
+    default; the restore scenarios (accidental deletion, restore drill, ransomware, backup job
+    failure) start from, and are capped by, their own default instead. Whether AWS can meet them is
+    checked once the whole stack is read."""
     default_rto, default_rpo = default_targets(spec.name, kind)
-    deletion_rto, deletion_rpo = default_deletion_targets(spec.name, kind)
     rto = float(block.number("rtoSeconds", default_rto))
     rpo = float(block.number("rpoSeconds", default_rpo))
     _within(block, "rtoSeconds", rto, default_rto, spec, kind, rto=True)
     _within(block, "rpoSeconds", rpo, default_rpo, spec, kind)
     targets = Targets(rto_seconds=rto, rpo_seconds=rpo)
+    ceilings = {name: (default_rto, default_rpo) for name in SCENARIOS}
+    ceilings.update({name: default_scenario_targets(spec.name, kind, name) for name in RESTORE_SCENARIOS})
     per_scenario = {name: targets for name in SCENARIOS}
-    per_scenario[ACCIDENTAL_DELETION] = Targets(deletion_rto, deletion_rpo)
+    per_scenario.update({name: Targets(*ceilings[name]) for name in RESTORE_SCENARIOS})
     overrides = block.block("scenarioTargets")
     for scenario in overrides.raw:
         if scenario not in SCENARIOS:
             raise _fail(overrides.key(scenario), "unknown scenario", f"use one of {', '.join(SCENARIOS)}")
         item = overrides.block(scenario)
         base = per_scenario[scenario]
-        ceiling = (deletion_rto, deletion_rpo) if scenario == ACCIDENTAL_DELETION else (default_rto, default_rpo)
+        ceiling = ceilings[scenario]
         s_rto = float(item.number("rtoSeconds", base.rto_seconds))
         s_rpo = float(item.number("rpoSeconds", base.rpo_seconds))
-        _within(item, "rtoSeconds", s_rto, ceiling[0], spec, kind, rto=True)
-        _within(item, "rpoSeconds", s_rpo, ceiling[1], spec, kind)
+        restore = scenario if scenario in RESTORE_SCENARIOS else None
+        _within(item, "rtoSeconds", s_rto, ceiling[0], spec, kind, rto=True, scenario=restore)
+        _within(item, "rpoSeconds", s_rpo, ceiling[1], spec, kind, scenario=restore)
         per_scenario[scenario] = Targets(s_rto, s_rpo)
         item.finish()
     overrides.finish()
@@ -485,10 +489,16 @@ def _targets(block: _Block, spec: StrategySpec, kind: Kind) -> tuple[Targets, di
 
 
 def _within(block: _Block, key: str, value: float, default: float, spec: StrategySpec, kind: Kind, *,
-            rto: bool = False) -> None:
+            rto: bool = False, scenario: str | None = None) -> None:
+    """`scenario`: one of the restore scenarios, whose default is its own (the same restore whatever
+    the strategy), so the way out is not a cheaper strategy."""
     if rto and value <= 0:
         raise _fail(block.key(key), "RTO must be > 0 (detection and failover always take time)",
                     f"use a value between 1 and {default:g}")
+    if value > default and scenario is not None:
+        raise _fail(block.key(key), f"{value:g} s is looser than the {scenario} default for {kind.value} "
+                                    f"under {spec.name} ({default:g} s)",
+                    f"use <= {default:g} (targets may only tighten the default: a slower recovery would pass unnoticed)")
     if value > default:
         raise _fail(block.key(key), f"{value:g} s is looser than the {spec.name} default for {kind.value} ({default:g} s)",
                     "targets may only tighten the strategy default; choose a cheaper strategy instead")
@@ -1024,7 +1034,7 @@ def load_stack_config(cfg: pulumi.Config | Mapping[str, Any]) -> StackConfig:
 
 
 def _target_key(w: WorkloadConfig, scenario: str, field_name: str) -> str:
-    if scenario == ACCIDENTAL_DELETION or scenario in w.overridden_scenarios:
+    if scenario in RESTORE_SCENARIOS or scenario in w.overridden_scenarios:
         return f"workloads.{w.name}.scenarioTargets.{scenario}.{field_name}"
     return f"workloads.{w.name}.{field_name}"
 

@@ -9,8 +9,9 @@ replica is slower than a DNS move; S3 RTC bounds S3 at 900 s), so the defaults a
 (`REFERENCE_*` below) and rounded up to a step of `TARGET_LADDER`. A workload may tighten its
 targets down to what its provisioned envelope allows (checked in `infra.config`), never loosen
 them above the default: a looser target would let a regression pass a game day unnoticed; pick a
-cheaper strategy instead. Accidental deletion is recovered by a restore whatever the strategy,
-so its default is per kind (`default_deletion_targets`).
+cheaper strategy instead. Accidental deletion, ransomware and a restore drill are recovered by a
+restore whatever the strategy, and a failed backup job by retrying it, so each of those
+(`RESTORE_SCENARIOS`) has its own default (`default_scenario_targets`), outside the region-level one.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from infra.envelope.worst_case import (ACCIDENTAL_DELETION, BackupSchedule, HealthCheck, Provision, WorkloadEnvelope,
-                                       envelope)
+from infra.envelope.worst_case import (ACCIDENTAL_DELETION, RESTORE_SCENARIOS, BackupSchedule, HealthCheck, Provision,
+                                       WorkloadEnvelope, envelope)
 
 
 class Kind(str, Enum):
@@ -182,15 +183,24 @@ def reference_envelope(strategy: str, kind: Kind) -> WorkloadEnvelope:
 @lru_cache(maxsize=None)
 def default_targets(strategy: str, kind: Kind) -> tuple[float, float]:
     """(RTO, RPO) a workload of `kind` under `strategy` gets when its config sets none: the worst
-    reference envelope over every covered scenario but accidental deletion, rounded up."""
-    covered = [s for name, s in reference_envelope(strategy, kind).scenarios.items() if name != ACCIDENTAL_DELETION]
+    reference envelope over every covered scenario but the restore scenarios, rounded up."""
+    covered = [s for name, s in reference_envelope(strategy, kind).scenarios.items() if name not in RESTORE_SCENARIOS]
     rto = max(s.rto.seconds for s in covered)
     rpo = max(s.rpo.seconds for s in covered)
     return round_up(rto, minimum=60), round_up(rpo)
 
 
 @lru_cache(maxsize=None)
+def default_scenario_targets(strategy: str, kind: Kind, scenario: str) -> tuple[float, float]:
+    """(RTO, RPO) of one of the `RESTORE_SCENARIOS` by default: its reference envelope, rounded up
+    (a restore, or a retried backup, whatever the strategy)."""
+    if scenario not in RESTORE_SCENARIOS:
+        raise ValueError(f"{scenario}: its default is the workload's (default_targets)")
+    covered = reference_envelope(strategy, kind).scenarios[scenario]
+    return (round_up(covered.rto.seconds, minimum=60),
+            round_up(covered.rpo.seconds, minimum=60 if covered.rpo.seconds else 0))
+
+
 def default_deletion_targets(strategy: str, kind: Kind) -> tuple[float, float]:
     """(RTO, RPO) of the accidental-deletion scenario by default (a restore, whatever the strategy)."""
-    scenario = reference_envelope(strategy, kind).scenarios[ACCIDENTAL_DELETION]
-    return round_up(scenario.rto.seconds, minimum=60), round_up(scenario.rpo.seconds, minimum=60 if scenario.rpo.seconds else 0)
+    return default_scenario_targets(strategy, kind, ACCIDENTAL_DELETION)

@@ -31,7 +31,7 @@ import pulumi_aws as aws
 
 from infra.components import iam
 from infra.components.regions import check_two_regions
-from infra.envelope.worst_case import ALARM_PERIOD_SECONDS
+from infra.envelope.worst_case import ALARM_PERIOD_SECONDS, BACKUP_ALARM_PERIOD_SECONDS
 
 #: (alarm key, AWS/Backup metric). Published per region, summed over all vaults and resource types.
 BACKUP_FAILURE_METRICS: tuple[tuple[str, str], ...] = (
@@ -163,8 +163,9 @@ class MonitoringArgs:
     """One time-since-last-sync alarm per EFS replication."""
     backup_copy_age: Sequence[BackupCopyAgeWatch] = ()
     """Alarms on the age of the newest completed AWS Backup copy job."""
-    backup_alarm_period_seconds: int = 3600
-    """Window over which failed jobs are summed; one failure in it raises the alarm."""
+    backup_alarm_period_seconds: int = BACKUP_ALARM_PERIOD_SECONDS
+    """Window over which failed jobs are summed; one failure in it raises the alarm. The envelope's
+    backup-job-failure RTO counts the default (the alarm may page up to one period late)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child."""
 

@@ -336,8 +336,11 @@ def simulate_ec2(ledger: Ledger, declared: Declared, workload: WorkloadConfig) -
         simulate_backup(ledger, declared, plans, Kind.EC2, growth, "AWS Backup (instances)")
         volume_tags = {k: v for t in templates[:1] for spec in t.inputs.get("tagSpecifications") or []
                        if spec.get("resourceType") == "volume" for k, v in (spec.get("tags") or {}).items()}
-        volume_arn = f"arn:aws:ec2:{instance.region}:{instance.outputs.get('arn', '::::').split(':')[4]}:volume/vol-0"
-        volume_plans = backup_plans(declared, volume_arn, volume_tags)
+        # The volumes exist only once the instances launch, so their ids are AWS's to choose: ask
+        # the selections about a volume of this account and region carrying the template's tags.
+        account = instance.outputs.get("arn", "::::").split(":")[4]
+        any_volume_arn = f"arn:aws:ec2:{instance.region}:{account}:volume/vol-00000000000000000"
+        volume_plans = backup_plans(declared, any_volume_arn, volume_tags)
         if volume_plans and plans:
             ledger.note(f"{workload.name}: AWS Backup selects both the instances and their volumes: "
                         "the volumes are backed up twice")

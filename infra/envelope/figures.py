@@ -174,6 +174,39 @@ _TABLE: tuple[Figure, ...] = (
         "no duration: 1 h typical / 4 h worst is our conservative estimate for this program's sizes",
         estimate=True,
     ),
+    _figure(
+        "backup.event_publication", "AWS Backup job state changes published to EventBridge (best effort)", None, 300,
+        "https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html",
+        "AWS Backup emits events to EventBridge in a best-effort manner every 5 minutes (delivery type "
+        "'Best effort': eventbridge/latest/ref/events-ref-backup.html); a failed job is announced up to "
+        "5 minutes after it fails, and in rare cases not at all",
+    ),
+    _figure(
+        "backup.metric_publication", "AWS Backup job metrics (AWS/Backup NumberOfBackupJobsFailed, ...) published",
+        None, 300,
+        "https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html",
+        "AWS states no publication interval for the AWS/Backup CloudWatch metrics on the pages read; the "
+        "5 minutes it states for the same job state changes to EventBridge is our estimate for the metric",
+        estimate=True,
+    ),
+    _figure(
+        "backup.job_duration", "AWS Backup job duration (an on-demand backup retried after a failure)", 1800, 3600,
+        "https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/backup/aws.sdk.kotlin.services.backup.model/-start-backup-job-request/complete-window-minutes.html",
+        "a started backup must complete within CompleteWindowMinutes or Backup cancels it; AWS publishes "
+        "no duration: 30 min typical / 1 h worst is our estimate for this program's sizes (incremental "
+        "snapshot-based backups)",
+        estimate=True,
+    ),
+    # ----- CloudWatch -------------------------------------------------------------------------
+    _figure(
+        "cloudwatch.alarm_evaluation", "CloudWatch metric alarm evaluation (period >= 60 s)", 60, None,
+        "https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudwatch/aws.sdk.kotlin.services.cloudwatch.model/-put-metric-alarm-request/period.html",
+        "Period: the length, in seconds, used each time the metric is evaluated. AWS states an evaluation "
+        "every 10 s only for 10/30 s periods (AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html); "
+        "for longer periods it states no frequency: once a minute typical is our estimate (the lab's), and "
+        "the alarm's own period the worst case (the stack's period is the term used)",
+        estimate=True,
+    ),
     # ----- DLM --------------------------------------------------------------------------------
     _figure(
         "dlm.schedule_interval", "DLM snapshot schedule interval", None, None,

@@ -17,12 +17,16 @@ What "worst" means per mechanism is in docs/envelope.md; in short:
   stalled replication is again bounded only by the alarm.
 * Scheduled copies (AWS Backup copy actions, DLM cross-region copies) lose up to the largest gap
   between two runs, plus the windows a run may take to start and finish, plus the copy.
-* Detection of a human mistake (an accidental deletion) is not AWS's: the envelope of that scenario
-  starts at the decision to restore.
+* Detection of a human mistake (an accidental deletion) or of an attack (ransomware: a witness order
+  gone) is not AWS's: the envelope of those scenarios starts at the decision to restore.
+* A restore drill ends on the DR vault's copy: restore time plus repoint; its data is as old as the
+  newest copy in the DR vault. A failed backup job loses no write; its RTO is AWS Backup's metric
+  publication, the alarm's period and the retried job.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -38,7 +42,20 @@ AZ_OUTAGE = "az-outage"
 INSTANCE_FAILURE = "instance-failure"
 REPLICATION_PAUSE = "replication-pause"
 ACCIDENTAL_DELETION = "accidental-deletion"
-SCENARIOS = (REGION_OUTAGE, AZ_OUTAGE, INSTANCE_FAILURE, REPLICATION_PAUSE, ACCIDENTAL_DELETION)
+RESTORE_DRILL = "restore-drill"  # chaos.faults.backup
+RANSOMWARE = "ransomware"  # chaos.faults.backup
+BACKUP_JOB_FAILURE = "backup-job-failure"
+SCENARIOS = (REGION_OUTAGE, AZ_OUTAGE, INSTANCE_FAILURE, REPLICATION_PAUSE, ACCIDENTAL_DELETION,
+             RESTORE_DRILL, RANSOMWARE, BACKUP_JOB_FAILURE)
+#: Scenarios recovered by a restore or a retried backup whatever the strategy: each has its own
+#: default target per (strategy, kind) and is left out of the workload's region-level default
+#: (`infra.strategies.default_targets`), which a restore would otherwise dominate.
+RESTORE_SCENARIOS = (ACCIDENTAL_DELETION, RESTORE_DRILL, RANSOMWARE, BACKUP_JOB_FAILURE)
+
+#: Period of the NumberOf{Backup,Copy,Restore}JobsFailed alarms the monitoring component declares
+#: (infra/components/monitoring.py reads it): the alarm may page up to one period after AWS
+#: Backup publishes the failed job (figure `cloudwatch.alarm_evaluation`).
+BACKUP_ALARM_PERIOD_SECONDS = 3600
 
 #: CloudWatch evaluation period of each replication-lag alarm (infra/components/monitoring.py uses
 #: these): a lag above the threshold pages at most one period later. RDS, DynamoDB and EFS lag
@@ -475,6 +492,88 @@ def _accidental_deletion(p: Provision) -> ScenarioEnvelope | str:
         ways_out_rpo=("a backup rule that runs more often", "shorter start/completion windows"))
 
 
+def _ransomware(p: Provision) -> ScenarioEnvelope | str:
+    """The attacker deletes data with the application's credentials and tries to delete the recovery
+    points (the vault lock and IAM refuse). Where the kind restores to a point in time (RDS and
+    DynamoDB PITR, S3 versions) the recovery is the accidental deletion's, to just before the attack;
+    otherwise (EFS, EC2) the newest recovery point of the primary vault, which the lock kept.
+    Detection (a witness order gone) is a human's or a canary's decision, not AWS's: the bound starts
+    at the decision to restore, as for an accidental deletion."""
+    hc = p.health_check
+    if p.kind in ("rds", "dynamodb", "s3"):
+        deletion = _accidental_deletion(p)
+        assert isinstance(deletion, ScenarioEnvelope)
+        mechanism = ("restore the object versions from before the attack (versioned bucket)" if p.kind == "s3"
+                     else "point-in-time restore to just before the attack")
+        return dataclasses.replace(deletion, scenario=RANSOMWARE, mechanism=mechanism)
+    copy = _backup_copy_rpo(p, to_dr=False)
+    if copy is None:
+        return "the workload's tier has no backup rule: no recovery point to restore after the attack"
+    rpo_terms, rpo_limit = copy
+    restore = _figure_term(f"restore {p.kind.upper()} from the newest primary-vault recovery point",
+                           RESTORE_FIGURE[p.kind])
+    return ScenarioEnvelope(
+        RANSOMWARE, "restore the newest recovery point that survived the attack (vault lock), then repoint",
+        Bound((restore, _ttl(hc, "repoint clients to the restored copy (DNS TTL)"))), Bound(tuple(rpo_terms)),
+        rpo_limit=rpo_limit, rto_limit=f"an AWS Backup restore ({restore.seconds:g} s, estimate; AWS publishes none)",
+        ways_out_rpo=("a backup rule that runs more often", "shorter start/completion windows"))
+
+
+def _restore_drill(p: Provision) -> ScenarioEnvelope | str:
+    """The drill restores the newest point of each vault side by side and switches the application
+    to the DR vault's copy: the slower restore is the DR one (a copy in the other region, same
+    restore figure), and the data is as old as the newest copy in the DR vault."""
+    if not p.backup_rules:
+        return "the workload's tier has no backup rule: there is no recovery point to drill"
+    copy = _backup_copy_rpo(p, to_dr=True)
+    if copy is None:
+        return "no backup rule of the workload's tier copies to the DR vault: the drill ends on a DR copy"
+    rpo_terms, rpo_limit = copy
+    hc = p.health_check
+    restore = _figure_term(f"restore {p.kind.upper()} from the DR vault's copy", RESTORE_FIGURE[p.kind])
+    rto_terms = (
+        restore,
+        # The canary's audit of the restored copy is the harness's own check: AWS times nothing here.
+        Term("validate the restored copy against the canary's audit (not timed by AWS; not bounded)", 0,
+             "the harness's validation (chaos/scenarios/backup.py)"),
+        _ttl(hc, "repoint clients to the DR vault's restored copy (DNS TTL)"),
+    )
+    return ScenarioEnvelope(
+        RESTORE_DRILL, "restore the newest point of each vault side by side, validate, switch to the DR vault's copy",
+        Bound(rto_terms), Bound(tuple(rpo_terms)), rpo_limit=rpo_limit,
+        rto_limit=f"an AWS Backup restore ({restore.seconds:g} s, estimate; AWS publishes none)",
+        ways_out_rpo=("a backup rule with copyToDr: true that runs more often", "shorter start/completion windows"),
+        ways_out_rto=("pilot-light or stronger for a region loss (the drill itself always restores)",))
+
+
+def _backup_job_failure(p: Provision) -> ScenarioEnvelope | str:
+    """A backup job fails: AWS Backup publishes it (every 5 minutes, best effort), the
+    NumberOfBackupJobsFailed alarm pages within its period, the operator retries the job. No
+    acknowledged write is lost: the store keeps serving; what grows is the exposure window (the
+    time since the newest recovery point) until the retried job completes."""
+    if not p.backup_rules:
+        return "the workload's tier has no backup rule: no backup job to fail"
+    period = BACKUP_ALARM_PERIOD_SECONDS
+    rto_terms = (
+        _figure_term("AWS Backup publishes the failed job's metric (every 5 minutes, best effort)",
+                     "backup.metric_publication"),
+        Term(f"NumberOfBackupJobsFailed alarm pages (up to one {period} s period later)", period,
+             "infra/components/monitoring.py backup alarm period (BACKUP_ALARM_PERIOD_SECONDS)",
+             "cloudwatch.alarm_evaluation"),
+        _figure_term("the retried backup job runs", "backup.job_duration"),
+    )
+    return ScenarioEnvelope(
+        BACKUP_JOB_FAILURE, "NumberOfBackupJobsFailed alarm pages; the operator clears the cause and retries the backup",
+        Bound(rto_terms),
+        Bound((Term("a failed backup job loses no acknowledged write (the store keeps serving)", 0,
+                    "the store is untouched; the exposure window grows until a backup completes"),)),
+        rpo_limit="a failed backup loses no write (RPO 0; the exposure window grows)",
+        rto_limit=f"AWS Backup's metric publication (5 min, estimate), the {period} s alarm period and the "
+                  f"retried job ({worst('backup.job_duration'):g} s, estimate)",
+        ways_out_rto=("a shorter NumberOfBackupJobsFailed alarm period (BACKUP_ALARM_PERIOD_SECONDS in "
+                      "infra/envelope/worst_case.py; not a stack key)",))
+
+
 def envelope(p: Provision) -> WorkloadEnvelope:
     """Every scenario the workload's strategy covers, with its worst-case RTO and RPO on AWS."""
     builders = {
@@ -483,6 +582,9 @@ def envelope(p: Provision) -> WorkloadEnvelope:
         INSTANCE_FAILURE: lambda q: _multi_az(q, INSTANCE_FAILURE),
         REPLICATION_PAUSE: _replication_pause,
         ACCIDENTAL_DELETION: _accidental_deletion,
+        RESTORE_DRILL: _restore_drill,
+        RANSOMWARE: _ransomware,
+        BACKUP_JOB_FAILURE: _backup_job_failure,
     }
     covered: dict[str, ScenarioEnvelope] = {}
     not_covered: dict[str, str] = {}

@@ -33,7 +33,11 @@ def test_prod_plan_json_gives_envelope_terms_targets_and_margins(tmp_path):
     assert region["rpo_margin_seconds"] == 0
     assert [t["figure"] for t in region["rpo_terms"]] == ["s3.rtc_replication"]
     orders = document["workloads"]["orders"]["envelope"]["scenarios"]
-    assert set(orders) == {"region-outage", "az-outage", "instance-failure", "replication-pause", "accidental-deletion"}
+    assert set(orders) == {"region-outage", "az-outage", "instance-failure", "replication-pause", "accidental-deletion",
+                           "restore-drill", "ransomware", "backup-job-failure"}
+    # A ransomware restore is judged as a restore, not against the replica promotion's 1200 s.
+    assert orders["ransomware"]["target"] == {"rto_seconds": 5400, "rpo_seconds": 60}
+    assert orders["backup-job-failure"]["target"] == {"rto_seconds": 10800, "rpo_seconds": 0}
     assert sum(t["seconds"] for t in orders["region-outage"]["rto_terms"]) == orders["region-outage"]["rto_seconds"]
     assert any(t["estimate"] for t in orders["region-outage"]["rto_terms"])  # promotion: AWS gives no number
     assert "az-outage" in document["workloads"]["catalog"]["envelope"]["not_covered"]

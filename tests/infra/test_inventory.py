@@ -135,3 +135,17 @@ def test_inventory_carries_what_the_lab_runs_backups_from(evaluated):
     assert {a["region"] for a in failed} == {inv["primary_region"], inv["dr_region"]}
     lifecycle = inv["workloads"]["orders"]["stores"]["archive_bucket"]["lifecycle"][0]
     assert "DEEP_ARCHIVE" in {t["storage_class"] for t in lifecycle["transitions"]}
+
+
+def test_the_inventory_carries_each_restore_scenarios_target_for_the_harness(prod):
+    """Config -> program -> inventory -> the harness's judge: a ransomware restore of orders is
+    judged against its own restore target, not the region-outage one."""
+    from chaos.journal import targets_from_inventory
+
+    scenarios = prod.inventory["workloads"]["orders"]["envelope"]["scenarios"]
+    assert scenarios["ransomware"]["target"] == {"rto_seconds": 5400, "rpo_seconds": 60}
+    assert scenarios["restore-drill"]["target"] == {"rto_seconds": 5400, "rpo_seconds": 259200}
+    judged = targets_from_inventory(prod.inventory)["orders"].for_scenario("ransomware")
+    assert (judged.rto_seconds, judged.rpo_seconds) == (5400, 60)
+    images = targets_from_inventory(prod.inventory)["product-images"].for_scenario("backup-job-failure")
+    assert (images.rto_seconds, images.rpo_seconds) == (10800, 0)

@@ -30,11 +30,15 @@ from typing import Any, Callable
 from chaos.lab import motostate
 from chaos.lab.backup.clock import LabClock
 from chaos.lab.backup.engine import BackupEngine, Job
+from infra.envelope.figures import typical, worst
 
 log = logging.getLogger(__name__)
 
-PUBLISH_INTERVAL_AWS_SECONDS = 300.0   # AWS Backup -> EventBridge "every 5 minutes" (source above)
-ALARM_EVALUATION_AWS_SECONDS = 60.0    # estimate: one evaluation per minute
+# From the figures table, as the envelope's backup-job-failure terms are (infra/envelope/worst_case.py):
+# AWS Backup -> EventBridge "every 5 minutes" (the metric's same cadence is an estimate), and one
+# alarm evaluation per minute (estimate; the envelope's worst case is one full alarm period).
+PUBLISH_INTERVAL_AWS_SECONDS = worst("backup.event_publication")
+ALARM_EVALUATION_AWS_SECONDS = typical("cloudwatch.alarm_evaluation")
 _DETAIL_TYPES = {"BACKUP": "Backup Job State Change", "COPY": "Copy Job State Change",
                  "RESTORE": "Restore Job State Change"}
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
