@@ -9,6 +9,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from chaos.measurement.decisive import allowed_resolution
+
 REPO = Path(__file__).resolve().parents[2]
 REQUIRED_FIELDS = {"scenario", "workload", "strategy", "rto_seconds", "rpo_seconds", "lost_writes",
                    "acknowledged_writes", "rto_target_seconds", "rpo_target_seconds", "passed"}
@@ -111,10 +113,12 @@ def test_aws_profile_small_run_reports_lab_and_aws_equivalent_seconds_beside_the
     assert logs["rpo_seconds"] == logs["lab_rpo_seconds"] / logs["time_factor"]
     assert logs["envelope_rto_seconds"] is not None and logs["envelope_rpo_seconds"] is not None
     # the per-scenario target of a deletion (RTO 60 s here) is the one judged; the factor was
-    # picked to resolve it to 1 %, and a busy machine that still misses that is told as a finding
+    # picked to resolve the room between envelope and target (chaos.measurement.decisive), and a
+    # busy machine that still misses that is told as a finding
     assert logs["rto_target_seconds"] == report["run"]["workloads"]["logs"]["envelopes"][
         "accidental-deletion"]["target"]["rto_seconds"]
-    assert logs["rto_resolution_seconds"] < 0.01 * logs["rto_target_seconds"] or any(
+    allowed = allowed_resolution(logs["rto_target_seconds"], logs["envelope_rto_seconds"])
+    assert logs["rto_resolution_seconds"] <= allowed or any(
         finding.startswith("RTO resolution") for finding in logs["findings"]), logs
     assert report["run"]["profile"] == "aws" and report["run"]["deploy_summary"]["timing"]["pads"]
     markdown = (tmp_path / "report.md").read_text()
