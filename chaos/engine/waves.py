@@ -16,7 +16,7 @@ a workload needs is the larger of the two, but never more than the 1 %-of-target
 (issue 13's): where the room is small, the old bound stands. Without an envelope (or with one at
 or beyond the target) the room is unknown and the 1 % rule applies alone.
 
-Factors round up the R10 series (1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5, 6.3, 8 x 10^n). Each factor group is a wave (one lab reset at that factor);
+Factors round up to two significant digits. Each factor group is a wave (one lab reset at that factor);
 adjacent groups are merged into one wave at the larger factor when that costs less lab time than
 a wave's fixed cost (reset, deploy, gate, warm-up: WAVE_OVERHEAD_SECONDS; `merge_groups`). A wave
 holds no more workloads than the lab sustains at the canary rate (measured at start,
@@ -52,12 +52,12 @@ WAVE_OVERHEAD_SECONDS = 3.0
 # The capacity figure is ONE sequential writer's ceiling (round-trip bound); the lab's threaded
 # server sustains more in aggregate, so a wave may use all of it and the canaries still keep pace.
 CAPACITY_HEADROOM = 1.0
-# Factors round up the R10 preferred-number series (ISO 3: ten steps a decade, <= 26 % apart):
-# the 1-2-5 series it replaces overshot by up to 150 % (0.0021 -> 0.005), and a factor too large is
-# wall time (a padded hour-long restore at 0.005 takes 18 s, at 0.0025 9 s). Grouping no longer
-# needs coarse steps: `merge_groups` merges neighbouring factors where that is cheaper.
+# Factors round up to two significant digits (<= 10 % above the need): the 1-2-5 series used
+# before overshot by up to 150 % (0.0021 -> 0.005), and a factor too large is wall time (a padded
+# hour-long restore takes 18 s at 0.005, 7.6 s at 0.0021). Grouping needs no coarse steps:
+# `merge_groups` merges neighbouring factors where that is cheaper.
+SIGNIFICANT_DIGITS = 2
 _TYPICAL_LAG = {kind: lag.aws_seconds for kind, lag in lab_timing("aws", 1.0).lags.items()}
-_STEPS = (1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0, 5.0, 6.3, 8.0)
 
 
 @dataclass(frozen=True)
@@ -139,14 +139,10 @@ def merge_groups(groups: list[tuple[float, list[str]]], durations: Mapping[str, 
 
 
 def step_up(factor: float) -> float:
-    """Round up to the R10 series, within [MIN_TIME_FACTOR, 1]."""
+    """Round up to SIGNIFICANT_DIGITS significant digits, within [MIN_TIME_FACTOR, 1]."""
     factor = min(1.0, max(MIN_TIME_FACTOR, factor))
-    exponent = math.floor(math.log10(factor))
-    for step in _STEPS + (10.0,):
-        candidate = round(step * 10.0 ** exponent, 12)
-        if candidate >= factor * (1 - 1e-9):
-            return min(1.0, candidate)
-    return 1.0
+    unit = 10.0 ** (math.floor(math.log10(factor)) - SIGNIFICANT_DIGITS + 1)
+    return min(1.0, round(math.ceil(factor / unit * (1 - 1e-9)) * unit, 12))
 
 
 def max_per_wave(capacity_writes_per_second: float | None, rate: float) -> int | None:
