@@ -120,6 +120,7 @@ def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> 
 
 
 MECHANICS_TIME_FACTOR = 0.1  # mechanics profile: health checks at 1/10 of their interval, lags real
+KNOWN_LAG_WARMUP_SECONDS = 0.25  # beyond the lab's reported lag: the replica holds the witness
 
 
 def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], out_dir: Path,
@@ -303,10 +304,14 @@ def _wave_settings(settings: EngineSettings, wave: Wave, targets: dict[str, Work
                    scenario: str, profile: str, scales: bool) -> EngineSettings:
     """Bound the recovery waits by the wave's targets and envelopes in lab time (x3: a miss must
     be measured, not cut short), never below the default budget; under the aws profile on the
-    lab, clients keep a DNS answer for the record's TTL (scaled)."""
+    lab, clients keep a DNS answer for the record's TTL (scaled). On the lab, whose deploy
+    reports every replication lag, the canaries settle only KNOWN_LAG_WARMUP_SECONDS past the
+    longest one before the fault (a target whose lags are unknown keeps the 1 s default)."""
     longest = max((recovery_bound_seconds(targets[n], scenario) for n in wave.workloads), default=0.0)
     return replace(settings, budget_seconds=max(settings.budget_seconds, 3 * longest * wave.time_factor),
-                   dns_time_factor=wave.time_factor if scales and profile == "aws" else 0.0)
+                   dns_time_factor=wave.time_factor if scales and profile == "aws" else 0.0,
+                   min_warmup_seconds=(min(settings.min_warmup_seconds, KNOWN_LAG_WARMUP_SECONDS)
+                                       if scales else settings.min_warmup_seconds))
 
 
 def recovery_bound_seconds(target: WorkloadTarget, scenario: str) -> float:

@@ -234,3 +234,14 @@ def test_warm_up_ends_once_every_canary_has_its_acks_and_the_lag_has_passed_sinc
         assert canary.acked >= WARMUP_ACKS
         assert now - canary.first_acked_at >= 0.2 + 0.05
     assert runs[0].probe.witness_seq == 0 and runs[1].detector.witness_seq == 0
+
+
+def test_only_the_lab_whose_lags_are_known_settles_a_short_warm_up():
+    """The lab's deploy reports every replication lag: 0.25 s past it is enough. LocalStack and
+    AWS do not: the 1 s default stays (the witness must be replicated before the fault)."""
+    target = WorkloadTarget(kind="dynamodb", strategy="warm-standby", rto_seconds=180, rpo_seconds=120)
+    lab = _wave_settings(EngineSettings(), Wave(0.04, ("catalog",)), {"catalog": target},
+                         "region-outage", "aws", True)
+    real = _wave_settings(EngineSettings(), Wave(1.0, ("catalog",)), {"catalog": target},
+                          "region-outage", "aws", False)
+    assert lab.min_warmup_seconds == 0.25 and real.min_warmup_seconds == 1.0
