@@ -155,8 +155,8 @@ def test_neighbouring_factor_groups_merge_where_one_wave_costs_less_than_two():
 
 def test_a_deletion_wave_plan_keeps_the_padded_restore_apart_and_merges_the_instant_ones():
     """rds: padded PITR restore (3600 + 60 s scaled) at 0.0021; s3 delete markers (envelope 0,
-    target 60 s: 2 / 45 = 0.0444) at 0.045; ebs restore (unpadded in the lab: nothing scaled) needs
-    0.0069 but costs nothing at 0.045, so it joins the s3 wave rather than paying a wave of its own."""
+    target 60 s: 2 / 45 = 0.0444) at 0.045; an EC2 relaunch (unpadded in the lab: nothing scaled)
+    needs 0.0069 but costs nothing at 0.045, so it joins the s3 wave rather than paying its own."""
     rds = WorkloadTarget(kind="rds", strategy="pilot-light", rto_seconds=1200, rpo_seconds=300,
                          envelopes={"accidental-deletion": ORDERS_DELETION})
     s3 = WorkloadTarget(kind="s3", strategy="warm-standby", rto_seconds=180, rpo_seconds=900,
@@ -165,7 +165,7 @@ def test_a_deletion_wave_plan_keeps_the_padded_restore_apart_and_merges_the_inst
     ebs = WorkloadTarget(kind="ec2", strategy="pilot-light", rto_seconds=900, rpo_seconds=129600,
                          envelopes={"accidental-deletion": {
                              "rto_seconds": 1500.0, "rpo_seconds": 50400.0,
-                             "rto_terms": [term(900, "restore.ebs"), term(600, "ec2.launch_and_boot")],
+                             "rto_terms": [term(1500, "ec2.launch_and_boot")],
                              "target": {"rto_seconds": 1800, "rpo_seconds": 129600}}})
     judged = {n: t.for_scenario("accidental-deletion") for n, t in (("orders", rds), ("logs", s3), ("compute", ebs))}
     waves = plan_waves(list(judged), judged, profile="aws", fixed_factor=None, rate=50.0,
