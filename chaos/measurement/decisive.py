@@ -14,7 +14,9 @@ within one resolution of the measured one. Hence:
 - `measured > target` fails as before.
 
 A zero target (RPO 0: nothing may be lost) is judged by the lost writes, not by a duration, so no
-resolution applies to it.
+resolution applies to it. An unknown resolution adds nothing: for RTO it means the first probe
+after the fault passed, so the true value lies between the fault and that probe, at most the
+measured one.
 
 **The resolution a wave must reach** (`allowed_resolution`, used by `chaos.engine.waves` to pick
 each wave's factor and by the findings): the verdict can only be undecided when the measurement
