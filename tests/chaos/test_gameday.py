@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# Each test runs its own game day (and lab): they may run on different workers (tests/conftest.py).
+SPREAD_OVER_WORKERS = True
 REQUIRED_FIELDS = {"scenario", "workload", "strategy", "rto_seconds", "rpo_seconds", "lost_writes",
                    "acknowledged_writes", "rto_target_seconds", "rpo_target_seconds", "passed"}
 
