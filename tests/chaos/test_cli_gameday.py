@@ -13,8 +13,6 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 REPO = Path(__file__).resolve().parents[2]
-# Each test is its own CLI subprocess: they may run on different workers (tests/conftest.py).
-SPREAD_OVER_WORKERS = True
 
 
 def gameday(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

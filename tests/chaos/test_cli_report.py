@@ -11,8 +11,6 @@ from tests.chaos.test_measurement import outage_events
 from tests.chaos.test_reports import run_record
 
 REPO = Path(__file__).resolve().parents[2]
-# Each test is its own CLI subprocess: they may run on different workers (tests/conftest.py).
-SPREAD_OVER_WORKERS = True
 
 
 def chaos_report(*args: str) -> subprocess.CompletedProcess:

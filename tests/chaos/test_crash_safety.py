@@ -27,8 +27,6 @@ import pytest
 from tenacity import Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
 
 REPO = Path(__file__).resolve().parents[2]
-# Each test runs its own game day (and lab): they may run on different workers (tests/conftest.py).
-SPREAD_OVER_WORKERS = True
 # Bounds on waits that end far sooner when the code works; reaching one fails the test.
 SETTLE_SECONDS = 30.0
 FAULT_BOUND_SECONDS = 180.0

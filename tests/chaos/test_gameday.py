@@ -9,11 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
-# Each test runs its own game day (and lab): they may run on different workers (tests/conftest.py).
-SPREAD_OVER_WORKERS = True
 REQUIRED_FIELDS = {"scenario", "workload", "strategy", "rto_seconds", "rpo_seconds", "lost_writes",
                    "acknowledged_writes", "rto_target_seconds", "rpo_target_seconds", "passed"}
 
@@ -28,7 +24,7 @@ REPLICATION_SCENARIOS = {"region-outage", "az-outage", "instance-failure", "repl
                          "accidental-deletion"}
 BACKUP_SCENARIOS = {"restore-drill", "ransomware", "backup-job-failure"}
 # The prod game day of every scenario, in three runs that a parallel test session (pytest-xdist,
-# pytest.ini) runs side by side: together they measure every (scenario, workload) pair the prod
+# pytest.ini) runs side by side (a test class each): together they measure every (scenario, workload) pair the prod
 # stack's strategies cover, as one run of all eight did (~154 s alone on a quiet machine). Which
 # pairs apply and why the others do not is checked for the whole catalogue, without a lab, in
 # test_gameday_scenarios.py.
@@ -79,68 +75,68 @@ def test_the_prod_runs_below_cover_the_whole_scenario_catalogue_once():
     assert REPLICATION_SCENARIOS | BACKUP_SCENARIOS == set(SCENARIOS)
 
 
-@pytest.mark.xdist_group("prod-game-day-outages")
-def test_prod_outages_and_replication_pause_measure_every_pair_their_strategies_cover(tmp_path):
-    report = mechanics_game_day(tmp_path, PROD_RUNS[0])
-    results = report["results"]
-    # Every workload survives a region outage: live replica (EFS replication included), AWS Backup
-    # copy (logs) or DLM copy (compute).
-    assert {w for s, w in results if s == "region-outage"} == ALL_WORKLOADS
-    assert "app-logs" in {w for s, w in results if s == "replication-pause"}
-    assert {w for s, w in results if s == "az-outage"} == {"orders", "compute"}
-    # Multi-AZ PostgreSQL: the synchronous standby keeps every commit.
-    assert results[("az-outage", "orders")]["lost_writes"] == 0
-    assert results[("instance-failure", "orders")]["lost_writes"] == 0
-    # Skips only where AWS has no such failure or the strategy gives no protection by design (the
-    # other scenarios apply to every workload: all 13 skips of the prod game day are here).
-    skipped = {(s["scenario"], s["workload"]): s["reason"] for s in report["skipped"]}
-    assert "regional service" in skipped[("az-outage", "catalog")]
-    assert "volume intact" in skipped[("instance-failure", "compute")]
-    assert "no replication to pause" in skipped[("replication-pause", "logs")]
-    assert len(skipped) == 13, skipped
-    # The region outage of every workload with a live DR copy is recovered by executing the stack's
-    # ARC Region switch plan (approved by the game day); the report breaks the RTO down by step.
-    # A wave deploys the plan's steps of its own workloads only (chaos.engine.gameday.inventory_for),
-    # so the RDS steps are certain in the orders wave; which other workloads share it depends on the
-    # lab's measured capacity.
-    for workload in ("catalog", "sessions", "product-images", "orders", "app-logs"):
-        entry = results[("region-outage", workload)]
-        blocks = [step["block_type"] for step in entry["plan_steps"]]
-        expected = {"ManualApproval", "Route53HealthCheck"}
-        if workload == "orders":
-            expected |= {"RdsPromoteReadReplica", "CustomActionLambda"}
-        assert expected <= set(blocks), entry["plan_steps"]
-        # The tightest RTO behind the application record (180 s in prod), in whole minutes.
-        assert entry["plan_rto_objective_seconds"] == 180.0
-    assert "### RTO by plan step: `region-outage`" in (tmp_path / "report.md").read_text()
-    # RDS: the writer's private record moves only after the replica is promoted (issue 8), and the
-    # application's traffic only after that: the plan's steps, as the execution reported them.
-    steps = {s["block_type"]: s for s in results[("region-outage", "orders")]["plan_steps"]}
-    promote, repoint, traffic = (steps[b] for b in ("RdsPromoteReadReplica", "CustomActionLambda",
-                                                    "Route53HealthCheck"))
-    assert promote["ended_at"] <= repoint["started_at"], "the private record was repointed before the promotion"
-    assert repoint["ended_at"] <= traffic["started_at"], "traffic moved before the writer's record"
-    journal = (tmp_path / "journal.jsonl").read_text()
-    assert "answers the promoted writer" in journal and "(repointed by the plan)" in journal
+class TestProdOutages:  # a class per prod run: pytest-xdist (--dist loadscope) runs each on its own worker
+    def test_measure_every_pair_their_strategies_cover(self, tmp_path):
+        report = mechanics_game_day(tmp_path, PROD_RUNS[0])
+        results = report["results"]
+        # Every workload survives a region outage: live replica (EFS replication included), AWS Backup
+        # copy (logs) or DLM copy (compute).
+        assert {w for s, w in results if s == "region-outage"} == ALL_WORKLOADS
+        assert "app-logs" in {w for s, w in results if s == "replication-pause"}
+        assert {w for s, w in results if s == "az-outage"} == {"orders", "compute"}
+        # Multi-AZ PostgreSQL: the synchronous standby keeps every commit.
+        assert results[("az-outage", "orders")]["lost_writes"] == 0
+        assert results[("instance-failure", "orders")]["lost_writes"] == 0
+        # Skips only where AWS has no such failure or the strategy gives no protection by design (the
+        # other scenarios apply to every workload: all 13 skips of the prod game day are here).
+        skipped = {(s["scenario"], s["workload"]): s["reason"] for s in report["skipped"]}
+        assert "regional service" in skipped[("az-outage", "catalog")]
+        assert "volume intact" in skipped[("instance-failure", "compute")]
+        assert "no replication to pause" in skipped[("replication-pause", "logs")]
+        assert len(skipped) == 13, skipped
+        # The region outage of every workload with a live DR copy is recovered by executing the stack's
+        # ARC Region switch plan (approved by the game day); the report breaks the RTO down by step.
+        # A wave deploys the plan's steps of its own workloads only (chaos.engine.gameday.inventory_for),
+        # so the RDS steps are certain in the orders wave; which other workloads share it depends on the
+        # lab's measured capacity.
+        for workload in ("catalog", "sessions", "product-images", "orders", "app-logs"):
+            entry = results[("region-outage", workload)]
+            blocks = [step["block_type"] for step in entry["plan_steps"]]
+            expected = {"ManualApproval", "Route53HealthCheck"}
+            if workload == "orders":
+                expected |= {"RdsPromoteReadReplica", "CustomActionLambda"}
+            assert expected <= set(blocks), entry["plan_steps"]
+            # The tightest RTO behind the application record (180 s in prod), in whole minutes.
+            assert entry["plan_rto_objective_seconds"] == 180.0
+        assert "### RTO by plan step: `region-outage`" in (tmp_path / "report.md").read_text()
+        # RDS: the writer's private record moves only after the replica is promoted (issue 8), and the
+        # application's traffic only after that: the plan's steps, as the execution reported them.
+        steps = {s["block_type"]: s for s in results[("region-outage", "orders")]["plan_steps"]}
+        promote, repoint, traffic = (steps[b] for b in ("RdsPromoteReadReplica", "CustomActionLambda",
+                                                        "Route53HealthCheck"))
+        assert promote["ended_at"] <= repoint["started_at"], "the private record was repointed before the promotion"
+        assert repoint["ended_at"] <= traffic["started_at"], "traffic moved before the writer's record"
+        journal = (tmp_path / "journal.jsonl").read_text()
+        assert "answers the promoted writer" in journal and "(repointed by the plan)" in journal
 
 
-@pytest.mark.xdist_group("prod-game-day-restores")
-def test_prod_deletion_restore_drill_and_ransomware_measure_every_workload(tmp_path):
-    report = mechanics_game_day(tmp_path, PROD_RUNS[1])
-    for scenario in PROD_RUNS[1]:
-        assert {w for s, w in report["results"] if s == scenario} == ALL_WORKLOADS, scenario
-    assert report["skipped"] == []
-    journal = (tmp_path / "journal.jsonl").read_text()
-    assert "InvalidRequestException" in journal        # the vault lock refused the ransomware
+class TestProdDeletionRestoreDrillAndRansomware:
+    def test_measure_every_workload(self, tmp_path):
+        report = mechanics_game_day(tmp_path, PROD_RUNS[1])
+        for scenario in PROD_RUNS[1]:
+            assert {w for s, w in report["results"] if s == scenario} == ALL_WORKLOADS, scenario
+        assert report["skipped"] == []
+        journal = (tmp_path / "journal.jsonl").read_text()
+        assert "InvalidRequestException" in journal        # the vault lock refused the ransomware
 
 
-@pytest.mark.xdist_group("prod-game-day-backup-job-failure")
-def test_prod_backup_job_failure_measures_every_workload(tmp_path):
-    report = mechanics_game_day(tmp_path, PROD_RUNS[2])
-    assert {w for s, w in report["results"]} == ALL_WORKLOADS
-    assert report["skipped"] == []
-    journal = (tmp_path / "journal.jsonl").read_text()
-    assert "NumberOfBackupJobsFailed" in journal       # detected by the failed-job alarm
+class TestProdBackupJobFailure:
+    def test_measures_every_workload(self, tmp_path):
+        report = mechanics_game_day(tmp_path, PROD_RUNS[2])
+        assert {w for s, w in report["results"]} == ALL_WORKLOADS
+        assert report["skipped"] == []
+        journal = (tmp_path / "journal.jsonl").read_text()
+        assert "NumberOfBackupJobsFailed" in journal       # detected by the failed-job alarm
 
 
 def test_a_target_tighter_than_the_lab_lag_fails_with_a_clear_report(tmp_path):

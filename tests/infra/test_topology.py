@@ -151,14 +151,7 @@ def test_each_strategy_provisions_exactly_its_pieces(evaluated, stack):
     assert_strategy_pieces(evaluated[stack], stack_config(stack))
 
 
-def side_by_side(test: str, strategies) -> list:
-    """One case per strategy, each in an xdist group of its own (tests/conftest.py keeps a module
-    on one worker otherwise): every case is an offline evaluation of its own (~4 s), and the
-    parallel workers run them side by side."""
-    return [pytest.param(name, marks=pytest.mark.xdist_group(f"{test}[{name}]")) for name in sorted(strategies)]
-
-
-@pytest.mark.parametrize("strategy", side_by_side("every-kind-under-every-strategy", STRATEGIES))
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
 def test_every_kind_under_every_strategy_it_supports(strategy):
     """Prod with each workload switched to `strategy` where its kind allows it."""
     spec = STRATEGIES[strategy]
@@ -286,8 +279,7 @@ def assert_efs_pieces(result: OfflineResult, workload, dr: str) -> None:
           f"inventory replicas {inventory_replicas}")
 
 
-@pytest.mark.parametrize("strategy", side_by_side(
-    "efs-pieces", (name for name, spec in STRATEGIES.items() if Kind.EFS in spec.kinds)))
+@pytest.mark.parametrize("strategy", sorted(name for name, spec in STRATEGIES.items() if Kind.EFS in spec.kinds))
 def test_each_strategy_provisions_exactly_its_efs_pieces(strategy):
     """Prod's EFS workload under each strategy: replicated for pilot-light/warm-standby, not for backup-restore."""
     [name] = [n for n, w in load_stack_file("prod")["securecart-dr:workloads"].items() if w["kind"] == Kind.EFS.value]
