@@ -70,7 +70,8 @@ class Lab:
         self.backup = BackupLab(self.workdir, client=lambda service, region: lab_client(self.endpoint, keys, service, region),
                                 data_plane=lambda: self._data_plane, bucket_regions=self.context.bucket_regions,
                                 faults=self.faults, scopes=lambda: self._scopes, on_event=self.events.record,
-                                time_factor=time_factor, shares=self.shares, ebs=self.ebs)
+                                time_factor=time_factor, shares=self.shares, ebs=self.ebs,
+                                hold_resource=self.hold_restored_resource)
         self._last_deploy: tuple[dict[str, Any], DeploySettings] | None = None
         self.timing = DeploySettings().timing  # of the current deployment (chaos.lab.timing)
         self._restoring_tables: dict[tuple[str, str], float] = {}  # (region, table) -> ACTIVE at
@@ -137,7 +138,8 @@ class Lab:
             self.backup.clock.set_factor(settings.time_factor)  # vault-lock grace periods set during deploy use it
             try:
                 summary = Deployer(parts, inventory, settings).deploy()
-                summary.declared_not_emulated += self.backup.deploy(summary.inventory, settings.time_factor)
+                summary.declared_not_emulated += self.backup.deploy(summary.inventory, settings.time_factor,
+                                                                    settings.timing.backup_restore_pads())
                 summary.emulations += BACKUP_EMULATIONS
             except BaseException:
                 self._teardown()  # no half-deployed lab; `reset` still redeploys the last good one
@@ -188,6 +190,21 @@ class Lab:
             return {"seconds": round(real, 3)}
         self._restoring_tables[(region, table)] = requested_at + pad
         return {"seconds": round(real, 3), "padded": True, "padded_to_seconds": round(pad, 3)}
+
+    def hold_restored_resource(self, arn: str, until: float) -> None:
+        """An AWS Backup restore job still RUNNING (padded, chaos.lab.backup.engine): its new table
+        answers CREATING, its new DB instance refuses clients, until `until` (0: released)."""
+        parts = arn.split(":")
+        if len(parts) < 6:
+            return
+        service, region, resource = parts[2], parts[3], ":".join(parts[5:])
+        if service == "dynamodb" and resource.startswith("table/"):
+            if until > 0:
+                self._restoring_tables[(region, resource.split("/", 1)[1])] = until
+            else:
+                self._restoring_tables.pop((region, resource.split("/", 1)[1]), None)
+        elif service == "rds" and resource.startswith("db:") and self._data_plane is not None:
+            self._data_plane.hold_unavailable(resource.split(":", 1)[1], until)
 
     def table_restoring(self, region: str, table: str) -> bool:
         until = self._restoring_tables.get((region, table))

@@ -13,9 +13,10 @@ Two profiles:
   checks), no padding. Calibration uses it to prove the measurement itself: measured RPO equals the
   injected lag.
 
-"Padded": the lab's real action (PostgreSQL promotion, WAL replay) usually finishes in well under
-a second; AWS takes minutes. Under `aws` the instance then stays unreachable until the AWS figure
-(scaled) has elapsed since the request, and the lab's event says `padded_to_seconds`.
+"Padded": the lab's real action (PostgreSQL promotion, WAL replay, an AWS Backup restore job's
+copy of its data) usually finishes in well under a second; AWS takes minutes to hours. Under `aws`
+the instance then stays unreachable (a restore job RUNNING) until the AWS figure (scaled) has
+elapsed since the request, and the lab's event says `padded_to_seconds`.
 """
 from __future__ import annotations
 
@@ -48,7 +49,17 @@ PAD_FIGURES = {
     "rds_promotion": "rds.read_replica_promotion",
     "rds_restore": "restore.rds",
     "dynamodb_restore": "restore.dynamodb",
+    # AWS Backup restore jobs (chaos/lab/backup/engine.py), per resource type: the job stays RUNNING.
+    "backup_restore_dynamodb": "restore.dynamodb",
+    "backup_restore_s3": "restore.s3",
+    "backup_restore_rds": "restore.rds",
+    "backup_restore_efs": "restore.efs",
+    "backup_restore_ebs": "restore.ebs",
 }
+
+# AWS Backup resource type -> its restore job's padded action (a type without one is not padded).
+BACKUP_RESTORE_ACTIONS = {"DynamoDB": "backup_restore_dynamodb", "S3": "backup_restore_s3",
+                          "RDS": "backup_restore_rds", "EFS": "backup_restore_efs", "EBS": "backup_restore_ebs"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,12 @@ class LabTiming:
         """Lab seconds an action must take at least (0 under `mechanics`)."""
         duration = self.pads.get(action)
         return duration.lab_seconds if duration else 0.0
+
+    def backup_restore_pads(self) -> dict[str, float]:
+        """AWS seconds an AWS Backup restore job of each resource type takes at least (empty under
+        `mechanics`): the backup lab counts them on its AWS clock (chaos/lab/backup/clock.py)."""
+        return {resource_type: self.pads[action].aws_seconds
+                for resource_type, action in BACKUP_RESTORE_ACTIONS.items() if action in self.pads}
 
     def to_json(self) -> dict[str, Any]:
         return {"profile": self.profile, "time_factor": self.time_factor,

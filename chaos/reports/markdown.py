@@ -228,9 +228,10 @@ def _timing_section(run: RunRecord) -> list[str]:
              for action, d in (timing.get("pads") or {}).items()]
     lines.append(_table(["Duration", "AWS", f"Lab (factor {timing.get('time_factor'):g}, last wave)", "Source"], rows))
     if timing.get("pads"):
-        lines += ["", "Padded: the lab's real action (PostgreSQL promotion, WAL replay, table restore) "
-                  "finishes faster than AWS; the resource then stays unavailable until AWS's worst-case "
-                  "time (scaled) has passed since the request. Lab values scale with each wave's factor."]
+        lines += ["", "Padded: the lab's real action (PostgreSQL promotion, WAL replay, table restore, AWS "
+                  "Backup restore job) finishes faster than AWS; the resource then stays unavailable (the "
+                  "restore job RUNNING) until AWS's worst-case time (scaled) has passed since the request. "
+                  "Lab values scale with each wave's factor."]
     return lines
 
 

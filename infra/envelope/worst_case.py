@@ -469,7 +469,11 @@ def _accidental_deletion(p: Provision) -> ScenarioEnvelope | str:
             rpo_limit="point-in-time restore (1 s precision)",
             rto_limit=f"a point-in-time restore ({worst(RESTORE_FIGURE[p.kind]):g} s, estimate) after the "
                       f"latest restorable time ({worst(lag_key):g} s)")
-    if p.kind == "ec2":
+    if p.backup_rules and p.kind in ("efs", "ec2"):
+        # The harness restores files (EFS) and volumes (EC2) from AWS Backup and repoints the
+        # application to the restored copy (chaos/stores/files.py), as ransomware does.
+        return _restore_newest_point(p, ACCIDENTAL_DELETION, "restore the latest AWS Backup recovery point, then repoint")
+    if p.kind == "ec2":  # no AWS Backup rule: the DLM snapshots are what is left
         interval = (p.dlm_interval_hours or 24) * 3600
         return ScenarioEnvelope(
             ACCIDENTAL_DELETION, "create volumes from the latest DLM snapshot and relaunch",
@@ -481,14 +485,22 @@ def _accidental_deletion(p: Provision) -> ScenarioEnvelope | str:
             rpo_limit=f"DLM snapshots every {interval / 3600:g} h",
             rto_limit="EBS restore and instance launch (estimates)",
             ways_out_rpo=("a lower snapshotIntervalHours",))
-    copy = _backup_copy_rpo(p, to_dr=False)  # efs
+    return "the workload's tier has no backup rule"  # efs without one
+
+
+def _restore_newest_point(p: Provision, scenario: str, mechanism: str) -> ScenarioEnvelope | str:
+    """Restore the newest recovery point of the primary vault, then repoint clients to the copy."""
+    copy = _backup_copy_rpo(p, to_dr=False)
     if copy is None:
-        return "the workload's tier has no backup rule"
+        return "the workload's tier has no backup rule: no recovery point to restore"
     rpo_terms, rpo_limit = copy
+    restore = _figure_term(f"restore {p.kind.upper()} from the newest primary-vault recovery point",
+                           RESTORE_FIGURE[p.kind])
     return ScenarioEnvelope(
-        ACCIDENTAL_DELETION, "restore the latest AWS Backup recovery point",
-        Bound((_figure_term("restore from AWS Backup", RESTORE_FIGURE[p.kind]),)), Bound(tuple(rpo_terms)),
-        rpo_limit=rpo_limit, rto_limit="an AWS Backup restore (estimate)",
+        scenario, mechanism,
+        Bound((restore, _ttl(p.health_check, "repoint clients to the restored copy (DNS TTL)"))),
+        Bound(tuple(rpo_terms)), rpo_limit=rpo_limit,
+        rto_limit=f"an AWS Backup restore ({restore.seconds:g} s, estimate; AWS publishes none)",
         ways_out_rpo=("a backup rule that runs more often", "shorter start/completion windows"))
 
 
@@ -499,24 +511,14 @@ def _ransomware(p: Provision) -> ScenarioEnvelope | str:
     otherwise (EFS, EC2) the newest recovery point of the primary vault, which the lock kept.
     Detection (a witness order gone) is a human's or a canary's decision, not AWS's: the bound starts
     at the decision to restore, as for an accidental deletion."""
-    hc = p.health_check
     if p.kind in ("rds", "dynamodb", "s3"):
         deletion = _accidental_deletion(p)
         assert isinstance(deletion, ScenarioEnvelope)
         mechanism = ("restore the object versions from before the attack (versioned bucket)" if p.kind == "s3"
                      else "point-in-time restore to just before the attack")
         return dataclasses.replace(deletion, scenario=RANSOMWARE, mechanism=mechanism)
-    copy = _backup_copy_rpo(p, to_dr=False)
-    if copy is None:
-        return "the workload's tier has no backup rule: no recovery point to restore after the attack"
-    rpo_terms, rpo_limit = copy
-    restore = _figure_term(f"restore {p.kind.upper()} from the newest primary-vault recovery point",
-                           RESTORE_FIGURE[p.kind])
-    return ScenarioEnvelope(
-        RANSOMWARE, "restore the newest recovery point that survived the attack (vault lock), then repoint",
-        Bound((restore, _ttl(hc, "repoint clients to the restored copy (DNS TTL)"))), Bound(tuple(rpo_terms)),
-        rpo_limit=rpo_limit, rto_limit=f"an AWS Backup restore ({restore.seconds:g} s, estimate; AWS publishes none)",
-        ways_out_rpo=("a backup rule that runs more often", "shorter start/completion windows"))
+    return _restore_newest_point(
+        p, RANSOMWARE, "restore the newest recovery point that survived the attack (vault lock), then repoint")
 
 
 def _restore_drill(p: Provision) -> ScenarioEnvelope | str:

@@ -68,6 +68,22 @@ def test_ransomware_without_point_in_time_restores_the_newest_primary_vault_poin
     assert "in the primary vault" in ransom.rpo_limit
 
 
+@pytest.mark.parametrize("kind", ["efs", "ec2"])
+def test_an_accidental_deletion_of_files_is_the_same_restore_as_ransomware(kind):
+    """The harness restores EFS and EC2 deletions from AWS Backup and repoints the application
+    (chaos/stores/files.py): the restore and the repoint both count, as in ransomware."""
+    env = envelope(provision(kind, "pilot-light"))
+    deletion, ransom = env.scenarios[ACCIDENTAL_DELETION], env.scenarios[RANSOMWARE]
+    assert deletion.rto == ransom.rto and deletion.rpo == ransom.rpo
+    assert seconds(deletion.rto)[-1] == 60  # the repoint (DNS TTL)
+
+
+def test_an_ec2_deletion_without_a_backup_rule_falls_back_to_the_dlm_snapshots():
+    deletion = envelope(provision("ec2", "pilot-light", backup_rules=())).scenarios[ACCIDENTAL_DELETION]
+    assert seconds(deletion.rto) == [900, 600]  # volumes from snapshots + launch and boot (estimates)
+    assert seconds(deletion.rpo) == [12 * 3600, 7200]  # the DLM interval + snapshot creation
+
+
 def test_ransomware_without_a_backup_rule_is_not_covered():
     env = envelope(provision("efs", "pilot-light", backup_rules=()))
     assert "no backup rule" in env.not_covered[RANSOMWARE]

@@ -22,8 +22,10 @@ from botocore.exceptions import ClientError
 from chaos.lab.backup.clock import LabClock
 from chaos.lab.backup.engine import BackupEngine
 from chaos.lab.backup.providers import LabServices
+from infra.envelope.figures import FIGURES
 from tests.lab._lab_fixtures import (
-    ARCHIVE_BUCKET, BACKUP_ROLE, DR, PRIMARY, backup_inventory, backup_time_factor, client, deployed_lab, eventually,
+    ARCHIVE_BUCKET, BACKUP_ROLE, DR, PRIMARY, TEST_TIME_FACTOR, backup_inventory, backup_time_factor, client,
+    deployed_lab, eventually, inventory,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -448,3 +450,110 @@ def _rows_after_pg_restore(dump: Path) -> set[int]:
         server.stop("immediate")
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(sockets, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- restore jobs take AWS's time (`aws` profile)
+
+PAD_FACTOR = 0.0005  # backup clock: DynamoDB's worst-case restore, 3600 AWS s, lasts 1.8 lab seconds
+
+
+@pytest.fixture
+def aws_profile(lab):
+    """The module's lab redeployed under the `aws` timing profile (restore jobs padded; the test
+    inventory without RDS: no PostgreSQL to start), its backup clock at PAD_FACTOR; the module's
+    `mechanics` deploy comes back afterwards."""
+    endpoint, lab_client, _ = lab
+    summary = lab_client.deploy(inventory(), time_factor=TEST_TIME_FACTOR, profile="aws")
+    lab_client.set_backup_time_factor(PAD_FACTOR)
+    try:
+        yield endpoint, lab_client, summary
+    finally:
+        lab_client.deploy(backup_inventory(), time_factor=TEST_TIME_FACTOR)
+
+
+def _restore_states(endpoint, job_id, table=None):
+    """Every DescribeRestoreJob answer until the job ends (bounded); with `table`, also the restored
+    table's status whenever the job answered RUNNING."""
+    seen, table_states = [], []
+
+    def ended():
+        reply = backup(endpoint).describe_restore_job(RestoreJobId=job_id)
+        seen.append(reply)
+        if table and reply["Status"] == "RUNNING":
+            try:
+                table_states.append(client(endpoint, "dynamodb", PRIMARY).describe_table(TableName=table)
+                                    ["Table"]["TableStatus"])
+            except ClientError as error:  # not created yet
+                assert error.response["Error"]["Code"] == "ResourceNotFoundException"
+        return reply["Status"] in ("COMPLETED", "FAILED", "ABORTED")
+    eventually(ended, timeout=60)
+    return (seen, table_states) if table else seen
+
+
+def _completed_event(lab_client, job_id):
+    return eventually(lambda: [e["detail"] for e in lab_client.events() if e["kind"] == "restore_job_completed"
+                               and e["detail"].get("job_id") == job_id], timeout=15)[0]
+
+
+def test_each_backup_resource_type_restores_in_its_figures_worst_case_under_aws_only():
+    from chaos.lab.timing import lab_timing
+    aws = lab_timing("aws", 0.01)
+    expected = {"DynamoDB": "restore.dynamodb", "S3": "restore.s3", "RDS": "restore.rds", "EFS": "restore.efs",
+                "EBS": "restore.ebs"}
+    assert aws.backup_restore_pads() == {kind: FIGURES[key].worst_seconds for kind, key in expected.items()}
+    assert aws.pad("backup_restore_s3") == FIGURES["restore.s3"].worst_seconds * 0.01  # lab seconds
+    assert lab_timing("mechanics", 0.1).backup_restore_pads() == {}
+
+
+def test_under_aws_restore_jobs_and_restore_tests_run_for_the_kinds_worst_case_restore_time(aws_profile):
+    endpoint, lab_client, summary = aws_profile
+    pad = FIGURES["restore.dynamodb"].worst_seconds * PAD_FACTOR
+    assert summary["timing"]["pads"]["backup_restore_dynamodb"]["aws_seconds"] == FIGURES["restore.dynamodb"].worst_seconds
+    client(endpoint, "dynamodb", PRIMARY).put_item(TableName="catalog", Item={"pk": {"S": "kept"}, "sk": {"S": "1"}})
+    started, _ = run_backup(endpoint, TABLE_ARN)
+    job_id = backup(endpoint).start_restore_job(RecoveryPointArn=started["RecoveryPointArn"], IamRoleArn=ROLE,
+                                                Metadata={"targetTableName": "catalog-padded"})["RestoreJobId"]
+    seen, table_states = _restore_states(endpoint, job_id, table="catalog-padded")
+
+    statuses = [reply["Status"] for reply in seen]
+    assert "RUNNING" in statuses and statuses[-1] == "COMPLETED", statuses
+    assert set(statuses[:-1]) <= {"PENDING", "RUNNING"}
+    running = [reply for reply in seen if reply["Status"] == "RUNNING"]
+    assert all("CreatedResourceArn" not in r and "CompletionDate" not in r for r in running)
+    assert all(0.0 <= float(r["PercentDone"]) < 100.0 for r in running)
+    done = seen[-1]
+    assert done["PercentDone"] == "100.0" and done["CreatedResourceArn"].endswith(":table/catalog-padded")
+    assert (done["CompletionDate"] - done["CreationDate"]).total_seconds() >= pad - 0.002  # ms precision
+    event = _completed_event(lab_client, job_id)
+    assert event["padded"] is True and event["padded_to_seconds"] == pytest.approx(pad, abs=0.01)
+    # While the job ran, the new table was CREATING (as AWS's is); once done, ACTIVE with the data.
+    assert "CREATING" in table_states, table_states
+    ddb = client(endpoint, "dynamodb", PRIMARY)
+    assert ddb.describe_table(TableName="catalog-padded")["Table"]["TableStatus"] == "ACTIVE"
+    assert {"kept"} <= {item["pk"]["S"] for item in ddb.scan(TableName="catalog-padded")["Items"]}
+
+    # Restore testing restores the same way: its recorded restore time includes the padding.
+    tested = [j for j in lab_client.run_restore_tests() if j["region"] == PRIMARY and backup(endpoint)
+              .describe_restore_job(RestoreJobId=j["restore_job_id"])["SourceResourceArn"] == TABLE_ARN]
+    test_job = tested[0]["restore_job_id"]
+    early = backup(endpoint).describe_restore_job(RestoreJobId=test_job)
+    assert early["Status"] in ("PENDING", "RUNNING") and "ValidationStatus" not in early
+    # No verdict comes: after the restore and a validation window of one AWS hour, TIMED_OUT, then deleted.
+    result = eventually(lambda: [r for r in lab_client.restore_test_results() if r["restore_job_id"] == test_job],
+                        timeout=60)[0]
+    assert result["restore_seconds"] >= pad - 0.002
+    assert result["validation"] == "TIMED_OUT" and result["deletion"] == "SUCCESSFUL"
+
+
+def test_under_mechanics_a_restore_job_is_not_padded(lab):
+    endpoint, lab_client, summary = lab
+    assert summary["timing"]["profile"] == "mechanics" and not summary["timing"]["pads"]
+    started, _ = run_backup(endpoint, TABLE_ARN)
+    job_id = backup(endpoint).start_restore_job(RecoveryPointArn=started["RecoveryPointArn"], IamRoleArn=ROLE,
+                                                Metadata={"targetTableName": "catalog-unpadded"})["RestoreJobId"]
+    done = _restore_states(endpoint, job_id)[-1]
+    assert done["Status"] == "COMPLETED"
+    # What `aws` would hold it for at this factor: 72 lab seconds; mechanics does not wait for it.
+    assert (done["CompletionDate"] - done["CreationDate"]).total_seconds() \
+        < FIGURES["restore.dynamodb"].worst_seconds * TEST_TIME_FACTOR
+    assert "padded" not in _completed_event(lab_client, job_id)

@@ -237,6 +237,18 @@ def test_promotion_faster_than_aws_is_padded_and_labelled(dataplane):
     wait_for(serving, seconds=pad + 30, message="the padded promotion to end")
 
 
+def test_an_instance_held_for_a_running_restore_job_refuses_clients_until_released(dataplane):
+    """An AWS Backup restore job still RUNNING under the aws profile (chaos.lab.backup.engine): its
+    new instance refuses clients; the job's completion releases it at once."""
+    dataplane.deploy_workload("orders", rds_workload(multi_az=False, replicas=False))
+    wait_for(lambda: connect(dataplane, PRIMARY).close() is None, message="the new instance")
+    dataplane.hold_unavailable(PRIMARY, time.time() + 600)
+    with pytest.raises(psycopg.OperationalError):
+        connect(dataplane, PRIMARY).close()
+    dataplane.hold_unavailable(PRIMARY, 0.0)
+    wait_for(lambda: connect(dataplane, PRIMARY).close() is None, seconds=30, message="the released instance")
+
+
 def test_pausing_the_link_grows_the_loss(dataplane):
     lag, pause = 0.2, 2.0
     dataplane.deploy_workload("orders", rds_workload(multi_az=False, replicas=True), lag_seconds=lag)

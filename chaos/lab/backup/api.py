@@ -191,14 +191,29 @@ class BackupApi:
         return {"RestoreJobId": job.job_id}
 
     def _describe_restore_job(self, region, params, body, query):
-        return self._restore_job_json(self._job(params["restoreJobId"], "RESTORE", region))
+        job = self._job(params["restoreJobId"], "RESTORE", region)
+        self.engine.settle_restore(job)
+        return self._restore_job_json(job)
 
     def _list_restore_jobs(self, region, params, body, query):
+        for job in [j for j in list(self.engine.jobs.values()) if j.kind == "RESTORE" and j.state == "RUNNING"]:
+            self.engine.settle_restore(job)
         jobs = self._jobs("RESTORE", region, query, state_key="ByStatus")
         return {"RestoreJobs": [self._restore_job_json(job) for job in jobs]}
 
     def _restore_job_json(self, job: Job) -> dict[str, Any]:
-        return _job_json(job, "RestoreJobId", "Status", percent=True)
+        """While a (padded) restore runs, PercentDone follows the AWS clock and there is no
+        CreatedResourceArn yet: AWS documents it as "the resource that was created by the restore
+        job" (API_DescribeRestoreJob, https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeRestoreJob.html,
+        read 2026-11-30) and says nothing of it while the job runs, so the lab names it only once the
+        resource is usable."""
+        state = job.state  # read once: the ticker may complete the job meanwhile
+        out = _job_json(job, "RestoreJobId", "Status", percent=True, state=state)
+        out["PercentDone"] = "100.0" if state in _ENDED else f"{self.engine.percent_done(job):.1f}"
+        if state != "COMPLETED":  # set just before the state: not part of a running job's answer
+            out.pop("CreatedResourceArn", None)
+            out.pop("ValidationStatus", None)
+        return out
 
     def _put_validation(self, region, params, body, query):
         if not body.get("ValidationStatus"):
@@ -229,15 +244,21 @@ class BackupApi:
         return sorted(jobs, key=lambda job: job.created_wall, reverse=True)
 
 
+_ENDED = ("COMPLETED", "FAILED", "ABORTED", "EXPIRED")
+
+
 def _job_json(job: Job, id_key: str, state_key: str, *, percent: bool = False,
-              hidden: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A job as Describe*/List* answer it: common fields, then the kind's own (empty values left out)."""
-    out: dict[str, Any] = {"AccountId": "123456789012", id_key: job.job_id, state_key: job.state,
+              hidden: tuple[str, ...] = (), state: str | None = None) -> dict[str, Any]:
+    """A job as Describe*/List* answer it: common fields, then the kind's own (empty values left out).
+    The state is read once, and CompletionDate shown only with an end state (the engine sets the
+    completion time, then the state), so an answer never mixes a running and an ended job."""
+    state = job.state if state is None else state
+    out: dict[str, Any] = {"AccountId": "123456789012", id_key: job.job_id, state_key: state,
                            "CreationDate": job.created_wall, "IsParent": False}
     if percent:
-        out["PercentDone"] = "100.0" if job.completed_wall else "0.0"
+        out["PercentDone"] = "100.0" if state in _ENDED else "0.0"
     out.update({k: v for k, v in job.fields.items() if not k.startswith("_") and k not in hidden and v != {}})
-    if job.completed_wall is not None:
+    if state in _ENDED and job.completed_wall is not None:
         out["CompletionDate"] = job.completed_wall
     if job.status_message:
         out["StatusMessage"] = job.status_message

@@ -11,7 +11,10 @@ Backup does with them:
   or StartCopyJob), with the copy's own lifecycle.
 - **Vault lock**: a locked vault fails jobs whose retention is outside [min, max] and refuses
   DeleteRecoveryPoint before the point is `MinRetentionDays` old (InvalidRequestException).
-- **Restore jobs** create a new resource from a point, in the vault's region.
+- **Restore jobs** create a new resource from a point, in the vault's region. Under the `aws` timing
+  profile a job takes AWS's worst-case restore time of its resource type (`restore_pads`, AWS
+  seconds from chaos.lab.timing): the data is loaded at once, then the job stays RUNNING, without
+  `CreatedResourceArn`, until that time has passed on the AWS clock; the ticker completes it.
 - **Restore testing**: restore, wait for the validation (an in-process hook or
   PutRestoreValidationResult, as AWS's restore testing does), delete, record the restore time.
 - **Failures**: a job fails when its resource's region is out, the resource is under a `resource`
@@ -122,6 +125,8 @@ class Job:
     completed_wall: float | None = None
     status_message: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    created_aws: float = 0.0               # the AWS clock at creation
+    due_aws: float | None = None           # padded: the AWS-clock time before which it cannot complete
 
 
 @dataclass
@@ -201,6 +206,13 @@ class BackupEngine:
         self.validators: list[Callable[[str, str], tuple[bool, str]]] = []  # (created ARN, type) -> (ok, message)
         self.restore_test_results: list[dict[str, Any]] = []
         self._awaiting_validation: dict[str, tuple[Job, RestoreTestPlan, float]] = {}
+        # Restore jobs whose data is loaded, RUNNING until their padded time (job, created ARN, test plan).
+        self._held_restores: dict[str, tuple[Job, str, RestoreTestPlan | None]] = {}
+        # AWS seconds a restore job of each resource type takes at least (chaos.lab.timing; {} = none).
+        self.restore_pads: dict[str, float] = {}
+        # (created resource ARN, lab time until which it is unusable; 0 = usable now): the lab core
+        # keeps a held restore's table CREATING and its DB instance unreachable, as AWS would.
+        self.hold_resource: Callable[[str, float], None] = lambda arn, until: None
         self.regions: list[str] = []
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backup-job")
 
@@ -284,6 +296,8 @@ class BackupEngine:
             self.restore_tests.clear()
             self.restore_test_results.clear()
             self._awaiting_validation.clear()
+            self._held_restores.clear()
+            self.restore_pads = {}
 
     # ================================================================ backup jobs
 
@@ -428,13 +442,17 @@ class BackupEngine:
         point = self._find_point(region, point_arn)
         if point.status != "COMPLETED":
             raise BackupApiError(400, "InvalidRequestException", f"Recovery point {point_arn} is {point.status}")
-        job = Job("RESTORE", str(uuid.uuid4()).upper(), region, self.clock.wall_now(), "PENDING", {
+        created_aws = self.clock.aws_now()
+        job = Job("RESTORE", str(uuid.uuid4()).upper(), region, self.clock.wall_at(created_aws), "PENDING", {
             "RecoveryPointArn": point_arn, "SourceResourceArn": point.resource_arn,
             "BackupVaultArn": point.vault_arn, "ResourceType": point.resource_type, "IamRoleArn": iam_role_arn,
             "BackupSizeInBytes": point.size_bytes, "RecoveryPointCreationDate": point.created_wall,
             "CreatedBy": {"RestoreTestingPlanArn": f"arn:aws:backup:{region}:{ACCOUNT_ID}:restore-testing-plan:{restore_test.name}"}
             if restore_test else {},
-        })
+        }, created_aws=created_aws)
+        pad = self.restore_pads.get(point.resource_type, 0.0)
+        if pad > 0:
+            job.due_aws = created_aws + pad
         with self._lock:
             self.jobs[job.job_id] = job
         self._pool.submit(self._run_restore, job, point, dict(metadata), restore_test)
@@ -451,16 +469,56 @@ class BackupEngine:
                 RecoveryPointData(point.path, point.resource_arn, point.resource_type, point.region,
                                   dict(point.restore_metadata), point.created_wall),
                 point.region, metadata)
-            job.fields["CreatedResourceArn"] = created
             point.last_restore_wall = self.clock.wall_now()
-            if restore_test is not None:
-                job.fields["ValidationStatus"] = "VALIDATING"
-            self._finish(job, "COMPLETED")
         except Exception as error:  # noqa: BLE001
             self._finish(job, "FAILED", _message(error))
             return
+        if job.due_aws is not None and self.clock.aws_now() < job.due_aws:
+            # AWS would still be at it: the worker is free again, the ticker completes the job when due.
+            with self._lock:
+                self._held_restores[job.job_id] = (job, created, restore_test)
+            self._hold(created, self.clock.wall_at(job.due_aws))
+            return
+        self._complete_restore(job, created, restore_test)
+
+    def _complete_restore(self, job: Job, created: str, restore_test: RestoreTestPlan | None) -> None:
+        """COMPLETED with its CreatedResourceArn; a restore test then validates and deletes it (on a worker)."""
+        job.fields["CreatedResourceArn"] = created
         if restore_test is not None:
-            self._validate_and_delete(job, restore_test)
+            job.fields["ValidationStatus"] = "VALIDATING"
+        padding: dict[str, Any] = {}
+        if job.due_aws is not None:
+            self._hold(created, 0.0)
+            padding = {"padded": True, "padded_to_seconds": round(self.clock.wall_at(job.due_aws) - job.created_wall, 3),
+                       "padded_aws_seconds": round(job.due_aws - job.created_aws, 3)}
+        self._finish(job, "COMPLETED", **padding)
+        if restore_test is not None:
+            self._pool.submit(self._validate_and_delete, job, restore_test)
+
+    def settle_restore(self, job: Job) -> None:
+        """Complete a held restore job whose time has come: from the ticker, or from a Describe that
+        comes first (so an answer never lags the AWS clock by a tick). Whoever takes it completes it."""
+        if job.due_aws is None or self.clock.aws_now() < job.due_aws:
+            return
+        with self._lock:
+            held = self._held_restores.pop(job.job_id, None)
+        if held is not None:
+            self._complete_restore(*held)
+
+    def _hold(self, created: str, until: float) -> None:
+        try:
+            self.hold_resource(created, until)
+        except Exception:  # noqa: BLE001 - the job's state is the contract; the hold is fidelity on top
+            log.exception("holding restored resource %s failed", created)
+
+    def percent_done(self, job: Job) -> float:
+        """AWS's estimated percentage: a padded restore job advances with the AWS clock towards its due time."""
+        if job.completed_wall is not None:
+            return 100.0
+        if job.due_aws is None or job.due_aws <= job.created_aws:
+            return 0.0
+        done = (self.clock.aws_now() - job.created_aws) / (job.due_aws - job.created_aws)
+        return round(min(99.0, max(0.0, 100.0 * done)), 1)
 
     def _validate_and_delete(self, job: Job, plan: RestoreTestPlan) -> None:
         """Restore testing, after the restore: in-process validators answer now; otherwise the job waits
@@ -585,8 +643,11 @@ class BackupEngine:
             timed_out = [(job, plan) for job, plan, deadline in self._awaiting_validation.values() if now >= deadline]
             for job, _ in timed_out:
                 self._awaiting_validation.pop(job.job_id, None)
+            due = [job for job, _, _ in self._held_restores.values() if now >= (job.due_aws or 0.0)]
         for job, plan in timed_out:
             self._pool.submit(self._finish_restore_test, job, plan)
+        for job in due:  # cheap (state, event, metric): here, not behind busy workers
+            self.settle_restore(job)
         for point in points:
             lc = point.lifecycle
             if lc.delete_after_days is not None and now >= point.created_aws + lc.delete_after_days * DAY_SECONDS:
@@ -610,13 +671,13 @@ class BackupEngine:
 
     # ================================================================ helpers
 
-    def _finish(self, job: Job, state: str, message: str | None = None) -> None:
-        job.state = state
+    def _finish(self, job: Job, state: str, message: str | None = None, **extra: Any) -> None:
         job.completed_wall = self.clock.wall_now()
         job.status_message = message
+        job.state = state  # last: a reader that sees the end state sees its CompletionDate too
         self._record(f"{job.kind.lower()}_job_{state.lower()}", job_id=job.job_id, region=job.region,
                      resource=job.fields.get("ResourceArn") or job.fields.get("SourceResourceArn"),
-                     seconds=round(job.completed_wall - job.created_wall, 3), message=message)
+                     seconds=round(job.completed_wall - job.created_wall, 3), message=message, **extra)
         try:
             self.on_job_end(job, self)
         except Exception:  # noqa: BLE001 - monitoring must never break a job

@@ -51,7 +51,7 @@ class BackupLab:
     def __init__(self, workdir: Path, *, client: Callable[[str, str], Any], data_plane: Callable[[], Any | None],
                  bucket_regions: dict[str, str], faults: Any, scopes: Callable[[], Any],
                  on_event: Callable[..., None], time_factor: float = 1.0, shares: Any = None,
-                 ebs: Any = None):
+                 ebs: Any = None, hold_resource: Callable[[str, float], None] | None = None):
         self.root = workdir / "backup"
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
@@ -64,6 +64,8 @@ class BackupLab:
         self.monitoring = BackupMonitoring(self.clock, client, on_event)
         self.engine = BackupEngine(self.root / "vaults", self.clock, self.services, job_fault=self._job_fault,
                                    on_event=on_event, on_job_end=self.monitoring.on_job_end)
+        if hold_resource is not None:
+            self.engine.hold_resource = hold_resource
         self.api = BackupApi(self.engine)
         self.rds = rds_snapshots.RdsSnapshots(self.root / "rds-snapshots", self.clock, self.services, on_event)
         self.archive = ArchiveEmulation(self.clock, on_event)
@@ -73,9 +75,13 @@ class BackupLab:
 
     # --- lifecycle of the lab ----------------------------------------------------------------------
 
-    def deploy(self, inventory: dict[str, Any], time_factor: float) -> list[dict[str, Any]]:
-        """Wire the parts to a freshly deployed inventory; returns "declared, not emulated" rows."""
+    def deploy(self, inventory: dict[str, Any], time_factor: float,
+               restore_pads: dict[str, float] | None = None) -> list[dict[str, Any]]:
+        """Wire the parts to a freshly deployed inventory; returns "declared, not emulated" rows.
+        `restore_pads`: AWS seconds a restore job of each resource type takes at least (the timing
+        profile's, chaos.lab.timing; none: as fast as the lab copies the data)."""
         self.clock.set_factor(time_factor)
+        self.engine.restore_pads = dict(restore_pads or {})
         regions = sorted({r for r in (inventory.get("primary_region"), inventory.get("dr_region")) if r})
         self.monitoring.regions = regions
         for region in regions:  # build the clients now (cached): a first build takes ~0.2 s, not measured later

@@ -171,6 +171,18 @@ class PostgresDataPlane:
         inst.endpoint.disconnect_all()
         return {"seconds": round(real, 3), "padded": True, "padded_to_seconds": round(pad, 3)}
 
+    def hold_unavailable(self, identifier: str, until: float) -> None:
+        """Refuse clients of `identifier` until `until` (epoch; 0 releases): the AWS Backup restore
+        job that creates it is still RUNNING (chaos.lab.backup.engine pads it to AWS's time).
+        A release takes no lock: the backup clock's ticker releases, and must not wait for a deploy."""
+        if until <= 0:
+            self._instance(identifier).available_at = 0.0
+            return
+        with self._lock:
+            inst = self._instance(identifier)
+            inst.available_at = until
+            inst.endpoint.disconnect_all()
+
     def master_password_for(self, username: str) -> str:
         """The password of an instance's master user (the superuser's when the master is it)."""
         return ADMIN_PASSWORD if username == ADMIN_ROLE else self.master_password
