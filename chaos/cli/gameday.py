@@ -63,8 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "mechanics (fixed short lags in real time, for calibration)")
     parser.add_argument("--time-factor", type=str, metavar="X",
                         help="lab seconds per AWS second (0.01 = 100x faster); default: per scenario "
-                             "wave, the largest that keeps the resolution under 1%% of the targets "
-                             "(aws), 0.1 (mechanics)")
+                             "wave, the smallest whose resolution keeps verdicts decisive: 1/4 of "
+                             "the room between envelope and target, at least 1%% of the target "
+                             "(aws; docs/lab-time.md), 0.1 (mechanics)")
     parser.add_argument("--rate", type=str, default=str(DEFAULT_RATE), metavar="N",
                         help=f"canary writes/s per workload (default {DEFAULT_RATE:g})")
     parser.add_argument("--pause-seconds", type=str, default="2", metavar="S",

@@ -18,7 +18,6 @@ from rich import box
 from rich.table import Table
 
 from chaos.errors import EXIT_OK, EXIT_TARGET_MISSED, ChaosError
-from chaos.history.chart import write_chart
 from chaos.history.store import default_location, open_history
 from chaos.history.trend import DEFAULT_TOLERANCE, DEFAULT_WINDOW, PairTrend, trends
 from chaos.reports.console import make_console
@@ -78,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
                          f"`python -m chaos gameday --stack {args.stack}` first")
     runs = len({p.run_id for t in pairs for p in t.points})
     out = Path(args.out) if args.out else (Path(location).parent if not location.startswith("s3://") else Path("."))
+    # matplotlib (~1.5 s to import) only here: every `python -m chaos` command imports this module
+    # to register its flags (chaos/cli/__init__.py), and none of the others draws a chart.
+    from chaos.history.chart import write_chart
     try:
         out.mkdir(parents=True, exist_ok=True)
         chart = write_chart(out / "history.png", pairs,

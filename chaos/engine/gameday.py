@@ -120,6 +120,7 @@ def check_plan(plan: GameDayPlan, inventory: dict[str, Any], target: Target) -> 
 
 
 MECHANICS_TIME_FACTOR = 0.1  # mechanics profile: health checks at 1/10 of their interval, lags real
+KNOWN_LAG_WARMUP_SECONDS = 0.25  # beyond the lab's reported lag: the replica holds the witness
 
 
 def run_gameday(plan: GameDayPlan, target: Target, inventory: dict[str, Any], out_dir: Path,
@@ -258,7 +259,7 @@ class _Session:
         return plan_waves(applicable, targets, profile=self.profile, fixed_factor=self.fixed_factor(),
                           rate=self.plan.settings.rate,
                           probe_interval=self.plan.settings.probe_interval_seconds,
-                          capacity_writes_per_second=self.capacity,
+                          capacity_writes_per_second=self.capacity, scenario=scenario,
                           bypass_lab=frozenset(n for n in applicable if n not in http_workloads(
                               self.inventory, applicable)))
 
@@ -303,12 +304,29 @@ def _wave_settings(settings: EngineSettings, wave: Wave, targets: dict[str, Work
                    scenario: str, profile: str, scales: bool) -> EngineSettings:
     """Bound the recovery waits by the wave's targets and envelopes in lab time (x3: a miss must
     be measured, not cut short), never below the default budget; under the aws profile on the
-    lab, clients keep a DNS answer for the record's TTL (scaled)."""
-    longest = max((max(targets[n].rto_seconds,
-                       float((targets[n].envelopes.get(scenario) or {}).get("rto_seconds") or 0.0))
-                   for n in wave.workloads), default=0.0)
+    lab, clients keep a DNS answer for the record's TTL (scaled). On the lab, whose deploy
+    reports every replication lag, the canaries settle only KNOWN_LAG_WARMUP_SECONDS past the
+    longest one before the fault (a target whose lags are unknown keeps the 1 s default)."""
+    longest = max((recovery_bound_seconds(targets[n], scenario) for n in wave.workloads), default=0.0)
     return replace(settings, budget_seconds=max(settings.budget_seconds, 3 * longest * wave.time_factor),
-                   dns_time_factor=wave.time_factor if scales and profile == "aws" else 0.0)
+                   dns_time_factor=wave.time_factor if scales and profile == "aws" else 0.0,
+                   min_warmup_seconds=(min(settings.min_warmup_seconds, KNOWN_LAG_WARMUP_SECONDS)
+                                       if scales else settings.min_warmup_seconds))
+
+
+def recovery_bound_seconds(target: WorkloadTarget, scenario: str) -> float:
+    """AWS seconds a recovery of `scenario` may take and still be measured: its target, its
+    envelope, and when the inventory has no envelope for the scenario the slowest envelope of the
+    workload (e.g. a ransomware restore is the padded point-in-time restore its deletion envelope
+    describes), so a slow but successful padded restore is never cut short as "not recovered"."""
+    def rto(entry: Any) -> float:
+        try:
+            return float((entry or {}).get("rto_seconds") or 0.0)
+        except (TypeError, ValueError, AttributeError):
+            return 0.0
+    own = target.envelopes.get(scenario)
+    envelope = rto(own) if own else max((rto(e) for e in target.envelopes.values()), default=0.0)
+    return max(target.rto_seconds, envelope)
 
 
 def _run_record(plan: GameDayPlan, target: Target, session: _Session, run_id: str,

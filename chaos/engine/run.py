@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -119,10 +120,20 @@ def run_scenario(*, scenario: Scenario, target: Target, deployment: Deployment,
         run.detector.close()
 
 
+# Acknowledged writes each canary makes before the fault: the RPO resolution is the median
+# interval between them (20: 0.4 s at the default 50 writes/s).
+WARMUP_ACKS = 20
+_WARMUP_POLL_SECONDS = 0.02
+WARMUP_GRACE_SECONDS = 5.0  # beyond the settle time, for a canary slow to get its first acks
+
+
 def _warm_up(runs: list[WorkloadRun], settings: EngineSettings, longest_lag: float,
              stop: threading.Event) -> None:
     """Start the canaries and let them write long enough that the replicas hold everything but
-    the last `lag` seconds: the steady state the fault interrupts."""
+    the last `lag` seconds: the steady state the fault interrupts. Each canary must have had its
+    first write acknowledged `longest_lag + min_warmup_seconds` ago and have WARMUP_ACKS writes
+    acknowledged; no longer (a fixed 1 s + lag was 0.5-1 s too long per wave at small factors),
+    and bounded (WARMUP_GRACE_SECONDS) for a canary that gets nothing acknowledged."""
     # The canary threads share this process's GIL with ~400k long-lived objects (pulumi_aws and
     # botocore models, imported modules). A full GC walks them all with the GIL held, 0.25-0.45 s
     # here, stalling every canary at once and blurring RPO/RTO. Collect now, before any write is
@@ -132,7 +143,17 @@ def _warm_up(runs: list[WorkloadRun], settings: EngineSettings, longest_lag: flo
     gc.freeze()
     for run in runs:
         run.canary.start()
-    stop.wait(settings.min_warmup_seconds + longest_lag)
+    settle = longest_lag + settings.min_warmup_seconds
+    deadline = time.monotonic() + settle + WARMUP_GRACE_SECONDS
+
+    def warm(run: WorkloadRun) -> bool:
+        first = run.canary.first_acked_at
+        return (first is not None and time.monotonic() - first >= settle
+                and run.canary.acked >= WARMUP_ACKS)
+
+    while not all(warm(run) for run in runs) and time.monotonic() < deadline:
+        if stop.wait(_WARMUP_POLL_SECONDS):
+            break
     for run in runs:
         first = run.canary.first_acked_seq
         if first is None:

@@ -24,7 +24,11 @@ class EngineSettings:
     rate: float = 50.0                # canary writes/s per workload
     pause_seconds: float = 2.0        # replication-pause: how long replication stays paused
     deletion_mode: str = "items"      # accidental-deletion on dynamodb/rds: items | table
-    min_warmup_seconds: float = 1.0   # canary writes before the fault (plus the longest lag)
+    min_warmup_seconds: float = 1.0   # canary writes before the fault: after its first ack, plus
+                                      # the longest lag the harness knows, and at least WARMUP_ACKS
+                                      # of them (run.py); 1 s covers lags it cannot see (LocalStack,
+                                      # AWS); the lab's game day, whose lags its deploy reports,
+                                      # settles KNOWN_LAG_WARMUP_SECONDS after them (gameday.py)
     budget_seconds: float = 90.0      # bound on every recovery wait of a scenario
     probe_interval_seconds: float = 0.05
     gate_seconds: float = 20.0        # how long the steady-state gate may take to pass

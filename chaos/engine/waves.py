@@ -3,15 +3,25 @@
 A lab measurement in lab seconds divided by the time factor (lab seconds per AWS second) is the
 AWS-equivalent value the verdict judges. The canary resolves RPO to one write interval and the
 probe resolves RTO to one probe interval (both lab seconds), so in AWS seconds the resolution is
-interval / time_factor. It must stay under 1 % of the target it is judged against, which sets the
-smallest factor a workload may run at:
+interval / time_factor. Verdicts are decisive (chaos.measurement.decisive: a PASS holds with one
+resolution added), so the resolution only has to be fine against the room between AWS's worst case
+(the envelope) and the target, never coarser than that rule allows:
 
-    time_factor >= max(write_interval / (1 % x RPO target), probe_interval / (1 % x RTO target))
+    resolution <= allowed = max(1 % x target, 1/4 x (target - envelope))
 
-Workloads whose factors round to the same 1-2-5 step run in one wave (one lab reset at that
-factor); a wave holds no more workloads than the lab sustains at the canary rate (measured at
-start, `chaos.engine.capacity`), so no canary starves. Game-day time then grows linearly with
-the number of workload-scenario pairs.
+and the lab's own unpadded seconds (detection, runbook API calls, probe latency: LAB_OVERHEAD_SECONDS
+on this 2-core machine), which 1/factor magnifies into AWS seconds, must fit in the other 3/4 of
+that room, so they cannot push a healthy measurement past its target (a false FAIL). The factor
+a workload needs is the larger of the two, but never more than the 1 %-of-target rule asked
+(issue 13's): where the room is small, the old bound stands. Without an envelope (or with one at
+or beyond the target) the room is unknown and the 1 % rule applies alone.
+
+Factors round up to two significant digits. Each factor group is a wave (one lab reset at that factor);
+adjacent groups are merged into one wave at the larger factor when that costs less lab time than
+a wave's fixed cost (reset, deploy, gate, warm-up: WAVE_OVERHEAD_SECONDS; `merge_groups`). A wave
+holds no more workloads than the lab sustains at the canary rate (measured at start,
+`chaos.engine.capacity`), so no canary starves. Game-day time then grows linearly with the number
+of workload-scenario pairs.
 
 The `mechanics` profile keeps one fixed factor (health checks only; lags in real time) and is
 split by capacity alone. Targets other than the lab run in real time (factor 1).
@@ -23,17 +33,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chaos.journal import WorkloadTarget
+from chaos.lab.timing import SCALED_FIGURES, lab_timing
+from chaos.measurement.decisive import MARGIN_SHARE, RESOLUTION_FLOOR, allowed_resolution, room
 
-RESOLUTION_BOUND = 0.01          # resolution must stay under 1 % of the target judged
 # The achieved intervals exceed the asked ones: a probe waits its interval then takes a write and
 # a read (tens of ms on a loaded machine); a canary slips behind its pace when the lab is busy.
 PROBE_INTERVAL_MARGIN = 2.5
 WRITE_INTERVAL_MARGIN = 1.5
 MIN_TIME_FACTOR = 0.001          # below this the lab's own latencies (ms) weigh seconds of AWS time
+# Lab seconds a recovery spends on unpadded work: detection polls, runbook API calls against the
+# lab, the probe's write and read. The 2026-11-30 prod game day measured 0.2-1.0 s for the
+# unpadded recoveries at factors 0.002-0.02 (load average ~2); x2 for a busy machine.
+LAB_OVERHEAD_SECONDS = 2.0
+# Lab seconds a wave costs besides its recovery: reset + deploy, steady-state gate, warm-up,
+# revert, after-check (the same run's journal: 2.5-4.5 s between one wave's audit and the next
+# wave's fault at factors <= 0.02).
+WAVE_OVERHEAD_SECONDS = 3.0
 # The capacity figure is ONE sequential writer's ceiling (round-trip bound); the lab's threaded
 # server sustains more in aggregate, so a wave may use all of it and the canaries still keep pace.
 CAPACITY_HEADROOM = 1.0
-_STEPS = (1.0, 2.0, 5.0)
+# Factors round up to two significant digits (<= 10 % above the need): the 1-2-5 series used
+# before overshot by up to 150 % (0.0021 -> 0.005), and a factor too large is wall time (a padded
+# hour-long restore takes 18 s at 0.005, 7.6 s at 0.0021). Grouping needs no coarse steps:
+# `merge_groups` merges neighbouring factors where that is cheaper.
+SIGNIFICANT_DIGITS = 2
+_TYPICAL_LAG = {kind: lag.aws_seconds for kind, lag in lab_timing("aws", 1.0).lags.items()}
 
 
 @dataclass(frozen=True)
@@ -42,26 +66,83 @@ class Wave:
     workloads: tuple[str, ...]
 
 
-def required_time_factor(target: WorkloadTarget, *, write_interval: float, probe_interval: float) -> float:
-    """The smallest factor keeping both resolutions under RESOLUTION_BOUND of their targets.
+def _envelope(target: WorkloadTarget, scenario: str | None, key: str) -> float | None:
+    raw = (target.envelopes.get(scenario) or {}).get(key) if scenario else None
+    try:
+        return None if raw is None else float(raw)
+    except (TypeError, ValueError):
+        return None
 
-    A zero target (RPO 0: nothing may be lost) cannot be resolved to 1 % of itself at any factor;
-    the lost-writes count judges it, so it sets no factor. Both zero: real time (factor 1)."""
-    needs = [interval / (RESOLUTION_BOUND * goal)
-             for interval, goal in ((write_interval, target.rpo_seconds), (probe_interval, target.rto_seconds))
-             if goal > 0]
+
+def required_time_factor(target: WorkloadTarget, *, write_interval: float, probe_interval: float,
+                         scenario: str | None = None,
+                         lab_overhead: float = LAB_OVERHEAD_SECONDS) -> float:
+    """The smallest factor at which RPO and RTO are resolved finely enough for a decisive verdict
+    (module docstring), `target` being the one judged in `scenario` (its envelope gives the room).
+
+    A zero target (RPO 0: nothing may be lost) is judged by lost writes: it sets no factor. Both
+    zero: real time (factor 1)."""
+    needs = []
+    for interval, goal, key, overhead in ((write_interval, target.rpo_seconds, "rpo_seconds", 0.0),
+                                          (probe_interval, target.rto_seconds, "rto_seconds", lab_overhead)):
+        bound = allowed_resolution(goal, _envelope(target, scenario, key))
+        if bound is None:
+            continue
+        for_resolution = interval / bound
+        one_percent = interval / (RESOLUTION_FLOOR * goal)
+        space = room(goal, _envelope(target, scenario, key))
+        # RPO needs no overhead term: a lag is scaled with the factor, and the sequential canary's
+        # ack latency is below its interval (the resolution).
+        for_overhead = overhead / ((1 - MARGIN_SHARE) * space) if space and overhead else 0.0
+        needs.append(max(for_resolution, min(for_overhead, one_percent)))
     return max(needs, default=1.0)
 
 
+def expected_lab_span(target: WorkloadTarget, scenario: str | None) -> float:
+    """AWS seconds of a workload's wave that the lab really spends (scaled by the factor): the
+    canaries' warm-up over the kind's typical replication lag, plus the envelope's RTO terms the
+    lab emulates in time (chaos.lab.timing.SCALED_FIGURES: padded promotions and restores, health
+    checks, DNS TTL). Without an envelope the target stands in (conservative: fewer merges)."""
+    envelope = (target.envelopes.get(scenario) or {}) if scenario else {}
+    lag = _TYPICAL_LAG.get(target.kind, 0.0)
+    if not envelope:
+        return lag + target.rto_seconds
+    terms = envelope.get("rto_terms") or []
+    return lag + sum(float(term.get("seconds") or 0.0) for term in terms
+                     if isinstance(term, Mapping) and term.get("figure") in SCALED_FIGURES)
+
+
+def merge_groups(groups: list[tuple[float, list[str]]], durations: Mapping[str, float], *,
+                 wave_overhead: float = WAVE_OVERHEAD_SECONDS) -> list[tuple[float, list[str]]]:
+    """Merge adjacent factor groups (ascending factor) where one wave at the larger factor costs
+    less lab time than separate waves: a wave costs `wave_overhead` plus its slowest member's
+    span (`expected_lab_span`, AWS seconds) x its factor. A merged workload only runs at a larger
+    factor than it needs: finer resolution, never coarser. Exact (dynamic programming over the
+    sorted groups)."""
+    count = len(groups)
+    best: list[float] = [0.0] + [math.inf] * count
+    cut: list[int] = [0] * (count + 1)
+    for end in range(1, count + 1):
+        for begin in range(end):
+            factor = groups[end - 1][0]
+            slowest = max(durations.get(n, 0.0) for _, members in groups[begin:end] for n in members)
+            cost = best[begin] + wave_overhead + factor * slowest
+            if cost < best[end] - 1e-9:
+                best[end], cut[end] = cost, begin
+    merged: list[tuple[float, list[str]]] = []
+    end = count
+    while end > 0:
+        begin = cut[end]
+        merged.append((groups[end - 1][0], [n for _, members in groups[begin:end] for n in members]))
+        end = begin
+    return merged[::-1]
+
+
 def step_up(factor: float) -> float:
-    """Round up to the 1-2-5 series, within [MIN_TIME_FACTOR, 1]."""
+    """Round up to SIGNIFICANT_DIGITS significant digits, within [MIN_TIME_FACTOR, 1]."""
     factor = min(1.0, max(MIN_TIME_FACTOR, factor))
-    exponent = math.floor(math.log10(factor))
-    for step in _STEPS + (10.0,):
-        candidate = round(step * 10.0 ** exponent, 12)
-        if candidate >= factor * (1 - 1e-9):
-            return min(1.0, candidate)
-    return 1.0
+    unit = 10.0 ** (math.floor(math.log10(factor)) - SIGNIFICANT_DIGITS + 1)
+    return min(1.0, round(math.ceil(factor / unit * (1 - 1e-9)) * unit, 12))
 
 
 def max_per_wave(capacity_writes_per_second: float | None, rate: float) -> int | None:
@@ -74,9 +155,10 @@ def max_per_wave(capacity_writes_per_second: float | None, rate: float) -> int |
 def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profile: str,
                fixed_factor: float | None, rate: float, probe_interval: float,
                capacity_writes_per_second: float | None = None,
-               bypass_lab: frozenset[str] = frozenset()) -> list[Wave]:
+               bypass_lab: frozenset[str] = frozenset(), scenario: str | None = None) -> list[Wave]:
     """The waves of one scenario over its applicable workloads `names`, in run order.
 
+    `targets`: the targets judged in `scenario` (whose envelopes give the room, module docstring).
     `bypass_lab`: workloads whose canary does not go through the lab's HTTP path (PostgreSQL
     speaks to its own server processes): they join a wave without counting against capacity."""
     by_factor: dict[float, list[str]] = {}
@@ -86,12 +168,14 @@ def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profi
         else:
             factor = step_up(required_time_factor(
                 targets[name], write_interval=WRITE_INTERVAL_MARGIN / rate,
-                probe_interval=PROBE_INTERVAL_MARGIN * probe_interval))
+                probe_interval=PROBE_INTERVAL_MARGIN * probe_interval, scenario=scenario))
         by_factor.setdefault(factor, []).append(name)
+    groups = sorted(by_factor.items())
+    if fixed_factor is None:
+        groups = merge_groups(groups, {n: expected_lab_span(targets[n], scenario) for n in names})
     limit = max_per_wave(capacity_writes_per_second, rate) or max(1, len(names))
     waves = []
-    for factor in sorted(by_factor):
-        members = by_factor[factor]
+    for factor, members in groups:
         shared = [n for n in members if n not in bypass_lab]
         chunks = [shared[start:start + limit] for start in range(0, len(shared), limit)] or [[]]
         chunks[0] = [n for n in members if n in bypass_lab] + chunks[0]
@@ -99,5 +183,6 @@ def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profi
     return waves
 
 
-__all__ = ["MIN_TIME_FACTOR", "RESOLUTION_BOUND", "Wave", "max_per_wave", "plan_waves",
+__all__ = ["LAB_OVERHEAD_SECONDS", "MIN_TIME_FACTOR", "WAVE_OVERHEAD_SECONDS", "Wave",
+           "expected_lab_span", "max_per_wave", "merge_groups", "plan_waves",
            "required_time_factor", "step_up"]

@@ -61,6 +61,13 @@ PAD_FIGURES = {
 BACKUP_RESTORE_ACTIONS = {"DynamoDB": "backup_restore_dynamodb", "S3": "backup_restore_s3",
                           "RDS": "backup_restore_rds", "EFS": "backup_restore_efs", "EBS": "backup_restore_ebs"}
 
+# The AWS figures the lab spends (scaled) lab time on under `aws`: padded actions, replication
+# lags, Route 53 detection (interval x threshold) and DNS caching. Every other envelope term (an
+# EC2 launch, a backup window) happens as fast as the lab does it. The wave
+# planner (chaos.engine.waves) reads this to estimate how long a wave takes.
+SCALED_FIGURES = frozenset(PAD_FIGURES.values()) | frozenset(AWS_LAG_FIGURES.values()) | {
+    "route53.health_check_interval", "route53.dns_ttl"}
+
 
 @dataclass(frozen=True)
 class Duration:

@@ -91,13 +91,14 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
     lab_rto, lab_rpo = rto, measure_rpo(fault_time, acks=acks, audit=audits[-1] if audits else None)
     # The verdict judges AWS-equivalent values: lab seconds / time factor.
     rto, rpo = to_aws(lab_rto, factor), to_aws(lab_rpo, factor)
-    reasons = judge(target, rto, rpo)
     rpo_resolution = (None if resolution.median_ack_interval_seconds is None
                       else resolution.median_ack_interval_seconds / factor)
     probe_step = probe_interval(timeline.of(PROBE), fault_time)
     rto_resolution = None if probe_step is None else probe_step / factor
+    # Decisive: a PASS holds with one resolution added (chaos.measurement.decisive).
+    reasons = judge(target, rto, rpo, rto_resolution=rto_resolution, rpo_resolution=rpo_resolution)
     findings = envelope_findings(rto.rto_seconds, rpo.rpo_seconds, envelope) + resolution_findings(
-        rpo_resolution, rto_resolution, target)
+        rpo_resolution, rto_resolution, target, envelope)
     plan_steps = plan_steps_of(timeline)
     failed = [step for step in plan_steps if step.status == "failed"]
     # A Parallel block fails with the step inside it: name the step that failed, not its container.

@@ -14,10 +14,10 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from chaos.journal import Event, WorkloadTarget
+from chaos.measurement.decisive import allowed_resolution
 from chaos.measurement.rpo import RpoMeasurement
 from chaos.measurement.rto import Phases, RtoMeasurement
 
-RESOLUTION_BOUND = 0.01   # a resolution coarser than 1 % of the target judged is a finding
 ENVELOPE_SLACK = 1.0      # no tolerance: outside is outside (the resolution finding covers noise)
 
 M = TypeVar("M", RtoMeasurement, RpoMeasurement)
@@ -59,11 +59,23 @@ def envelope_findings(rto: float | None, rpo: float | None, envelope: Mapping[st
 
 
 def resolution_findings(rpo_resolution: float | None, rto_resolution: float | None,
-                        target: WorkloadTarget) -> list[str]:
+                        target: WorkloadTarget, envelope: Mapping[str, Any] | None = None) -> list[str]:
+    """A resolution coarser than the one the wave planner aims at (chaos.measurement.decisive:
+    1 % of the target, or a quarter of the room between the envelope and the target)."""
+    envelope = envelope or {}
     findings = []
-    for label, resolution, goal in (("RPO", rpo_resolution, target.rpo_seconds),
-                                    ("RTO", rto_resolution, target.rto_seconds)):
-        if resolution is not None and goal > 0 and resolution > RESOLUTION_BOUND * goal:
+    for label, resolution, goal, key in (("RPO", rpo_resolution, target.rpo_seconds, "rpo_seconds"),
+                                         ("RTO", rto_resolution, target.rto_seconds, "rto_seconds")):
+        bound = allowed_resolution(goal, _seconds(envelope.get(key)))
+        if resolution is not None and bound is not None and resolution > bound:
             findings.append(f"{label} resolution {resolution:.3f} s (AWS-equivalent) is coarser than "
-                            f"1 % of the {goal:g} s target: lower --time-factor or raise --rate")
+                            f"the {bound:.3f} s its {goal:g} s target allows: raise --time-factor "
+                            "(lab seconds per AWS second)" + (" or --rate" if label == "RPO" else ""))
     return findings
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,7 +1,8 @@
 """Pass or fail: measured RTO/RPO against the workload's targets, and the run's exit code.
 
 A result passes when the workload recovered, its RTO is within the RTO target, and its RPO is
-known and within the RPO target. Everything else fails, with one reason per broken condition.
+known and within the RPO target, each decisively: the measured value plus its resolution
+(chaos.measurement.decisive). Everything else fails, with one reason per broken condition.
 
 A run that stopped early (run.json `status` interrupted or aborted, or still `running` because
 its process was killed) is neither: its verdict is INTERRUPTED or ABORTED and its exit code the
@@ -17,18 +18,23 @@ import signal
 
 from chaos.errors import EXIT_OK, EXIT_TARGET_MISSED, EXIT_TOOL_ERROR, signal_exit_code
 from chaos.journal import ABORTED, COMPLETED, INTERRUPTED, RunRecord, WorkloadTarget
+from chaos.measurement.decisive import undecided, undecided_reason
 from chaos.measurement.results import ScenarioResult
 from chaos.measurement.rpo import RpoMeasurement
 from chaos.measurement.rto import RtoMeasurement
 
 
-def judge(target: WorkloadTarget, rto: RtoMeasurement, rpo: RpoMeasurement) -> list[str]:
-    """The reasons the result fails; an empty list means it passed."""
+def judge(target: WorkloadTarget, rto: RtoMeasurement, rpo: RpoMeasurement, *,
+          rto_resolution: float | None = None, rpo_resolution: float | None = None) -> list[str]:
+    """The reasons the result fails; an empty list means it passed. The resolutions are
+    AWS-equivalent seconds (None: unknown, the measured value stands alone)."""
     reasons: list[str] = []
     if rto.rto_seconds is None:
         reasons.append("not recovered: no steady-state probe passed after the fault")
     elif rto.rto_seconds > target.rto_seconds:
         reasons.append(f"RTO {rto.rto_seconds:.3f} s exceeds the target {target.rto_seconds:g} s")
+    elif undecided(rto.rto_seconds, rto_resolution, target.rto_seconds):
+        reasons.append(undecided_reason("RTO", rto.rto_seconds, rto_resolution or 0.0, target.rto_seconds))
 
     if not rpo.audited:
         reasons.append("RPO unknown: the recovered store was not audited (no audit event)")
@@ -39,6 +45,9 @@ def judge(target: WorkloadTarget, rto: RtoMeasurement, rpo: RpoMeasurement) -> l
             f"RPO {rpo.rpo_seconds:.3f} s exceeds the target {target.rpo_seconds:g} s "
             f"({rpo.lost_writes} of {rpo.acknowledged_writes} acknowledged writes lost)"
         )
+    elif undecided(rpo.rpo_seconds, rpo_resolution, target.rpo_seconds):
+        reasons.append(undecided_reason("RPO", rpo.rpo_seconds or 0.0, rpo_resolution or 0.0,
+                                        target.rpo_seconds))
     return reasons
 
 

@@ -50,6 +50,7 @@ class Canary:
         self._consecutive_failures = 0
         self._acked = 0
         self._first_acked_seq: int | None = None
+        self._first_acked_at: float | None = None  # time.monotonic() of the first acknowledgement
         self._next_seq = 0
         self._thread = threading.Thread(target=self._loop, name=f"canary-{workload_name}",
                                         daemon=True)
@@ -68,6 +69,12 @@ class Canary:
     def first_acked_seq(self) -> int | None:
         with self._lock:
             return self._first_acked_seq
+
+    @property
+    def first_acked_at(self) -> float | None:
+        """`time.monotonic()` when the first write was acknowledged (None: none yet)."""
+        with self._lock:
+            return self._first_acked_at
 
     def start(self) -> "Canary":
         self._thread.start()
@@ -112,5 +119,6 @@ class Canary:
             self._acked += 1
             if self._first_acked_seq is None:
                 self._first_acked_seq = seq
+                self._first_acked_at = time.monotonic()
         self._journal.record(WRITE_ACKED, self._stream.scenario, self.workload_name, t=acked,
                              seq=seq, latency=acked - sent, store=str(store))

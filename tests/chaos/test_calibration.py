@@ -15,6 +15,10 @@ from chaos.engine.setup import EngineSettings
 from chaos.targets.lab import LabTarget
 from chaos.targets.stack_inventory import stack_inventory
 
+# Timing-sensitive (a canary starved of CPU misreads the lag): no other test runs beside this module
+# in a parallel run (tests/conftest.py).
+pytestmark = pytest.mark.alone
+
 RATE = 100.0
 TIME_FACTOR = 0.1   # health checks every 1 s x 3: detection in ~3 s
 LOSS_TOLERANCE_WRITES = 2

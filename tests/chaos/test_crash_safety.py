@@ -39,8 +39,8 @@ def chaos(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def inventory_file(tmp_path_factory) -> Path:
-    from infra.offline import evaluate_stack
-    inventory = evaluate_stack("prod").inventory
+    from chaos.targets.stack_inventory import stack_inventory
+    inventory = stack_inventory("prod")  # cached across processes (infra/evaluation_cache.py)
     inventory["workloads"] = {name: inventory["workloads"][name] for name in ("catalog", "orders")}
     path = tmp_path_factory.mktemp("crash") / "inventory.json"
     path.write_text(json.dumps(inventory))

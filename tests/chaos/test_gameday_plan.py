@@ -8,7 +8,7 @@ from chaos.measurement.verdict import exit_code
 from chaos.engine.gameday import GameDayPlan, run_gameday
 from chaos.engine.setup import EngineSettings
 from chaos.targets.lab import LabTarget
-from infra.offline import evaluate_stack
+from chaos.targets.stack_inventory import stack_inventory
 
 TIME_FACTOR = 0.1
 
@@ -24,7 +24,7 @@ class PromotionRefusingLab(LabTarget):
 
 
 def test_a_failing_plan_step_is_a_failed_result_naming_the_step(tmp_path):
-    inventory = evaluate_stack("prod").inventory
+    inventory = stack_inventory("prod")  # cached across processes (infra/evaluation_cache.py)
     plan = GameDayPlan(stack="prod", scenarios=["region-outage"], workloads=["orders"], scenarios_explicit=True,
                        settings=EngineSettings(budget_seconds=30.0), time_factor=TIME_FACTOR)
     target = PromotionRefusingLab(replication_lag_seconds=None, time_factor=TIME_FACTOR)

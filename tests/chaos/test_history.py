@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import boto3
@@ -94,15 +93,28 @@ def s3_session():
 
 
 def test_s3_history_appends_without_losing_concurrent_entries(s3_session):
-    url = "s3://history/staging/gameday.jsonl"
-    assert S3History(url, s3_session).load() == []
-    writers = [threading.Thread(target=S3History(url, s3_session).append, args=(entry(i),))
-               for i in range(1, 5)]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join()
-    assert sorted(e.run_id for e in S3History(url, s3_session).load()) == [f"run-{i}" for i in range(1, 5)]
+    """Two game days finishing together: B appends between A's read and A's write. A's conditional
+    write (If-Match on the ETag it read) must be refused, and A must re-read and append again.
+
+    The race is staged, not left to threads: moto checks If-Match and then writes in two steps, so
+    two threads can both pass its check (S3 itself makes the conditional write atomic)."""
+    url = "s3://history/staging/race.jsonl"
+    first, second = S3History(url, s3_session), S3History(url, s3_session)
+    first.append(entry(1))
+    read_once = first._read
+    staged = []
+
+    def read_then_lose_the_race():
+        seen = read_once()
+        if not staged:  # only the first attempt loses
+            staged.append(True)
+            second.append(entry(2))
+        return seen
+
+    first._read = read_then_lose_the_race
+    first.append(entry(3))
+    assert staged  # the race happened
+    assert [e.run_id for e in S3History(url, s3_session).load()] == ["run-1", "run-2", "run-3"]
 
 
 def test_s3_history_refuses_a_bad_url():

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
+
 import pytest
 
 from collections.abc import Collection
@@ -12,9 +16,22 @@ STACKS = ("prod", "staging", "localstack")
 
 
 @pytest.fixture(scope="session")
-def evaluated() -> dict[str, OfflineResult]:
-    """Every stack in the repository, evaluated by running the real `__main__.py`."""
-    return {stack: evaluate_stack(stack) for stack in STACKS}
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, OfflineResult]:
+    """Every stack in the repository, evaluated by running the real `__main__.py`.
+
+    Once per test run: under pytest-xdist (pytest.ini) the first worker that needs them evaluates
+    the stacks (~3.5 s each) while holding a lock, and the other workers read its results from the
+    run's shared temporary directory instead of evaluating again."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return {stack: evaluate_stack(stack) for stack in STACKS}
+    shared = tmp_path_factory.getbasetemp().parent / "offline-evaluations.pickle"
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if shared.exists():
+            return pickle.loads(shared.read_bytes())
+        results = {stack: evaluate_stack(stack) for stack in STACKS}
+        shared.write_bytes(pickle.dumps(results))
+        return results
 
 
 @pytest.fixture(scope="session")
