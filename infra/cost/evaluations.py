@@ -2,13 +2,13 @@
 
 The simulation reads the declared resources, the what-if table the envelope in the `inventory`
 output; both come from running the real program under Pulumi's mock runtime (infra/offline.py),
-about a second of CPU per variant, five for prod (the stack and one variant per strategy). So:
+about half a second of CPU per variant, five for prod (the stack and one variant per strategy). So:
 - each evaluation is cached under a digest of everything it depends on
-  (infra/evaluation_cache.py): a second run with the program and config unchanged reads them;
+  (infra/evaluation_cache.py): a second run with the program and config unchanged reads them,
+  and loads neither the program's modules nor the SDK's classes;
 - the misses are independent and CPU-bound, so they run in parallel processes, forked after this
-  one has loaded the program's Pulumi classes once (the SDK loads them lazily, ~1 s): each fork
-  starts warm, and the machine's cores share the evaluations.
-Standard library and cache only on a hit: Pulumi is imported on a miss.
+  one has loaded the program's modules and Pulumi classes once (the SDK loads them lazily, ~0.8 s
+  of CPU): each fork starts warm, and the machine's cores share the evaluations.
 """
 from __future__ import annotations
 
