@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from chaos.lab.backup.providers import LabServices, RecoveryPointData, Snapshot, arn_name, register_provider
 
 MANIFEST = "versions.json"
+COPY_THREADS = 8
 
 
 class S3Backup:
@@ -30,18 +32,28 @@ class S3Backup:
         bucket = arn_name(resource_arn)
         client = self.services.client("s3", self.region_of(resource_arn))
         manifest: list[dict[str, Any]] = []
-        size = 0
+        reads: list[tuple[str, dict[str, Any]]] = []
         for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
             for marker in page.get("DeleteMarkers", []):
                 manifest.append({"key": marker["Key"], "version_id": marker["VersionId"],
                                  "is_latest": marker["IsLatest"], "delete_marker": True})
             for version in page.get("Versions", []):
-                body = client.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
                 blob = f"{len(manifest):08d}"
-                (dest / blob).write_bytes(body)
-                size += len(body)
                 manifest.append({"key": version["Key"], "version_id": version["VersionId"],
                                  "is_latest": version["IsLatest"], "delete_marker": False, "blob": blob})
+                reads.append((blob, version))
+
+        def copy(read: tuple[str, dict[str, Any]]) -> int:
+            blob, version = read
+            body = client.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
+            (dest / blob).write_bytes(body)
+            return len(body)
+
+        # One GET per version: in parallel, so a bucket of a few hundred canary objects is copied in
+        # a fraction of a lab second (the lab's time is scaled into AWS seconds: its own slowness
+        # must not read as a slow AWS backup).
+        with ThreadPoolExecutor(max_workers=COPY_THREADS, thread_name_prefix="s3-backup") as pool:
+            size = sum(pool.map(copy, reads))
         (dest / MANIFEST).write_text(json.dumps(manifest))
         return Snapshot(size, {"DestinationBucketName": bucket, "versions": str(len(manifest))})
 
