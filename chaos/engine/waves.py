@@ -34,17 +34,14 @@ from dataclasses import dataclass
 
 from chaos.journal import WorkloadTarget
 from chaos.lab.timing import SCALED_FIGURES, lab_timing
-from chaos.measurement.decisive import MARGIN_SHARE, RESOLUTION_FLOOR, allowed_resolution, room
+from chaos.measurement.decisive import (LAB_OVERHEAD_SECONDS, MARGIN_SHARE, RESOLUTION_FLOOR,
+                                        allowed_resolution, room)
 
 # The achieved intervals exceed the asked ones: a probe waits its interval then takes a write and
 # a read (tens of ms on a loaded machine); a canary slips behind its pace when the lab is busy.
 PROBE_INTERVAL_MARGIN = 2.5
 WRITE_INTERVAL_MARGIN = 1.5
 MIN_TIME_FACTOR = 0.001          # below this the lab's own latencies (ms) weigh seconds of AWS time
-# Lab seconds a recovery spends on unpadded work: detection polls, runbook API calls against the
-# lab, the probe's write and read. The 2026-11-30 prod game day measured 0.2-1.0 s for the
-# unpadded recoveries at factors 0.002-0.02 (load average ~2); x2 for a busy machine.
-LAB_OVERHEAD_SECONDS = 2.0
 # Lab seconds a wave costs besides its recovery: reset + deploy, steady-state gate, warm-up,
 # revert, after-check (the same run's journal: 2.5-4.5 s between one wave's audit and the next
 # wave's fault at factors <= 0.02).
@@ -183,6 +180,6 @@ def plan_waves(names: list[str], targets: Mapping[str, WorkloadTarget], *, profi
     return waves
 
 
-__all__ = ["LAB_OVERHEAD_SECONDS", "MIN_TIME_FACTOR", "WAVE_OVERHEAD_SECONDS", "Wave",
+__all__ = ["MIN_TIME_FACTOR", "WAVE_OVERHEAD_SECONDS", "Wave",
            "expected_lab_span", "max_per_wave", "merge_groups", "plan_waves",
            "required_time_factor", "step_up"]

@@ -97,8 +97,9 @@ def measure_timeline(timeline: Timeline, target: WorkloadTarget) -> ScenarioResu
     rto_resolution = None if probe_step is None else probe_step / factor
     # Decisive: a PASS holds with one resolution added (chaos.measurement.decisive).
     reasons = judge(target, rto, rpo, rto_resolution=rto_resolution, rpo_resolution=rpo_resolution)
-    findings = envelope_findings(rto.rto_seconds, rpo.rpo_seconds, envelope) + resolution_findings(
-        rpo_resolution, rto_resolution, target, envelope)
+    findings = envelope_findings(rto.rto_seconds, rpo.rpo_seconds, envelope, factor=factor,
+                                 rto_resolution=rto_resolution, rpo_resolution=rpo_resolution
+                                 ) + resolution_findings(rpo_resolution, rto_resolution, target, envelope)
     plan_steps = plan_steps_of(timeline)
     failed = [step for step in plan_steps if step.status == "failed"]
     # A Parallel block fails with the step inside it: name the step that failed, not its container.

@@ -333,3 +333,14 @@ def test_a_measurement_inside_its_envelope_has_no_finding_and_outside_has_one():
     [result] = measure(outage_events(lag=0.5), {"catalog": outside})
     assert any("RPO 0.500 s (AWS-equivalent) is outside its envelope 0.2 s" in f for f in result.findings)
     assert result.passed  # a finding informs; the verdict still judges the target
+
+
+def test_an_rto_past_its_envelope_by_the_labs_own_seconds_is_no_finding():
+    """The lab pads AWS's actions to the envelope, then spends its own unpadded seconds (2 lab s
+    allowed: 200 AWS s at factor 0.01) and one resolution (125 s) on top: 350 s against an
+    envelope of 300 s is explained; against 20 s it is not."""
+    from chaos.measurement.scale import envelope_findings
+
+    assert envelope_findings(350.0, None, {"rto_seconds": 300.0}, factor=0.01, rto_resolution=125.0) == []
+    [finding] = envelope_findings(350.0, None, {"rto_seconds": 20.0}, factor=0.01, rto_resolution=125.0)
+    assert "by more than the measurement explains (325.000 s" in finding
