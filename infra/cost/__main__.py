@@ -62,7 +62,7 @@ def build_estimate(stack: str, meanwhile: Callable[[], object] | None = None) ->
                 continue
             rto, rpo = envelope_of(variant.inventory, name)
             what_if[name].append(StrategyOption(strategy, costs[name].monthly_usd, rto, rpo,
-                                                costs[name].by_mechanism()))
+                                                costs[name].by_mechanism(), costs[name].unpriced))
     return Estimate(stack, workloads, saving, budgets(declared, workloads), what_if)
 
 
@@ -108,9 +108,15 @@ def print_what_if(estimate: Estimate, workload: str) -> None:
         table.add_column(column)
     for option in estimate.what_if[workload]:
         top = next(iter(option.mechanisms.items()), ("—", 0.0))
-        table.add_row(option.strategy, f"{option.monthly_usd:,.2f}", _seconds(option.envelope_rto_seconds),
+        usd = f"{option.monthly_usd:,.2f}" + (" + unpriced" if option.unpriced else "")
+        table.add_row(option.strategy, usd, _seconds(option.envelope_rto_seconds),
                       _seconds(option.envelope_rpo_seconds), f"{top[0]} ({top[1]:,.2f})")
-    Console(highlight=False, width=120).print(table)
+    console = Console(highlight=False, width=120)
+    console.print(table)
+    for option in estimate.what_if[workload]:
+        for item in option.unpriced:
+            console.print(f"  {option.strategy}: unpriced {item.key} in {item.region} "
+                          f"({item.quantity:,.1f} {item.unit}, {item.mechanism}): left out of its USD/month")
 
 
 def print_prices() -> None:

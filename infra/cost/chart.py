@@ -27,7 +27,9 @@ def write_what_if_chart(path: Path, workload: str, options: list[StrategyOption]
         rpo = max(rpo_seconds, 0.1)  # log axis: RPO 0 drawn at 0.1 s, labelled 0
         axis.scatter([rpo], [usd], s=60)
         rto = "—" if rto_seconds is None else f"{rto_seconds:,.0f} s"
-        axis.annotate(f"{' / '.join(strategies)}\nRPO {rpo_seconds:,.0f} s, RTO {rto}, ${usd:,.2f}",
+        partial = any(o.unpriced for o in options if o.strategy in strategies)
+        axis.annotate(f"{' / '.join(strategies)}\nRPO {rpo_seconds:,.0f} s, RTO {rto}, ${usd:,.2f}"
+                      + (" + unpriced" if partial else ""),
                       (rpo, usd), textcoords="offset points", xytext=(8, 4), fontsize=8)
     axis.set_xscale("log")
     # From zero, so the gap between strategies is shown at its true size; headroom for the labels.

@@ -170,6 +170,9 @@ class StrategyOption:
     envelope_rto_seconds: float | None
     envelope_rpo_seconds: float | None
     mechanisms: dict[str, float] = field(default_factory=dict)
+    # Quantities of this option with no sourced price: left out of `monthly_usd`, so an option
+    # with any is a lower bound, and says so (never compared as if complete).
+    unpriced: list[Unpriced] = field(default_factory=list)
 
 
 @dataclass
@@ -202,7 +205,9 @@ class Estimate:
             "lifecycle_saving_usd": round(self.lifecycle_saving_usd, 2),
             "what_if": {name: [{"strategy": o.strategy, "monthly_usd": round(o.monthly_usd, 2),
                                 "envelope_rto_seconds": o.envelope_rto_seconds,
-                                "envelope_rpo_seconds": o.envelope_rpo_seconds}
+                                "envelope_rpo_seconds": o.envelope_rpo_seconds,
+                                "complete": not o.unpriced,
+                                "unpriced": [u.to_dict() for u in o.unpriced]}
                                for o in options] for name, options in self.what_if.items()},
             "budgets": [{"key": b.key, "budget_usd": b.budget_usd, "estimate_usd": round(b.estimate_usd, 2),
                          "over": b.over} for b in self.budgets],

@@ -96,6 +96,16 @@ def test_unpriced_quantities_are_listed_not_guessed(prod, prod_run):
                        ("s3.transition.GLACIER", "us-east-1"), ("s3.transition.DEEP_ARCHIVE", "us-east-1")}
 
 
+def test_a_what_if_option_with_unpriced_quantities_says_it_is_a_lower_bound(prod):
+    """prod's compute under warm-standby runs DR instances in us-west-2, whose m6i.large hour has
+    no sourced price there: the option's total leaves them out and says so."""
+    compute = {o["strategy"]: o for o in prod["what_if"]["compute"]}
+    warm = compute["warm-standby"]
+    assert not warm["complete"]
+    assert {(u["key"], u["region"]) for u in warm["unpriced"]} == {("ec2.instance.m6i.large", "us-west-2")}
+    assert compute["backup-restore"]["complete"] and compute["backup-restore"]["unpriced"] == []
+
+
 def test_what_if_chart_and_bad_input(tmp_path, capsys):
     assert main(["--stack", "prod", "--what-if", "nosuch"]) == 2
     assert "--what-if: no workload 'nosuch'" in capsys.readouterr().err
