@@ -24,23 +24,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from infra.envelope.figures import FIGURES
+from infra.envelope.worst_case import REPLICATION_FIGURE
 
 PROFILES = ("aws", "mechanics")
 
 # The lab's mechanics lags (real seconds), for the `mechanics` profile and calibration.
 MECHANICS_LAG_SECONDS = {"dynamodb": 0.5, "s3": 2.0, "rds": 1.0, "efs": 2.0}
-MECHANICS_LAG_SOURCES = {
-    "dynamodb": "mechanics profile: fixed 0.5 s (real time), for calibration",
-    "s3": "mechanics profile: fixed 2 s (real time), for calibration",
-    "rds": "mechanics profile: fixed 1 s (real time), for calibration",
-    "efs": "mechanics profile: fixed 2 s (real time), for calibration",
-}
 
-# Replication lag per store kind under `aws`: the figure and which side of it the lab applies.
+# Replication lag per store kind under `aws`: the kind's replication figure, at its typical value.
 # RDS: AWS publishes no typical cross-region lag ("asynchronous"; the ReplicaLag alarm bounds it);
 # the lab applies 1 AWS-second, labelled an estimate.
-AWS_LAG_FIGURES = {"dynamodb": "dynamodb.mrec_replication", "s3": "s3.rtc_replication",
-                   "rds": "rds.cross_region_replica_lag", "efs": "efs.replication"}
+AWS_LAG_FIGURES = REPLICATION_FIGURE
 RDS_LAG_ESTIMATE_SECONDS = 1.0
 
 # Actions padded to AWS's worst case under `aws` (figure key per action).
@@ -115,7 +109,7 @@ def lab_timing(profile: str, time_factor: float, lag_override: float | None = No
     pads: dict[str, Duration] = {}
     if profile == "mechanics":
         for kind, seconds in MECHANICS_LAG_SECONDS.items():
-            lags[kind] = Duration(seconds, seconds, MECHANICS_LAG_SOURCES[kind])
+            lags[kind] = Duration(seconds, seconds, f"mechanics profile: fixed {seconds:g} s (real time), for calibration")
     else:
         for kind, key in AWS_LAG_FIGURES.items():
             figure = FIGURES[key]

@@ -34,7 +34,7 @@ from functools import lru_cache
 
 from croniter import croniter
 
-from infra.envelope.figures import FIGURES, typical, worst
+from infra.envelope.figures import FIGURES, worst
 
 # Scenario names: the harness's (chaos.targets.base) so plan, inventory and reports line up.
 REGION_OUTAGE = "region-outage"
@@ -71,6 +71,11 @@ ALARM_CONFIG_KEYS = {
 }
 ALARM_METRICS = {"rds": "RDS ReplicaLag", "dynamodb": "DynamoDB ReplicationLatency",
                  "s3": "S3 ReplicationLatency", "efs": "EFS TimeSinceLastSync"}
+
+#: The figure describing each kind's asynchronous replication to the DR region (eventual mode for
+#: DynamoDB); the lag alarm terms cite it and the lab's `aws` profile draws its lags from it.
+REPLICATION_FIGURE = {"rds": "rds.cross_region_replica_lag", "dynamodb": "dynamodb.mrec_replication",
+                      "s3": "s3.rtc_replication", "efs": "efs.replication"}
 
 RESTORE_FIGURE = {"rds": "restore.rds", "dynamodb": "restore.dynamodb", "s3": "restore.s3",
                   "efs": "restore.efs", "ec2": "restore.ebs"}
@@ -272,8 +277,7 @@ def _alarm_bound(p: Provision, what: str) -> tuple[list[Term], str]:
     threshold = p.alarm_threshold_seconds
     if threshold is None:
         raise ValueError(f"{p.workload}: {what} needs a replication-lag alarm threshold")
-    lag_figure = {"rds": "rds.cross_region_replica_lag", "dynamodb": "dynamodb.mrec_replication",
-                  "s3": "s3.rtc_replication", "efs": "efs.replication"}[p.kind]
+    lag_figure = REPLICATION_FIGURE[p.kind]
     terms = [
         Term(f"{ALARM_METRICS[p.kind]} alarm threshold", threshold,
              f"{ALARM_CONFIG_KEYS[p.kind]} (or rpoSeconds - {period} s)", lag_figure),
@@ -598,9 +602,3 @@ def envelope(p: Provision) -> WorkloadEnvelope:
             not_covered[scenario] = result
     return WorkloadEnvelope(p.workload, p.kind, p.strategy, covered, not_covered)
 
-
-def typical_replication_lag(kind: str, consistency: str = "eventual") -> float | None:
-    """AWS's typical lag for a kind's replication (for the lab's shaped delays); None if unpublished."""
-    key = {"rds": None, "dynamodb": "dynamodb.mrsc_replication" if consistency == "strong" else "dynamodb.mrec_replication",
-           "s3": "s3.rtc_replication", "efs": "efs.replication"}.get(kind)
-    return typical(key) if key else None
