@@ -6,13 +6,11 @@ factory at import time; the engine imports every module of `kinds/` and builds t
 each deploy with the lab's services:
 
 ```python
-from chaos.lab.backup.providers import LabServices, RecoveryPointData, Snapshot, register_provider
+from chaos.lab.backup.providers import ProviderBase, RecoveryPointData, Snapshot, register_provider
 
-class EfsBackup:
+class EfsBackup(ProviderBase):  # keeps `services`; `region_of` reads the ARN's region
     resource_type = "EFS"
-    def __init__(self, services: LabServices): ...
     def resources(self, workload: str, spec: dict) -> list[str]: ...   # ARNs a plan protects
-    def region_of(self, resource_arn: str) -> str: ...
     def snapshot(self, resource_arn: str, dest: Path) -> Snapshot: ...  # write real data under dest
     def restore(self, point: RecoveryPointData, region: str, metadata: dict[str, str]) -> str: ...
     def delete(self, resource_arn: str) -> None: ...                   # restore tests clean up
@@ -80,6 +78,19 @@ class BackupProvider(Protocol):
     def snapshot(self, resource_arn: str, dest: Path) -> Snapshot: ...
     def restore(self, point: RecoveryPointData, region: str, metadata: dict[str, str]) -> str: ...
     def delete(self, resource_arn: str) -> None: ...
+
+
+class ProviderBase:
+    """What every provider shares: the lab's services, and the region read off the resource's ARN
+    (S3's ARNs carry none: its provider answers from the bucket's region instead)."""
+
+    resource_type: str
+
+    def __init__(self, services: LabServices):
+        self.services = services
+
+    def region_of(self, resource_arn: str) -> str:
+        return arn_region(resource_arn)
 
 
 ProviderFactory = Callable[[LabServices], BackupProvider]

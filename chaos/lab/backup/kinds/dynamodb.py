@@ -8,27 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from chaos.lab.backup.providers import (
-    ACCOUNT_ID, LabServices, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider,
+    ACCOUNT_ID, ProviderBase, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider,
 )
 
 EXPORT_FILE = "items.jsonl"
 SCHEMA_FILE = "table.json"
 
 
-class DynamoDbBackup:
+class DynamoDbBackup(ProviderBase):
     resource_type = "DynamoDB"
-
-    def __init__(self, services: LabServices):
-        self.services = services
 
     def resources(self, workload: str, spec: dict[str, Any]) -> list[str]:
         table = (spec.get("stores") or {}).get("table") or {}
         if not table.get("name") or not table.get("region"):
             return []
         return [table_arn(table["region"], table["name"])]
-
-    def region_of(self, resource_arn: str) -> str:
-        return arn_region(resource_arn)
 
     def snapshot(self, resource_arn: str, dest: Path) -> Snapshot:
         region, name = arn_region(resource_arn), arn_name(resource_arn)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.lab.backup.providers import (
-    ACCOUNT_ID, LabServices, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider,
+    ACCOUNT_ID, ProviderBase, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider,
 )
 from chaos.lab.filestore import FileShares
 
@@ -15,20 +15,14 @@ def volume_arn(region: str, volume: str) -> str:
     return f"arn:aws:ec2:{region}:{ACCOUNT_ID}:volume/{volume}"
 
 
-class EbsBackup:
+class EbsBackup(ProviderBase):
     resource_type = "EBS"
-
-    def __init__(self, services: LabServices):
-        self.services = services
 
     def resources(self, workload: str, spec: dict[str, Any]) -> list[str]:
         if spec.get("kind") != "ec2" or self.services.shares is None:
             return []
         return [volume_arn(share.region, share.share_id) for share in self.services.shares.all()
                 if share.kind == "ebs" and share.workload == workload]
-
-    def region_of(self, resource_arn: str) -> str:
-        return arn_region(resource_arn)
 
     def snapshot(self, resource_arn: str, dest: Path) -> Snapshot:
         share = self.services.shares.get(arn_name(resource_arn)) if self.services.shares else None

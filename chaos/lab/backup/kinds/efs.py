@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.lab.backup.providers import (
-    ACCOUNT_ID, LabServices, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider,
+    ACCOUNT_ID, ProviderBase, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider,
 )
 from chaos.lab.filestore import FileShares
 
@@ -19,20 +19,14 @@ def file_system_arn(region: str, fs_id: str) -> str:
     return f"arn:aws:elasticfilesystem:{region}:{ACCOUNT_ID}:file-system/{fs_id}"
 
 
-class EfsBackup:
+class EfsBackup(ProviderBase):
     resource_type = "EFS"
-
-    def __init__(self, services: LabServices):
-        self.services = services
 
     def resources(self, workload: str, spec: dict[str, Any]) -> list[str]:
         fs = (spec.get("stores") or {}).get("file_system") or {}
         if spec.get("kind") != "efs" or not fs.get("id") or not fs.get("region"):
             return []
         return [file_system_arn(fs["region"], fs["id"])]
-
-    def region_of(self, resource_arn: str) -> str:
-        return arn_region(resource_arn)
 
     def snapshot(self, resource_arn: str, dest: Path) -> Snapshot:
         share = self.services.shares.get(arn_name(resource_arn)) if self.services.shares else None

@@ -8,27 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from chaos.errors import ChaosError
-from chaos.lab.backup.providers import LabServices, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider
+from chaos.lab.backup.providers import LabServices, ProviderBase, RecoveryPointData, Snapshot, arn_name, arn_region, register_provider
 from chaos.lab.postgres.cluster import give_to_postgres
 
 DATA_DIR = "pgdata"
 INFO_FILE = "instance.json"
 
 
-class RdsBackup:
+class RdsBackup(ProviderBase):
     resource_type = "RDS"
-
-    def __init__(self, services: LabServices):
-        self.services = services
 
     def resources(self, workload: str, spec: dict[str, Any]) -> list[str]:
         primary = (spec.get("stores") or {}).get("primary") or {}
         if not primary.get("identifier") or not primary.get("region"):
             return []
         return [db_arn(primary["region"], primary["identifier"])]
-
-    def region_of(self, resource_arn: str) -> str:
-        return arn_region(resource_arn)
 
     def snapshot(self, resource_arn: str, dest: Path) -> Snapshot:
         return snapshot_instance(self.services, arn_name(resource_arn), arn_region(resource_arn), dest)

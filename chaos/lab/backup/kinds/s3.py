@@ -9,17 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from chaos.lab.backup.providers import LabServices, RecoveryPointData, Snapshot, arn_name, register_provider
+from chaos.lab.backup.providers import ProviderBase, RecoveryPointData, Snapshot, arn_name, register_provider
 
 MANIFEST = "versions.json"
 COPY_THREADS = 8
 
 
-class S3Backup:
+class S3Backup(ProviderBase):
     resource_type = "S3"
-
-    def __init__(self, services: LabServices):
-        self.services = services
 
     def resources(self, workload: str, spec: dict[str, Any]) -> list[str]:
         bucket = (spec.get("stores") or {}).get("bucket") or {}
