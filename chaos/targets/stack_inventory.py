@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from infra import evaluation_cache
-from infra.evaluation_cache import cache_dir, inputs_digest  # noqa: F401 (the tests and bench read them here)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

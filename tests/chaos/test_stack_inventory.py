@@ -6,6 +6,7 @@ import json
 import pytest
 
 from chaos.targets import stack_inventory as cache
+from infra import evaluation_cache
 
 
 @pytest.fixture()
@@ -21,7 +22,7 @@ def project(tmp_path, monkeypatch):
 
 
 def test_a_cached_evaluation_is_returned_without_evaluating(project, tmp_path):
-    key = cache.inputs_digest("demo", project)
+    key = evaluation_cache.inputs_digest("demo", project)
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / f"inventory-demo-{key[:24]}.json").write_text(json.dumps({"stack": "demo"}))
     assert cache.stack_inventory("demo", project) == {"stack": "demo"}
@@ -29,11 +30,11 @@ def test_a_cached_evaluation_is_returned_without_evaluating(project, tmp_path):
 
 @pytest.mark.parametrize("edit", ["infra/config.py", "Pulumi.demo.yaml", "__main__.py"])
 def test_any_input_edit_is_a_new_key(project, edit):
-    before = cache.inputs_digest("demo", project)
+    before = evaluation_cache.inputs_digest("demo", project)
     (project / edit).write_text((project / edit).read_text() + "# edited\n")
-    assert cache.inputs_digest("demo", project) != before
+    assert evaluation_cache.inputs_digest("demo", project) != before
 
 
 def test_the_cache_can_be_turned_off(project, monkeypatch):
     monkeypatch.setenv("SECURECART_CACHE_DIR", "off")
-    assert cache.cache_dir() is None
+    assert evaluation_cache.cache_dir() is None
