@@ -364,7 +364,8 @@ class WorkloadTarget:
     rto_seconds: float
     rpo_seconds: float
     # scenario -> {"rto_seconds", "rpo_seconds", "rto_terms", "rpo_terms"}: what AWS can deliver
-    # (the inventory's envelope, infra.envelope); empty when the inventory carries none.
+    # (the inventory's envelope, infra.envelope; the seconds parsed to floats by `envelopes_of`);
+    # empty when the inventory carries none.
     envelopes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def for_scenario(self, scenario: str) -> WorkloadTarget:
@@ -403,8 +404,12 @@ class WorkloadTarget:
             strategy=str(raw["strategy"]),
             rto_seconds=float(raw["rto_seconds"]),
             rpo_seconds=float(raw["rpo_seconds"]),
-            envelopes=dict(raw.get("envelopes") or {}),
+            envelopes=envelopes_of({"envelope": raw.get("envelopes") or {}}),
         )
+
+    def envelope_seconds(self, scenario: str | None, key: str) -> float | None:
+        """The envelope's `rto_seconds` or `rpo_seconds` for `scenario` (None: no envelope)."""
+        return (self.envelopes.get(scenario) or {}).get(key) if scenario else None
 
 
 def targets_from_inventory(inventory: Mapping[str, Any]) -> dict[str, WorkloadTarget]:

@@ -319,13 +319,9 @@ def recovery_bound_seconds(target: WorkloadTarget, scenario: str) -> float:
     envelope, and when the inventory has no envelope for the scenario the slowest envelope of the
     workload (e.g. a ransomware restore is the padded point-in-time restore its deletion envelope
     describes), so a slow but successful padded restore is never cut short as "not recovered"."""
-    def rto(entry: Any) -> float:
-        try:
-            return float((entry or {}).get("rto_seconds") or 0.0)
-        except (TypeError, ValueError, AttributeError):
-            return 0.0
-    own = target.envelopes.get(scenario)
-    envelope = rto(own) if own else max((rto(e) for e in target.envelopes.values()), default=0.0)
+    own = target.envelope_seconds(scenario, "rto_seconds")
+    envelope = own if own is not None else max(
+        (entry["rto_seconds"] for entry in target.envelopes.values()), default=0.0)
     return max(target.rto_seconds, envelope)
 
 

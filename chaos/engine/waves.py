@@ -63,14 +63,6 @@ class Wave:
     workloads: tuple[str, ...]
 
 
-def _envelope(target: WorkloadTarget, scenario: str | None, key: str) -> float | None:
-    raw = (target.envelopes.get(scenario) or {}).get(key) if scenario else None
-    try:
-        return None if raw is None else float(raw)
-    except (TypeError, ValueError):
-        return None
-
-
 def required_time_factor(target: WorkloadTarget, *, write_interval: float, probe_interval: float,
                          scenario: str | None = None,
                          lab_overhead: float = LAB_OVERHEAD_SECONDS) -> float:
@@ -82,12 +74,12 @@ def required_time_factor(target: WorkloadTarget, *, write_interval: float, probe
     needs = []
     for interval, goal, key, overhead in ((write_interval, target.rpo_seconds, "rpo_seconds", 0.0),
                                           (probe_interval, target.rto_seconds, "rto_seconds", lab_overhead)):
-        bound = allowed_resolution(goal, _envelope(target, scenario, key))
+        bound = allowed_resolution(goal, target.envelope_seconds(scenario, key))
         if bound is None:
             continue
         for_resolution = interval / bound
         one_percent = interval / (RESOLUTION_FLOOR * goal)
-        space = room(goal, _envelope(target, scenario, key))
+        space = room(goal, target.envelope_seconds(scenario, key))
         # RPO needs no overhead term: a lag is scaled with the factor, and the sequential canary's
         # ack latency is below its interval (the resolution).
         for_overhead = overhead / ((1 - MARGIN_SHARE) * space) if space and overhead else 0.0

@@ -59,7 +59,7 @@ def envelope_findings(rto: float | None, rpo: float | None, envelope: Mapping[st
     for label, measured, key, allowance in (
             ("RTO", rto, "rto_seconds", (rto_resolution or 0.0) + LAB_OVERHEAD_SECONDS / factor),
             ("RPO", rpo, "rpo_seconds", rpo_resolution or 0.0)):
-        bound = _seconds(envelope.get(key))
+        bound = envelope.get(key)
         if measured is None or bound is None or measured <= bound * ENVELOPE_SLACK + allowance:
             continue
         findings.append(f"{label} {measured:.3f} s (AWS-equivalent) is outside its envelope {bound:g} s "
@@ -78,16 +78,10 @@ def resolution_findings(rpo_resolution: float | None, rto_resolution: float | No
     findings = []
     for label, resolution, goal, key in (("RPO", rpo_resolution, target.rpo_seconds, "rpo_seconds"),
                                          ("RTO", rto_resolution, target.rto_seconds, "rto_seconds")):
-        bound = allowed_resolution(goal, _seconds(envelope.get(key)))
+        bound = allowed_resolution(goal, envelope.get(key))
         if resolution is not None and bound is not None and resolution > bound:
             findings.append(f"{label} resolution {resolution:.3f} s (AWS-equivalent) is coarser than "
                             f"the {bound:.3f} s its {goal:g} s target allows: raise --time-factor "
                             "(lab seconds per AWS second)" + (" or --rate" if label == "RPO" else ""))
     return findings
 
-
-def _seconds(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None
