@@ -5,12 +5,12 @@ runbooks + probes → audit (before revert) → revert (finally) → stop canari
 """
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from chaos import heap
 from chaos.errors import ChaosError
 from chaos.faults.base import Fault
 from chaos.journal import SKIPPED, Journal
@@ -134,13 +134,9 @@ def _warm_up(runs: list[WorkloadRun], settings: EngineSettings, longest_lag: flo
     first write acknowledged `longest_lag + min_warmup_seconds` ago and have WARMUP_ACKS writes
     acknowledged; no longer (a fixed 1 s + lag was 0.5-1 s too long per wave at small factors),
     and bounded (WARMUP_GRACE_SECONDS) for a canary that gets nothing acknowledged."""
-    # The canary threads share this process's GIL with ~400k long-lived objects (pulumi_aws and
-    # botocore models, imported modules). A full GC walks them all with the GIL held, 0.25-0.45 s
-    # here, stalling every canary at once and blurring RPO/RTO. Collect now, before any write is
-    # measured, and freeze the survivors: later full collections walk only what the scenario
-    # creates. `_stop_canaries` unfreezes once the measured window is over.
-    gc.collect()
-    gc.freeze()
+    # The canary threads share this process's GIL with a large long-lived heap: collect now,
+    # before any write is measured, and keep that heap out of later collections (chaos.heap).
+    heap.settle()
     for run in runs:
         run.canary.start()
     settle = longest_lag + settings.min_warmup_seconds
@@ -165,7 +161,6 @@ def _warm_up(runs: list[WorkloadRun], settings: EngineSettings, longest_lag: flo
 def _stop_canaries(runs: list[WorkloadRun]) -> None:
     for run in runs:
         run.canary.stop()
-    gc.unfreeze()  # what `_warm_up` froze is collectable again (the next scenario freezes anew)
 
 
 __all__ = ["Selection", "run_scenario", "select_workloads"]

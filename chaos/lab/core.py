@@ -8,7 +8,6 @@ janitor thread drops expired rules so their effects end too.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import shutil
 import tempfile
@@ -17,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from chaos import heap
 from chaos.lab import motostate
 from chaos.lab.auth import LabCredentials
 from chaos.lab.backup.lab import EMULATIONS as BACKUP_EMULATIONS, BackupLab
@@ -146,7 +146,7 @@ class Lab:
                 raise
             self._last_deploy = (inventory, settings)
             self.timing = settings.timing
-            _freeze_long_lived_heap()
+            heap.settle()  # a deploy runs before the scenario's canaries: no measurement pays for it
             self.events.record("deployed", stack=inventory.get("stack"),
                                resources=len(summary.created),
                                declared_not_emulated=len(summary.declared_not_emulated))
@@ -162,7 +162,6 @@ class Lab:
 
     def _teardown(self) -> None:
         """Forget every fault, emulation and resource (PostgreSQL included); keep endpoints and ports."""
-        gc.unfreeze()  # the deployment being torn down becomes collectable again (see below)
         self.faults.clear()
         self.region_switch.clear()  # before the data plane resets: a running execution stops first
         self.replication.clear()
@@ -291,21 +290,3 @@ class Lab:
                 shutil.rmtree(self.workdir, ignore_errors=True)
                 LEFTOVERS.discard_dir(self.workdir)
 
-
-def _freeze_long_lived_heap() -> None:
-    """Collect now, then keep everything alive out of the cyclic GC's sight until the next teardown.
-
-    Why: the lab holds ~700k long-lived container objects (the botocore service models moto's
-    serializers load, moto's default EC2 images and instance types per region, the deployed
-    resources). A full (generation 2) collection walks all of them while holding the GIL: 0.3-0.7 s
-    here, during which the lab answers no request and forwards no PostgreSQL byte, so every canary
-    of a scenario stalled at the same instant and the measured RPO/RTO were blurred by that much.
-    A deploy (or reset) runs before a scenario's canaries start, so collecting here costs no
-    measurement; after `gc.freeze()` later full collections walk only what was created since (one
-    scenario's writes): none took over 20 ms in a game day. `_teardown` unfreezes, so the previous
-    deployment's state is collected as usual and nothing accumulates across resets. Process-wide
-    by nature (the lab is its own process; an in-process test lab only changes when garbage is
-    collected).
-    """
-    gc.collect()
-    gc.freeze()
