@@ -6,11 +6,31 @@ Keeping every such access here means a moto upgrade breaks one module, not six.
 """
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+# The one machine image the lab's EC2 parts launch (chaos.lab.deploy looks up `amzn-ami-hvm-*`),
+# copied from moto's own default list.
+LAB_IMAGES = Path(__file__).with_name("amis.json")
+
+
+def use_lab_images() -> bool:
+    """Have moto's EC2 backends load only the lab's image (MOTO_AMIS_PATH, read when moto's EC2
+    models are first imported; False when that already happened in this process).
+
+    Why: by default every EC2 region backend loads ~1,300 images, each with a snapshot and a
+    volume, from moto's resource files. A reset rebuilds the backends, so every deploy decoded
+    that JSON again and left ~8,000 more objects per region for the garbage collector to walk.
+    The lab never lists images beyond the one it launches."""
+    if "moto.ec2.models.amis" in sys.modules:
+        return False
+    os.environ.setdefault("MOTO_AMIS_PATH", str(LAB_IMAGES))
+    return True
 
 
 def dynamodb_table(region: str, name: str) -> Any | None:
@@ -42,10 +62,29 @@ def rds_instance(region: str, identifier: str) -> Any | None:
 
 
 def reset_all() -> None:
-    """Drop every resource in every backend (moto's own `/moto-api/reset`)."""
-    from moto.moto_api._internal.models import moto_api_backend
+    """Drop every resource in every backend: moto's own `/moto-api/reset`, without two of its
+    costs (moto 5.2.5, `BackendDict.reset`):
 
-    moto_api_backend.reset()
+    - it re-initialises every region backend and then drops it (the next request builds a new
+      one): only the backends with their own `reset` (S3 closes its keys' temporary files) need
+      the call;
+    - `AccountSpecificBackend._generate_regions` is an `lru_cache` on a method, which keeps up to
+      128 dropped account backends alive, each with its region backends (moto issue 6592): a
+      reset clears it, so a deployment's resources go when the next deploy replaces them.
+    """
+    from moto.core.base_backend import AccountSpecificBackend, BackendDict, BaseBackend, backend_lock
+    from moto.core.model_instances import reset_model_data
+
+    with backend_lock:
+        for backend_dict in BackendDict._instances:
+            for account_backend in backend_dict.values():
+                for region_backend in account_backend.values():
+                    if type(region_backend).reset is not BaseBackend.reset:
+                        region_backend.reset()
+            backend_dict.clear()
+        BackendDict._instances.clear()
+    AccountSpecificBackend._generate_regions.cache_clear()
+    reset_model_data()
 
 
 def backup_backend(region: str) -> Any:

@@ -15,6 +15,7 @@ from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequ
                                            create_backend_app)
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from chaos.lab import motostate
 from chaos.lab.core import Lab
 from chaos.lab.middleware import LabMiddleware
 
@@ -56,6 +57,7 @@ class _CachingDispatcher(DomainDispatcherApplication):
 
 class LabServer:
     def __init__(self, port: int = 0, *, time_factor: float = 1.0, workdir: Path | None = None):
+        motostate.use_lab_images()  # before moto's EC2 models load (at the first EC2 request)
         self.lab = Lab(workdir=workdir, time_factor=time_factor)
         app = LabMiddleware(_CachingDispatcher(create_backend_app), self.lab)
         # werkzeug logs every request and moto's unimplemented-API tracebacks at INFO/ERROR
