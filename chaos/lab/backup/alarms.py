@@ -67,6 +67,9 @@ class BackupMonitoring:
         self.regions: list[str] = []
 
     def clear(self) -> None:
+        # No regions until the next deploy has wired its alarms and their topics: evaluating the
+        # half-built deployment published to topics that did not exist yet (NotFound).
+        self.regions = []
         with self._lock:
             self._pending.clear()
             self.datapoints.clear()
