@@ -15,17 +15,20 @@ The threat model is in docs/lab.md.
 from __future__ import annotations
 
 import calendar
+import functools
 import hmac
 import json
 import os
 import re
 import secrets
 import string
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import boto3
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -174,3 +177,22 @@ def credentials_for(endpoint: str, port: int | None, *, strict: bool) -> LabCred
         raise ChaosError(f"lab ready file {path}: unreadable ({err}); run as the user who started the "
                          f"lab, or set {READY_FILE_ENV}") from None
     return credentials if found.rstrip("/") == endpoint.rstrip("/") else None
+
+
+_CLIENTS_LOCK = threading.Lock()
+
+
+def signed_client(keys: tuple[str, str], service: str, region: str, endpoint: str, config: Any) -> Any:
+    """A boto3 client on the lab signed with `keys` (the lab's own, for its own parts).
+
+    Built from one boto3 session per key pair: a session loads the endpoint rules and each service
+    model it builds a client for from botocore's JSON, so a session per client spent ~70 ms a
+    client on the same files (2.2 s for 28 clients, 0.4 s from one session). boto3 sessions are
+    not thread-safe, and the lab's threads build clients: one at a time."""
+    with _CLIENTS_LOCK:
+        return _session(keys).client(service, region_name=region, endpoint_url=endpoint, config=config)
+
+
+@functools.lru_cache(maxsize=None)
+def _session(keys: tuple[str, str]) -> boto3.Session:
+    return boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1])

@@ -1,7 +1,7 @@
 """Deploy an `inventory` (docs/inventory.md) into the lab, as `pulumi up` would into AWS.
 
 Every data store, replica, bucket, record, health check and vault the inventory declares is created
-in moto through the lab's own endpoint (boto3, one session per region), then the emulations are
+in moto through the lab's own endpoint (boto3 clients signed with the lab's keys), then the emulations are
 wired: replication links, point-in-time logs, health-check evaluators, the PostgreSQL data plane.
 What moto cannot hold is listed as "declared, not emulated" with the reason, found by trying the
 API once per lab process; nothing is faked.
@@ -24,11 +24,11 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from chaos.errors import ChaosError
+from chaos.lab.auth import signed_client
 from chaos.lab.ebs import EbsLab
 from chaos.lab.efs import EfsLab
 from chaos.lab.health import HealthMonitor
@@ -737,8 +737,7 @@ def lab_client(endpoint: str, keys: tuple[str, str], service: str, region: str) 
 @functools.lru_cache(maxsize=None)
 def _lab_client(endpoint: str, keys: tuple[str, str], service: str, region: str) -> Any:
     """Cached across deploys: building a botocore client costs ~0.15 s and a reset redeploys."""
-    session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region)
-    return session.client(service, endpoint_url=endpoint, config=Config(
+    return signed_client(keys, service, region, endpoint, Config(
         user_agent_extra=LAB_USER_AGENT, retries={"max_attempts": 1, "mode": "standard"}))
 
 

@@ -33,11 +33,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import boto3
 from botocore.config import Config
 from tenacity import RetryError, Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
 
 from chaos.lab import motostate
+from chaos.lab.auth import signed_client
 from chaos.lab.route53 import answer_values
 from infra.functions import repoint_record
 
@@ -127,8 +127,7 @@ def all_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _client(endpoint: str, keys: tuple[str, str], service: str, region: str) -> Any:
     """A client as any caller of the lab has one: fault rules apply to it (no lab-internal agent);
     signed with the lab's own keys (chaos.lab.auth), the only ones the lab accepts."""
-    session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region)
-    return session.client(service, endpoint_url=endpoint, config=Config(
+    return signed_client(keys, service, region, endpoint, Config(
         connect_timeout=2, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}))
 
 
