@@ -36,14 +36,21 @@ import gc
 REFREEZE_OBJECTS = 120_000
 
 
+# Whether `settle` has frozen this process's heap yet. Not `gc.get_freeze_count()`: Python 3.12
+# counts objects of its own there from the start (375 on 3.12.1).
+_frozen = False
+
+
 def settle() -> bool:
     """Collect now; freeze the long-lived heap when it is new or has grown. True when it froze."""
+    global _frozen
     gc.collect()
-    if gc.get_freeze_count() and len(gc.get_objects(generation=2)) <= REFREEZE_OBJECTS:
+    if _frozen and len(gc.get_objects(generation=2)) <= REFREEZE_OBJECTS:
         return False
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    _frozen = True
     return True
 
 
