@@ -98,7 +98,13 @@ def cohorts_by_day(ledger: Ledger, lifecycle: Lifecycle, initial_gb: float, new_
             ledger.level("o", f"s3.{cohort.storage_class}", "r")[day] += cohort.gb
             kept.append(cohort)
         live = kept
-        current.append(sum(c.gb for c in live if c.noncurrent_since is None))
+        # Added one by one in the order written, as the engine does: `sum()` of floats compensates
+        # its rounding since Python 3.12 (Neumaier), so it differs in the last bit there.
+        total = 0.0
+        for cohort in live:
+            if cohort.noncurrent_since is None:
+                total += cohort.gb
+        current.append(total)
     return current
 
 
