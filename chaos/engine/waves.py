@@ -74,12 +74,13 @@ def required_time_factor(target: WorkloadTarget, *, write_interval: float, probe
     needs = []
     for interval, goal, key, overhead in ((write_interval, target.rpo_seconds, "rpo_seconds", 0.0),
                                           (probe_interval, target.rto_seconds, "rto_seconds", lab_overhead)):
-        bound = allowed_resolution(goal, target.envelope_seconds(scenario, key))
+        envelope = target.envelope_seconds(scenario, key)
+        bound = allowed_resolution(goal, envelope)
         if bound is None:
             continue
         for_resolution = interval / bound
         one_percent = interval / (RESOLUTION_FLOOR * goal)
-        space = room(goal, target.envelope_seconds(scenario, key))
+        space = room(goal, envelope)
         # RPO needs no overhead term: a lag is scaled with the factor, and the sequential canary's
         # ack latency is below its interval (the resolution).
         for_overhead = overhead / ((1 - MARGIN_SHARE) * space) if space and overhead else 0.0
@@ -96,9 +97,9 @@ def expected_lab_span(target: WorkloadTarget, scenario: str | None) -> float:
     lag = _TYPICAL_LAG.get(target.kind, 0.0)
     if not envelope:
         return lag + target.rto_seconds
-    terms = envelope.get("rto_terms") or []
-    return lag + sum(float(term.get("seconds") or 0.0) for term in terms
-                     if isinstance(term, Mapping) and term.get("figure") in SCALED_FIGURES)
+    # The terms' shape is the inventory contract's (validated where the inventory is read).
+    return lag + sum(term["seconds"] for term in envelope.get("rto_terms", ())
+                     if term["figure"] in SCALED_FIGURES)
 
 
 def merge_groups(groups: list[tuple[float, list[str]]], durations: Mapping[str, float], *,

@@ -49,10 +49,8 @@ def allowed_resolution(target: float, envelope: float | None) -> float | None:
     None for a zero target (lost writes judge it, not a duration)."""
     if target <= 0:
         return None
-    bound = RESOLUTION_FLOOR * target
-    if envelope is not None and envelope < target:
-        bound = max(bound, MARGIN_SHARE * (target - envelope))
-    return bound
+    space = room(target, envelope)
+    return max(RESOLUTION_FLOOR * target, MARGIN_SHARE * space) if space else RESOLUTION_FLOOR * target
 
 
 def room(target: float, envelope: float | None) -> float | None:
@@ -78,5 +76,5 @@ def undecided_reason(label: str, measured: float, resolution: float, target: flo
             "resolution")
 
 
-__all__ = ["MARGIN_SHARE", "RESOLUTION_FLOOR", "allowed_resolution", "room", "undecided",
-           "undecided_reason"]
+__all__ = ["LAB_OVERHEAD_SECONDS", "MARGIN_SHARE", "RESOLUTION_FLOOR", "allowed_resolution", "room",
+           "undecided", "undecided_reason"]

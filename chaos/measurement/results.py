@@ -50,7 +50,8 @@ class ScenarioResult:
     `lab_*` are what the lab clock measured. `envelope_*` is what AWS can deliver for this
     workload and scenario (None when the inventory carries no envelope). `reasons` says why a
     result failed (empty when it passed); `findings` flag a measurement outside its envelope or a
-    resolution coarser than the wave planner aims at (chaos.measurement.decisive); `notes` are informational (post-fault writes, holes).
+    resolution coarser than the wave planner aims at (chaos.measurement.decisive); `notes` are
+    informational (post-fault writes, holes).
     """
 
     scenario: str

@@ -18,8 +18,6 @@ from chaos.measurement.decisive import LAB_OVERHEAD_SECONDS, allowed_resolution
 from chaos.measurement.rpo import RpoMeasurement
 from chaos.measurement.rto import Phases, RtoMeasurement
 
-ENVELOPE_SLACK = 1.0      # no tolerance beyond what the measurement itself explains
-
 M = TypeVar("M", RtoMeasurement, RpoMeasurement)
 
 
@@ -60,7 +58,7 @@ def envelope_findings(rto: float | None, rpo: float | None, envelope: Mapping[st
             ("RTO", rto, "rto_seconds", (rto_resolution or 0.0) + LAB_OVERHEAD_SECONDS / factor),
             ("RPO", rpo, "rpo_seconds", rpo_resolution or 0.0)):
         bound = envelope.get(key)
-        if measured is None or bound is None or measured <= bound * ENVELOPE_SLACK + allowance:
+        if measured is None or bound is None or measured <= bound + allowance:
             continue
         findings.append(f"{label} {measured:.3f} s (AWS-equivalent) is outside its envelope {bound:g} s "
                         f"by more than the measurement explains ({allowance:.3f} s: "
@@ -84,4 +82,3 @@ def resolution_findings(rpo_resolution: float | None, rto_resolution: float | No
                             f"the {bound:.3f} s its {goal:g} s target allows: raise --time-factor "
                             "(lab seconds per AWS second)" + (" or --rate" if label == "RPO" else ""))
     return findings
-
