@@ -5,7 +5,7 @@
 2. The full prod game day's wall time (`python -m chaos gameday --stack prod --quiet`, every
    scenario, default settings), its exit code, and the measurement resolution it reports
    (median interval between acknowledged writes at the default rate).
-3. Where that wall time goes (from its journal and run.json): before the first wave (lab start,
+3. Where that wall time goes (from its journal): before the first wave (lab start,
    capacity burst, first deploy), each scenario's waves with their factors and lab seconds, and
    what follows the last event (measurement, reports, lab stop); the load average around it.
 
@@ -26,7 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from chaos.journal import WRITE_ACKED, Journal  # noqa: E402
+from chaos.errors import ChaosError  # noqa: E402
+from chaos.journal import JOURNAL_FILE, TIME_SCALE, WRITE_ACKED, Journal, read_jsonl  # noqa: E402
 from chaos.targets.lab import LabTarget  # noqa: E402
 from chaos.stores.base import RecordStream  # noqa: E402
 from chaos.targets.inventory import parse_inventory  # noqa: E402
@@ -87,17 +88,17 @@ def wave_breakdown(out: Path, began: float, ended: float) -> list[str]:
     """Lines saying where the run's wall time (epoch `began` to `ended`) went: a wave starts at
     its `time_scale` events (journaled once its lab deploy is done) and lasts until the next
     wave's."""
-    journal = out / "journal.jsonl"
-    if not journal.exists():
+    try:
+        events = read_jsonl(out / JOURNAL_FILE)
+    except (OSError, ChaosError):  # no journal, or a torn one from a failed run: nothing to break down
         return []
-    events = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
     starts: dict[tuple[str, int], tuple[float, float]] = {}
     for event in events:
-        if event["kind"] == "time_scale":
-            key = (event["scenario"], int(event["data"].get("wave", 0)))
-            starts.setdefault(key, (event["t"], float(event["data"].get("time_factor") or 1.0)))
+        if event.kind == TIME_SCALE:
+            key = (event.scenario, int(event.data.get("wave", 0)))
+            starts.setdefault(key, (event.t, float(event.data.get("time_factor") or 1.0)))
     ordered = sorted(starts.items(), key=lambda item: item[1][0])
-    last = events[-1]["t"] if events else began
+    last = events[-1].t if events else began
     lines = [f"before the first wave (imports, lab start, stack, capacity burst, first deploy): "
              f"{(ordered[0][1][0] if ordered else last) - began:.1f} s"]
     per_scenario: dict[str, list[tuple[float, float]]] = {}
