@@ -104,9 +104,14 @@ def increments(points: Sequence[Point], growth: Growth, full_copies: bool) -> li
         if full_copies or index == 0:
             added.append(growth.size_gb[point.created])
         else:
-            added.append(min(growth.size_gb[point.created],
-                             growth.changed_between(ordered[index - 1].created, point.created)))
+            added.append(_adds_gb(growth, ordered[index - 1].created, point.created))
     return added
+
+
+def _adds_gb(growth: Growth, before: int, created: int) -> float:
+    """What a point made on day `created` adds over the one made on day `before`: the data changed
+    between them, at most a full copy."""
+    return min(growth.size_gb[created], growth.changed_between(before, created))
 
 
 def _held_per_day(points: Sequence[Point], days: int, start: Callable[[Point], int],
@@ -128,8 +133,7 @@ def _held_per_day(points: Sequence[Point], days: int, start: Callable[[Point], i
         leaving.setdefault(max(end(point), starts[index]), []).append(index)
 
     def adds(before: int, after: int) -> float:
-        return min(size[ordered[after].created],
-                   growth.changed_between(ordered[before].created, ordered[after].created))
+        return _adds_gb(growth, ordered[before].created, ordered[after].created)
 
     gb_held, count_held = [0.0] * days, [0] * days
     held: list[int] = []  # indices into `ordered`, oldest first
@@ -151,8 +155,17 @@ def _held_per_day(points: Sequence[Point], days: int, start: Callable[[Point], i
         if full_copies:
             gb_held[day] = sum([full_size[i] for i in held])
         else:
+            # Left to right, one by one, as the definition adds them: not `sum()`, which compensates
+            # rounding since Python 3.12 (tests/infra/test_cost_engine_exact.py compares bit for bit).
             gb_held[day] = functools.reduce(operator.add, itertools.islice(added, 1, None), full_size[held[0]])
     return gb_held, count_held
+
+
+def _add_held(gb: list[float], count: list[int], gb_held: list[float], count_held: list[int]) -> None:
+    """Add one sweep's GB and points held per day to the ledger's entries."""
+    for day, (held_gb, held_count) in enumerate(zip(gb_held, count_held)):
+        gb[day] += held_gb
+        count[day] += held_count
 
 
 def chain(ledger: Ledger, mechanism: str, region: str, points: Iterable[Point], growth: Growth, *,
@@ -164,21 +177,16 @@ def chain(ledger: Ledger, mechanism: str, region: str, points: Iterable[Point], 
     points = sorted(points, key=lambda p: p.created)
     warm, held_warm = ledger.level(mechanism, warm_key, region), ledger.held(mechanism, "warm", region)
     warm_end = lambda p: min(p.delete, p.cold) if p.cold is not None else p.delete  # noqa: E731
-    gb_held, count_held = _held_per_day(points, ledger.days, lambda p: p.created, warm_end, growth, full_copies)
-    for day in range(ledger.days):
-        warm[day] += gb_held[day]
-        held_warm[day] += count_held[day]
+    _add_held(warm, held_warm, *_held_per_day(points, ledger.days, lambda p: p.created, warm_end, growth,
+                                              full_copies))
     cold_points = [p for p in points if p.cold is not None and p.cold < p.delete]
     if not cold_points:
         return
     if cold_key is None:
         raise ValueError(f"{mechanism}: points go cold but no cold price key was given")
     cold, held_cold = ledger.level(mechanism, cold_key, region), ledger.held(mechanism, "cold", region)
-    gb_held, count_held = _held_per_day(cold_points, ledger.days, lambda p: p.cold, lambda p: p.delete, growth,
-                                        full_copies)
-    for day in range(ledger.days):
-        cold[day] += gb_held[day]
-        held_cold[day] += count_held[day]
+    _add_held(cold, held_cold, *_held_per_day(cold_points, ledger.days, lambda p: p.cold, lambda p: p.delete,
+                                              growth, full_copies))
     early = ledger.flow(mechanism, f"{cold_key}.early_deletion", region)
     sizes = dict(zip([p.created for p in points], increments(points, growth, full_copies)))
     for point in cold_points:
@@ -227,7 +235,7 @@ class Lifecycle:
     noncurrent_transitions: tuple[Transition, ...] = ()
     noncurrent_expire_after_days: int | None = None
 
-    def __post_init__(self) -> None:  # sorted once: class_at runs per object cohort per day
+    def __post_init__(self) -> None:  # sorted once: class_at walks them in order
         object.__setattr__(self, "transitions", tuple(sorted(self.transitions, key=lambda t: t.after_days)))
         object.__setattr__(self, "noncurrent_transitions",
                            tuple(sorted(self.noncurrent_transitions, key=lambda t: t.after_days)))
