@@ -468,8 +468,7 @@ def _targets(block: _Block, spec: StrategySpec, kind: Kind) -> tuple[Targets, di
     targets = Targets(rto_seconds=rto, rpo_seconds=rpo)
     ceilings = {name: (default_rto, default_rpo) for name in SCENARIOS}
     ceilings.update({name: default_scenario_targets(spec.name, kind, name) for name in RESTORE_SCENARIOS})
-    per_scenario = {name: targets for name in SCENARIOS}
-    per_scenario.update({name: Targets(*ceilings[name]) for name in RESTORE_SCENARIOS})
+    per_scenario = {name: Targets(*ceilings[name]) if name in RESTORE_SCENARIOS else targets for name in SCENARIOS}
     overrides = block.block("scenarioTargets")
     for scenario in overrides.raw:
         if scenario not in SCENARIOS:

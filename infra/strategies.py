@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from infra.envelope.worst_case import (ACCIDENTAL_DELETION, RESTORE_SCENARIOS, BackupSchedule, HealthCheck, Provision,
+from infra.envelope.worst_case import (RESTORE_SCENARIOS, BackupSchedule, HealthCheck, Provision,
                                        WorkloadEnvelope, envelope)
 
 
@@ -199,8 +199,3 @@ def default_scenario_targets(strategy: str, kind: Kind, scenario: str) -> tuple[
     covered = reference_envelope(strategy, kind).scenarios[scenario]
     return (round_up(covered.rto.seconds, minimum=60),
             round_up(covered.rpo.seconds, minimum=60 if covered.rpo.seconds else 0))
-
-
-def default_deletion_targets(strategy: str, kind: Kind) -> tuple[float, float]:
-    """(RTO, RPO) of the accidental-deletion scenario by default (a restore, whatever the strategy)."""
-    return default_scenario_targets(strategy, kind, ACCIDENTAL_DELETION)

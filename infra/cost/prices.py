@@ -34,7 +34,6 @@ class Price:
     # The regions this figure holds for. The default is the premise stated in the module docstring
     # (us-west-2 = us-east-1); a line whose source names its region(s) says so here.
     regions: tuple[str, ...] = PRICED_REGIONS
-    effective: str = ""  # the price's own effective date, when the source states one
 
 
 _BACKUP = "https://aws.amazon.com/backup/pricing/"
@@ -156,7 +155,7 @@ PRICES: dict[str, Price] = {
         "List API 'at 2026-07-20T13:44:30Z for us-east-1': Linux, shared tenancy)",
         "Linux on-demand, us-east-1 only: that file holds no us-west-2 prices (none of its 37 versions "
         "does), and no other source read gave one, so the DR fleet's us-west-2 hours stay unpriced",
-        regions=US_EAST_1_ONLY, effective="2026-07-20"),
+        regions=US_EAST_1_ONLY),  # effective 2026-07-20 (in the source)
     # --- Route 53 ----------------------------------------------------------------------------
     "route53.health_check.aws_endpoint": Price(0.50, "month", _ROUTE53, "basic health check, AWS endpoint"),
     "route53.health_check.other_endpoint": Price(0.75, "month", _ROUTE53, "basic health check, non-AWS endpoint"),

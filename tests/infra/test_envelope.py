@@ -15,7 +15,7 @@ from infra.envelope.worst_case import (ACCIDENTAL_DELETION, AZ_OUTAGE, REGION_OU
                                        RESTORE_SCENARIOS, BackupSchedule, HealthCheck, Provision, envelope, max_gap_seconds,
                                        worst_backup_gap)
 from infra.offline import load_stack_file
-from infra.strategies import STRATEGIES, default_deletion_targets, default_targets, reference_envelope
+from infra.strategies import STRATEGIES, default_scenario_targets, default_targets, reference_envelope
 from tests.infra.test_config import error_for, prod_with
 
 PROD = load_stack_file("prod")
@@ -111,7 +111,7 @@ def test_defaults_per_strategy_and_kind_cover_their_reference_envelope():
             env = reference_envelope(strategy, kind)
             for name, scenario in env.scenarios.items():
                 if name == ACCIDENTAL_DELETION:
-                    assert default_deletion_targets(strategy, kind) >= (scenario.rto.seconds, scenario.rpo.seconds)
+                    assert default_scenario_targets(strategy, kind, ACCIDENTAL_DELETION) >= (scenario.rto.seconds, scenario.rpo.seconds)
                 elif name in RESTORE_SCENARIOS:  # their own defaults: tests/infra/test_envelope_restore_scenarios.py
                     continue
                 else:
