@@ -27,9 +27,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # A readers-writer lock over the run's workers (files in the run's shared temporary directory):
-# every test holds `alone.lock` shared while it runs, an `alone` module holds it exclusively from
-# its first test to its last. The turnstile gives the exclusive side priority: a worker waiting
-# for it holds the turnstile, so no new test starts until the running ones end and it gets its turn.
+# every module holds `alone.lock` shared while it runs, an `alone` module holds it exclusively. The
+# turnstile gives the exclusive side priority: a worker waiting for it holds the turnstile, so no
+# new module starts until the running ones end and it gets its turn. Per module, not per test: an
+# autouse fixture of a scope is set up before that scope's other fixtures and torn down after them,
+# so a module's lab starts, deploys and stops inside the lock (a per-test lock let other modules'
+# labs start beside an `alone` module).
 
 def _lock_files(factory: pytest.TempPathFactory) -> tuple[str, str] | None:
     if "PYTEST_XDIST_WORKER" not in os.environ:
@@ -38,32 +41,19 @@ def _lock_files(factory: pytest.TempPathFactory) -> tuple[str, str] | None:
     return str(shared / "alone.turnstile"), str(shared / "alone.lock")
 
 
-def _alone(node: pytest.Item | pytest.Module) -> bool:
-    return node.get_closest_marker(ALONE) is not None
-
-
 @pytest.fixture(scope="module", autouse=True)
-def _module_alone(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _module_lock(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     files = _lock_files(tmp_path_factory)
-    if files is None or not _alone(request.node):
+    if files is None:
         yield
         return
     with open(files[0], "a") as turnstile, open(files[1], "a") as lock:
         fcntl.flock(turnstile, fcntl.LOCK_EX)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield  # both released when the files close
-
-
-@pytest.fixture(autouse=True)
-def _test_beside_others(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    files = _lock_files(tmp_path_factory)
-    if files is None or _alone(request.node):
-        yield
-        return
-    with open(files[0], "a") as turnstile, open(files[1], "a") as lock:
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_SH)
-        finally:
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
-        yield
+        if request.node.get_closest_marker(ALONE) is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # and keeps the turnstile: nothing new starts meanwhile
+        else:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH)
+            finally:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+        yield  # released when the files close

@@ -1,4 +1,4 @@
-"""Which workloads run together, at which time factor: pure planning, no lab."""
+"""Which workloads run together, at which time factor, and how a wave warms up: no lab."""
 from __future__ import annotations
 
 import pytest
@@ -12,6 +12,11 @@ from chaos.engine.waves import Wave, merge_groups, plan_waves, required_time_fac
 
 def target(rto: float, rpo: float) -> WorkloadTarget:
     return WorkloadTarget(kind="dynamodb", strategy="warm-standby", rto_seconds=rto, rpo_seconds=rpo)
+
+
+def orders_target(envelopes: dict) -> WorkloadTarget:
+    """The prod `orders` workload: RDS, pilot-light, RTO 1200 s / RPO 300 s."""
+    return WorkloadTarget(kind="rds", strategy="pilot-light", rto_seconds=1200, rpo_seconds=300, envelopes=envelopes)
 
 
 def test_required_factor_keeps_both_resolutions_under_one_percent_of_their_targets():
@@ -56,8 +61,7 @@ def test_postgres_canaries_join_a_wave_without_counting_against_the_lab_capacity
 def test_per_scenario_targets_come_from_the_envelope_and_overrides_replace_them():
     envelopes = {"accidental-deletion": {"rto_seconds": 3700.0, "rpo_seconds": 1.0,
                                          "target": {"rto_seconds": 7200.0, "rpo_seconds": 300.0}}}
-    base = WorkloadTarget(kind="rds", strategy="pilot-light", rto_seconds=1200, rpo_seconds=300,
-                          envelopes=envelopes)
+    base = orders_target(envelopes)
     assert base.for_scenario("accidental-deletion").rto_seconds == 7200.0
     assert base.for_scenario("region-outage") is base
     tightened = base.overridden(rto_seconds=60.0)
@@ -120,8 +124,7 @@ def test_with_an_envelope_the_factor_resolves_the_room_to_the_target_not_one_per
     RTO: a quarter of 1440 s = 360 s -> 0.00035; the 2 lab seconds of overhead in the other
     3/4 (1080 s) -> 0.00185 (under the 1 % rule's 0.125 / 54 = 0.00231). Largest: 0.00203.
     The 1 % rule alone asked 0.03 / 0.6 = 0.05: 20x slower for an hour-long padded restore."""
-    orders = WorkloadTarget(kind="rds", strategy="pilot-light", rto_seconds=1200, rpo_seconds=300,
-                            envelopes={"accidental-deletion": ORDERS_DELETION}).for_scenario("accidental-deletion")
+    orders = orders_target({"accidental-deletion": ORDERS_DELETION}).for_scenario("accidental-deletion")
     factor = required_time_factor(orders, write_interval=0.03, probe_interval=0.125,
                                   scenario="accidental-deletion")
     assert factor == pytest.approx(0.03 / 14.75)
@@ -133,8 +136,7 @@ def test_lab_overhead_may_ask_for_a_finer_factor_but_never_beyond_the_one_percen
     """orders x region outage: RTO 1200 vs envelope 1008 (room 192 s): 2 lab seconds of overhead
     in 3/4 of it need 2 / 144 = 0.0139, more than the 1 % rule (0.125 / 12 = 0.0104): capped there.
     RPO: envelope = target (300 s): no room, 1 % -> 0.03 / 3 = 0.01."""
-    orders = WorkloadTarget(kind="rds", strategy="pilot-light", rto_seconds=1200, rpo_seconds=300,
-                            envelopes={"region-outage": {"rto_seconds": 1008.0, "rpo_seconds": 300.0}})
+    orders = orders_target({"region-outage": {"rto_seconds": 1008.0, "rpo_seconds": 300.0}})
     assert required_time_factor(orders, write_interval=0.03, probe_interval=0.125,
                                 scenario="region-outage") == pytest.approx(0.125 / 12)
     # a roomier target: the overhead term decides (2 / (0.75 x 4992) = 0.000534 vs 1 %: 0.000208)
@@ -157,8 +159,7 @@ def test_a_deletion_wave_plan_keeps_the_padded_restore_apart_and_merges_the_inst
     """rds: padded PITR restore (3600 + 60 s scaled) at 0.0021; s3 delete markers (envelope 0,
     target 60 s: 2 / 45 = 0.0444) at 0.045; an EC2 relaunch (unpadded in the lab: nothing scaled)
     needs 0.0069 but costs nothing at 0.045, so it joins the s3 wave rather than paying its own."""
-    rds = WorkloadTarget(kind="rds", strategy="pilot-light", rto_seconds=1200, rpo_seconds=300,
-                         envelopes={"accidental-deletion": ORDERS_DELETION})
+    rds = orders_target({"accidental-deletion": ORDERS_DELETION})
     s3 = WorkloadTarget(kind="s3", strategy="warm-standby", rto_seconds=180, rpo_seconds=900,
                         envelopes={"accidental-deletion": {"rto_seconds": 0.0, "rpo_seconds": 0.0,
                                                            "target": {"rto_seconds": 60, "rpo_seconds": 0}}})
@@ -177,9 +178,8 @@ def test_a_deletion_wave_plan_keeps_the_padded_restore_apart_and_merges_the_inst
 def test_the_recovery_budget_covers_the_padded_restore_even_without_a_scenario_envelope():
     """ransomware of orders restores by PITR (3960 s padded) while its target is 1200 s: with no
     ransomware envelope the slowest envelope of the workload bounds the wait, x3, in lab time."""
-    orders = WorkloadTarget(kind="rds", strategy="pilot-light", rto_seconds=1200, rpo_seconds=300,
-                            envelopes={"accidental-deletion": ORDERS_DELETION,
-                                       "region-outage": {"rto_seconds": 1008.0}})
+    orders = orders_target({"accidental-deletion": ORDERS_DELETION,
+                            "region-outage": {"rto_seconds": 1008.0}})
     assert recovery_bound_seconds(orders, "ransomware") == 3960.0
     assert recovery_bound_seconds(orders, "region-outage") == 1200.0
     settings = _wave_settings(EngineSettings(), Wave(0.05, ("orders",)), {"orders": orders},
@@ -211,9 +211,11 @@ class _ClockCanary:
         return None if self.acked == 0 else 0
 
 
-def test_warm_up_ends_once_every_canary_has_its_acks_and_the_lag_has_passed_since_its_first():
+def test_warm_up_ends_once_every_canary_has_its_acks_and_the_lag_has_passed_since_its_first(monkeypatch):
     """Not a fixed 1 s + lag: the warm-up waits for WARMUP_ACKS acknowledgements and `lag +
     min_warmup_seconds` after the first one, for each canary, whichever comes last."""
+    # Not this worker's heap: chaos.heap is tested in fresh interpreters (test_heap.py).
+    monkeypatch.setattr("chaos.engine.run.heap.settle", lambda: False)
     import threading
     import time
     from types import SimpleNamespace

@@ -127,7 +127,7 @@ def test_a_budget_under_the_estimate_is_over_and_strict_fails(monkeypatch, capsy
     from types import SimpleNamespace
 
     import infra.cost.__main__ as cli
-    from infra.cost.estimate import BudgetCheck, Estimate, Line, WorkloadCost, budgets
+    from infra.cost.estimate import Estimate, Line, WorkloadCost, budgets
     from infra.cost.workloads import Declared
 
     line = Line("logs", "versions under lifecycle", "s3.STANDARD", "us-east-1",

@@ -19,7 +19,7 @@ from infra.envelope.worst_case import (ACCIDENTAL_DELETION, BACKUP_JOB_FAILURE, 
 from infra.offline import load_stack_file
 from infra.strategies import STRATEGIES, Kind, default_scenario_targets, default_targets, reference_envelope
 from tests.infra.test_config import error_for, prod_with
-from tests.infra.test_envelope import DAILY, provision
+from tests.infra.test_envelope import provision
 
 IN_REGION = 86400 + 3600 + 10800  # daily gap + start window + completion window
 TO_DR = IN_REGION + 14400  # + cross-region copy (estimate)
